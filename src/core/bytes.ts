@@ -1,0 +1,71 @@
+// Byte helpers shared by every component. Pure: no I/O.
+
+export type Bytes = Uint8Array;
+
+export function concatBytes(...parts: readonly Bytes[]): Bytes {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Lexicographic order, shorter first on a common prefix (RFC 8949 §4.2.1 key order on encodings). */
+export function compareBytes(a: Bytes, b: Bytes): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+const hexDigits = '0123456789abcdef';
+
+export function toHex(bytes: Bytes): string {
+  let out = '';
+  for (const byte of bytes) out += hexDigits[byte >> 4]! + hexDigits[byte & 15]!;
+  return out;
+}
+
+/** Strict: even length, lowercase or uppercase hex digits only. Returns undefined on anything else. */
+export function fromHex(hex: string): Bytes | undefined {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function utf8(text: string): Bytes {
+  return new TextEncoder().encode(text);
+}
+
+export function u16be(value: number): Bytes {
+  return Uint8Array.of((value >> 8) & 0xff, value & 0xff);
+}
+
+export function u32be(value: number): Bytes {
+  return Uint8Array.of((value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
+}
+
+export function readU16be(bytes: Bytes, offset: number): number {
+  return (bytes[offset]! << 8) | bytes[offset + 1]!;
+}
+
+export function readU32be(bytes: Bytes, offset: number): number {
+  return (
+    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>>
+    0
+  );
+}

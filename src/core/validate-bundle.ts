@@ -1,0 +1,250 @@
+// RECEIVE's rules (DESIGN §5 step 3), as one pure function: a bundle is accepted only if every
+// signature back to DCP issuances verifies, every transfer conserves value, nothing is spent twice,
+// generation and size are within limits, and the last transfer pays this payee the requested amount.
+import { bytesEqual, type Bytes } from './bytes.ts';
+import { purposes, type Verifier } from './crypto.ts';
+import { coreError } from './errors.ts';
+import { idKey, tokenIdOf, type EntryId, type PrincipalId, type TokenId } from './ids.ts';
+import { decodeBundle, type HistoryEntry } from './bundle.ts';
+import { verifySecureElementCertificate, type TrustAnchors } from './trust.ts';
+import type { Certificate } from './certificate.ts';
+import type { Issuance } from './issuance.ts';
+import type { Transfer } from './transfer.ts';
+
+export interface BundleRules {
+  readonly verifier: Verifier;
+  readonly anchors: TrustAnchors;
+  /** True when the secure element is on the deny list. */
+  readonly isDenied: (seId: PrincipalId) => boolean;
+  /** The newest DCP-signed time the receiver has seen (certificate expiry). */
+  readonly trustedTime: number;
+  readonly generationMax: number;
+  readonly historyBytesMax: number;
+  readonly inputsMax: number;
+}
+
+export interface Expectation {
+  readonly payeeId: PrincipalId;
+  readonly amount: bigint;
+}
+
+/** A history entry with its id (digest of its body bytes) and the ids of the tokens it produced. */
+export type IdentifiedEntry = HistoryEntry & { readonly id: EntryId; readonly outputIds: readonly TokenId[] };
+
+/** A token produced by a history entry, as the receiver will store it. */
+export interface ProducedToken {
+  readonly id: TokenId;
+  readonly value: bigint;
+  readonly owner: PrincipalId;
+  readonly generation: number;
+}
+
+export interface ValidatedBundle {
+  readonly transfer: Transfer;
+  readonly transferId: EntryId;
+  readonly payerCertificate: Certificate;
+  readonly entries: readonly IdentifiedEntry[];
+  readonly certificates: readonly Certificate[];
+  readonly payment: ProducedToken;
+}
+
+export function identifyEntry(verifier: Verifier, entry: HistoryEntry): IdentifiedEntry {
+  const id = verifier.sha256(entry.signed.bodyBytes);
+  const outputIds = entry.signed.body.outputs.map((_, index) => tokenIdOf(verifier, id, index));
+  return { ...entry, id, outputIds };
+}
+
+/**
+ * Validates a bundle's bytes; throws a typed `CbdcError` naming the first rule broken. `expect` says,
+ * from the paying transfer, what the receiver expects (its payment request's payee and amount); it
+ * may itself throw (an unknown challenge) before any signature is verified.
+ */
+export function validateBundle(
+  rules: BundleRules,
+  bytes: Bytes,
+  expect: (transfer: IdentifiedEntry & { kind: 'transfer' }) => Expectation,
+): ValidatedBundle {
+  if (bytes.length > rules.historyBytesMax) {
+    throw coreError('historyBytesLimitExceeded', `${bytes.length} bytes > ${rules.historyBytesMax}`);
+  }
+  const bundle = decodeBundle(bytes);
+  const lastEntry = bundle.entries[bundle.entries.length - 1];
+  if (lastEntry?.kind !== 'transfer')
+    throw coreError('historyIncomplete', 'a bundle must end with the paying transfer');
+  const expected = expect(identifyEntry(rules.verifier, lastEntry) as IdentifiedEntry & { kind: 'transfer' });
+  const signers = verifyCertificates(rules, bundle.certificates);
+  const entries = bundle.entries.map((entry) => identifyEntry(rules.verifier, entry));
+  const last = entries[entries.length - 1] as IdentifiedEntry & { kind: 'transfer' };
+  checkAncestry(entries);
+  const produced = replayHistory(rules, entries, signers);
+  const payerCertificate = checkFinalTransfer(rules, last.signed, signers, expected);
+  const payment = produced.get(idKey(last.outputIds[0]!))!;
+  return {
+    transfer: last.signed,
+    transferId: last.id,
+    payerCertificate,
+    entries,
+    certificates: bundle.certificates,
+    payment,
+  };
+}
+
+/** Verifies each secure element certificate once; returns them by subject id. */
+function verifyCertificates(
+  rules: BundleRules,
+  certificates: readonly Certificate[],
+): Map<string, Certificate> {
+  const signers = new Map<string, Certificate>();
+  for (const certificate of certificates) {
+    const key = idKey(certificate.body.subjectId);
+    if (signers.has(key)) throw coreError('historyNotOrdered', 'certificate repeated');
+    // Expiry is judged only for the direct payer (checkFinalTransfer): an ancestor's certificate may
+    // have expired since it paid, which does not make the value it passed on invalid.
+    verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
+    signers.set(key, certificate);
+  }
+  return signers;
+}
+
+/**
+ * Topological order and no extras: every input is produced by an earlier entry, no entry repeats,
+ * and every entry but the last is an ancestor of the last.
+ */
+function checkAncestry(entries: readonly IdentifiedEntry[]): void {
+  const seen = new Set<string>();
+  const producer = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const key = idKey(entry.id);
+    if (seen.has(key)) throw coreError('historyNotOrdered', 'entry repeated');
+    seen.add(key);
+    if (entry.kind === 'transfer') {
+      for (const input of entry.signed.body.inputs) {
+        if (!producer.has(idKey(input)))
+          throw coreError('historyIncomplete', `entry ${index} spends a token no earlier entry produced`);
+      }
+    }
+    for (const id of entry.outputIds) producer.set(idKey(id), index);
+  });
+  const needed = new Set<number>([entries.length - 1]);
+  for (let index = entries.length - 1; index >= 0; index--) {
+    const entry = entries[index]!;
+    if (!needed.has(index))
+      throw coreError('historyNotOrdered', `entry ${index} is not an ancestor of the payment`);
+    if (entry.kind === 'transfer')
+      for (const input of entry.signed.body.inputs) needed.add(producer.get(idKey(input))!);
+  }
+}
+
+/**
+ * Walks the entries in order, verifying each signature and rule and tracking unspent outputs:
+ * issuances must be signed by a trusted DCP issuer; transfers by the certified owner of every input,
+ * conserving value, within the inputs and generation limits, spending each token once.
+ */
+function replayHistory(
+  rules: BundleRules,
+  entries: readonly IdentifiedEntry[],
+  signers: ReadonlyMap<string, Certificate>,
+): Map<string, ProducedToken> {
+  const unspent = new Map<string, ProducedToken>();
+  const spent = new Set<string>();
+  for (const entry of entries) {
+    const generation =
+      entry.kind === 'issuance'
+        ? verifyIssuance(rules, entry.signed)
+        : verifyTransfer(rules, entry.signed, signers, unspent, spent);
+    entry.outputIds.forEach((id, index) => {
+      const output = entry.signed.body.outputs[index]!;
+      unspent.set(idKey(id), { id, value: output.value, owner: output.owner, generation });
+    });
+  }
+  return unspent;
+}
+
+/** Returns the generation of the issuance's outputs: 0. */
+function verifyIssuance(rules: BundleRules, issuance: Issuance): number {
+  const issuer = rules.anchors.dcpIssuers.get(idKey(issuance.body.dcpId));
+  if (issuer === undefined) throw coreError('issuanceNotFromDcp', 'issuer is not a trusted DCP');
+  if (
+    !rules.verifier.verify(issuer.body.publicKey, purposes.issuance, issuance.bodyBytes, issuance.signature)
+  ) {
+    throw coreError('issuanceNotFromDcp', 'issuance signature does not verify');
+  }
+  return 0;
+}
+
+/** Checks one transfer against the unspent outputs, spends its inputs and returns its outputs' generation. */
+function verifyTransfer(
+  rules: BundleRules,
+  transfer: Transfer,
+  signers: ReadonlyMap<string, Certificate>,
+  unspent: Map<string, ProducedToken>,
+  spent: Set<string>,
+): number {
+  const body = transfer.body;
+  if (body.inputs.length > rules.inputsMax)
+    throw coreError('inputsLimitExceeded', `${body.inputs.length} inputs`);
+  const certificate = signers.get(idKey(body.payerId));
+  if (certificate === undefined)
+    throw coreError('certificateChainInvalid', 'no certificate for a payer in the history');
+  if (
+    !rules.verifier.verify(
+      certificate.body.publicKey,
+      purposes.transfer,
+      transfer.bodyBytes,
+      transfer.signature,
+    )
+  ) {
+    throw coreError('signatureInvalid', 'transfer signature');
+  }
+  let inputTotal = 0n;
+  let highest = 0;
+  const inputs = new Set<string>();
+  for (const input of body.inputs) {
+    const key = idKey(input);
+    if (inputs.has(key)) throw coreError('duplicateInput');
+    inputs.add(key);
+    if (spent.has(key)) throw coreError('historyDoubleSpend');
+    const token = unspent.get(key)!;
+    if (!bytesEqual(token.owner, body.payerId))
+      throw coreError('tokenNotOwned', 'input not owned by the payer');
+    inputTotal += token.value;
+    highest = Math.max(highest, token.generation);
+  }
+  let outputTotal = 0n;
+  for (const output of body.outputs) outputTotal += output.value;
+  if (outputTotal !== inputTotal)
+    throw coreError('transferNotConserving', `inputs ${inputTotal}, outputs ${outputTotal}`);
+  const generation = highest + 1;
+  if (generation > rules.generationMax)
+    throw coreError('generationLimitExceeded', `generation ${generation} > ${rules.generationMax}`);
+  for (const key of inputs) {
+    spent.add(key);
+    unspent.delete(key);
+  }
+  return generation;
+}
+
+/** The paying transfer: a valid, unexpired, not denied payer; pays the expected payee the expected amount. */
+function checkFinalTransfer(
+  rules: BundleRules,
+  transfer: Transfer,
+  signers: ReadonlyMap<string, Certificate>,
+  expected: Expectation,
+): Certificate {
+  const body = transfer.body;
+  const payerCertificate = signers.get(idKey(body.payerId))!;
+  verifySecureElementCertificate(rules.verifier, rules.anchors, payerCertificate, rules.trustedTime);
+  if (rules.isDenied(body.payerId)) throw coreError('deniedSecureElement', 'payer is on the deny list');
+  if (bytesEqual(body.payerId, body.payeeId)) throw coreError('payToSelf');
+  if (!bytesEqual(body.payeeId, expected.payeeId)) throw coreError('wrongPayee');
+  const [payment, change] = body.outputs;
+  if (payment === undefined || !bytesEqual(payment.owner, expected.payeeId)) {
+    throw coreError('wrongPayee', 'output 0 must pay the payee');
+  }
+  if (payment.value !== expected.amount)
+    throw coreError('wrongAmount', `paid ${payment.value}, requested ${expected.amount}`);
+  if (change !== undefined && !bytesEqual(change.owner, body.payerId)) {
+    throw coreError('tokenNotOwned', 'output 1 must be change to the payer');
+  }
+  return payerCertificate;
+}

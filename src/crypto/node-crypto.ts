@@ -1,0 +1,175 @@
+// ECDSA P-256 / SHA-256 and SHA-256 on node:crypto (OpenSSL), the implementation of
+// core's `Verifier` and `Signer`. KeyObjects are cached per public key: importing on every verify
+// halves the verification rate (STACK.md).
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  hash,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
+import type { Bytes } from '../core/bytes.ts';
+import { publicKeyBytes, signatureBytes, type Purpose, type Signer, type Verifier } from '../core/crypto.ts';
+
+/** The P-256 group order n (SEC 2 §2.4.2), and n/2 for the low-S rule. */
+const curveOrder = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const halfCurveOrder = curveOrder >> 1n;
+
+/** DER prefix of a SubjectPublicKeyInfo for an uncompressed P-256 point (RFC 5480): Node 20 cannot import a raw point. */
+const spkiPrefix = Uint8Array.from(
+  Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+);
+
+/** Bound on cached public keys; the cache is cleared when full (simple, and verification stays correct). */
+export const publicKeyCacheEntriesMax = 65536;
+
+const purposePrefixCache = new Map<Purpose, Bytes>();
+
+/** purpose ‖ 0x00 ‖ message: the bytes that are actually signed. */
+export function signedBytes(purpose: Purpose, message: Bytes): Bytes {
+  let prefix = purposePrefixCache.get(purpose);
+  if (prefix === undefined) {
+    prefix = concatBytes(utf8(purpose), Uint8Array.of(0));
+    purposePrefixCache.set(purpose, prefix);
+  }
+  return concatBytes(prefix, message);
+}
+
+function bigintFrom(bytes: Bytes): bigint {
+  return BigInt('0x' + (bytes.length === 0 ? '0' : toHex(bytes)));
+}
+
+function bytesFrom(value: bigint, length: number): Bytes {
+  const out = new Uint8Array(length);
+  let rest = value;
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return out;
+}
+
+/** True when s (the second half of r ‖ s) is at most n/2. */
+export function isLowS(signature: Bytes): boolean {
+  return signature.length === signatureBytes && bigintFrom(signature.subarray(32)) <= halfCurveOrder;
+}
+
+/** Replaces s by n − s when s > n/2: both verify, only the low one is accepted (DESIGN §3). */
+export function normaliseLowS(signature: Bytes): Bytes {
+  const s = bigintFrom(signature.subarray(32));
+  if (s <= halfCurveOrder) return signature;
+  return concatBytes(signature.subarray(0, 32), bytesFrom(curveOrder - s, 32));
+}
+
+/**
+ * KeyObjects for raw points, shared by every verifier in the process: a public key is public, so
+ * sharing the cache leaks nothing, and each key is imported once however many verifiers see it.
+ */
+const publicKeyObjects = new Map<string, KeyObject | null>();
+
+/** The KeyObject for a raw uncompressed point, or null when it is not a valid P-256 point. */
+function publicKeyObject(publicKey: Bytes): KeyObject | null {
+  if (publicKey.length !== publicKeyBytes || publicKey[0] !== 0x04) return null;
+  const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
+  const cached = publicKeyObjects.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let key: KeyObject | null;
+  try {
+    key = createPublicKey({
+      key: Buffer.from(concatBytes(spkiPrefix, publicKey)),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    key = null; // not on the curve, or not a point at all
+  }
+  if (publicKeyObjects.size >= publicKeyCacheEntriesMax) publicKeyObjects.clear();
+  publicKeyObjects.set(cacheKey, key);
+  return key;
+}
+
+/**
+ * ECDSA P-256 / SHA-256 over exactly `message` (no purpose tag): true only for a 64-byte r ‖ s
+ * signature with a low S (DESIGN §3) under a valid 65-byte uncompressed public key. Returns false,
+ * never throws, on any malformed input. Protocol code calls `NodeVerifier.verify`, which adds the
+ * purpose tag; this exists so official vectors (Wycheproof) can be checked on the same path.
+ */
+export function verifyRawP256(publicKey: Bytes, message: Bytes, signature: Bytes): boolean {
+  if (signature.length !== signatureBytes || !isLowS(signature)) return false;
+  const key = publicKeyObject(publicKey);
+  if (key === null) return false;
+  try {
+    return verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+export class NodeVerifier implements Verifier {
+  sha256(data: Bytes): Bytes {
+    return hash('sha256', data, 'buffer');
+  }
+
+  verify(publicKey: Bytes, purpose: Purpose, message: Bytes, signature: Bytes): boolean {
+    return verifyRawP256(publicKey, signedBytes(purpose, message), signature);
+  }
+
+  /** The KeyObject for a raw point, or null when it is not a valid P-256 point. */
+  publicKeyObject(publicKey: Bytes): KeyObject | null {
+    return publicKeyObject(publicKey);
+  }
+}
+
+/** A P-256 key pair held in the process: the private scalar never leaves this object except by `exportPrivateScalar` (for an SE's own persistent store). */
+export class NodeSigner implements Signer {
+  readonly publicKey: Bytes;
+  readonly #privateKey: KeyObject;
+
+  private constructor(privateKey: KeyObject, publicKey: Bytes) {
+    this.#privateKey = privateKey;
+    this.publicKey = publicKey;
+  }
+
+  static generate(): NodeSigner {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return new NodeSigner(privateKey, rawPublicKey(publicKey));
+  }
+
+  /** Rebuilds a signer from the 32-byte private scalar d and its 65-byte public point. */
+  static fromScalar(privateScalar: Bytes, publicKey: Bytes): NodeSigner {
+    const jwk = {
+      kty: 'EC',
+      crv: 'P-256',
+      d: Buffer.from(privateScalar).toString('base64url'),
+      x: Buffer.from(publicKey.subarray(1, 33)).toString('base64url'),
+      y: Buffer.from(publicKey.subarray(33, 65)).toString('base64url'),
+    };
+    return new NodeSigner(createPrivateKey({ key: jwk, format: 'jwk' }), publicKey);
+  }
+
+  exportPrivateScalar(): Bytes {
+    const jwk = this.#privateKey.export({ format: 'jwk' });
+    return Uint8Array.from(Buffer.from(jwk.d ?? '', 'base64url'));
+  }
+
+  sign(purpose: Purpose, message: Bytes): Bytes {
+    const signature = sign('sha256', signedBytes(purpose, message), {
+      key: this.#privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
+    return normaliseLowS(new Uint8Array(signature.buffer, signature.byteOffset, signature.length));
+  }
+}
+
+function rawPublicKey(key: KeyObject): Bytes {
+  const der = key.export({ format: 'der', type: 'spki' });
+  return Uint8Array.from(der.subarray(der.length - publicKeyBytes));
+}
+
+export function secureRandomBytes(length: number): Bytes {
+  return Uint8Array.from(randomBytes(length));
+}

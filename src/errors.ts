@@ -1,0 +1,14 @@
+// Every error catalogue of the project, in one list. `docs/errors.md` is generated from it
+// (`npm run docs:errors`) and a test keeps the two in step and the numbers unique.
+import { coreErrors, type ErrorCatalogue } from './core/errors.ts';
+import { ledgerErrors } from './ledger/errors.ts';
+
+export interface CatalogueEntry {
+  readonly component: string;
+  readonly catalogue: ErrorCatalogue;
+}
+
+export const catalogues: readonly CatalogueEntry[] = [
+  { component: 'core', catalogue: coreErrors },
+  { component: 'ledger', catalogue: ledgerErrors },
+];

@@ -1,0 +1,66 @@
+// Building a bundle from what the SE holds (DESIGN §4): the union of the inputs' histories in
+// topological order, deduplicated, then the new transfer; with the certificate of every signer.
+import { assert } from '../../core/assert.ts';
+import { idKey, type EntryId, type PrincipalId } from '../../core/ids.ts';
+import type { Certificate } from '../../core/certificate.ts';
+import type { HistoryEntry } from '../../core/bundle.ts';
+import type { TokenRecord } from '../records.ts';
+import type { SecureElementView } from '../view.ts';
+
+/**
+ * Concatenates the histories and keeps each entry's first occurrence. Each history is ancestor-closed
+ * and topologically ordered, so an entry's ancestors precede its first occurrence: the merge is
+ * topologically ordered too.
+ */
+export function mergeHistories(tokens: readonly TokenRecord[]): EntryId[] {
+  const seen = new Set<string>();
+  const merged: EntryId[] = [];
+  for (const token of tokens) {
+    for (const id of token.entryIds) {
+      const key = idKey(id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      merged.push(id);
+    }
+  }
+  return merged;
+}
+
+export function loadEntries(se: SecureElementView, ids: readonly EntryId[]): HistoryEntry[] {
+  return ids.map((id) => {
+    const entry = se.entry(id);
+    assert(entry !== undefined, 'a held token references a history entry that is not stored');
+    return entry;
+  });
+}
+
+/** The certificates of every transfer signer in `entries`, own certificate included, each once. */
+export function signerCertificates(
+  se: SecureElementView,
+  own: Certificate,
+  entries: readonly HistoryEntry[],
+): Certificate[] {
+  const ownKey = idKey(own.body.subjectId);
+  const byKey = new Map<string, Certificate>();
+  for (const entry of entries) {
+    if (entry.kind !== 'transfer') continue;
+    const payerId: PrincipalId = entry.signed.body.payerId;
+    const key = idKey(payerId);
+    if (byKey.has(key)) continue;
+    const certificate = key === ownKey ? own : se.certificate(payerId);
+    assert(certificate !== undefined, 'a held history names a signer whose certificate is not stored');
+    byKey.set(key, certificate);
+  }
+  return [...byKey.values()];
+}
+
+/** Entries referenced by `removed` tokens that no `kept` token references any more. */
+export function orphanedEntries(removed: readonly TokenRecord[], kept: readonly TokenRecord[]): EntryId[] {
+  const keptKeys = new Set<string>();
+  for (const token of kept) for (const id of token.entryIds) keptKeys.add(idKey(id));
+  const orphans = new Map<string, EntryId>();
+  for (const token of removed) {
+    for (const id of token.entryIds) if (!keptKeys.has(idKey(id))) orphans.set(idKey(id), id);
+  }
+  return [...orphans.values()];
+}

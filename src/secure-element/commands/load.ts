@@ -1,0 +1,70 @@
+// LOAD: stores value the DCP issued to this SE (DESIGN §7): a load, an online credit or a refund.
+import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
+import { bytesEqual, type Bytes } from '../../core/bytes.ts';
+import { coreError } from '../../core/errors.ts';
+import { encodeEntry } from '../../core/bundle.ts';
+import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
+import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
+import { encodeState, encodeToken, recordKeys, type TokenRecord } from '../records.ts';
+import { Changes, type Personalised, type SecureElementView } from '../view.ts';
+import { checkIssuance, ownIssuer } from './checks.ts';
+
+/**
+ * Checks an issuance from this SE's DCP paying only this SE and returns it identified with the
+ * tokens it creates (generation 0, history = the issuance alone).
+ */
+export function acceptIssuance(
+  se: SecureElementView,
+  context: Personalised,
+  issuance: Issuance,
+): { entry: IdentifiedEntry; tokens: TokenRecord[] } {
+  checkIssuance(se.platform.verifier, ownIssuer(context.anchors, context.config.certificate), issuance);
+  for (const output of issuance.body.outputs) {
+    if (!bytesEqual(output.owner, context.identity.seId)) throw coreError('issuanceNotForThisSecureElement');
+  }
+  const entry = identifyEntry(se.platform.verifier, { kind: 'issuance', signed: issuance });
+  const tokens = entry.outputIds.map((id, index) => ({
+    id,
+    value: issuance.body.outputs[index]!.value,
+    generation: 0,
+    entryIds: [entry.id],
+    locked: false,
+  }));
+  return { entry, tokens };
+}
+
+export function storeIssuedTokens(
+  changes: Changes,
+  entry: IdentifiedEntry,
+  tokens: readonly TokenRecord[],
+): void {
+  changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
+  for (const token of tokens) changes.put(recordKeys.token(token.id), encodeToken(token));
+}
+
+/** LOAD [issuance] → [balance]. Idempotent by issuance id until the next sync. */
+export function load(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const issuance = issuanceFromCbor(new FieldReader(decodeCbor(data), 'load', 1).raw(0));
+  if (issuance.body.kind === 'renewal')
+    throw coreError('issuanceKindInvalid', 'a renewal is installed by COMPLETE SYNC');
+  const { entry, tokens } = acceptIssuance(se, context, issuance);
+  const state = se.state();
+  if (se.store.has(recordKeys.loaded(entry.id))) return encodeCbor([state.balance]);
+  if (issuance.body.time <= state.lastSyncTime)
+    throw coreError('issuanceStale', 'issued before the last sync');
+  const value = tokens.reduce((sum, token) => sum + token.value, 0n);
+  if (state.balance + value > context.limits.balanceMax)
+    throw coreError('balanceLimitExceeded', `would hold ${state.balance + value}`);
+  const changes = new Changes();
+  storeIssuedTokens(changes, entry, tokens);
+  const balance = state.balance + value;
+  changes
+    .put(recordKeys.loaded(entry.id), new Uint8Array(0))
+    .put(
+      recordKeys.state,
+      encodeState({ ...state, balance, trustedTime: Math.max(state.trustedTime, issuance.body.time) }),
+    );
+  se.store.commit(changes.map);
+  return encodeCbor([balance]);
+}

@@ -1,0 +1,281 @@
+// BEGIN SYNC, COMPLETE SYNC, UPDATE LIMITS and UPDATE DENY LIST: the SE's online side (DESIGN §4, §7).
+import { utf8, type Bytes } from '../../core/bytes.ts';
+import { decodeCbor, encodeCbor, FieldReader, type CborValue } from '../../core/cbor.ts';
+import { purposes } from '../../core/crypto.ts';
+import { coreError } from '../../core/errors.ts';
+import { idKey, nonceBytes } from '../../core/ids.ts';
+import { claimBodyToCbor } from '../../core/claim.ts';
+import { entryToCbor } from '../../core/bundle.ts';
+import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
+import { signedLimitsFromCbor } from '../../core/limits.ts';
+import { signedDenyListFromCbor } from '../../core/deny-list.ts';
+import { signBody, signedToCbor } from '../../core/signed.ts';
+import {
+  claimedTokensMax,
+  encodeDenyListRecord,
+  encodeIncoming,
+  encodeLimitsRecord,
+  encodeState,
+  encodeToken,
+  recordKeys,
+  recordPrefixes,
+  type SyncSession,
+  type TokenRecord,
+} from '../records.ts';
+import { Changes, idFromKey, type Personalised, type SecureElementView } from '../view.ts';
+import { checkDenyList, checkLimits, ownIssuer } from './checks.ts';
+import { acceptIssuance, storeIssuedTokens } from './load.ts';
+import { orphanedEntries } from './history.ts';
+
+/** HPKE `info` for uploads (RFC 9180 §5.1): binds the ciphertext to this protocol and version. */
+export const uploadInfo = utf8('cbdc/upload/v1');
+/** Credits and refunds one COMPLETE SYNC may deliver besides the renewal. */
+export const syncCreditsMax = 16;
+
+/**
+ * BEGIN SYNC [DCP nonce] → [signed claim, sealed upload]. Expires outstanding payment requests (the
+ * upload reports them expired, which makes their payers refundable — DESIGN §8), locks every held
+ * token until COMPLETE SYNC, and seals to the MDS everything done since the last sync.
+ */
+export function beginSync(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const dcpNonce = new FieldReader(decodeCbor(data), 'beginSync', 1).bytes(0, 'dcpNonce', nonceBytes);
+  const state = se.state();
+  const tokens = se.tokens();
+  if (tokens.length > claimedTokensMax) throw coreError('storeFull', 'too many tokens for one claim');
+  const changes = new Changes();
+  const reportedKeys: string[] = [];
+  const incoming = se.incomingAll().map((record) => {
+    if (record.state !== 'outstanding') {
+      reportedKeys.push(recordKeys.incoming(record.challenge));
+      return record;
+    }
+    const expired = { ...record, state: 'expired' as const };
+    changes.put(recordKeys.incoming(record.challenge), encodeIncoming(expired));
+    reportedKeys.push(recordKeys.incoming(record.challenge));
+    return expired;
+  });
+  const outgoing = se.outgoingAll();
+  for (const record of outgoing) {
+    if (record.state === 'acknowledged') reportedKeys.push(recordKeys.outgoing(record.transferId));
+  }
+  // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
+  for (const key of se.store.keys(recordPrefixes.payIndex)) {
+    const transferId = se.store.get(key)!;
+    const record = se.outgoing(transferId);
+    if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
+  }
+  const loaded = se.store.keys(recordPrefixes.loaded);
+  reportedKeys.push(...loaded);
+
+  const upload = encodeCbor([
+    1,
+    context.identity.seId,
+    state.counter,
+    signedToCbor(context.config.certificate),
+    tokens.map((token) => [token.id, token.value, token.generation]),
+    se.store.keys(recordPrefixes.entry).map((key) => entryToCbor(se.entry(idFromKey(key))!)),
+    se.store.keys(recordPrefixes.certificate).map((key) => signedToCbor(se.certificate(idFromKey(key))!)),
+    outgoing.map((record) => [
+      record.transferId,
+      record.state === 'pending' ? 0 : 1,
+      record.amount,
+      record.bundle,
+      record.receipt,
+    ]),
+    incoming.map((record) => [
+      record.challenge,
+      record.amount,
+      incomingStateNumber(record.state),
+      record.transferId,
+      record.receipt,
+    ]),
+    loaded.map(idFromKey),
+    context.limits.version,
+    context.denyList.body.version,
+  ] satisfies CborValue);
+  const sealed = se.platform.seal(
+    context.config.mds.body.publicKey,
+    uploadInfo,
+    context.identity.seId,
+    upload,
+  );
+  const claim = signBody(
+    context.signer,
+    purposes.claim,
+    {
+      seId: context.identity.seId,
+      counter: state.counter,
+      tokens: tokens.map((token) => ({ tokenId: token.id, value: token.value })),
+      dcpNonce,
+      uploadDigest: se.platform.verifier.sha256(sealed),
+    },
+    claimBodyToCbor,
+  );
+  const session: SyncSession = { dcpNonce, claimedTokenIds: tokens.map((token) => token.id), reportedKeys };
+  for (const token of tokens)
+    if (!token.locked) changes.put(recordKeys.token(token.id), encodeToken({ ...token, locked: true }));
+  changes.put(recordKeys.state, encodeState({ ...state, session }));
+  se.store.commit(changes.map);
+  return encodeCbor([signedToCbor(claim), sealed]);
+}
+
+function incomingStateNumber(state: 'outstanding' | 'received' | 'expired'): number {
+  return state === 'outstanding' ? 0 : state === 'received' ? 1 : 2;
+}
+
+/**
+ * COMPLETE SYNC [renewal issuance, credits, [limits]?, [deny list]?] → [balance]. Installs the
+ * renewal in place of exactly the claimed tokens, erases the history they covered and the records
+ * the upload reported, stores credits and refunds, and installs newer limits and deny list.
+ */
+export function completeSync(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const state = se.state();
+  const session = state.session;
+  if (session === undefined) throw coreError('syncNotStarted');
+  const r = new FieldReader(decodeCbor(data), 'completeSync', 4);
+  const renewal = issuanceFromCbor(r.raw(0));
+  const credits = r.array(1, 'credits', syncCreditsMax, (item) => issuanceFromCbor(item));
+  const limits = r.array(2, 'limits', 1, (item) => signedLimitsFromCbor(item))[0];
+  const denyList = r.array(3, 'denyList', 1, (item) => signedDenyListFromCbor(item))[0];
+
+  const tokens = se.tokens();
+  const claimed = checkRenewal(se, context, renewal, session, tokens);
+  const changes = new Changes();
+  const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
+  const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
+  const issued = [
+    renewal,
+    ...credits.filter(
+      (credit) => !se.store.has(recordKeys.loaded(se.platform.verifier.sha256(credit.bodyBytes))),
+    ),
+  ];
+  let trustedTime = Math.max(state.trustedTime, renewal.body.time);
+  for (const issuance of issued) {
+    if (issuance !== renewal && issuance.body.kind === 'renewal')
+      throw coreError('issuanceKindInvalid', 'a credit cannot be a renewal');
+    const { entry, tokens: fresh } = acceptIssuance(se, context, issuance);
+    storeIssuedTokens(changes, entry, fresh);
+    kept.push(...fresh);
+    trustedTime = Math.max(trustedTime, issuance.body.time);
+  }
+  for (const token of claimed) changes.remove(recordKeys.token(token.id));
+  for (const id of orphanedEntries(claimed, kept)) changes.remove(recordKeys.entry(id));
+  removeUnneededCertificates(se, kept, changes);
+  for (const key of session.reportedKeys) changes.remove(key);
+  if (limits !== undefined && limits.body.version > context.limits.version) {
+    checkLimits(
+      se.platform.verifier,
+      ownIssuer(context.anchors, context.config.certificate),
+      context.config.certificate,
+      limits,
+    );
+    changes.put(recordKeys.limits, encodeLimitsRecord(limits));
+    trustedTime = Math.max(trustedTime, limits.body.time);
+  }
+  if (denyList !== undefined && denyList.body.version > context.denyList.body.version) {
+    checkDenyList(se.platform.verifier, context.config.directory, denyList);
+    changes.put(recordKeys.denyList, encodeDenyListRecord(denyList));
+    trustedTime = Math.max(trustedTime, denyList.body.time);
+  }
+  const balance = kept.reduce((sum, token) => sum + token.value, 0n);
+  changes.put(
+    recordKeys.state,
+    encodeState({
+      ...state,
+      balance,
+      paymentsSinceSync: 0,
+      trustedTime,
+      lastSyncTime: renewal.body.time,
+      session: undefined,
+    }),
+  );
+  se.store.commit(changes.map);
+  return encodeCbor([balance]);
+}
+
+/** A renewal retires exactly the claimed tokens and pays back at most their value (the rest is unloaded). */
+function checkRenewal(
+  se: SecureElementView,
+  context: Personalised,
+  renewal: Issuance,
+  session: SyncSession,
+  tokens: readonly TokenRecord[],
+): TokenRecord[] {
+  if (renewal.body.kind !== 'renewal')
+    throw coreError('issuanceKindInvalid', 'COMPLETE SYNC takes a renewal');
+  const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
+  const retiredKeys = new Set(renewal.body.retiredTokenIds.map(idKey));
+  if (retiredKeys.size !== claimedKeys.size || [...claimedKeys].some((key) => !retiredKeys.has(key))) {
+    throw coreError('renewalMismatch', 'retired tokens differ from the claim');
+  }
+  acceptIssuance(se, context, renewal); // signature and owner
+  const claimed = tokens.filter((token) => claimedKeys.has(idKey(token.id)));
+  const claimedValue = claimed.reduce((sum, token) => sum + token.value, 0n);
+  const renewedValue = renewal.body.outputs.reduce((sum, output) => sum + output.value, 0n);
+  if (renewedValue > claimedValue)
+    throw coreError('renewalMismatch', `renews ${renewedValue} for ${claimedValue} claimed`);
+  return claimed;
+}
+
+/** Certificates are kept only for signers of transfers in the histories still held. */
+function removeUnneededCertificates(
+  se: SecureElementView,
+  kept: readonly TokenRecord[],
+  changes: Changes,
+): void {
+  const needed = new Set<string>();
+  for (const token of kept) {
+    for (const id of token.entryIds) {
+      const entry = changes.map.has(recordKeys.entry(id)) ? undefined : se.entry(id);
+      if (entry?.kind === 'transfer') needed.add(idKey(entry.signed.body.payerId));
+    }
+  }
+  for (const key of se.store.keys(recordPrefixes.certificate)) {
+    if (!needed.has(key.slice(recordPrefixes.certificate.length))) changes.remove(key);
+  }
+}
+
+/** UPDATE LIMITS [signed limits]: installs newer limits from this SE's DCP. */
+export function updateLimits(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const limits = signedLimitsFromCbor(new FieldReader(decodeCbor(data), 'updateLimits', 1).raw(0));
+  checkLimits(
+    se.platform.verifier,
+    ownIssuer(context.anchors, context.config.certificate),
+    context.config.certificate,
+    limits,
+  );
+  if (limits.body.version <= context.limits.version)
+    throw coreError('limitsVersionStale', `installed ${context.limits.version}`);
+  const state = se.state();
+  se.store.commit(
+    new Changes()
+      .put(recordKeys.limits, encodeLimitsRecord(limits))
+      .put(
+        recordKeys.state,
+        encodeState({ ...state, trustedTime: Math.max(state.trustedTime, limits.body.time) }),
+      ).map,
+  );
+  return new Uint8Array(0);
+}
+
+/** UPDATE DENY LIST [signed deny list]: installs a newer list from the directory. */
+export function updateDenyList(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const list = signedDenyListFromCbor(new FieldReader(decodeCbor(data), 'updateDenyList', 1).raw(0));
+  checkDenyList(se.platform.verifier, context.config.directory, list);
+  if (list.body.version <= context.denyList.body.version)
+    throw coreError('denyListVersionStale', `installed ${context.denyList.body.version}`);
+  const state = se.state();
+  se.store.commit(
+    new Changes()
+      .put(recordKeys.denyList, encodeDenyListRecord(list))
+      .put(
+        recordKeys.state,
+        encodeState({ ...state, trustedTime: Math.max(state.trustedTime, list.body.time) }),
+      ).map,
+  );
+  return new Uint8Array(0);
+}

@@ -1,0 +1,160 @@
+// The applet's view of its persistent records, with RAM caches of their decoded forms (a chip keeps
+// parsed keys and anchors in RAM too). A cache entry is reused only while the store returns the very
+// same bytes object, so a commit invalidates it by construction.
+import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
+import { coreError } from '../core/errors.ts';
+import { idKey, type EntryId, type PrincipalId } from '../core/ids.ts';
+import { decodeEntry, type HistoryEntry } from '../core/bundle.ts';
+import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
+import { decodeCbor } from '../core/cbor.ts';
+import type { Bytes } from '../core/bytes.ts';
+import type { Signer } from '../core/crypto.ts';
+import type { SignedDenyList } from '../core/deny-list.ts';
+import type { Limits, SignedLimits } from '../core/limits.ts';
+import type { JournaledStore } from './store/journaled-store.ts';
+import type { SecureElementPlatform } from './platform.ts';
+import {
+  configFromCbor,
+  decodeDenyListRecord,
+  decodeIdentity,
+  decodeIncoming,
+  decodeLimitsRecord,
+  decodeOutgoing,
+  decodeState,
+  decodeToken,
+  initialState,
+  recordKeys,
+  recordPrefixes,
+  type Config,
+  type Identity,
+  type IncomingRecord,
+  type OutgoingRecord,
+  type State,
+  type TokenRecord,
+} from './records.ts';
+import { fromHex } from '../core/bytes.ts';
+
+interface Memo<T> {
+  readonly bytes: Bytes;
+  readonly value: T;
+}
+
+/** Everything a personalised SE needs at hand for a command. */
+export interface Personalised {
+  readonly identity: Identity;
+  readonly signer: Signer;
+  readonly config: Config;
+  readonly anchors: TrustAnchors;
+  readonly limits: Limits;
+  readonly signedLimits: SignedLimits;
+  readonly denyList: SignedDenyList;
+  readonly denied: ReadonlySet<string>;
+}
+
+export class SecureElementView {
+  readonly store: JournaledStore;
+  readonly platform: SecureElementPlatform;
+  readonly #memos = new Map<string, Memo<unknown>>();
+
+  constructor(store: JournaledStore, platform: SecureElementPlatform) {
+    this.store = store;
+    this.platform = platform;
+  }
+
+  #memo<T>(key: string, decode: (bytes: Bytes) => T): T | undefined {
+    const bytes = this.store.get(key);
+    if (bytes === undefined) return undefined;
+    const memo = this.#memos.get(key);
+    if (memo !== undefined && memo.bytes === bytes) return memo.value as T;
+    const value = decode(bytes);
+    this.#memos.set(key, { bytes, value });
+    return value;
+  }
+
+  /** A value computed from the record at `key` (a KeyObject, a Set), recomputed when that record changes. */
+  #derived<T>(key: string, name: string, compute: () => T): T {
+    const bytes = this.store.get(key)!;
+    const memoKey = `${key}#${name}`;
+    const memo = this.#memos.get(memoKey);
+    if (memo !== undefined && memo.bytes === bytes) return memo.value as T;
+    const value = compute();
+    this.#memos.set(memoKey, { bytes, value });
+    return value;
+  }
+
+  identity(): Identity | undefined {
+    return this.#memo(recordKeys.identity, decodeIdentity);
+  }
+
+  /** The personalised context; throws `notPersonalised` before PERSONALISE. */
+  personalised(): Personalised {
+    const identity = this.identity();
+    const config = this.#memo(recordKeys.config, (bytes) => configFromCbor(decodeCbor(bytes)));
+    if (identity === undefined || config === undefined) throw coreError('notPersonalised');
+    const signer = this.#derived(recordKeys.identity, 'signer', () =>
+      this.platform.signer(identity.privateScalar, identity.publicKey),
+    );
+    // Anchors were verified at PERSONALISE; rebuilding them after a restart verifies them again, once.
+    const anchors = this.#derived(recordKeys.config, 'anchors', () =>
+      buildTrustAnchors(this.platform.verifier, config.rootPublicKey, config.dcpIssuers, 0),
+    );
+    const signedLimits = this.#memo(recordKeys.limits, decodeLimitsRecord)!;
+    const denyList = this.#memo(recordKeys.denyList, decodeDenyListRecord)!;
+    const denied = this.#derived(recordKeys.denyList, 'set', () => new Set(denyList.body.entries.map(idKey)));
+    return { identity, signer, config, anchors, limits: signedLimits.body, signedLimits, denyList, denied };
+  }
+
+  state(): State {
+    return this.#memo(recordKeys.state, decodeState) ?? initialState;
+  }
+
+  tokens(): TokenRecord[] {
+    return this.store
+      .keys(recordPrefixes.token)
+      .map((key) => this.#memo(key, (bytes) => decodeToken(idFromKey(key), bytes))!);
+  }
+
+  entry(id: EntryId): HistoryEntry | undefined {
+    return this.#memo(recordKeys.entry(id), decodeEntry);
+  }
+
+  certificate(seId: PrincipalId): Certificate | undefined {
+    return this.#memo(recordKeys.certificate(seId), (bytes) => certificateFromCbor(decodeCbor(bytes)));
+  }
+
+  outgoing(transferId: EntryId): OutgoingRecord | undefined {
+    return this.#memo(recordKeys.outgoing(transferId), (bytes) => decodeOutgoing(transferId, bytes));
+  }
+
+  outgoingAll(): OutgoingRecord[] {
+    return this.store.keys(recordPrefixes.outgoing).map((key) => this.outgoing(idFromKey(key))!);
+  }
+
+  incoming(challenge: Bytes): IncomingRecord | undefined {
+    return this.#memo(recordKeys.incoming(challenge), (bytes) => decodeIncoming(challenge, bytes));
+  }
+
+  incomingAll(): IncomingRecord[] {
+    return this.store.keys(recordPrefixes.incoming).map((key) => this.incoming(idFromKey(key))!);
+  }
+}
+
+/** The id encoded in a record key `x/<hex>`. */
+export function idFromKey(key: string): Bytes {
+  return fromHex(key.slice(key.indexOf('/') + 1))!;
+}
+
+/** A command's writes, committed atomically at its end. */
+export class Changes {
+  readonly map = new Map<string, Bytes | null>();
+
+  put(key: string, bytes: Bytes): this {
+    this.map.set(key, bytes);
+    return this;
+  }
+
+  remove(key: string): this {
+    this.map.set(key, null);
+    return this;
+  }
+}
