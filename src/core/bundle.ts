@@ -54,7 +54,7 @@ export function encodeBundle(bundle: Bundle): Bytes {
 
 export function decodeBundle(bytes: Bytes): Bundle {
   const reader = new FieldReader(decodeCbor(bytes), 'bundle', 3);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   return {
     certificates: reader.array(1, 'certificates', bundleCertificatesMax, (item) => certificateFromCbor(item)),
     entries: reader.array(2, 'entries', bundleEntriesMax, entryFromCbor),

@@ -31,11 +31,12 @@ export function compareBytes(a: Bytes, b: Bytes): number {
   return a.length - b.length;
 }
 
-const hexDigits = '0123456789abcdef';
+/** The two hex digits of every byte value: ids are rendered as Map keys on hot paths. */
+const hexByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 export function toHex(bytes: Bytes): string {
   let out = '';
-  for (const byte of bytes) out += hexDigits[byte >> 4]! + hexDigits[byte & 15]!;
+  for (const byte of bytes) out += hexByte[byte]!;
   return out;
 }
 

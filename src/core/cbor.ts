@@ -1,68 +1,208 @@
 // Deterministic CBOR (RFC 8949 §4.2.1) for every signed structure, with a strict decoder.
 // Structures are fixed-arity arrays (compact on a card, no key-order questions); the only item types
-// are unsigned integers, byte strings, text strings and arrays. The decoder rejects everything else and
-// every non-canonical encoding: after a strict decode the value is re-encoded and must give the same
-// bytes (shortest integers and lengths, definite lengths only), which is exactly RFC 8949 §4.2.1.
-import { decode, encode, rfc8949EncodeOptions } from 'cborg';
-import { bytesEqual, type Bytes } from './bytes.ts';
+// are unsigned integers (major type 0), byte strings (2), text strings (3) and arrays (4). The
+// decoder rejects every other type and every non-canonical encoding — an argument not in its
+// shortest form, indefinite lengths — while it reads, so a decoded value re-encodes to exactly the
+// bytes it came from. Byte strings are returned as views into the input (no copy).
 import { coreError, type CbdcError, type CoreErrorCode } from './errors.ts';
+import type { Bytes } from './bytes.ts';
 
-/** A CBOR value this protocol carries. */
+/** A CBOR value this protocol carries. Integers up to 2^53 − 1 decode as numbers, larger as bigints. */
 export type CborValue = bigint | number | Bytes | string | readonly CborValue[];
 
-const decodeOptions = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: true,
-  rejectDuplicateMapKeys: true,
-  useMaps: true,
-  tags: [],
-};
+/** Bound on array nesting; our deepest structure nests 6 levels. */
+export const cborDepthMax = 8;
+
+const majorUnsigned = 0;
+const majorBytes = 2;
+const majorText = 3;
+const majorArray = 4;
+const uint64Max = (1n << 64n) - 1n;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// --- encoding -----------------------------------------------------------------------------------
 
 export function encodeCbor(value: CborValue): Bytes {
-  return encode(value, rfc8949EncodeOptions);
+  const writer = new Writer(encodedLength(value, 0));
+  writer.item(value);
+  return writer.bytes;
 }
+
+function headLength(argument: number | bigint): number {
+  if (argument < 24) return 1;
+  if (argument < 0x100) return 2;
+  if (argument < 0x10000) return 3;
+  if (argument < 0x100000000) return 5;
+  return 9;
+}
+
+function encodedLength(value: CborValue, depth: number): number {
+  if (depth > cborDepthMax) throw coreError('cborUnsupported', 'nesting too deep');
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    if (
+      value < 0 ||
+      (typeof value === 'number' && !Number.isSafeInteger(value)) ||
+      BigInt(value) > uint64Max
+    ) {
+      throw coreError('cborUnsupported', 'only unsigned integers up to 2^64 − 1');
+    }
+    return headLength(value);
+  }
+  if (value instanceof Uint8Array) return headLength(value.length) + value.length;
+  if (typeof value === 'string') {
+    const length = textEncoder.encode(value).length;
+    return headLength(length) + length;
+  }
+  let length = headLength(value.length);
+  for (const item of value) length += encodedLength(item, depth + 1);
+  return length;
+}
+
+class Writer {
+  readonly bytes: Uint8Array;
+  #offset = 0;
+
+  constructor(length: number) {
+    this.bytes = new Uint8Array(length);
+  }
+
+  head(major: number, argument: number | bigint): void {
+    const top = major << 5;
+    const out = this.bytes;
+    if (argument < 24) {
+      out[this.#offset++] = top | Number(argument);
+    } else if (argument < 0x100) {
+      out[this.#offset++] = top | 24;
+      out[this.#offset++] = Number(argument);
+    } else if (argument < 0x10000) {
+      const n = Number(argument);
+      out[this.#offset++] = top | 25;
+      out[this.#offset++] = n >> 8;
+      out[this.#offset++] = n & 0xff;
+    } else if (argument < 0x100000000) {
+      const n = Number(argument);
+      out[this.#offset++] = top | 26;
+      out[this.#offset++] = n >>> 24;
+      out[this.#offset++] = (n >>> 16) & 0xff;
+      out[this.#offset++] = (n >>> 8) & 0xff;
+      out[this.#offset++] = n & 0xff;
+    } else {
+      let n = BigInt(argument);
+      out[this.#offset] = top | 27;
+      for (let i = 8; i >= 1; i--) {
+        out[this.#offset + i] = Number(n & 0xffn);
+        n >>= 8n;
+      }
+      this.#offset += 9;
+    }
+  }
+
+  item(value: CborValue): void {
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      this.head(majorUnsigned, value);
+    } else if (value instanceof Uint8Array) {
+      this.head(majorBytes, value.length);
+      this.bytes.set(value, this.#offset);
+      this.#offset += value.length;
+    } else if (typeof value === 'string') {
+      const text = textEncoder.encode(value);
+      this.head(majorText, text.length);
+      this.bytes.set(text, this.#offset);
+      this.#offset += text.length;
+    } else {
+      this.head(majorArray, value.length);
+      for (const item of value) this.item(item);
+    }
+  }
+}
+
+// --- decoding -----------------------------------------------------------------------------------
 
 /** Decodes one canonical CBOR item filling all of `bytes`, or throws a typed `CbdcError`. */
 export function decodeCbor(bytes: Bytes): CborValue {
-  let value: unknown;
-  try {
-    value = decode(bytes, decodeOptions);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('too many terminals')) throw coreError('cborTrailingBytes');
-    if (message.includes('strict') || message.includes('indefinite'))
-      throw coreError('cborNotCanonical', message);
-    throw coreError('cborMalformed', message);
-  }
-  assertSupported(value, 0);
-  if (!bytesEqual(encodeCbor(value), bytes)) throw coreError('cborNotCanonical');
+  const reader = new Reader(bytes);
+  const value = reader.item(0);
+  if (reader.offset !== bytes.length)
+    throw coreError('cborTrailingBytes', `${bytes.length - reader.offset} bytes after the item`);
   return value;
 }
 
-/** Bound on array nesting; our deepest structure nests 5 levels. */
-export const cborDepthMax = 8;
+class Reader {
+  readonly #bytes: Bytes;
+  offset = 0;
 
-function assertSupported(value: unknown, depth: number): asserts value is CborValue {
-  if (depth > cborDepthMax) throw coreError('cborUnsupported', 'nesting too deep');
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw coreError('cborUnsupported', 'only unsigned integers');
-    return;
+  constructor(bytes: Bytes) {
+    this.#bytes = bytes;
   }
-  if (typeof value === 'bigint') {
-    if (value < 0n) throw coreError('cborUnsupported', 'only unsigned integers');
-    return;
+
+  #take(length: number): Bytes {
+    if (length > this.#bytes.length - this.offset) throw coreError('cborMalformed', 'truncated');
+    const slice = this.#bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
   }
-  if (typeof value === 'string' || value instanceof Uint8Array) return;
-  if (Array.isArray(value)) {
-    for (const item of value) assertSupported(item, depth + 1);
-    return;
+
+  /** Reads an item head; returns its major type and argument, checking the shortest form (RFC 8949 §4.2.1). */
+  #head(): { major: number; argument: number | bigint } {
+    const initial = this.#take(1)[0]!;
+    const major = initial >> 5;
+    const info = initial & 0x1f;
+    if (major !== majorUnsigned && major !== majorBytes && major !== majorText && major !== majorArray) {
+      throw coreError('cborUnsupported', `major type ${major}`);
+    }
+    if (info < 24) return { major, argument: info };
+    if (info === 31) throw coreError('cborNotCanonical', 'indefinite length');
+    if (info > 27) throw coreError('cborMalformed', `reserved additional information ${info}`);
+    const size = 1 << (info - 24);
+    const raw = this.#take(size);
+    let argument: number | bigint;
+    if (size === 8) {
+      let n = 0n;
+      for (const byte of raw) n = (n << 8n) | BigInt(byte);
+      argument = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+    } else {
+      let n = 0;
+      for (const byte of raw) n = n * 256 + byte;
+      argument = n;
+    }
+    const minimum = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
+    if (argument < minimum) throw coreError('cborNotCanonical', 'argument not in its shortest form');
+    return { major, argument };
   }
-  throw coreError('cborUnsupported', `type ${typeof value}`);
+
+  #length(argument: number | bigint): number {
+    if (typeof argument === 'bigint' || argument > this.#bytes.length - this.offset) {
+      throw coreError('cborMalformed', 'length beyond the input');
+    }
+    return argument;
+  }
+
+  item(depth: number): CborValue {
+    if (depth > cborDepthMax) throw coreError('cborUnsupported', 'nesting too deep');
+    const { major, argument } = this.#head();
+    switch (major) {
+      case majorUnsigned:
+        return argument;
+      case majorBytes:
+        return this.#take(this.#length(argument));
+      case majorText:
+        try {
+          return textDecoder.decode(this.#take(this.#length(argument)));
+        } catch (error) {
+          if (error instanceof TypeError) throw coreError('cborMalformed', 'text is not UTF-8');
+          throw error;
+        }
+      default: {
+        // Each item takes at least one byte: a count beyond the remaining bytes is malformed.
+        const count = this.#length(argument);
+        const items: CborValue[] = [];
+        for (let i = 0; i < count; i++) items.push(this.item(depth + 1));
+        return items;
+      }
+    }
+  }
 }
 
 /**
@@ -100,6 +240,13 @@ export class FieldReader {
     if (typeof value !== 'number' || value > max)
       throw this.#fail(name, `must be an unsigned integer ≤ ${max}`);
     return value;
+  }
+
+  /** A structure's version: exactly `expected` (0 or 2 would be another format, not an older or newer 1). */
+  version(index: number, expected: number): number {
+    const value = this.#field(index);
+    if (value !== expected) throw this.#fail('version', `must be ${expected}`);
+    return expected;
   }
 
   /** An unsigned integer as bigint (money). */

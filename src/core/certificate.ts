@@ -46,7 +46,7 @@ export function certificateBodyToCbor(body: CertificateBody): CborValue {
 
 export function certificateBodyFromCbor(value: CborValue): CertificateBody {
   const reader = new FieldReader(value, 'certificate', 8);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   const role = roleByNumber.get(reader.uint(1, 'role'));
   if (role === undefined) throw FieldReader.invalid('certificate.role', 'is not a known role');
   return {

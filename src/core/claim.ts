@@ -39,7 +39,7 @@ export function claimBodyToCbor(body: ClaimBody): CborValue {
 
 export function claimBodyFromCbor(value: CborValue): ClaimBody {
   const reader = new FieldReader(value, 'claim', 6);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   return {
     seId: reader.bytes(1, 'seId', principalIdBytes),
     counter: reader.uint(2, 'counter'),

@@ -23,7 +23,7 @@ export function denyListToCbor(list: DenyList): CborValue {
 
 export function denyListFromCbor(value: CborValue): DenyList {
   const reader = new FieldReader(value, 'denyList', 5);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   return {
     directoryId: reader.bytes(1, 'directoryId', principalIdBytes),
     version: reader.uint(2, 'listVersion'),

@@ -66,7 +66,7 @@ export function issuanceBodyToCbor(body: IssuanceBody): CborValue {
 
 export function issuanceBodyFromCbor(value: CborValue): IssuanceBody {
   const reader = new FieldReader(value, 'issuance', 7);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   const kind = kindByNumber.get(reader.uint(2, 'kind'));
   if (kind === undefined) throw FieldReader.invalid('issuance.kind', 'is not a known kind');
   return {

@@ -76,7 +76,7 @@ export function limitsToCbor(limits: Limits): CborValue {
 
 export function limitsFromCbor(value: CborValue): Limits {
   const reader = new FieldReader(value, 'limits', 12);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   const kindNumber = reader.uint(3, 'kind');
   const kind =
     kindNumber === kindNumbers.card ? 'card' : kindNumber === kindNumbers.phone ? 'phone' : undefined;

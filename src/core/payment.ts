@@ -24,7 +24,7 @@ export function encodePaymentRequest(request: PaymentRequest): Bytes {
 
 export function decodePaymentRequest(bytes: Bytes): PaymentRequest {
   const reader = new FieldReader(decodeCbor(bytes), 'paymentRequest', 4);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   return {
     payeeCertificate: certificateFromCbor(reader.raw(1)),
     challenge: reader.bytes(2, 'challenge', challengeBytes),
@@ -46,7 +46,7 @@ export function receiptBodyToCbor(body: ReceiptBody): CborValue {
 
 export function receiptBodyFromCbor(value: CborValue): ReceiptBody {
   const reader = new FieldReader(value, 'receipt', 4);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   return {
     transferId: reader.bytes(1, 'transferId', entryIdBytes),
     payeeId: reader.bytes(2, 'payeeId', principalIdBytes),

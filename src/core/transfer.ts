@@ -41,7 +41,7 @@ export function transferBodyToCbor(body: TransferBody): CborValue {
 
 export function transferBodyFromCbor(value: CborValue): TransferBody {
   const reader = new FieldReader(value, 'transfer', 8);
-  reader.uint(0, 'version', structureVersion);
+  reader.version(0, structureVersion);
   const outputs = reader.array(4, 'outputs', transferOutputsMax, outputFromCbor);
   if (outputs.length === 0) throw FieldReader.invalid('transfer.outputs', 'must not be empty');
   const inputs = reader.array(3, 'inputs', transferInputsMax, (item, where) =>

@@ -3,6 +3,7 @@
 // device over a link that may break at any byte. The terminal remembers how far it got; a re-tap
 // resumes there, and because PAY and RECEIVE are idempotent a repeated step never debits or credits
 // twice.
+import { assert } from '../core/assert.ts';
 import type { Bytes } from '../core/bytes.ts';
 import { isPowerCut } from '../secure-element/store/faults.ts';
 import { DevicePoweredOff, type Device } from './device.ts';
@@ -36,11 +37,18 @@ export class OfflinePayment {
     this.payee = payee;
     this.amount = amount;
     this.#advisoryTime = advisoryTime;
-    if (payer.kind === 'card' && payee.kind === 'card')
-      throw new Error('two cards cannot pay each other: neither can drive');
+    assert(
+      payer.kind === 'phone' || payee.kind === 'phone',
+      'two cards cannot pay each other: neither can drive',
+    );
     this.direction =
       payer.kind === 'card' ? 'cardToPhone' : payee.kind === 'card' ? 'phoneToCard' : 'phoneToPhone';
     this.terminal = this.direction === 'cardToPhone' ? payee : payer;
+  }
+
+  /** Size of the bundle PAY returned (0 before PAY). */
+  get bundleBytes(): number {
+    return this.#bundle?.length ?? 0;
   }
 
   get step(): Step {

@@ -127,7 +127,9 @@ export class SecureElementView {
   }
 
   outgoingAll(): OutgoingRecord[] {
-    return this.store.keys(recordPrefixes.outgoing).map((key) => this.outgoing(idFromKey(key))!);
+    return this.store
+      .keys(recordPrefixes.outgoing)
+      .map((key) => this.#memo(key, (bytes) => decodeOutgoing(idFromKey(key), bytes))!);
   }
 
   incoming(challenge: Bytes): IncomingRecord | undefined {
@@ -135,7 +137,9 @@ export class SecureElementView {
   }
 
   incomingAll(): IncomingRecord[] {
-    return this.store.keys(recordPrefixes.incoming).map((key) => this.incoming(idFromKey(key))!);
+    return this.store
+      .keys(recordPrefixes.incoming)
+      .map((key) => this.#memo(key, (bytes) => decodeIncoming(idFromKey(key), bytes))!);
   }
 }
 

@@ -1,6 +1,6 @@
 // PAYMENT REQUEST (step 1, payee SE) and PAY (step 2, payer SE) of the offline payment (DESIGN §5).
 import { checkAmount } from '../../core/amount.ts';
-import { bytesEqual, type Bytes } from '../../core/bytes.ts';
+import { bytesEqual, compareBytes, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor, FieldReader } from '../../core/cbor.ts';
 import { purposes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
@@ -21,7 +21,7 @@ import {
   type TokenRecord,
 } from '../records.ts';
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
-import { loadEntries, mergeHistories, orphanedEntries, signerCertificates } from './history.ts';
+import { loadEntries, mergeHistories, orphanedEntries, signerCertificates, tokenKeyOf } from './history.ts';
 
 /** Unacknowledged payments a payer keeps (each with its bundle) before it must sync. */
 export const pendingPaymentsMax = 16;
@@ -107,8 +107,8 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
   }
 
   const changes = new Changes();
-  const spent = new Set(inputs.map((token) => idKey(token.id)));
-  const kept = tokens.filter((token) => !spent.has(idKey(token.id)));
+  const spent = new Set(inputs.map(tokenKeyOf));
+  const kept = tokens.filter((token) => !spent.has(tokenKeyOf(token)));
   if (outputs.length === 2) {
     const change: TokenRecord = {
       id: transfer.outputIds[1]!,
@@ -190,17 +190,14 @@ export function selectInputs(
 ): TokenRecord[] {
   const spendable = tokens.filter((token) => !token.locked);
   let available = 0n;
-  for (const token of spendable) available += token.value;
+  let single: TokenRecord | undefined;
+  for (const token of spendable) {
+    available += token.value;
+    if (token.value >= amount && (single === undefined || compareTokens(token, single) < 0)) single = token;
+  }
   if (available < amount) throw coreError('insufficientFunds', `holds ${available}, needs ${amount}`);
-  const single = spendable
-    .filter((token) => token.value >= amount)
-    .sort((a, b) =>
-      a.value === b.value ? idKey(a.id).localeCompare(idKey(b.id)) : a.value < b.value ? -1 : 1,
-    )[0];
   if (single !== undefined) return [single];
-  const largestFirst = [...spendable].sort((a, b) =>
-    a.value === b.value ? idKey(a.id).localeCompare(idKey(b.id)) : a.value > b.value ? -1 : 1,
-  );
+  const largestFirst = [...spendable].sort((a, b) => compareTokens(b, a));
   const chosen: TokenRecord[] = [];
   let covered = 0n;
   for (const token of largestFirst) {
@@ -211,4 +208,10 @@ export function selectInputs(
   if (chosen.length > inputsMax)
     throw coreError('inputsLimitExceeded', `needs ${chosen.length} inputs: renewal required`);
   return chosen;
+}
+
+/** Smaller value first; equal values by token id (store keys sort like ids). */
+function compareTokens(a: TokenRecord, b: TokenRecord): number {
+  if (a.value !== b.value) return a.value < b.value ? -1 : 1;
+  return compareBytes(a.id, b.id);
 }

@@ -145,12 +145,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const changes = new Changes();
   const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
   const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
-  const issued = [
-    renewal,
-    ...credits.filter(
-      (credit) => !se.store.has(recordKeys.loaded(se.platform.verifier.sha256(credit.bodyBytes))),
-    ),
-  ];
+  const issued = [renewal, ...newCredits(se, credits, state.lastSyncTime)];
   let trustedTime = Math.max(state.trustedTime, renewal.body.time);
   for (const issuance of issued) {
     if (issuance !== renewal && issuance.body.kind === 'renewal')
@@ -193,6 +188,22 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   );
   se.store.commit(changes.map);
   return encodeCbor([balance]);
+}
+
+/**
+ * The credits to install: one LOAD stored since the last sync, one listed twice, and one stamped no
+ * later than the last sync (which delivered it, as LOAD's `issuanceStale` rule says) are skipped, so
+ * a replayed credit never pays twice and the balance stays the sum of the tokens held.
+ */
+function newCredits(se: SecureElementView, credits: readonly Issuance[], lastSyncTime: number): Issuance[] {
+  const seen = new Set<string>();
+  return credits.filter((credit) => {
+    const id = se.platform.verifier.sha256(credit.bodyBytes);
+    if (seen.has(idKey(id)) || credit.body.time <= lastSyncTime || se.store.has(recordKeys.loaded(id)))
+      return false;
+    seen.add(idKey(id));
+    return true;
+  });
 }
 
 /** A renewal retires exactly the claimed tokens and pays back at most their value (the rest is unloaded). */

@@ -1,0 +1,82 @@
+// Offline payment throughput through APDUs against the raw signature rates of the same run.
+//   crypto.p256.sign / crypto.p256.verify      ops/s of node:crypto ECDSA P-256 (cached KeyObjects)
+//   offline-payment.gen1 / .gen8                complete four-exchange phone→phone payments per second
+//                                               whose payment token is of generation 1 / 8, the payee
+//                                               verifying the whole history; reference = the crypto bound
+//                                               (the time of the payment's signatures and verifications alone)
+//   bundle-bytes.gen1 / .gen8                   bytes of the bundle PAY returns
+import { purposes } from '../src/core/crypto.ts';
+import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
+import { OfflinePayment } from '../src/device/offline-payment.ts';
+import { TestPki } from '../src/testing/test-pki.ts';
+import { opsPerSecond, report } from './report.ts';
+import type { Device } from '../src/device/device.ts';
+
+const signer = NodeSigner.generate();
+const verifier = new NodeVerifier();
+const message = new Uint8Array(300).fill(1);
+const signature = signer.sign(purposes.transfer, message);
+const signRate = opsPerSecond(() => signer.sign(purposes.transfer, message));
+const verifyRate = opsPerSecond(() =>
+  verifier.verify(signer.publicKey, purposes.transfer, message, signature),
+);
+report({ name: 'crypto.p256.sign', value: signRate, unit: 'ops/s' });
+report({ name: 'crypto.p256.verify', value: verifyRate, unit: 'ops/s' });
+
+const tokenValue = 100n;
+const benchLimits = {
+  balanceMax: 10_000_000n,
+  paymentMax: 1_000_000n,
+  offlinePaymentsMax: 10_000,
+  historyBytesMax: 64 * 1024,
+};
+
+/**
+ * Makes `count` tokens of generation `generation − 1` in one phone by relaying `count` exact
+ * payments (no change) through a chain of phones, then times `count` payments from that phone to a
+ * fresh payee: each makes a token of generation `generation`.
+ */
+function measure(generation: number, count: number): void {
+  const pki = new TestPki();
+  const phones: Device[] = [];
+  for (let hop = 0; hop < generation; hop++)
+    phones.push(pki.newDevice('phone', `hop-${hop}`, { limits: benchLimits }));
+  const payee = pki.newDevice('phone', 'payee', { limits: benchLimits });
+  for (let index = 0; index < count; index++) pki.load(phones[0]!, tokenValue);
+  for (let hop = 1; hop < generation; hop++) {
+    for (let index = 0; index < count; index++) pay(phones[hop - 1]!, phones[hop]!);
+  }
+  const payer = phones[generation - 1]!;
+  let bundleBytes = 0;
+  const start = performance.now();
+  for (let index = 0; index < count; index++) {
+    const payment = pay(payer, payee);
+    bundleBytes = payment.bundleBytes;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  // Per payment: PAY signs the transfer, RECEIVE signs the receipt; PAY verifies the payee certificate;
+  // RECEIVE verifies one certificate per distinct payer in the history (generation), each transfer
+  // (generation) and the issuance; ACKNOWLEDGE verifies the receipt.
+  const signs = 2;
+  const verifies = 1 + generation + generation + 1 + 1;
+  const bound = 1 / (signs / signRate + verifies / verifyRate);
+  report({
+    name: `offline-payment.gen${generation}`,
+    value: count / seconds,
+    unit: 'payments/s',
+    reference: bound,
+    referenceName: `crypto bound: ${signs} signs + ${verifies} verifies per payment`,
+    payments: count,
+  });
+  report({ name: `bundle-bytes.gen${generation}`, value: bundleBytes, unit: 'bytes' });
+}
+
+function pay(payer: Device, payee: Device): { bundleBytes: number } {
+  const payment = new OfflinePayment(payer, payee, tokenValue);
+  const outcome = payment.tap();
+  if (outcome.outcome !== 'completed') throw new Error('benchmark payment interrupted');
+  return { bundleBytes: payment.bundleBytes };
+}
+
+measure(1, 300);
+measure(8, 100);

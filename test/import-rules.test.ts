@@ -1,0 +1,102 @@
+// Architecture invariants stated as absences (docs/ARCHITECTURE.md), enforced on every import.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const root = resolve(import.meta.dirname, '..');
+const source = join(root, 'src');
+
+/**
+ * Which components (or single files: a service's error catalogue is its public contract) each
+ * component may import, besides itself. `*` = any: the composition roots and test support.
+ */
+const allowed: Record<string, readonly string[] | '*'> = {
+  core: [],
+  crypto: ['core'],
+  'secure-element': ['core', 'crypto'],
+  device: ['core', 'secure-element', 'errors.ts'],
+  storage: ['core'],
+  ledger: ['core', 'storage'],
+  gateway: ['core', 'ledger/errors.ts'],
+  'errors.ts': ['core', 'ledger'],
+  cli: '*',
+  testing: '*',
+  demo: '*',
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function componentOf(path: string): string {
+  return relative(source, path).split('/')[0]!;
+}
+
+function imports(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]!);
+}
+
+const productFiles = files(source).filter((path) => !path.endsWith('.test.ts'));
+
+test('every component imports only the components it may (services never import each other)', () => {
+  const violations: string[] = [];
+  for (const path of productFiles) {
+    const component = componentOf(path);
+    const rule = allowed[component];
+    assert.ok(
+      rule !== undefined,
+      `src/${component} has no import rule: add it to import-rules.test.ts and ARCHITECTURE.md`,
+    );
+    if (rule === '*') continue;
+    for (const specifier of imports(path)) {
+      if (!specifier.startsWith('.')) continue;
+      const targetPath = resolve(dirname(path), specifier);
+      const target = componentOf(targetPath);
+      const allowedTarget =
+        target === component || rule.includes(target) || rule.includes(relative(source, targetPath));
+      if (!allowedTarget) violations.push(`${relative(root, path)} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('core is pure: no node:* module, no clock, no randomness', () => {
+  const violations: string[] = [];
+  for (const path of productFiles.filter((file) => componentOf(file) === 'core')) {
+    const text = readFileSync(path, 'utf8');
+    for (const specifier of imports(path)) {
+      if (!specifier.startsWith('.') && specifier !== 'cborg')
+        violations.push(`${relative(root, path)} imports ${specifier}`);
+    }
+    for (const forbidden of [
+      'Date.now',
+      'new Date(',
+      'Math.random',
+      'performance.now',
+      'process.',
+      'Buffer.',
+    ]) {
+      if (text.includes(forbidden)) violations.push(`${relative(root, path)} uses ${forbidden}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('no product module imports test support (src/testing)', () => {
+  const violations = productFiles
+    .filter((path) => !['testing', 'demo', 'cli'].includes(componentOf(path)))
+    .flatMap((path) =>
+      imports(path)
+        .filter(
+          (specifier) =>
+            specifier.startsWith('.') && componentOf(resolve(dirname(path), specifier)) === 'testing',
+        )
+        .map((specifier) => `${relative(root, path)} imports ${specifier}`),
+    );
+  assert.deepEqual(violations, []);
+});
