@@ -20,6 +20,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
   ledger: ['core', 'storage'],
   gateway: ['core', 'ledger/errors.ts'],
   'errors.ts': ['core', 'ledger'],
+  pki: ['core', 'crypto'],
   cli: '*',
   testing: '*',
   demo: '*',

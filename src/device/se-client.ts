@@ -6,6 +6,7 @@ import { catalogues } from '../errors.ts';
 import { signedToCbor } from '../core/signed.ts';
 import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
 import { claimFromCbor, type Claim } from '../core/claim.ts';
+import { deviceRequestFromCbor, type DeviceRequest } from '../core/device-request.ts';
 import type { Issuance } from '../core/issuance.ts';
 import type { SignedLimits } from '../core/limits.ts';
 import type { SignedDenyList } from '../core/deny-list.ts';
@@ -167,6 +168,11 @@ export class SecureElementClient {
 
   updateLimits(limits: SignedLimits): void {
     this.#callCbor('updateLimits', [signedToCbor(limits)]);
+  }
+
+  /** Signs an online request: the DCP's nonce and the digest of the request. */
+  authenticate(dcpNonce: Bytes, requestDigest: Bytes): DeviceRequest {
+    return deviceRequestFromCbor(decodeCbor(this.#callCbor('authenticate', [dcpNonce, requestDigest])));
   }
 
   updateDenyList(denyList: SignedDenyList): void {

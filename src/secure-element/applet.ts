@@ -6,7 +6,7 @@ import { u16be, type Bytes } from '../core/bytes.ts';
 import { statusWords } from './apdu/apdu.ts';
 import type { LogicalApplet, LogicalCommand, LogicalResponse } from './apdu/card-transport.ts';
 import { appletClass, instructions } from './instructions.ts';
-import { getData, initialise, personalise } from './commands/personalise.ts';
+import { authenticate, getData, initialise, personalise } from './commands/personalise.ts';
 import { load } from './commands/load.ts';
 import { pay, paymentRequest } from './commands/pay.ts';
 import { acknowledge, receive } from './commands/receive.ts';
@@ -28,6 +28,7 @@ const handlers = new Map<number, Handler>([
   [instructions.completeSync, completeSync],
   [instructions.updateLimits, updateLimits],
   [instructions.updateDenyList, updateDenyList],
+  [instructions.authenticate, authenticate],
 ]);
 
 function refusal(sw: number, number: number): LogicalResponse {

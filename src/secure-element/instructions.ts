@@ -14,6 +14,7 @@ export const instructions = {
   completeSync: 0x52,
   updateLimits: 0x54,
   updateDenyList: 0x56,
+  authenticate: 0x58,
 } as const;
 
 export type InstructionName = keyof typeof instructions;

@@ -123,3 +123,18 @@ test('BEGIN SYNC expires outstanding payment requests: a late bundle for one is 
   assert.throws(() => shop.client().receive(bundle), refusedWith('challengeUnknown'));
   assert.equal(publicData(phone).pendingCount, 1, 'the payer keeps it pending: refundable by the MDS');
 });
+
+test('AUTHENTICATE signs the DCP nonce and the request digest, changing nothing', () => {
+  const { pki, phone } = setup();
+  const data = publicData(phone);
+  const before = mediumSnapshot(phone.medium);
+  const digest = pki.verifier.sha256(new Uint8Array([1, 2, 3]));
+  const request = phone.client().authenticate(nonce, digest);
+  assert.ok(
+    pki.verifier.verify(data.publicKey, purposes.deviceRequest, request.bodyBytes, request.signature),
+  );
+  assert.ok(bytesEqual(request.body.seId, data.seId));
+  assert.ok(bytesEqual(request.body.requestDigest, digest));
+  assert.deepEqual(mediumSnapshot(phone.medium), before);
+  assert.throws(() => phone.client().authenticate(new Uint8Array(15), digest), refusedWith('fieldInvalid'));
+});

@@ -3,12 +3,13 @@
 import { bytesEqual, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
 import { certificateFromCbor } from '../../core/certificate.ts';
-import { publicKeyBytes } from '../../core/crypto.ts';
+import { digestBytes, publicKeyBytes, purposes } from '../../core/crypto.ts';
 import { signedDenyListFromCbor } from '../../core/deny-list.ts';
 import { coreError } from '../../core/errors.ts';
-import { principalIdOf } from '../../core/ids.ts';
+import { nonceBytes, principalIdOf } from '../../core/ids.ts';
+import { deviceRequestBodyToCbor } from '../../core/device-request.ts';
 import { signedLimitsFromCbor } from '../../core/limits.ts';
-import { signedToCbor } from '../../core/signed.ts';
+import { signBody, signedToCbor } from '../../core/signed.ts';
 import {
   buildTrustAnchors,
   verifyRootCertificate,
@@ -124,4 +125,21 @@ export function getData(se: SecureElementView): Bytes {
     pending,
     state.trustedTime,
   ]);
+}
+
+/**
+ * AUTHENTICATE [DCP nonce, request digest] → signed device request. Signs for the online side; it
+ * changes no state and spends no counter (the nonce makes each signature single-use at the DCP).
+ */
+export function authenticate(se: SecureElementView, data: Bytes): Bytes {
+  const context = se.personalised();
+  const r = new FieldReader(decodeCbor(data), 'authenticate', 2);
+  const body = {
+    seId: context.identity.seId,
+    dcpNonce: r.bytes(0, 'dcpNonce', nonceBytes),
+    requestDigest: r.bytes(1, 'requestDigest', digestBytes),
+  };
+  return encodeCbor(
+    signedToCbor(signBody(context.signer, purposes.deviceRequest, body, deviceRequestBodyToCbor)),
+  );
 }
