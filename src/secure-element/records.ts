@@ -11,8 +11,13 @@
 //   e/<entry id>           a history entry (issuance or transfer) some held token descends from
 //   c/<se id>              the certificate of a secure element that signed a transfer in a history
 //   q/<payee id><challenge>  PAY's idempotency index: the transfer made for that request
-//   o/<transfer id>        an outgoing payment: state, payee key, the bundle sent, receipt when acknowledged
-//   r/<challenge>          an incoming payment request: amount, outcome, transfer id and receipt
+//   o/<transfer id>        a pending outgoing payment: payee key, amount, the bundle sent
+//   a/<transfer id>        an acknowledged outgoing payment, with the payee's receipt
+//   r/<challenge>          an outstanding incoming payment request: amount
+//   s/<challenge>          a closed incoming request: received (transfer id, receipt) or expired
+//
+// Pending and outstanding records live under their own prefixes so that the limits that count them
+// read a bounded key range instead of scanning every payment since the last sync.
 //   l/<issuance id>        an issuance LOAD stored (idempotency until the next sync)
 import { decodeCbor, encodeCbor, FieldReader, readBytesItem, type CborValue } from '../core/cbor.ts';
 import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
@@ -40,8 +45,10 @@ export const recordKeys = {
   entry: (id: EntryId) => `e/${toHex(id)}`,
   certificate: (seId: PrincipalId) => `c/${toHex(seId)}`,
   payIndex: (payeeId: PrincipalId, challenge: Bytes) => `q/${toHex(payeeId)}${toHex(challenge)}`,
-  outgoing: (transferId: EntryId) => `o/${toHex(transferId)}`,
-  incoming: (challenge: Bytes) => `r/${toHex(challenge)}`,
+  outgoing: (transferId: EntryId, state: OutgoingState) =>
+    `${state === 'pending' ? 'o' : 'a'}/${toHex(transferId)}`,
+  incoming: (challenge: Bytes, state: IncomingState) =>
+    `${state === 'outstanding' ? 'r' : 's'}/${toHex(challenge)}`,
   loaded: (issuanceId: EntryId) => `l/${toHex(issuanceId)}`,
 } as const;
 
@@ -49,8 +56,10 @@ export const recordPrefixes = {
   token: 't/',
   entry: 'e/',
   certificate: 'c/',
-  outgoing: 'o/',
-  incoming: 'r/',
+  pendingOutgoing: 'o/',
+  acknowledgedOutgoing: 'a/',
+  outstandingIncoming: 'r/',
+  closedIncoming: 's/',
   loaded: 'l/',
   payIndex: 'q/',
 } as const;

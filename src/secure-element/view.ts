@@ -123,23 +123,49 @@ export class SecureElementView {
   }
 
   outgoing(transferId: EntryId): OutgoingRecord | undefined {
-    return this.#memo(recordKeys.outgoing(transferId), (bytes) => decodeOutgoing(transferId, bytes));
+    const decode = (bytes: Bytes): OutgoingRecord => decodeOutgoing(transferId, bytes);
+    return (
+      this.#memo(recordKeys.outgoing(transferId, 'pending'), decode) ??
+      this.#memo(recordKeys.outgoing(transferId, 'acknowledged'), decode)
+    );
   }
 
-  outgoingAll(): OutgoingRecord[] {
+  /** Payments debited and not yet acknowledged: at most `pendingPaymentsMax`. */
+  pendingOutgoing(): OutgoingRecord[] {
+    return this.#outgoingUnder(recordPrefixes.pendingOutgoing);
+  }
+
+  #outgoingUnder(prefix: string): OutgoingRecord[] {
     return this.store
-      .keys(recordPrefixes.outgoing)
+      .keys(prefix)
       .map((key) => this.#memo(key, (bytes) => decodeOutgoing(idFromKey(key), bytes))!);
   }
 
+  outgoingAll(): OutgoingRecord[] {
+    return [...this.pendingOutgoing(), ...this.#outgoingUnder(recordPrefixes.acknowledgedOutgoing)];
+  }
+
   incoming(challenge: Bytes): IncomingRecord | undefined {
-    return this.#memo(recordKeys.incoming(challenge), (bytes) => decodeIncoming(challenge, bytes));
+    const decode = (bytes: Bytes): IncomingRecord => decodeIncoming(challenge, bytes);
+    return (
+      this.#memo(recordKeys.incoming(challenge, 'outstanding'), decode) ??
+      this.#memo(recordKeys.incoming(challenge, 'received'), decode)
+    );
+  }
+
+  /** Payment requests issued and still open: at most the limits' `challengesMax`. */
+  outstandingIncoming(): IncomingRecord[] {
+    return this.#incomingUnder(recordPrefixes.outstandingIncoming);
+  }
+
+  #incomingUnder(prefix: string): IncomingRecord[] {
+    return this.store
+      .keys(prefix)
+      .map((key) => this.#memo(key, (bytes) => decodeIncoming(idFromKey(key), bytes))!);
   }
 
   incomingAll(): IncomingRecord[] {
-    return this.store
-      .keys(recordPrefixes.incoming)
-      .map((key) => this.#memo(key, (bytes) => decodeIncoming(idFromKey(key), bytes))!);
+    return [...this.outstandingIncoming(), ...this.#incomingUnder(recordPrefixes.closedIncoming)];
   }
 }
 

@@ -53,39 +53,3 @@ export function signerCertificates(
   }
   return [...byKey.values()];
 }
-
-// Token records are memoised by the view (one object per stored record), so these hex renderings
-// are computed once per record, not once per payment: PAY scans every held token.
-const entryKeysCache = new WeakMap<TokenRecord, readonly string[]>();
-const tokenKeyCache = new WeakMap<TokenRecord, string>();
-
-export function entryKeysOf(token: TokenRecord): readonly string[] {
-  let keys = entryKeysCache.get(token);
-  if (keys === undefined) {
-    keys = token.entryIds.map(idKey);
-    entryKeysCache.set(token, keys);
-  }
-  return keys;
-}
-
-export function tokenKeyOf(token: TokenRecord): string {
-  let key = tokenKeyCache.get(token);
-  if (key === undefined) {
-    key = idKey(token.id);
-    tokenKeyCache.set(token, key);
-  }
-  return key;
-}
-
-/** Entries referenced by `removed` tokens that no `kept` token references any more. */
-export function orphanedEntries(removed: readonly TokenRecord[], kept: readonly TokenRecord[]): EntryId[] {
-  const keptKeys = new Set<string>();
-  for (const token of kept) for (const key of entryKeysOf(token)) keptKeys.add(key);
-  const orphans = new Map<string, EntryId>();
-  for (const token of removed) {
-    entryKeysOf(token).forEach((key, index) => {
-      if (!keptKeys.has(key)) orphans.set(key, token.entryIds[index]!);
-    });
-  }
-  return [...orphans.values()];
-}

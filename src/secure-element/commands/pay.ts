@@ -18,10 +18,11 @@ import {
   encodeState,
   encodeToken,
   recordKeys,
+  recordPrefixes,
   type TokenRecord,
 } from '../records.ts';
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
-import { loadEntries, mergeHistories, orphanedEntries, signerCertificates, tokenKeyOf } from './history.ts';
+import { loadEntries, mergeHistories, signerCertificates } from './history.ts';
 
 /** Unacknowledged payments a payer keeps (each with its bundle) before it must sync. */
 export const pendingPaymentsMax = 16;
@@ -34,7 +35,7 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
     'amount',
   );
   const state = se.state();
-  const outstanding = se.incomingAll().filter((record) => record.state === 'outstanding');
+  const outstanding = se.outstandingIncoming();
   if (outstanding.length >= context.limits.challengesMax) {
     throw coreError('challengesLimitExceeded', `${outstanding.length} outstanding`);
   }
@@ -45,7 +46,7 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
   const empty = new Uint8Array(0);
   se.store.commit(
     new Changes().put(
-      recordKeys.incoming(challenge),
+      recordKeys.incoming(challenge, 'outstanding'),
       encodeIncoming({ challenge, amount, state: 'outstanding', transferId: empty, receipt: empty }),
     ).map,
   );
@@ -106,9 +107,9 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
     throw coreError('historyBytesLimitExceeded', `bundle of ${bundle.length} bytes: renewal required`);
   }
 
+  // The history entries of the spent inputs stay until COMPLETE SYNC: the upload reports them, and the
+  // sync erases every entry no held token still needs (a scan of all tokens per payment would not pay).
   const changes = new Changes();
-  const spent = new Set(inputs.map(tokenKeyOf));
-  const kept = tokens.filter((token) => !spent.has(tokenKeyOf(token)));
   if (outputs.length === 2) {
     const change: TokenRecord = {
       id: transfer.outputIds[1]!,
@@ -120,13 +121,11 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
     changes
       .put(recordKeys.token(change.id), encodeToken(change))
       .put(recordKeys.entry(transfer.id), encodeEntry(transfer));
-    kept.push(change);
   }
   for (const token of inputs) changes.remove(recordKeys.token(token.id));
-  for (const id of orphanedEntries(inputs, kept)) changes.remove(recordKeys.entry(id));
   changes
     .put(
-      recordKeys.outgoing(transfer.id),
+      recordKeys.outgoing(transfer.id, 'pending'),
       encodeOutgoing({
         transferId: transfer.id,
         state: 'pending',
@@ -174,7 +173,7 @@ function checkPayerLimits(se: SecureElementView, context: Personalised, amount: 
   if (state.paymentsSinceSync >= limits.offlinePaymentsMax) {
     throw coreError('offlinePaymentsLimitExceeded', `${state.paymentsSinceSync} payments since sync`);
   }
-  const pending = se.outgoingAll().filter((record) => record.state === 'pending').length;
+  const pending = se.store.keys(recordPrefixes.pendingOutgoing).length;
   if (pending >= pendingPaymentsMax) throw coreError('pendingLogFull', `${pending} unacknowledged payments`);
 }
 

@@ -110,7 +110,7 @@ export function getData(se: SecureElementView): Bytes {
     ]);
   }
   const context = se.personalised();
-  const pending = se.outgoingAll().filter((record) => record.state === 'pending').length;
+  const pending = se.store.keys(recordPrefixes.pendingOutgoing).length;
   return encodeCbor([
     lifeCycles.personalised,
     identity.seId,

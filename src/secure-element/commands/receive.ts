@@ -96,8 +96,9 @@ function storeReceived(se: SecureElementView, validated: ValidatedBundle, reques
         locked: false,
       }),
     )
+    .remove(recordKeys.incoming(request.challenge, 'outstanding'))
     .put(
-      recordKeys.incoming(request.challenge),
+      recordKeys.incoming(request.challenge, 'received'),
       encodeIncoming({
         ...request,
         state: 'received',
@@ -134,10 +135,12 @@ export function acknowledge(se: SecureElementView, data: Bytes): Bytes {
   }
   if (record.state === 'acknowledged') return new Uint8Array(0);
   se.store.commit(
-    new Changes().put(
-      recordKeys.outgoing(record.transferId),
-      encodeOutgoing({ ...record, state: 'acknowledged', receipt: data }),
-    ).map,
+    new Changes()
+      .remove(recordKeys.outgoing(record.transferId, 'pending'))
+      .put(
+        recordKeys.outgoing(record.transferId, 'acknowledged'),
+        encodeOutgoing({ ...record, state: 'acknowledged', receipt: data }),
+      ).map,
   );
   return new Uint8Array(0);
 }

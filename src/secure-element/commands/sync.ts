@@ -25,7 +25,6 @@ import {
 import { Changes, idFromKey, type Personalised, type SecureElementView } from '../view.ts';
 import { checkDenyList, checkLimits, ownIssuer } from './checks.ts';
 import { acceptIssuance, storeIssuedTokens } from './load.ts';
-import { orphanedEntries } from './history.ts';
 
 /** HPKE `info` for uploads (RFC 9180 §5.1): binds the ciphertext to this protocol and version. */
 export const uploadInfo = utf8('cbdc/upload/v1');
@@ -46,18 +45,20 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   const changes = new Changes();
   const reportedKeys: string[] = [];
   const incoming = se.incomingAll().map((record) => {
-    if (record.state !== 'outstanding') {
-      reportedKeys.push(recordKeys.incoming(record.challenge));
-      return record;
+    if (record.state === 'outstanding') {
+      const expired = { ...record, state: 'expired' as const };
+      changes
+        .remove(recordKeys.incoming(record.challenge, 'outstanding'))
+        .put(recordKeys.incoming(record.challenge, 'expired'), encodeIncoming(expired));
+      record = expired;
     }
-    const expired = { ...record, state: 'expired' as const };
-    changes.put(recordKeys.incoming(record.challenge), encodeIncoming(expired));
-    reportedKeys.push(recordKeys.incoming(record.challenge));
-    return expired;
+    reportedKeys.push(recordKeys.incoming(record.challenge, record.state));
+    return record;
   });
   const outgoing = se.outgoingAll();
   for (const record of outgoing) {
-    if (record.state === 'acknowledged') reportedKeys.push(recordKeys.outgoing(record.transferId));
+    if (record.state === 'acknowledged')
+      reportedKeys.push(recordKeys.outgoing(record.transferId, 'acknowledged'));
   }
   // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
   for (const key of se.store.keys(recordPrefixes.payIndex)) {
@@ -156,7 +157,12 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
     trustedTime = Math.max(trustedTime, issuance.body.time);
   }
   for (const token of claimed) changes.remove(recordKeys.token(token.id));
-  for (const id of orphanedEntries(claimed, kept)) changes.remove(recordKeys.entry(id));
+  // Every history entry no remaining token descends from goes: the claimed tokens' histories and those
+  // of tokens spent since the last sync, all of which the upload reported.
+  const needed = new Set(kept.flatMap((token) => token.entryIds.map(idKey)));
+  for (const key of se.store.keys(recordPrefixes.entry)) {
+    if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
+  }
   removeUnneededCertificates(se, kept, changes);
   for (const key of session.reportedKeys) changes.remove(key);
   if (limits !== undefined && limits.body.version > context.limits.version) {

@@ -1,0 +1,166 @@
+// Ledger payments per second through HTTP: a real listening ledger (in this process) and
+// `clientsCount` concurrent keep-alive clients (fetch), on SQLite (file, WAL) and on PostgreSQL.
+// Reference: raw single-row insert transactions per second on the same engine, same concurrency,
+// measured in the same run: the ratio says what the ledger costs over the storage floor.
+import { Agent, request } from 'node:http';
+import { apiKeyDigest } from '../src/ledger/http/auth.ts';
+import { startLedgerServer } from '../src/ledger/server.ts';
+import { newApiKey } from '../src/ledger/testing.ts';
+import { LedgerClient } from '../src/gateway/ledger-client.ts';
+import type { Engine } from '../src/storage/database.ts';
+import { openDatabase } from '../src/storage/open.ts';
+import { createScratchDatabase } from '../src/storage/scratch.ts';
+import { report } from './report.ts';
+
+const clientsCount = 32;
+const accountsCount = 16;
+const warmUpMs = 500;
+const measureMs = 3_000;
+
+async function forDuration(workers: number, body: (worker: number) => Promise<void>): Promise<number> {
+  let counting = false;
+  let count = 0;
+  let stop = false;
+  const loops = Array.from({ length: workers }, async (_unused, worker) => {
+    while (!stop) {
+      await body(worker);
+      if (counting) count++;
+      // SQLite transactions complete in microtasks only: yield so that timers can fire.
+      if (count % 32 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+  await new Promise((resolve) => setTimeout(resolve, warmUpMs));
+  counting = true;
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, measureMs));
+  counting = false;
+  const seconds = (performance.now() - start) / 1000;
+  stop = true;
+  await Promise.all(loops);
+  return count / seconds;
+}
+
+async function rawInserts(url: string): Promise<number> {
+  const db = openDatabase(url);
+  try {
+    await db.run('CREATE TABLE bench_rows (id TEXT PRIMARY KEY, value BIGINT NOT NULL)');
+    let next = 0;
+    return await forDuration(clientsCount, () =>
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO bench_rows (id, value) VALUES (?, ?)', [`row-${next++}`, 1n]);
+      }),
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+async function ledgerPayments(url: string): Promise<number> {
+  const operatorKey = newApiKey();
+  const server = await startLedgerServer({
+    databaseUrl: url,
+    host: '127.0.0.1',
+    port: 0,
+    operatorKey,
+    logLevel: 'silent',
+  });
+  try {
+    const client = (apiKey: string) => new LedgerClient({ baseUrl: server.url, apiKey });
+    const operator = client(operatorKey);
+    const bankKey = newApiKey();
+    const dcpKey = newApiKey();
+    const bank = (
+      await operator.createParticipant('bank', {
+        name: 'Bank',
+        role: 'intermediary',
+        apiKeySha256: apiKeyDigest(bankKey),
+      })
+    ).value.id;
+    const dcp = (
+      await operator.createParticipant('dcp', {
+        name: 'DCP',
+        role: 'dcp',
+        apiKeySha256: apiKeyDigest(dcpKey),
+      })
+    ).value.id;
+    const bankAccount = (
+      await operator.createAccount('bank-account', { kind: 'intermediary', ownerId: bank })
+    ).value.id;
+    await operator.issue('issue', { accountId: bankAccount, amount: 10n ** 15n });
+    const wallets: string[] = [];
+    for (let i = 0; i < accountsCount; i++) {
+      const wallet = (await client(dcpKey).createAccount(`w${i}`, { kind: 'wallet', ownerId: dcp })).value.id;
+      await client(bankKey).pay(`fund${i}`, {
+        payerAccountId: bankAccount,
+        payeeAccountId: wallet,
+        amount: 10n ** 12n,
+      });
+      wallets.push(wallet);
+    }
+    let next = 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: clientsCount });
+    const target = new URL('/v1/payments', server.url);
+    try {
+      return await forDuration(clientsCount, async (worker) => {
+        const body = JSON.stringify({
+          payerAccountId: wallets[worker % accountsCount],
+          payeeAccountId: wallets[(worker + 1) % accountsCount],
+          amount: '1',
+        });
+        const status = await post(agent, target, body, {
+          authorization: `Bearer ${dcpKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': `bench-${next++}`,
+        });
+        if (status !== 201) throw new Error(`payment answered ${status}`);
+      });
+    } finally {
+      agent.destroy();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
+/** One POST over a keep-alive connection (node:http: lighter than fetch, so the client costs less). */
+function post(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => {
+          resolve(response.statusCode ?? 0);
+        });
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+async function measure(engine: Engine): Promise<void> {
+  const raw = await createScratchDatabase(engine, 'file');
+  const ledger = await createScratchDatabase(engine, 'file');
+  try {
+    const reference = await rawInserts(raw.url);
+    const value = await ledgerPayments(ledger.url);
+    report({
+      name: `ledger.payments.${engine}`,
+      value,
+      unit: 'payments/s',
+      reference,
+      referenceName: `raw single-row insert transactions/s on ${engine}`,
+      clients: clientsCount,
+      seconds: measureMs / 1000,
+    });
+  } finally {
+    await raw.drop();
+    await ledger.drop();
+  }
+}
+
+await measure('sqlite');
+await measure('postgres');

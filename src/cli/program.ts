@@ -1,0 +1,13 @@
+// The `cbdc` command. Each service adds its subcommand under `serve` (and its migration set to
+// `migrationSets`) from its own file in src/cli/; this file only assembles them.
+import { Command } from 'commander';
+import { registerMigrate } from './migrate.ts';
+import { registerServeLedger } from './serve-ledger.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('cbdc').description('Offline CBDC platform').showHelpAfterError();
+  const serve = program.command('serve').description('run one service in the foreground');
+  registerServeLedger(serve);
+  registerMigrate(program);
+  return program;
+}

@@ -1,0 +1,52 @@
+// What the ledger's domain needs from storage. `src/ledger/store/sql-store.ts` implements it over
+// the shared storage layer; the domain never sees SQL.
+import type { Account, AccountView, Entry, Hold, Participant, Payment, StoredResult } from './types.ts';
+
+export interface IdempotencyRecord {
+  readonly fingerprint: string;
+  readonly result: StoredResult;
+}
+
+/** One money transaction. Row locks are taken in one order: idempotency key, accounts by id, hold. */
+export interface LedgerTransaction {
+  /** Claims (participant, key) for this request; returns null if claimed now, or the earlier record. */
+  claimIdempotencyKey(
+    participantId: string,
+    key: string,
+    fingerprint: string,
+    nowMs: number,
+  ): Promise<IdempotencyRecord | null>;
+  completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void>;
+
+  /** Returns false (and inserts nothing) if the key digest is taken. */
+  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
+  findParticipant(id: string): Promise<Participant | null>;
+
+  insertAccount(account: Account): Promise<void>;
+  /** Locks the accounts for the rest of the transaction, in id order; unknown ids are absent. */
+  lockAccounts(ids: readonly string[]): Promise<ReadonlyMap<string, Account>>;
+  /** Sum and count of the account's holds that are placed and not expired at `nowMs`. */
+  activeHolds(accountId: string, nowMs: number): Promise<{ readonly total: bigint; readonly count: number }>;
+  insertPayment(payment: Payment): Promise<void>;
+  /** Writes the entry and sets the account's balance to entry.balanceAfter and its entry count to entry.sequence. */
+  postEntry(entry: Entry): Promise<void>;
+
+  insertHold(hold: Hold): Promise<void>;
+  /** Reads a hold without locking it (its accounts never change: they name the accounts to lock). */
+  findHold(id: string): Promise<Hold | null>;
+  lockHold(id: string): Promise<Hold | null>;
+  updateHold(hold: Hold): Promise<void>;
+  findPayment(id: string): Promise<Payment | null>;
+}
+
+export interface LedgerStore {
+  transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
+  findHold(id: string): Promise<Hold | null>;
+  findPayment(id: string): Promise<Payment | null>;
+  accountView(id: string, nowMs: number): Promise<AccountView | null>;
+  /** Entries with sequence > afterSequence, ascending, at most `limit`. */
+  entries(accountId: string, afterSequence: number, limit: number): Promise<readonly Entry[]>;
+  /** Database round trip for health checks. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,369 @@
+// The ledger's operations. Pure orchestration over injected ports: no I/O of its own, no clock, no
+// randomness. Every mutation runs in one storage transaction, so it happens entirely or not at all;
+// a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
+// request changes nothing and may be retried with the same key once the cause is gone.
+import { assert } from '../../core/assert.ts';
+import { ledgerError } from '../errors.ts';
+import type { LedgerStore, LedgerTransaction } from './ports.ts';
+import {
+  checkAccountOpening,
+  checkAvailable,
+  checkDebit,
+  checkDistinct,
+  checkHoldPlacement,
+  checkIssuance,
+  checkRead,
+  fingerprint,
+  holdStatus,
+  isVisible,
+  postings,
+  requireRole,
+} from './rules.ts';
+import {
+  issuanceAccountId,
+  type Account,
+  type AccountKind,
+  type AccountView,
+  type Clock,
+  type Entry,
+  type Hold,
+  type HoldStatus,
+  type IdGenerator,
+  type Participant,
+  type Payment,
+  type PaymentKind,
+  type Role,
+  type StoredResult,
+} from './types.ts';
+
+/** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
+export interface Answer<T> {
+  readonly value: T;
+  readonly replayed: boolean;
+}
+
+export interface PaymentRequest {
+  readonly payerAccountId: string;
+  readonly payeeAccountId: string;
+  readonly amount: bigint;
+  readonly reference: string | null;
+}
+
+export interface HoldRequest extends PaymentRequest {
+  readonly expiresInSeconds: number;
+}
+
+export interface Capture {
+  readonly hold: Hold;
+  readonly payment: Payment;
+}
+
+export class LedgerService {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  authenticate(apiKeySha256: string): Promise<Participant | null> {
+    return this.store.findParticipantByKeyDigest(apiKeySha256);
+  }
+
+  /** Creates an operator for a bootstrap key unless a participant already has this key. */
+  async bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
+    const existing = await this.store.findParticipantByKeyDigest(apiKeySha256);
+    if (existing !== null) return existing;
+    const participant: Participant = {
+      id: this.ids.next('prt'),
+      name,
+      role: 'operator',
+      createdAtMs: this.clock.nowMs(),
+    };
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.insertParticipant(participant, apiKeySha256)))
+        throw ledgerError('apiKeyAlreadyRegistered');
+    });
+    return participant;
+  }
+
+  createParticipant(
+    caller: Participant,
+    key: string,
+    request: { readonly name: string; readonly role: Role; readonly apiKeySha256: string },
+  ): Promise<Answer<Participant>> {
+    requireRole(caller, ['operator'], 'create participants');
+    const print = fingerprint('createParticipant', [request.name, request.role, request.apiKeySha256]);
+    return this.idempotent(caller, key, print, 'participant', async (tx, nowMs) => {
+      const participant: Participant = { id: this.ids.next('prt'), ...pick(request), createdAtMs: nowMs };
+      if (!(await tx.insertParticipant(participant, request.apiKeySha256)))
+        throw ledgerError('apiKeyAlreadyRegistered');
+      return { kind: 'participant', participant };
+    }).then((answer) => ({ value: answer.value.participant, replayed: answer.replayed }));
+  }
+
+  createAccount(
+    caller: Participant,
+    key: string,
+    request: { readonly kind: AccountKind; readonly ownerId: string },
+  ): Promise<Answer<Account>> {
+    const print = fingerprint('createAccount', [request.kind, request.ownerId]);
+    return this.idempotent(caller, key, print, 'account', async (tx, nowMs) => {
+      const owner = request.ownerId === caller.id ? caller : await tx.findParticipant(request.ownerId);
+      if (owner === null) throw ledgerError('participantNotFound', `participant ${request.ownerId}`);
+      checkAccountOpening(caller, owner, request.kind);
+      const account: Account = {
+        id: this.ids.next('acc'),
+        kind: request.kind,
+        ownerId: owner.id,
+        balance: 0n,
+        entryCount: 0,
+        createdAtMs: nowMs,
+      };
+      await tx.insertAccount(account);
+      return { kind: 'account', account };
+    }).then((answer) => ({ value: answer.value.account, replayed: answer.replayed }));
+  }
+
+  /** The central bank creates money into an intermediary's account. */
+  issue(
+    caller: Participant,
+    key: string,
+    request: { readonly accountId: string; readonly amount: bigint; readonly reference: string | null },
+  ): Promise<Answer<Payment>> {
+    requireRole(caller, ['operator'], 'issue money');
+    const print = fingerprint('issue', [request.accountId, request.amount, request.reference]);
+    return this.idempotent(caller, key, print, 'payment', async (tx, nowMs) => {
+      const [issuance, payee] = await lockPair(tx, issuanceAccountId, request.accountId);
+      checkIssuance(issuance, payee, request.amount);
+      const payment = this.makePayment(
+        'issuance',
+        { ...request, payerAccountId: issuanceAccountId, payeeAccountId: payee.id },
+        null,
+        nowMs,
+      );
+      await settle(tx, issuance, payee, payment);
+      return { kind: 'payment', payment };
+    }).then(paymentAnswer);
+  }
+
+  pay(caller: Participant, key: string, request: PaymentRequest): Promise<Answer<Payment>> {
+    checkDistinct(request.payerAccountId, request.payeeAccountId);
+    const print = fingerprint('pay', [
+      request.payerAccountId,
+      request.payeeAccountId,
+      request.amount,
+      request.reference,
+    ]);
+    return this.idempotent(caller, key, print, 'payment', async (tx, nowMs) => {
+      const [payer, payee] = await lockPair(tx, request.payerAccountId, request.payeeAccountId);
+      checkDebit(caller, payer);
+      checkAvailable(payer, (await tx.activeHolds(payer.id, nowMs)).total, request.amount);
+      const payment = this.makePayment('payment', request, null, nowMs);
+      await settle(tx, payer, payee, payment);
+      return { kind: 'payment', payment };
+    }).then(paymentAnswer);
+  }
+
+  /** Reserves an amount of the payer's balance for a later capture to the payee (load, unload). */
+  placeHold(caller: Participant, key: string, request: HoldRequest): Promise<Answer<Hold>> {
+    checkDistinct(request.payerAccountId, request.payeeAccountId);
+    const print = fingerprint('placeHold', [
+      request.payerAccountId,
+      request.payeeAccountId,
+      request.amount,
+      request.reference,
+      request.expiresInSeconds,
+    ]);
+    return this.idempotent(caller, key, print, 'hold', async (tx, nowMs) => {
+      const [payer] = await lockPair(tx, request.payerAccountId, request.payeeAccountId);
+      checkDebit(caller, payer);
+      const active = await tx.activeHolds(payer.id, nowMs);
+      checkHoldPlacement(request.expiresInSeconds, active.count);
+      checkAvailable(payer, active.total, request.amount);
+      const hold: Hold = {
+        id: this.ids.next('hold'),
+        payerAccountId: request.payerAccountId,
+        payeeAccountId: request.payeeAccountId,
+        amount: request.amount,
+        reference: request.reference,
+        state: 'held',
+        expiresAtMs: nowMs + request.expiresInSeconds * 1000,
+        createdAtMs: nowMs,
+        paymentId: null,
+        closedAtMs: null,
+      };
+      await tx.insertHold(hold);
+      return { kind: 'hold', hold };
+    }).then((answer) => ({ value: answer.value.hold, replayed: answer.replayed }));
+  }
+
+  /** Moves the held amount to the payee. Idempotent by hold: capturing a captured hold answers the same. */
+  captureHold(caller: Participant, holdId: string): Promise<Answer<Capture>> {
+    return this.store.transaction(async (tx) => {
+      const nowMs = this.clock.nowMs();
+      const { hold, payer, payee } = await lockHold(tx, caller, holdId);
+      if (hold.state === 'captured') {
+        assert(hold.paymentId !== null, 'a captured hold names its payment');
+        const payment = await tx.findPayment(hold.paymentId);
+        assert(payment !== null, 'the capture payment of a hold exists');
+        return { value: { hold, payment }, replayed: true };
+      }
+      if (hold.state === 'released') throw ledgerError('holdAlreadyReleased', `hold ${hold.id}`);
+      if (holdStatus(hold, nowMs) === 'expired') throw ledgerError('holdExpired', `hold ${hold.id}`);
+      const payment = this.makePayment('capture', hold, hold.id, nowMs);
+      const captured: Hold = { ...hold, state: 'captured', paymentId: payment.id, closedAtMs: nowMs };
+      // The hold stops counting against the payer (state captured) in the same transaction as the debit.
+      await tx.updateHold(captured);
+      // Always true while clocks move forward (a held amount stays covered by the balance); checked
+      // as a rule rather than asserted because instances sharing PostgreSQL may disagree on time.
+      checkAvailable(payer, (await tx.activeHolds(payer.id, nowMs)).total, hold.amount);
+      await settle(tx, payer, payee, payment);
+      return { value: { hold: captured, payment }, replayed: false };
+    });
+  }
+
+  /** Gives the held amount back to the payer's available balance. Idempotent by hold. */
+  releaseHold(caller: Participant, holdId: string): Promise<Answer<Hold>> {
+    return this.store.transaction(async (tx) => {
+      const nowMs = this.clock.nowMs();
+      const { hold } = await lockHold(tx, caller, holdId);
+      if (hold.state === 'released') return { value: hold, replayed: true };
+      if (hold.state === 'captured') throw ledgerError('holdAlreadyCaptured', `hold ${hold.id}`);
+      const released: Hold = { ...hold, state: 'released', closedAtMs: nowMs };
+      await tx.updateHold(released);
+      return { value: released, replayed: false };
+    });
+  }
+
+  async account(caller: Participant, accountId: string): Promise<AccountView> {
+    const view = await this.store.accountView(accountId, this.clock.nowMs());
+    if (view === null) throw ledgerError('accountNotFound', `account ${accountId}`);
+    checkRead(caller, view.account);
+    return view;
+  }
+
+  async statement(
+    caller: Participant,
+    accountId: string,
+    afterSequence: number,
+    limit: number,
+  ): Promise<readonly Entry[]> {
+    await this.account(caller, accountId);
+    return this.store.entries(accountId, afterSequence, limit);
+  }
+
+  async payment(caller: Participant, paymentId: string): Promise<Payment> {
+    const payment = await this.store.findPayment(paymentId);
+    if (payment === null) throw ledgerError('paymentNotFound', `payment ${paymentId}`);
+    const payer = await this.store.accountView(payment.payerAccountId, 0);
+    const payee = await this.store.accountView(payment.payeeAccountId, 0);
+    if (!isVisible(caller, [payer?.account.ownerId ?? null, payee?.account.ownerId ?? null])) {
+      throw ledgerError('paymentNotFound', `payment ${paymentId}`);
+    }
+    return payment;
+  }
+
+  async hold(caller: Participant, holdId: string): Promise<Hold> {
+    const hold = await this.store.findHold(holdId);
+    if (hold === null) throw ledgerError('holdNotFound', `hold ${holdId}`);
+    const payer = await this.store.accountView(hold.payerAccountId, 0);
+    const payee = await this.store.accountView(hold.payeeAccountId, 0);
+    if (!isVisible(caller, [payer?.account.ownerId ?? null, payee?.account.ownerId ?? null])) {
+      throw ledgerError('holdNotFound', `hold ${holdId}`);
+    }
+    return hold;
+  }
+
+  statusOf(hold: Hold): HoldStatus {
+    return holdStatus(hold, this.clock.nowMs());
+  }
+
+  private makePayment(
+    kind: PaymentKind,
+    request: PaymentRequest,
+    holdId: string | null,
+    nowMs: number,
+  ): Payment {
+    return {
+      id: this.ids.next('pay'),
+      kind,
+      payerAccountId: request.payerAccountId,
+      payeeAccountId: request.payeeAccountId,
+      amount: request.amount,
+      reference: request.reference,
+      holdId,
+      createdAtMs: nowMs,
+    };
+  }
+
+  private idempotent<K extends StoredResult['kind']>(
+    caller: Participant,
+    key: string,
+    print: string,
+    kind: K,
+    execute: (tx: LedgerTransaction, nowMs: number) => Promise<Extract<StoredResult, { kind: K }>>,
+  ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
+    return this.store.transaction(async (tx) => {
+      const nowMs = this.clock.nowMs();
+      const earlier = await tx.claimIdempotencyKey(caller.id, key, print, nowMs);
+      if (earlier !== null) {
+        if (earlier.fingerprint !== print) {
+          throw ledgerError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`);
+        }
+        assert(earlier.result.kind === kind, 'equal fingerprints name the same operation');
+        return { value: earlier.result as Extract<StoredResult, { kind: K }>, replayed: true };
+      }
+      const result = await execute(tx, nowMs);
+      await tx.completeIdempotencyKey(caller.id, key, result);
+      return { value: result, replayed: false };
+    });
+  }
+}
+
+function pick(request: { readonly name: string; readonly role: Role }): { name: string; role: Role } {
+  return { name: request.name, role: request.role };
+}
+
+function paymentAnswer(answer: Answer<{ readonly payment: Payment }>): Answer<Payment> {
+  return { value: answer.value.payment, replayed: answer.replayed };
+}
+
+/** Locks both accounts (in id order, by the store) and returns them as [first, second]. */
+async function lockPair(
+  tx: LedgerTransaction,
+  first: string,
+  second: string,
+): Promise<readonly [Account, Account]> {
+  const accounts = await tx.lockAccounts([first, second]);
+  const a = accounts.get(first);
+  const b = accounts.get(second);
+  if (a === undefined) throw ledgerError('accountNotFound', `account ${first}`);
+  if (b === undefined) throw ledgerError('accountNotFound', `account ${second}`);
+  return [a, b];
+}
+
+async function lockHold(
+  tx: LedgerTransaction,
+  caller: Participant,
+  holdId: string,
+): Promise<{ hold: Hold; payer: Account; payee: Account }> {
+  // The hold's accounts never change, so an unlocked read names the accounts to lock first (the
+  // global order is accounts, then hold); the hold is then read again under its lock.
+  const unlocked = await tx.findHold(holdId);
+  if (unlocked === null) throw ledgerError('holdNotFound', `hold ${holdId}`);
+  const [payer, payee] = await lockPair(tx, unlocked.payerAccountId, unlocked.payeeAccountId);
+  if (payer.ownerId !== caller.id) throw ledgerError('holdNotFound', `hold ${holdId}`);
+  const hold = await tx.lockHold(holdId);
+  assert(hold !== null, 'holds are never deleted');
+  return { hold, payer, payee };
+}
+
+async function settle(
+  tx: LedgerTransaction,
+  payer: Account,
+  payee: Account,
+  payment: Payment,
+): Promise<void> {
+  await tx.insertPayment(payment);
+  for (const entry of postings(payer, payee, payment)) await tx.postEntry(entry);
+}

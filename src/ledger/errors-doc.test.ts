@@ -1,0 +1,21 @@
+// docs/ledger.md documents every ledger error code with its number and kind, and nothing else.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ledgerErrors } from './errors.ts';
+
+test('docs/ledger.md lists exactly the ledger error catalogue', () => {
+  const doc = readFileSync(new URL('../../docs/ledger.md', import.meta.url), 'utf8');
+  const rows = [...doc.matchAll(/^\| `([A-Za-z]+)` *\| 0x([0-9A-F]{4}) *\| ([A-Za-z]+) *\|/gm)].map(
+    (match) => [match[1], Number.parseInt(match[2]!, 16), match[3]],
+  );
+  const expected = Object.entries(ledgerErrors).map(([code, definition]) => [
+    code,
+    definition.number,
+    definition.kind,
+  ]);
+  assert.deepEqual(rows, expected);
+  const numbers = Object.values(ledgerErrors).map((definition) => definition.number);
+  assert.equal(new Set(numbers).size, numbers.length);
+  assert.ok(numbers.every((number) => number >= 0x1000 && number <= 0x11ff));
+});

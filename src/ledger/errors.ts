@@ -1,0 +1,163 @@
+// The core ledger's error catalogue (0x10xx), with the codes of its storage and gateway (0x11xx).
+// Registered in `src/errors.ts`; `docs/ledger.md` lists every code, and a test keeps the two in step.
+// This file is the ledger's public contract for errors: the gateway imports it to type refusals.
+import { CbdcError, defineErrorCatalogue } from '../core/errors.ts';
+
+export const ledgerErrors = defineErrorCatalogue({
+  // Requests (0x100x)
+  requestInvalid: {
+    number: 0x1001,
+    kind: 'wrongData',
+    meaning:
+      'the request does not match its schema: a missing, extra or wrongly typed field (the message names it)',
+  },
+  requestBodyTooLarge: {
+    number: 0x1002,
+    kind: 'wrongLength',
+    meaning: 'the request body is larger than requestBodyBytesMax (HTTP 413)',
+  },
+  amountMalformed: {
+    number: 0x1003,
+    kind: 'wrongData',
+    meaning: 'an amount is not a decimal string of digits without leading zeros',
+  },
+  amountMustExceedZero: { number: 0x1004, kind: 'wrongData', meaning: 'an amount is zero or negative' },
+  amountAboveMaximum: { number: 0x1005, kind: 'wrongData', meaning: 'an amount is above amountMax' },
+  routeNotFound: { number: 0x1006, kind: 'notFound', meaning: 'no route has this method and path' },
+  // Authority (0x101x)
+  apiKeyMissing: {
+    number: 0x1010,
+    kind: 'securityNotSatisfied',
+    meaning: 'the request carries no `Authorization: Bearer <API key>` header',
+  },
+  apiKeyUnknown: {
+    number: 0x1011,
+    kind: 'securityNotSatisfied',
+    meaning: 'the API key belongs to no participant',
+  },
+  roleNotAllowed: {
+    number: 0x1012,
+    kind: 'securityNotSatisfied',
+    meaning: "the participant's role may not perform this operation",
+  },
+  notAccountOwner: {
+    number: 0x1013,
+    kind: 'securityNotSatisfied',
+    meaning:
+      'the account belongs to another participant: a participant debits and reads only its own accounts',
+  },
+  apiKeyAlreadyRegistered: {
+    number: 0x1014,
+    kind: 'conflict',
+    meaning: 'another participant already uses an API key with this digest',
+  },
+  // Unknown ids (0x102x)
+  accountNotFound: { number: 0x1020, kind: 'notFound', meaning: 'no account has this id' },
+  paymentNotFound: {
+    number: 0x1021,
+    kind: 'notFound',
+    meaning: 'no payment with this id is visible to the participant',
+  },
+  holdNotFound: {
+    number: 0x1022,
+    kind: 'notFound',
+    meaning: 'no hold with this id is visible to the participant',
+  },
+  participantNotFound: { number: 0x1023, kind: 'notFound', meaning: 'no participant has this id' },
+  // Money rules (0x103x)
+  insufficientBalance: {
+    number: 0x1030,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the available balance (balance minus active holds) is below the amount',
+  },
+  payerMustDifferFromPayee: {
+    number: 0x1031,
+    kind: 'wrongData',
+    meaning: 'payer and payee are the same account',
+  },
+  issuanceAccountOnlyIssues: {
+    number: 0x1032,
+    kind: 'wrongData',
+    meaning: 'the issuance account is debited only by an issuance, never by a payment or a hold',
+  },
+  issuanceMustCreditIntermediary: {
+    number: 0x1033,
+    kind: 'wrongData',
+    meaning: "an issuance credits an intermediary's account, no other kind",
+  },
+  supplyLimitExceeded: {
+    number: 0x1034,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the issuance would bring the money issued above supplyMax',
+  },
+  accountKindNotAllowedForOwner: {
+    number: 0x1035,
+    kind: 'wrongData',
+    meaning:
+      "the account kind does not fit the owner's role (intermediary: intermediary, wallet; DCP: dcpPool, wallet)",
+  },
+  // Holds (0x104x)
+  holdExpired: {
+    number: 0x1040,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the hold expired before the capture; its amount is available to the payer again',
+  },
+  holdAlreadyCaptured: {
+    number: 0x1041,
+    kind: 'conflict',
+    meaning: 'the hold was captured; it cannot be released',
+  },
+  holdAlreadyReleased: {
+    number: 0x1042,
+    kind: 'conflict',
+    meaning: 'the hold was released; it cannot be captured',
+  },
+  holdDurationOutOfRange: {
+    number: 0x1043,
+    kind: 'wrongData',
+    meaning: 'expiresInSeconds is outside holdSecondsMin..holdSecondsMax',
+  },
+  holdsLimitReached: {
+    number: 0x1044,
+    kind: 'notEnoughMemory',
+    meaning: 'the account already has activeHoldsPerAccountMax active holds',
+  },
+  // Idempotency (0x105x)
+  idempotencyKeyReusedWithDifferentRequest: {
+    number: 0x1050,
+    kind: 'conflict',
+    meaning: 'this idempotency key was used before by the participant for a different request',
+  },
+  // Service (0x10Fx)
+  internalError: {
+    number: 0x10ff,
+    kind: 'unavailable',
+    meaning: 'an unexpected failure inside the ledger (a bug; answered with HTTP 500 and logged)',
+  },
+  // Storage and gateway (0x11xx)
+  storageUnavailable: {
+    number: 0x1101,
+    kind: 'unavailable',
+    meaning: "the ledger's database does not answer; nothing was changed, retry later",
+  },
+  ledgerUnavailable: {
+    number: 0x1110,
+    kind: 'unavailable',
+    meaning: 'gateway: the ledger did not answer (refused connection, timeout or 5xx) after every retry',
+  },
+  ledgerAnswerInvalid: {
+    number: 0x1111,
+    kind: 'unavailable',
+    meaning: 'gateway: the ledger answered something that does not decode (wrong version or a bug)',
+  },
+});
+
+export type LedgerErrorCode = keyof typeof ledgerErrors;
+
+export function ledgerError(code: LedgerErrorCode, detail?: string): CbdcError<LedgerErrorCode> {
+  return new CbdcError(code, ledgerErrors[code], detail);
+}
+
+export function isLedgerErrorCode(code: string): code is LedgerErrorCode {
+  return Object.hasOwn(ledgerErrors, code);
+}

@@ -1,0 +1,68 @@
+// Domain values → JSON answers. Amounts and balances become decimal strings, times ISO 8601.
+import type { Static } from '@sinclair/typebox';
+import type { AccountView, Entry, Hold, HoldStatus, Participant, Payment } from '../domain/types.ts';
+import type { AccountWire, EntryWire, HoldWire, ParticipantWire, PaymentWire } from './schemas.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
+  return {
+    id: participant.id,
+    name: participant.name,
+    role: participant.role,
+    createdAt: iso(participant.createdAtMs),
+  };
+}
+
+export function accountWire(view: AccountView): Static<typeof AccountWire> {
+  const { account } = view;
+  return {
+    id: account.id,
+    kind: account.kind,
+    ownerId: account.ownerId,
+    balance: account.balance.toString(),
+    held: view.held.toString(),
+    available: view.available.toString(),
+    createdAt: iso(account.createdAtMs),
+  };
+}
+
+export function paymentWire(payment: Payment): Static<typeof PaymentWire> {
+  return {
+    id: payment.id,
+    kind: payment.kind,
+    payerAccountId: payment.payerAccountId,
+    payeeAccountId: payment.payeeAccountId,
+    amount: payment.amount.toString(),
+    reference: payment.reference,
+    holdId: payment.holdId,
+    createdAt: iso(payment.createdAtMs),
+  };
+}
+
+export function holdWire(hold: Hold, status: HoldStatus): Static<typeof HoldWire> {
+  return {
+    id: hold.id,
+    payerAccountId: hold.payerAccountId,
+    payeeAccountId: hold.payeeAccountId,
+    amount: hold.amount.toString(),
+    reference: hold.reference,
+    status,
+    expiresAt: iso(hold.expiresAtMs),
+    createdAt: iso(hold.createdAtMs),
+    paymentId: hold.paymentId,
+    closedAt: hold.closedAtMs === null ? null : iso(hold.closedAtMs),
+  };
+}
+
+export function entryWire(entry: Entry): Static<typeof EntryWire> {
+  return {
+    sequence: entry.sequence,
+    paymentId: entry.paymentId,
+    kind: entry.kind,
+    direction: entry.direction,
+    amount: entry.amount.toString(),
+    balanceAfter: entry.balanceAfter.toString(),
+    createdAt: iso(entry.createdAtMs),
+  };
+}

@@ -1,0 +1,73 @@
+// The ledger's schema, in the SQL subset both engines share (BIGINT is a 64-bit integer on both;
+// TEXT ids; no engine-specific types). CHECK constraints repeat the domain's money rules as a last
+// line of defence: no balance but the issuance account's can go negative, amounts are positive.
+import type { MigrationSet } from '../../storage/migrations.ts';
+
+export const ledgerMigrations: MigrationSet = {
+  service: 'ledger',
+  migrations: [
+    {
+      version: 1,
+      name: 'accounts payments holds',
+      statements: () => [
+        `CREATE TABLE ledger_participants (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('operator', 'intermediary', 'dcp')),
+          api_key_sha256 TEXT NOT NULL UNIQUE,
+          created_at_ms BIGINT NOT NULL)`,
+        `CREATE TABLE ledger_accounts (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('issuance', 'intermediary', 'dcpPool', 'wallet')),
+          owner_id TEXT REFERENCES ledger_participants (id),
+          balance BIGINT NOT NULL,
+          entry_count BIGINT NOT NULL,
+          created_at_ms BIGINT NOT NULL,
+          CHECK (kind = 'issuance' OR balance >= 0),
+          CHECK ((kind = 'issuance' AND owner_id IS NULL) OR (kind <> 'issuance' AND owner_id IS NOT NULL)))`,
+        `CREATE UNIQUE INDEX ledger_accounts_one_issuance ON ledger_accounts (kind) WHERE kind = 'issuance'`,
+        `INSERT INTO ledger_accounts (id, kind, owner_id, balance, entry_count, created_at_ms)
+          VALUES ('issuance', 'issuance', NULL, 0, 0, 0)`,
+        `CREATE TABLE ledger_payments (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('payment', 'issuance', 'capture')),
+          payer_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          payee_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          amount BIGINT NOT NULL CHECK (amount > 0),
+          reference TEXT,
+          hold_id TEXT,
+          created_at_ms BIGINT NOT NULL,
+          CHECK (payer_account_id <> payee_account_id))`,
+        `CREATE TABLE ledger_entries (
+          account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          sequence BIGINT NOT NULL,
+          payment_id TEXT NOT NULL REFERENCES ledger_payments (id),
+          kind TEXT NOT NULL,
+          direction TEXT NOT NULL CHECK (direction IN ('debit', 'credit')),
+          amount BIGINT NOT NULL CHECK (amount > 0),
+          balance_after BIGINT NOT NULL,
+          created_at_ms BIGINT NOT NULL,
+          PRIMARY KEY (account_id, sequence))`,
+        `CREATE TABLE ledger_holds (
+          id TEXT PRIMARY KEY,
+          payer_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          payee_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          amount BIGINT NOT NULL CHECK (amount > 0),
+          reference TEXT,
+          state TEXT NOT NULL CHECK (state IN ('held', 'captured', 'released')),
+          expires_at_ms BIGINT NOT NULL,
+          created_at_ms BIGINT NOT NULL,
+          payment_id TEXT,
+          closed_at_ms BIGINT)`,
+        `CREATE INDEX ledger_holds_active ON ledger_holds (payer_account_id, state, expires_at_ms)`,
+        `CREATE TABLE ledger_idempotency (
+          participant_id TEXT NOT NULL,
+          idempotency_key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          result TEXT,
+          created_at_ms BIGINT NOT NULL,
+          PRIMARY KEY (participant_id, idempotency_key))`,
+      ],
+    },
+  ],
+};

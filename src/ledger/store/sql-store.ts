@@ -1,0 +1,243 @@
+// The ledger's store over the shared storage layer. Hot-path statements are raw, prepared SQL (one
+// text per statement, cached by the engine adapters); the SQL is the subset both engines share.
+import { assert } from '../../core/assert.ts';
+import type { Database, Executor } from '../../storage/database.ts';
+import { columnBigint, columnSafeInteger, columnText, columnTextOrNull } from '../../storage/decode.ts';
+import type { IdempotencyRecord, LedgerStore, LedgerTransaction } from '../domain/ports.ts';
+import type {
+  Account,
+  AccountView,
+  Entry,
+  Hold,
+  Participant,
+  Payment,
+  StoredResult,
+} from '../domain/types.ts';
+import {
+  accountFromRow,
+  decodeResult,
+  encodeResult,
+  entryFromRow,
+  holdFromRow,
+  holdParams,
+  participantFromRow,
+  paymentFromRow,
+  paymentParams,
+} from './rows.ts';
+
+const accountColumns = 'id, kind, owner_id, balance, entry_count, created_at_ms';
+const paymentColumns =
+  'id, kind, payer_account_id, payee_account_id, amount, reference, hold_id, created_at_ms';
+const holdColumns =
+  'id, payer_account_id, payee_account_id, amount, reference, state, expires_at_ms, created_at_ms, payment_id, closed_at_ms';
+const activeHoldsSql =
+  'SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, COUNT(*) AS count FROM ledger_holds ' +
+  "WHERE payer_account_id = ? AND state = 'held' AND expires_at_ms > ?";
+
+export class SqlLedgerStore implements LedgerStore {
+  constructor(private readonly db: Database) {}
+
+  transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((executor) => body(new SqlLedgerTransaction(executor, this.db.lockRows)));
+  }
+
+  async findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
+    const rows = await this.db.all(
+      'SELECT id, name, role, created_at_ms FROM ledger_participants WHERE api_key_sha256 = ?',
+      [apiKeySha256],
+    );
+    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  }
+
+  findHold(id: string): Promise<Hold | null> {
+    return findHold(this.db, id, '');
+  }
+
+  findPayment(id: string): Promise<Payment | null> {
+    return findPayment(this.db, id);
+  }
+
+  async accountView(id: string, nowMs: number): Promise<AccountView | null> {
+    // One statement, so the balance and the holds come from one snapshot.
+    const rows = await this.db.all(
+      `SELECT ${accountColumns}, (SELECT CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) FROM ledger_holds h ` +
+        "WHERE h.payer_account_id = a.id AND h.state = 'held' AND h.expires_at_ms > ?) AS held " +
+        'FROM ledger_accounts a WHERE a.id = ?',
+      [nowMs, id],
+    );
+    if (rows[0] === undefined) return null;
+    const account = accountFromRow(rows[0]);
+    const held = columnBigint(rows[0], 'held');
+    return { account, held, available: account.balance - held };
+  }
+
+  async entries(accountId: string, afterSequence: number, limit: number): Promise<readonly Entry[]> {
+    const rows = await this.db.all(
+      'SELECT account_id, sequence, payment_id, kind, direction, amount, balance_after, created_at_ms FROM ledger_entries ' +
+        'WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?',
+      [accountId, afterSequence, limit],
+    );
+    return rows.map(entryFromRow);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.all('SELECT 1 AS one');
+  }
+}
+
+class SqlLedgerTransaction implements LedgerTransaction {
+  constructor(
+    private readonly tx: Executor,
+    private readonly lockRows: string,
+  ) {}
+
+  async claimIdempotencyKey(
+    participantId: string,
+    key: string,
+    fingerprint: string,
+    nowMs: number,
+  ): Promise<IdempotencyRecord | null> {
+    // On PostgreSQL a concurrent claim of the same key waits here until the first transaction ends:
+    // it then finds the committed record (READ COMMITTED reads it), or claims the key if the first
+    // rolled back.
+    const claimed = await this.tx.run(
+      'INSERT INTO ledger_idempotency (participant_id, idempotency_key, fingerprint, result, created_at_ms) ' +
+        'VALUES (?, ?, ?, NULL, ?) ON CONFLICT (participant_id, idempotency_key) DO NOTHING',
+      [participantId, key, fingerprint, nowMs],
+    );
+    if (claimed === 1) return null;
+    const rows = await this.tx.all(
+      'SELECT fingerprint, result FROM ledger_idempotency WHERE participant_id = ? AND idempotency_key = ?',
+      [participantId, key],
+    );
+    const row = rows[0];
+    assert(row !== undefined, 'a conflicting idempotency claim is committed');
+    const result = columnTextOrNull(row, 'result');
+    assert(result !== null, 'a committed idempotency claim has its answer');
+    return { fingerprint: columnText(row, 'fingerprint'), result: decodeResult(result) };
+  }
+
+  async completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void> {
+    const changed = await this.tx.run(
+      'UPDATE ledger_idempotency SET result = ? WHERE participant_id = ? AND idempotency_key = ?',
+      [encodeResult(result), participantId, key],
+    );
+    assert(changed === 1, 'the idempotency key was claimed in this transaction');
+  }
+
+  async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
+    const inserted = await this.tx.run(
+      'INSERT INTO ledger_participants (id, name, role, api_key_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (api_key_sha256) DO NOTHING',
+      [participant.id, participant.name, participant.role, apiKeySha256, participant.createdAtMs],
+    );
+    return inserted === 1;
+  }
+
+  async findParticipant(id: string): Promise<Participant | null> {
+    const rows = await this.tx.all(
+      'SELECT id, name, role, created_at_ms FROM ledger_participants WHERE id = ?',
+      [id],
+    );
+    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  }
+
+  async insertAccount(account: Account): Promise<void> {
+    await this.tx.run(`INSERT INTO ledger_accounts (${accountColumns}) VALUES (?, ?, ?, ?, ?, ?)`, [
+      account.id,
+      account.kind,
+      account.ownerId,
+      account.balance,
+      account.entryCount,
+      account.createdAtMs,
+    ]);
+  }
+
+  async lockAccounts(ids: readonly string[]): Promise<ReadonlyMap<string, Account>> {
+    const sorted = [...new Set(ids)].sort();
+    const accounts = new Map<string, Account>();
+    // One statement per account, in id order: PostgreSQL takes row locks in the order it reads
+    // rows, which a single IN (...) query does not promise.
+    for (const id of sorted) {
+      const rows = await this.tx.all(
+        `SELECT ${accountColumns} FROM ledger_accounts WHERE id = ?${this.lockRows}`,
+        [id],
+      );
+      if (rows[0] !== undefined) accounts.set(id, accountFromRow(rows[0]));
+    }
+    return accounts;
+  }
+
+  async activeHolds(accountId: string, nowMs: number): Promise<{ total: bigint; count: number }> {
+    const rows = await this.tx.all(activeHoldsSql, [accountId, nowMs]);
+    const row = rows[0];
+    assert(row !== undefined, 'an aggregate returns one row');
+    return { total: columnBigint(row, 'total'), count: columnSafeInteger(row, 'count') };
+  }
+
+  async insertPayment(payment: Payment): Promise<void> {
+    await this.tx.run(
+      `INSERT INTO ledger_payments (${paymentColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      paymentParams(payment),
+    );
+  }
+
+  async postEntry(entry: Entry): Promise<void> {
+    const changed = await this.tx.run(
+      'UPDATE ledger_accounts SET balance = ?, entry_count = ? WHERE id = ? AND entry_count = ?',
+      [entry.balanceAfter, entry.sequence, entry.accountId, entry.sequence - 1],
+    );
+    assert(changed === 1, `account ${entry.accountId} was locked and unchanged since read`);
+    await this.tx.run(
+      'INSERT INTO ledger_entries (account_id, sequence, payment_id, kind, direction, amount, balance_after, created_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        entry.accountId,
+        entry.sequence,
+        entry.paymentId,
+        entry.kind,
+        entry.direction,
+        entry.amount,
+        entry.balanceAfter,
+        entry.createdAtMs,
+      ],
+    );
+  }
+
+  async insertHold(hold: Hold): Promise<void> {
+    await this.tx.run(
+      `INSERT INTO ledger_holds (${holdColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      holdParams(hold),
+    );
+  }
+
+  findHold(id: string): Promise<Hold | null> {
+    return findHold(this.tx, id, '');
+  }
+
+  lockHold(id: string): Promise<Hold | null> {
+    return findHold(this.tx, id, this.lockRows);
+  }
+
+  async updateHold(hold: Hold): Promise<void> {
+    const changed = await this.tx.run(
+      'UPDATE ledger_holds SET state = ?, payment_id = ?, closed_at_ms = ? WHERE id = ?',
+      [hold.state, hold.paymentId, hold.closedAtMs, hold.id],
+    );
+    assert(changed === 1, `hold ${hold.id} exists`);
+  }
+
+  findPayment(id: string): Promise<Payment | null> {
+    return findPayment(this.tx, id);
+  }
+}
+
+async function findHold(executor: Executor, id: string, lockRows: string): Promise<Hold | null> {
+  const rows = await executor.all(`SELECT ${holdColumns} FROM ledger_holds WHERE id = ?${lockRows}`, [id]);
+  return rows[0] === undefined ? null : holdFromRow(rows[0]);
+}
+
+async function findPayment(executor: Executor, id: string): Promise<Payment | null> {
+  const rows = await executor.all(`SELECT ${paymentColumns} FROM ledger_payments WHERE id = ?`, [id]);
+  return rows[0] === undefined ? null : paymentFromRow(rows[0]);
+}

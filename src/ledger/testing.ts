@@ -1,0 +1,152 @@
+// Test fixtures for the ledger: a migrated scratch database on either engine, an app with a
+// manual clock and counting ids, and helpers that go through the public HTTP API.
+import { randomBytes } from 'node:crypto';
+import type { Engine } from '../storage/database.ts';
+import { openDatabase } from '../storage/open.ts';
+import { createScratchDatabase } from '../storage/scratch.ts';
+import type { Clock, IdGenerator } from './domain/types.ts';
+import { buildLedgerApp, type LedgerApp } from './http/app.ts';
+import { apiKeyDigest } from './http/auth.ts';
+import { prepareLedgerDatabase } from './server.ts';
+import { SqlLedgerStore } from './store/sql-store.ts';
+
+export class ManualClock implements Clock {
+  constructor(public now = Date.UTC(2030, 0, 1)) {}
+  nowMs(): number {
+    return this.now;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export function countingIds(): IdGenerator {
+  let next = 0;
+  return { next: (prefix) => `${prefix}_${(++next).toString().padStart(8, '0')}` };
+}
+
+export function newApiKey(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export interface LedgerFixture {
+  readonly app: LedgerApp;
+  readonly clock: ManualClock;
+  readonly operatorKey: string;
+  close(): Promise<void>;
+}
+
+export async function ledgerFixture(engine: Engine): Promise<LedgerFixture> {
+  const scratch = await createScratchDatabase(engine);
+  const db = openDatabase(scratch.url);
+  const clock = new ManualClock();
+  const operatorKey = newApiKey();
+  await prepareLedgerDatabase(db, clock, operatorKey);
+  const app = await buildLedgerApp({ store: new SqlLedgerStore(db), clock, ids: countingIds() });
+  return {
+    app,
+    clock,
+    operatorKey,
+    close: async () => {
+      await app.close();
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}
+
+export interface CallResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly replayed: boolean;
+}
+
+/** One request through `inject`. `key` sets the Idempotency-Key header. */
+export async function call(
+  app: LedgerApp,
+  apiKey: string,
+  method: 'GET' | 'POST',
+  url: string,
+  options: { readonly body?: unknown; readonly key?: string; readonly rawBody?: string } = {},
+): Promise<CallResult> {
+  const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
+  if (options.key !== undefined) headers['idempotency-key'] = options.key;
+  if (options.body !== undefined || options.rawBody !== undefined)
+    headers['content-type'] = 'application/json';
+  const response = await app.inject({
+    method,
+    url,
+    headers,
+    ...(options.rawBody !== undefined
+      ? { payload: options.rawBody }
+      : options.body !== undefined
+        ? { payload: JSON.stringify(options.body) }
+        : {}),
+  });
+  return {
+    status: response.statusCode,
+    body: response.json<Record<string, unknown>>(),
+    replayed: response.headers['idempotent-replayed'] === 'true',
+  };
+}
+
+export function errorCode(result: CallResult): string | undefined {
+  const error = result.body['error'] as { code?: string } | undefined;
+  return error?.code;
+}
+
+let keys = 0;
+/** A fresh idempotency key. */
+export function freshKey(): string {
+  return `k-${process.pid}-${++keys}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface World {
+  readonly operatorKey: string;
+  readonly bankKey: string;
+  readonly dcpKey: string;
+  readonly otherDcpKey: string;
+  readonly bankAccount: string;
+  readonly poolAccount: string;
+  readonly walletAccount: string;
+  readonly otherWalletAccount: string;
+}
+
+/** An intermediary with an account, a DCP with a pool and a wallet, another DCP with a wallet. */
+export async function buildWorld(app: LedgerApp, operatorKey: string): Promise<World> {
+  const participant = async (role: string, name: string) => {
+    const apiKey = newApiKey();
+    const created = await call(app, operatorKey, 'POST', '/v1/participants', {
+      key: freshKey(),
+      body: { name, role, apiKeySha256: apiKeyDigest(apiKey) },
+    });
+    if (created.status !== 201) throw new Error(`participant: ${JSON.stringify(created.body)}`);
+    return { apiKey, id: (created.body['participant'] as { id: string }).id };
+  };
+  const account = async (apiKey: string, kind: string, ownerId: string) => {
+    const created = await call(app, apiKey, 'POST', '/v1/accounts', {
+      key: freshKey(),
+      body: { kind, ownerId },
+    });
+    if (created.status !== 201) throw new Error(`account: ${JSON.stringify(created.body)}`);
+    return (created.body['account'] as { id: string }).id;
+  };
+  const bank = await participant('intermediary', 'Bank');
+  const dcp = await participant('dcp', 'DCP one');
+  const otherDcp = await participant('dcp', 'DCP two');
+  return {
+    operatorKey,
+    bankKey: bank.apiKey,
+    dcpKey: dcp.apiKey,
+    otherDcpKey: otherDcp.apiKey,
+    bankAccount: await account(operatorKey, 'intermediary', bank.id),
+    poolAccount: await account(dcp.apiKey, 'dcpPool', dcp.id),
+    walletAccount: await account(dcp.apiKey, 'wallet', dcp.id),
+    otherWalletAccount: await account(otherDcp.apiKey, 'wallet', otherDcp.id),
+  };
+}
+
+export async function balanceOf(app: LedgerApp, operatorKey: string, accountId: string): Promise<bigint> {
+  const result = await call(app, operatorKey, 'GET', `/v1/accounts/${accountId}`);
+  return BigInt((result.body['account'] as { balance: string }).balance);
+}
