@@ -85,9 +85,15 @@ function checkSubjectAndValidity(
   if (!bytesEqual(body.subjectId, principalIdOf(verifier, body.publicKey)))
     throw coreError('certificateIdMismatch');
   if (body.validFrom > body.validUntil) throw coreError('certificateExpired', 'validity period is empty');
-  // A card has no clock: `time` is the newest DCP-signed time the party has seen, so only expiry can
-  // be judged, not "not yet valid" (a newer certificate may postdate the party's last sync).
-  if (time !== undefined && time > body.validUntil) {
-    throw coreError('certificateExpired', `valid until ${body.validUntil}, now ${time}`);
+  if (time !== undefined) checkNotExpired(certificate, time);
+}
+
+/**
+ * A card has no clock: `time` is the newest DCP-signed time the party has seen, so only expiry can
+ * be judged, not "not yet valid" (a newer certificate may postdate the party's last sync).
+ */
+export function checkNotExpired(certificate: Certificate, time: number): void {
+  if (time > certificate.body.validUntil) {
+    throw coreError('certificateExpired', `valid until ${certificate.body.validUntil}, now ${time}`);
   }
 }

@@ -6,7 +6,7 @@ import { purposes, type Verifier } from './crypto.ts';
 import { coreError } from './errors.ts';
 import { idKey, tokenIdOf, type EntryId, type PrincipalId, type TokenId } from './ids.ts';
 import { decodeBundle, type HistoryEntry } from './bundle.ts';
-import { verifySecureElementCertificate, type TrustAnchors } from './trust.ts';
+import { checkNotExpired, verifySecureElementCertificate, type TrustAnchors } from './trust.ts';
 import type { Certificate } from './certificate.ts';
 import type { Issuance } from './issuance.ts';
 import type { Transfer } from './transfer.ts';
@@ -233,7 +233,8 @@ function checkFinalTransfer(
 ): Certificate {
   const body = transfer.body;
   const payerCertificate = signers.get(idKey(body.payerId))!;
-  verifySecureElementCertificate(rules.verifier, rules.anchors, payerCertificate, rules.trustedTime);
+  // Its chain was verified with the other certificates; the direct payer's must also be unexpired.
+  checkNotExpired(payerCertificate, rules.trustedTime);
   if (rules.isDenied(body.payerId)) throw coreError('deniedSecureElement', 'payer is on the deny list');
   if (bytesEqual(body.payerId, body.payeeId)) throw coreError('payToSelf');
   if (!bytesEqual(body.payeeId, expected.payeeId)) throw coreError('wrongPayee');
