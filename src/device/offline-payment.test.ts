@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { FileMedium } from '../secure-element/store/medium.ts';
+import { Device } from './device.ts';
 import { TestPki } from '../testing/test-pki.ts';
 import { publicData } from '../testing/devices.ts';
 import { OfflinePayment } from './offline-payment.ts';
-import type { Device } from './device.ts';
 
 interface Party {
   readonly balance: bigint;
@@ -117,4 +121,33 @@ test('inputs: the smallest covering token is spent alone, otherwise the largest 
     paymentsSinceSync: 2,
     tokenCount: 1,
   });
+});
+
+test('a phone whose SE keeps its state in files pays, is switched off, and comes back with the same state', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'se-'));
+  try {
+    const pki = new TestPki();
+    const template = pki.newDevice('phone', 'phone');
+    // Move the personalised chip onto a file medium (durable writes: fsync per physical write).
+    const medium = new FileMedium(directory);
+    for (const name of template.medium.list()) medium.write(name, template.medium.read(name)!);
+    const phone = new Device('phone', 'phone', medium, pki.platform);
+    const card = pki.newDevice('card', 'card');
+    pki.load(phone, 5_000n);
+    assert.deepEqual(new OfflinePayment(phone, card, 1_200n).tap(), { outcome: 'completed' });
+    const before = party(phone);
+    const restarted = new Device('phone', 'phone', new FileMedium(directory), pki.platform);
+    assert.deepEqual(party(restarted), before);
+    assert.deepEqual(before, {
+      balance: 3_800n,
+      counter: 1,
+      pendingCount: 0,
+      paymentsSinceSync: 1,
+      tokenCount: 1,
+    });
+    assert.deepEqual(new OfflinePayment(restarted, card, 800n).tap(), { outcome: 'completed' });
+    assert.equal(party(restarted).balance, 3_000n);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });

@@ -124,18 +124,21 @@ export function encodeCommand(command: CommandApdu): Uint8Array {
 export function decodeCommand(bytes: Uint8Array): Result<CommandApdu> {
   if (bytes.length < 4)
     return fail('apduMalformed', `a command APDU has a 4-byte header, got ${bytes.length}`);
-  const [cla, ins, p1, p2] = [bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!];
-  const header = { cla, ins, p1, p2 };
-  if (bytes.length === 4) return ok({ ...header, data: new Uint8Array(0), le: undefined });
+  // Plain object literals of one shape throughout: this runs for every APDU of every payment.
+  const cla = bytes[0]!;
+  const ins = bytes[1]!;
+  const p1 = bytes[2]!;
+  const p2 = bytes[3]!;
+  if (bytes.length === 4) return ok({ cla, ins, p1, p2, data: new Uint8Array(0), le: undefined });
   const fifth = bytes[4]!;
-  if (bytes.length === 5) return ok({ ...header, data: new Uint8Array(0), le: leFromByte(fifth) });
+  if (bytes.length === 5) return ok({ cla, ins, p1, p2, data: new Uint8Array(0), le: leFromByte(fifth) });
   if (fifth === 0) {
     return fail('apduMalformed', 'Lc is 00: extended length is not supported and a short Lc is 1..255');
   }
   const dataEnd = 5 + fifth;
-  if (bytes.length === dataEnd) return ok({ ...header, data: bytes.slice(5, dataEnd), le: undefined });
+  if (bytes.length === dataEnd) return ok({ cla, ins, p1, p2, data: bytes.slice(5, dataEnd), le: undefined });
   if (bytes.length === dataEnd + 1) {
-    return ok({ ...header, data: bytes.slice(5, dataEnd), le: leFromByte(bytes[dataEnd]!) });
+    return ok({ cla, ins, p1, p2, data: bytes.slice(5, dataEnd), le: leFromByte(bytes[dataEnd]!) });
   }
   return fail('apduMalformed', `Lc ${fifth} disagrees with the ${bytes.length - 5} bytes after it`);
 }

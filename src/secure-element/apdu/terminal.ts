@@ -69,15 +69,14 @@ export function exchange(transmit: Transmit, command: LogicalCommand): LogicalRe
  */
 function splitIntoLinks(command: LogicalCommand): CommandApdu[] {
   const links: CommandApdu[] = [];
-  const header = { ins: command.ins, p1: command.p1, p2: command.p2 };
+  const { cla, ins, p1, p2 } = command;
   let offset = 0;
   for (let index = 0; index < commandLinksMax && command.data.length - offset > shortDataBytesMax; index++) {
     const data = command.data.subarray(offset, offset + shortDataBytesMax);
-    links.push({ ...header, cla: command.cla | classChainingBit, data, le: undefined });
+    links.push({ cla: cla | classChainingBit, ins, p1, p2, data, le: undefined });
     offset += shortDataBytesMax;
   }
-  const data = command.data.subarray(offset);
-  links.push({ ...header, cla: command.cla, data, le: shortResponseDataBytesMax });
+  links.push({ cla, ins, p1, p2, data: command.data.subarray(offset), le: shortResponseDataBytesMax });
   return links;
 }
 
