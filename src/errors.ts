@@ -1,7 +1,9 @@
 // Every error catalogue of the project, in one list. `docs/errors.md` is generated from it
 // (`npm run docs:errors`) and a test keeps the two in step and the numbers unique.
 import { coreErrors, type ErrorCatalogue } from './core/errors.ts';
+import { dcpErrors } from './dcp/errors.ts';
 import { ledgerErrors } from './ledger/errors.ts';
+import { directoryErrors } from './directory/errors.ts';
 
 export interface CatalogueEntry {
   readonly component: string;
@@ -11,4 +13,6 @@ export interface CatalogueEntry {
 export const catalogues: readonly CatalogueEntry[] = [
   { component: 'core', catalogue: coreErrors },
   { component: 'ledger', catalogue: ledgerErrors },
+  { component: 'dcp', catalogue: dcpErrors },
+  { component: 'directory', catalogue: directoryErrors },
 ];

@@ -1,6 +1,8 @@
 // `cbdc migrate <service> --db URL`: applies a service's pending migrations and prints them.
 // `serve` migrates at start too; this command lets an operator migrate ahead of a rollout.
 import { InvalidArgumentError, type Command } from 'commander';
+import { dcpMigrations } from '../dcp/store/migrations.ts';
+import { directoryMigrations } from '../directory/store/migrations.ts';
 import { ledgerMigrations } from '../ledger/store/migrations.ts';
 import type { MigrationSet } from '../storage/migrations.ts';
 import { migrate } from '../storage/migrations.ts';
@@ -8,7 +10,11 @@ import { openDatabase } from '../storage/open.ts';
 import { defaultDatabaseUrl } from './options.ts';
 
 /** Every service's migration set, by service name; each service adds its own here. */
-export const migrationSets: Readonly<Record<string, MigrationSet>> = { ledger: ledgerMigrations };
+export const migrationSets: Readonly<Record<string, MigrationSet>> = {
+  ledger: ledgerMigrations,
+  dcp: dcpMigrations,
+  directory: directoryMigrations,
+};
 
 export function registerMigrate(program: Command): void {
   program

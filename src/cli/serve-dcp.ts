@@ -1,0 +1,85 @@
+// `cbdc serve dcp`: runs a DCP until SIGTERM or SIGINT, then stops cleanly and exits 0. Secrets come
+// from files or the environment, never from the command line: the DCP's ledger API key
+// (CBDC_DCP_LEDGER_KEY), its directory API key (CBDC_DCP_DIRECTORY_KEY) and an operator key to
+// register at start (CBDC_DCP_OPERATOR_KEY).
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { startDcpServer } from '../dcp/server.ts';
+import { defaultDatabaseUrl, parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
+
+interface ServeDcpOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly db?: string;
+  readonly ledger: string;
+  readonly directory: string;
+  readonly pki: string;
+  readonly name: string;
+  readonly publicUrl?: string;
+  readonly ledgerKeyFile?: string;
+  readonly directoryKeyFile?: string;
+  readonly bootstrapKeyFile?: string;
+  readonly logLevel: CliLogLevel;
+}
+
+function secret(file: string | undefined, variable: string): string | undefined {
+  const value = file === undefined ? process.env[variable] : readFileSync(file, 'utf8').trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function registerServeDcp(serve: Command): void {
+  serve
+    .command('dcp')
+    .description('a Digital Currency Provider: wallets, devices, load, renewal, unload, transfers')
+    .option('--port <port>', 'TCP port (0: any free port)', parsePort, 4300)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <url>', 'postgres://... or sqlite:PATH (default: sqlite:.data/dcp-<name>.sqlite)')
+    .requiredOption('--ledger <url>', 'the core ledger, e.g. http://127.0.0.1:4100')
+    .requiredOption('--directory <url>', 'the directory, e.g. http://127.0.0.1:4200')
+    .requiredOption('--pki <dir>', 'deployment PKI folder (trust.json, dcp-<name>.json)')
+    .requiredOption('--name <name>', 'the DCP name in the PKI folder')
+    .option('--public-url <url>', 'the URL other DCPs reach this one at (default: the listening address)')
+    .option('--ledger-key-file <path>', 'file with the ledger API key (or CBDC_DCP_LEDGER_KEY)')
+    .option('--directory-key-file <path>', 'file with the directory API key (or CBDC_DCP_DIRECTORY_KEY)')
+    .option(
+      '--bootstrap-key-file <path>',
+      'file with an operator API key to register (or CBDC_DCP_OPERATOR_KEY)',
+    )
+    .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
+    .action(async (options: ServeDcpOptions) => {
+      const ledgerKey = secret(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
+      if (ledgerKey === undefined)
+        throw new Error('a ledger API key is required (--ledger-key-file or CBDC_DCP_LEDGER_KEY)');
+      const directoryKey = secret(options.directoryKeyFile, 'CBDC_DCP_DIRECTORY_KEY');
+      const operatorKey = secret(options.bootstrapKeyFile, 'CBDC_DCP_OPERATOR_KEY');
+      const server = await startDcpServer({
+        databaseUrl: options.db ?? defaultDatabaseUrl(`dcp-${options.name}`),
+        host: options.host,
+        port: options.port,
+        pkiDir: options.pki,
+        name: options.name,
+        ledgerUrl: options.ledger,
+        ledgerKey,
+        directoryUrl: options.directory,
+        logLevel: options.logLevel,
+        ...(directoryKey === undefined ? {} : { directoryKey }),
+        ...(operatorKey === undefined ? {} : { operatorKey }),
+        ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+      });
+      process.stdout.write(`dcp listening on ${server.url}\n`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}

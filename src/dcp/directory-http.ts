@@ -1,0 +1,74 @@
+// The DCP's `DirectoryPort` over the directory's typed HTTP client (docs/directory.md). The client
+// depends only on core and the directory's error catalogue, so the DCP may use it (import rules).
+import { fromHex, toHex } from '../core/bytes.ts';
+import type { Certificate } from '../core/certificate.ts';
+import type { SignedDenyList } from '../core/deny-list.ts';
+import type { PrincipalId } from '../core/ids.ts';
+import { DirectoryClient, DirectoryRefusal } from '../directory/client.ts';
+import type { DirectoryPort, DirectoryRecord, PeerDcpPort } from './domain/ports.ts';
+import { dcpError } from './errors.ts';
+
+export class HttpDirectory implements DirectoryPort {
+  constructor(private readonly client: DirectoryClient) {}
+
+  async register(certificate: Certificate, walletId: string): Promise<void> {
+    await this.client.registerSecureElement(`dcp-register-${toHex(certificate.body.subjectId)}`, {
+      certificate,
+      walletId,
+    });
+  }
+
+  async lookup(seId: PrincipalId): Promise<DirectoryRecord | null> {
+    try {
+      const record = await this.client.secureElement(toHex(seId));
+      return { seId, dcpId: fromHex(record.dcpId)!, status: record.status };
+    } catch (error) {
+      if (error instanceof DirectoryRefusal && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async denyList(): Promise<SignedDenyList> {
+    return (await this.client.denyList()).signed;
+  }
+
+  async dcpEndpoint(dcpId: PrincipalId): Promise<string | null> {
+    try {
+      return (await this.client.dcpEndpoint(toHex(dcpId))).baseUrl;
+    } catch (error) {
+      if (error instanceof DirectoryRefusal && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async publishEndpoint(dcpId: PrincipalId, url: string): Promise<void> {
+    const key = `dcp-endpoint-${Buffer.from(url).toString('hex').slice(-100)}`;
+    await this.client.putDcpEndpoint(key, toHex(dcpId), { baseUrl: url });
+  }
+}
+
+/** Another DCP's HTTP API, for online transfers across DCPs. */
+export class HttpPeers implements PeerDcpPort {
+  constructor(private readonly timeoutMs = 5_000) {}
+
+  async credit(endpoint: string, paymentId: string): Promise<void> {
+    const response = await fetch(`${endpoint.replace(/\/+$/, '')}/v1/credits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paymentId }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (response.status !== 201)
+      throw dcpError('payeeNotFound', `the payee DCP answered ${response.status}: ${await response.text()}`);
+  }
+
+  async describe(endpoint: string): Promise<{ readonly dcpId: string; readonly poolAccountId: string }> {
+    const response = await fetch(`${endpoint.replace(/\/+$/, '')}/v1/dcp`, {
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const body = (await response.json()) as { dcpId?: unknown; poolAccountId?: unknown };
+    if (typeof body.dcpId !== 'string' || typeof body.poolAccountId !== 'string')
+      throw dcpError('payeeNotFound', "the payee DCP's description does not decode");
+    return { dcpId: body.dcpId, poolAccountId: body.poolAccountId };
+  }
+}

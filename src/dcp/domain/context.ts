@@ -1,0 +1,193 @@
+// The DCP's shared state for its operations: its keys, trust, ports, caches. Built once by the server
+// (or a test) and passed to every operation module; the operations never import each other's state.
+import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import type { Certificate, SecureElementKind } from '../../core/certificate.ts';
+import { decodeCbor } from '../../core/cbor.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import { purposes, type Signer, type Verifier } from '../../core/crypto.ts';
+import type { SignedDenyList } from '../../core/deny-list.ts';
+import type { PrincipalId } from '../../core/ids.ts';
+import { defaultLimits, limitsToCbor, type Limits, type SignedLimits } from '../../core/limits.ts';
+import { signBody } from '../../core/signed.ts';
+import { dcpError } from '../errors.ts';
+import type { DcpStore, DeviceRow } from '../store/sql-store.ts';
+import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
+import { NonceMaker } from './nonce.ts';
+import type {
+  Clock,
+  DirectoryPort,
+  DirectoryRecord,
+  FaultHook,
+  FaultPoint,
+  LedgerPort,
+  PeerDcpPort,
+  RenewalCheck,
+} from './ports.ts';
+
+export interface DcpTrust {
+  readonly rootPublicKey: Bytes;
+  readonly dcpIssuers: readonly Certificate[];
+  readonly directory: Certificate;
+  readonly mds: Certificate;
+}
+
+export interface DcpContextOptions {
+  readonly store: DcpStore;
+  readonly ledger: LedgerPort;
+  readonly directory: DirectoryPort;
+  readonly peers: PeerDcpPort;
+  readonly clock: Clock;
+  readonly verifier: Verifier;
+  readonly signer: Signer;
+  /** The DCP issuer certificate (its subject id is the DCP id). */
+  readonly certificate: Certificate;
+  readonly trust: DcpTrust;
+  /** The DCP's ledger participant and pool account. */
+  readonly ledgerParticipantId: string;
+  readonly poolAccountId: string;
+  readonly nonceKey: Bytes;
+  readonly randomBytes: (length: number) => Bytes;
+  readonly newId: (prefix: string) => string;
+  readonly limits?: {
+    readonly version: number;
+    readonly card?: Partial<Limits>;
+    readonly phone?: Partial<Limits>;
+  };
+  readonly renewalCheck: RenewalCheck;
+  readonly directoryCacheMs?: number;
+  readonly faults?: FaultHook;
+}
+
+export class DcpContext {
+  readonly store: DcpStore;
+  readonly ledger: LedgerPort;
+  readonly directory: DirectoryPort;
+  readonly peers: PeerDcpPort;
+  readonly clock: Clock;
+  readonly verifier: Verifier;
+  readonly signer: Signer;
+  readonly certificate: Certificate;
+  readonly dcpId: PrincipalId;
+  readonly trust: DcpTrust;
+  readonly ledgerParticipantId: string;
+  readonly poolAccountId: string;
+  readonly nonces: NonceMaker;
+  readonly newId: (prefix: string) => string;
+  readonly renewalCheck: RenewalCheck;
+  readonly limitsByKind: Readonly<Record<SecureElementKind, SignedLimits>>;
+  readonly #faults: FaultHook | undefined;
+  readonly #cacheMs: number;
+  readonly #devices = new Map<string, DeviceRow>();
+  readonly #statuses = new Map<string, { readonly record: DirectoryRecord | null; readonly atMs: number }>();
+  #denyList: { readonly list: SignedDenyList; readonly atMs: number } | undefined;
+
+  constructor(options: DcpContextOptions) {
+    this.store = options.store;
+    this.ledger = options.ledger;
+    this.directory = options.directory;
+    this.peers = options.peers;
+    this.clock = options.clock;
+    this.verifier = options.verifier;
+    this.signer = options.signer;
+    this.certificate = options.certificate;
+    this.dcpId = options.certificate.body.subjectId;
+    this.trust = options.trust;
+    this.ledgerParticipantId = options.ledgerParticipantId;
+    this.poolAccountId = options.poolAccountId;
+    this.nonces = new NonceMaker(options.verifier, options.nonceKey, options.randomBytes);
+    this.newId = options.newId;
+    this.renewalCheck = options.renewalCheck;
+    this.#faults = options.faults;
+    this.#cacheMs = options.directoryCacheMs ?? directoryCacheMsDefault;
+    const version = options.limits?.version ?? 1;
+    const sign = (kind: SecureElementKind): SignedLimits =>
+      signBody(
+        this.signer,
+        purposes.limits,
+        { ...defaultLimits(this.dcpId, kind, version, this.nowSeconds()), ...options.limits?.[kind] },
+        limitsToCbor,
+      );
+    this.limitsByKind = { card: sign('card'), phone: sign('phone') };
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.clock.nowMs() / 1000);
+  }
+
+  fault(point: FaultPoint): void {
+    this.#faults?.(point);
+  }
+
+  /** A personalised device, cached once active (its key and kind never change). */
+  async device(seId: string): Promise<DeviceRow> {
+    const cached = this.#devices.get(seId);
+    if (cached !== undefined) return cached;
+    const device = await this.store.reader.findDevice(seId);
+    if (device === null) throw dcpError('deviceNotFound', `secure element ${seId}`);
+    if (device.state === 'active') {
+      if (this.#devices.size >= deviceCacheEntriesMax) this.#devices.clear();
+      this.#devices.set(seId, device);
+    }
+    return device;
+  }
+
+  /** The directory's record of an SE, fresh within the cache time. */
+  async directoryRecord(seId: PrincipalId): Promise<DirectoryRecord | null> {
+    const key = toHex(seId);
+    const now = this.clock.nowMs();
+    const cached = this.#statuses.get(key);
+    if (cached !== undefined && now - cached.atMs < this.#cacheMs) return cached.record;
+    const record = await this.callDirectory(() => this.directory.lookup(seId));
+    if (this.#statuses.size >= deviceCacheEntriesMax) this.#statuses.clear();
+    this.#statuses.set(key, { record, atMs: now });
+    return record;
+  }
+
+  /** Refuses a suspended or revoked SE (DESIGN §8: the directory is the register of status). */
+  async requireActive(seId: PrincipalId): Promise<void> {
+    const record = await this.directoryRecord(seId);
+    if (record === null) throw dcpError('deviceNotFound', 'the directory does not know the secure element');
+    if (record.status === 'suspended') throw dcpError('deviceSuspended');
+    if (record.status === 'revoked') throw dcpError('deviceRevoked');
+  }
+
+  async denyList(): Promise<SignedDenyList> {
+    const now = this.clock.nowMs();
+    if (this.#denyList !== undefined && now - this.#denyList.atMs < this.#cacheMs) return this.#denyList.list;
+    const list = await this.callDirectory(() => this.directory.denyList());
+    if (this.#denyList === undefined || list.body.version >= this.#denyList.list.body.version)
+      this.#denyList = { list, atMs: now };
+    return this.#denyList.list;
+  }
+
+  async callDirectory<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isCbdcError(error)) throw error;
+      throw dcpError('dcpDirectoryUnavailable', error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+/** Hex → bytes for a request field, naming it on failure. */
+export function hexField(hex: string, field: string): Bytes {
+  const bytes = fromHex(hex);
+  if (bytes === undefined) throw dcpError('dcpRequestInvalid', `${field} is not hex`);
+  return bytes;
+}
+
+/** Decodes a CBOR structure from a request field; any decoding refusal names the field. */
+export function decodeField<T>(
+  hex: string,
+  field: string,
+  decode: (value: ReturnType<typeof decodeCbor>) => T,
+): T {
+  try {
+    return decode(decodeCbor(hexField(hex, field)));
+  } catch (error) {
+    if (isCbdcError(error) && error.code !== 'dcpRequestInvalid')
+      throw dcpError('dcpRequestInvalid', `${field}: ${error.message}`);
+    throw error;
+  }
+}

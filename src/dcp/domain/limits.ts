@@ -1,0 +1,24 @@
+// Every limit of the DCP, in one place. Units last.
+
+/** A DCP nonce is good for this long after it was made (DESIGN §7: single use, expiring). */
+export const nonceLifetimeSeconds = 120;
+/** Request bodies carry sealed uploads (a phone's history is at most 256 KiB, hex doubles it). */
+export const requestBodyBytesMax = 640 * 1024;
+export const idempotencyKeyLengthMax = 128;
+export const walletNameLengthMax = 100;
+export const apiKeyLengthMin = 32;
+export const apiKeyLengthMax = 256;
+/** Certificates the DCP issues to secure elements: short lives bound what a stolen key can do (DESIGN §3). */
+export const secureElementCertificateSeconds = 365 * 24 * 3600;
+/** Ledger holds placed by loads; reconciliation captures long before. */
+export const loadHoldSeconds = 24 * 3600;
+/** Outbox items one reconciliation pass drives. */
+export const reconcileBatchMax = 200;
+/** Queued credits one sync mints (the SE takes at most 16 credit issuances; one per kind here). */
+export const creditsPerSyncMax = 256;
+/** How long a fetched deny list and a directory status stay fresh, by default. */
+export const directoryCacheMsDefault = 1_000;
+/** Participants kept in memory by the API-key authenticator. */
+export const participantCacheEntriesMax = 10_000;
+/** Device public keys kept in memory (they never change once personalised). */
+export const deviceCacheEntriesMax = 100_000;

@@ -1,0 +1,191 @@
+// The DCP's error catalogue (0x30xx). Registered in `src/errors.ts`; `docs/dcp.md` lists every code and
+// a test keeps the two in step. Codes are unique across every catalogue, so the DCP's generic ones
+// carry a `dcp` prefix where the ledger already uses the plain word.
+import { CbdcError, defineErrorCatalogue } from '../core/errors.ts';
+
+export const dcpErrors = defineErrorCatalogue({
+  // Requests (0x300x)
+  dcpRequestInvalid: {
+    number: 0x3001,
+    kind: 'wrongData',
+    meaning: 'the request does not match its schema or a field does not decode (the message names it)',
+  },
+  dcpRequestBodyTooLarge: {
+    number: 0x3002,
+    kind: 'wrongLength',
+    meaning: 'the request body is larger than requestBodyBytesMax (HTTP 413)',
+  },
+  dcpRouteNotFound: { number: 0x3003, kind: 'notFound', meaning: 'no route has this method and path' },
+  dcpAmountInvalid: {
+    number: 0x3004,
+    kind: 'wrongData',
+    meaning: 'an amount is not a decimal string of 1..amountMax minor units',
+  },
+  // Authority (0x301x)
+  dcpApiKeyMissing: {
+    number: 0x3010,
+    kind: 'securityNotSatisfied',
+    meaning: 'the request carries no `Authorization: Bearer <API key>` header',
+  },
+  dcpApiKeyUnknown: {
+    number: 0x3011,
+    kind: 'securityNotSatisfied',
+    meaning: 'the API key belongs to no DCP participant',
+  },
+  dcpRoleNotAllowed: {
+    number: 0x3012,
+    kind: 'securityNotSatisfied',
+    meaning: "the participant's role may not perform this operation",
+  },
+  deviceSignatureInvalid: {
+    number: 0x3013,
+    kind: 'securityNotSatisfied',
+    meaning: "a claim or device request is not signed by the secure element's certified key",
+  },
+  deviceRequestMismatch: {
+    number: 0x3014,
+    kind: 'securityNotSatisfied',
+    meaning: 'the device request signs another request (digest or secure element differ)',
+  },
+  nonceUnknown: {
+    number: 0x3015,
+    kind: 'securityNotSatisfied',
+    meaning: 'the DCP nonce was not made by this DCP for this secure element',
+  },
+  nonceExpired: {
+    number: 0x3016,
+    kind: 'securityNotSatisfied',
+    meaning: 'the DCP nonce is older than nonceLifetimeSeconds: ask for a fresh one',
+  },
+  nonceAlreadyUsed: {
+    number: 0x3017,
+    kind: 'conflict',
+    meaning: 'the DCP nonce was already used by another request (each nonce is single use)',
+  },
+  deviceSuspended: {
+    number: 0x3018,
+    kind: 'securityNotSatisfied',
+    meaning: 'the directory lists the secure element as suspended',
+  },
+  deviceRevoked: {
+    number: 0x3019,
+    kind: 'securityNotSatisfied',
+    meaning: 'the directory lists the secure element as revoked (it is on the deny list)',
+  },
+  // Unknown ids (0x302x)
+  walletNotFound: { number: 0x3020, kind: 'notFound', meaning: 'no wallet has this id' },
+  deviceNotFound: {
+    number: 0x3021,
+    kind: 'notFound',
+    meaning: 'no secure element with this id was personalised by this DCP',
+  },
+  payeeNotFound: {
+    number: 0x3022,
+    kind: 'notFound',
+    meaning: "the payee secure element or its DCP's endpoint is not in the directory",
+  },
+  creditPaymentInvalid: {
+    number: 0x3023,
+    kind: 'wrongData',
+    meaning: "the ledger payment named for a credit does not pay this DCP's pool for one of its devices",
+  },
+  // Value rules (0x303x)
+  tokenAlreadyRetired: {
+    number: 0x3030,
+    kind: 'conflict',
+    meaning: 'a claimed token was already retired: a token is renewed, unloaded or transferred once, ever',
+  },
+  claimTokenNotOwned: {
+    number: 0x3031,
+    kind: 'wrongData',
+    meaning: 'a claimed token was issued by this DCP to another secure element or with another value',
+  },
+  claimExceedsBalanceLimit: {
+    number: 0x3032,
+    kind: 'wrongData',
+    meaning:
+      "the claimed value exceeds the balance limit of the secure element's kind (no honest SE holds it)",
+  },
+  claimEmpty: {
+    number: 0x3033,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the claim holds no token (nothing to renew, unload or transfer)',
+  },
+  unloadExceedsClaim: {
+    number: 0x3034,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the amount to unload or transfer is above the value the claim holds',
+  },
+  loadBalanceLimitExceeded: {
+    number: 0x3035,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'the load would bring the secure element above its balance limit',
+  },
+  walletInsufficientBalance: {
+    number: 0x3036,
+    kind: 'conditionsNotSatisfied',
+    meaning: "the wallet's ledger account has not enough available balance for the load",
+  },
+  renewalCheckRefused: {
+    number: 0x3037,
+    kind: 'securityNotSatisfied',
+    meaning: 'the renewal check (sync mode) found the claimed tokens not backed by the sealed history',
+  },
+  uploadDigestMismatch: {
+    number: 0x3038,
+    kind: 'wrongData',
+    meaning: "the sealed upload is not the one the claim's uploadDigest names",
+  },
+  payeeMustDifferFromPayer: {
+    number: 0x3039,
+    kind: 'wrongData',
+    meaning: 'an online transfer names the paying secure element as its payee',
+  },
+  // Idempotency and state (0x304x)
+  dcpIdempotencyKeyReused: {
+    number: 0x3040,
+    kind: 'conflict',
+    meaning: 'this idempotency key was used before for a different request',
+  },
+  deviceAlreadyPersonalised: {
+    number: 0x3041,
+    kind: 'conflict',
+    meaning: 'a secure element with this public key is already personalised',
+  },
+  dcpApiKeyAlreadyRegistered: {
+    number: 0x3042,
+    kind: 'conflict',
+    meaning: 'another participant already uses an API key with this digest',
+  },
+  // Dependencies (0x30Fx)
+  dcpDirectoryUnavailable: {
+    number: 0x30f0,
+    kind: 'unavailable',
+    meaning: 'the directory did not answer or answered something that does not decode; retry later',
+  },
+  dcpLedgerUnavailable: {
+    number: 0x30f1,
+    kind: 'unavailable',
+    meaning: 'the ledger did not answer; the operation is kept in the outbox and completes on a retry',
+  },
+  dcpStorageUnavailable: {
+    number: 0x30f2,
+    kind: 'unavailable',
+    meaning: "the DCP's database does not answer; nothing was changed, retry later",
+  },
+  dcpInternalError: {
+    number: 0x30ff,
+    kind: 'unavailable',
+    meaning: 'an unexpected failure inside the DCP (a bug; answered with HTTP 500 and logged)',
+  },
+});
+
+export type DcpErrorCode = keyof typeof dcpErrors;
+
+export function dcpError(code: DcpErrorCode, detail?: string): CbdcError<DcpErrorCode> {
+  return new CbdcError(code, dcpErrors[code], detail);
+}
+
+export function isDcpErrorCode(code: string): code is DcpErrorCode {
+  return Object.hasOwn(dcpErrors, code);
+}

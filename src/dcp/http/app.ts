@@ -1,0 +1,271 @@
+// The DCP's HTTP API (fastify). Device routes are authenticated by the SE's signatures (a claim or a
+// device request over a DCP nonce), administrative routes by an API key (operator, agent). Routes
+// decode, call the domain and encode; the rules live in the domain. See docs/dcp.md.
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { createHash } from 'node:crypto';
+import { assert } from '../../core/assert.ts';
+import { toHex } from '../../core/bytes.ts';
+import { encodeSigned } from '../../core/signed.ts';
+import type { DcpContext } from '../domain/context.ts';
+import { participantCacheEntriesMax, requestBodyBytesMax } from '../domain/limits.ts';
+import { acceptCredit, settle, type SettleAnswer } from '../domain/settle.ts';
+import { createParticipant, createWallet, load, makeNonce, personalise, supply } from '../domain/service.ts';
+import { dcpError } from '../errors.ts';
+import type { ParticipantRow } from '../store/sql-store.ts';
+import { errorAnswer } from './errors.ts';
+import { DcpMetrics } from './metrics.ts';
+import {
+  apiKeyPattern,
+  CreditBody,
+  IdempotencyHeaders,
+  LoadBody,
+  NonceBody,
+  ParticipantBody,
+  PersonaliseBody,
+  RenewalBody,
+  SeIdParams,
+  TransferBody,
+  UnloadBody,
+  WalletBody,
+  WalletParams,
+} from './schemas.ts';
+
+export interface DcpAppOptions {
+  readonly context: DcpContext;
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly processMetrics?: boolean;
+}
+
+export function apiKeyDigest(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+}
+
+const security = [{ apiKey: [] }];
+const adminPrefixes = ['/v1/participants', '/v1/wallets', '/v1/supply'];
+
+export async function buildDcpApp(options: DcpAppOptions) {
+  const context = options.context;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: requestBodyBytesMax,
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const metrics = new DcpMetrics(options.processMetrics ?? false);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'CBDC DCP', version: '1.0.0', description: 'See docs/dcp.md' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorAnswer(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = errorAnswer(dcpError('dcpRouteNotFound', `${request.method} ${request.url}`));
+    return reply.status(status).send(body);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const participants = new WeakMap<FastifyRequest, ParticipantRow>();
+  const cache = new Map<string, ParticipantRow>();
+  app.addHook('onRequest', async (request) => {
+    if (!adminPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+    const header = request.headers.authorization;
+    if (header === undefined) throw dcpError('dcpApiKeyMissing');
+    const match = apiKeyPattern.exec(header);
+    if (match === null) throw dcpError('dcpApiKeyMissing', 'expected Authorization: Bearer <API key>');
+    const digest = apiKeyDigest(match[1]!);
+    const participant = cache.get(digest) ?? (await context.store.reader.findParticipantByKeyDigest(digest));
+    if (participant === null) throw dcpError('dcpApiKeyUnknown');
+    if (cache.size >= participantCacheEntriesMax) cache.clear();
+    cache.set(digest, participant);
+    participants.set(request, participant);
+  });
+  const caller = (request: FastifyRequest): ParticipantRow => {
+    const participant = participants.get(request);
+    assert(participant !== undefined, 'admin routes are authenticated in onRequest');
+    return participant;
+  };
+  const settled = async (answer: SettleAnswer) => {
+    metrics.operations.inc({ kind: answer.kind });
+    return { ...answer, ...(await updates(context, undefined)) };
+  };
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await context.store.ping();
+    return { status: 'ok' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/v1/dcp', () => ({
+    dcpId: toHex(context.dcpId),
+    certificate: toHex(encodeSigned(context.certificate)),
+    poolAccountId: context.poolAccountId,
+    renewalCheck: context.renewalCheck.mode,
+  }));
+
+  app.post(
+    '/v1/participants',
+    { schema: { security, headers: IdempotencyHeaders, body: ParticipantBody } },
+    async (request, reply) => {
+      const participant = await createParticipant(
+        context,
+        caller(request),
+        request.headers['idempotency-key'],
+        request.body,
+      );
+      return reply.status(201).send({ participant });
+    },
+  );
+
+  app.post(
+    '/v1/wallets',
+    { schema: { security, headers: IdempotencyHeaders, body: WalletBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const wallet = await createWallet(context, caller(request), request.headers['idempotency-key'], {
+        name: body.name,
+        ...(body.accountId === undefined ? {} : { accountId: body.accountId }),
+      });
+      return reply
+        .status(201)
+        .send({ wallet: { id: wallet.id, name: wallet.name, accountId: wallet.accountId } });
+    },
+  );
+
+  app.get('/v1/wallets/:walletId', { schema: { security, params: WalletParams } }, async (request) => {
+    const wallet = await context.store.reader.findWallet(request.params.walletId);
+    if (wallet === null) throw dcpError('walletNotFound');
+    const account = await context.ledger.account(wallet.accountId);
+    return {
+      wallet: {
+        id: wallet.id,
+        name: wallet.name,
+        accountId: wallet.accountId,
+        balance: account.balance.toString(),
+        available: account.available.toString(),
+      },
+    };
+  });
+
+  app.post(
+    '/v1/wallets/:walletId/devices',
+    { schema: { security, headers: IdempotencyHeaders, params: WalletParams, body: PersonaliseBody } },
+    async (request, reply) => {
+      const personalisation = await personalise(
+        context,
+        caller(request),
+        request.headers['idempotency-key'],
+        request.params.walletId,
+        request.body,
+      );
+      return reply.status(201).send({ personalisation });
+    },
+  );
+
+  app.get('/v1/supply', { schema: { security } }, async () => {
+    const figures = await supply(context);
+    return Object.fromEntries(Object.entries(figures).map(([name, value]) => [name, value.toString()]));
+  });
+
+  app.post('/v1/nonces', { schema: { body: NonceBody } }, async (request, reply) =>
+    reply.status(201).send(await makeNonce(context, request.body.seId)),
+  );
+
+  app.post(
+    '/v1/loads',
+    { schema: { headers: IdempotencyHeaders, body: LoadBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const answer = await load(context, request.headers['idempotency-key'], {
+        seId: body.seId,
+        amount: BigInt(body.amount),
+        balance: BigInt(body.balance),
+        deviceRequest: body.deviceRequest,
+      });
+      metrics.operations.inc({ kind: 'load' });
+      return reply.status(201).send(answer);
+    },
+  );
+
+  app.post(
+    '/v1/renewals',
+    { schema: { headers: IdempotencyHeaders, body: RenewalBody } },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await settled(await settle(context, 'renewal', request.headers['idempotency-key'], request.body)),
+        ),
+  );
+
+  app.post(
+    '/v1/unloads',
+    { schema: { headers: IdempotencyHeaders, body: UnloadBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const answer = await settle(context, 'unload', request.headers['idempotency-key'], {
+        ...body,
+        amount: BigInt(body.amount),
+      });
+      return reply.status(201).send(await settled(answer));
+    },
+  );
+
+  app.post(
+    '/v1/transfers',
+    { schema: { headers: IdempotencyHeaders, body: TransferBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const answer = await settle(context, 'transfer', request.headers['idempotency-key'], {
+        ...body,
+        amount: BigInt(body.amount),
+      });
+      return reply.status(201).send(await settled(answer));
+    },
+  );
+
+  app.post('/v1/credits', { schema: { body: CreditBody } }, async (request, reply) => {
+    const credit = await acceptCredit(context, request.body.paymentId);
+    return reply.status(201).send({ seId: credit.seId, amount: credit.amount.toString() });
+  });
+
+  app.get('/v1/devices/:seId/updates', { schema: { params: SeIdParams } }, async (request) => {
+    const device = await context.device(request.params.seId);
+    return updates(context, device.kind);
+  });
+
+  return app;
+}
+
+/** The signed limits for a kind (both kinds when none is given) and the newest full deny list. */
+async function updates(context: DcpContext, kind: 'card' | 'phone' | undefined) {
+  const denyList = toHex(encodeSigned(await context.denyList()));
+  if (kind === undefined)
+    return {
+      limits: {
+        card: toHex(encodeSigned(context.limitsByKind.card)),
+        phone: toHex(encodeSigned(context.limitsByKind.phone)),
+      },
+      denyList,
+    };
+  return { limits: toHex(encodeSigned(context.limitsByKind[kind])), denyList };
+}
+
+export type DcpApp = Awaited<ReturnType<typeof buildDcpApp>>;

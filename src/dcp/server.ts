@@ -1,0 +1,168 @@
+// The DCP process (composition root): loads its issuer key and the deployment's trust, opens and
+// migrates its database, finds its ledger participant and pool account through the gateway, serves
+// the HTTP API, publishes its endpoint in the directory, and reconciles its outbox with the ledger at
+// start and every `reconcileIntervalMs`. The real clock and randomness live here.
+import { randomBytes } from 'node:crypto';
+import { concatBytes, utf8 } from '../core/bytes.ts';
+import { NodeVerifier, secureRandomBytes } from '../crypto/node-crypto.ts';
+import { DirectoryClient } from '../directory/client.ts';
+import { LedgerClient } from '../gateway/ledger-client.ts';
+import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki.ts';
+import type { Database } from '../storage/database.ts';
+import { migrate } from '../storage/migrations.ts';
+import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
+import { DcpContext } from './domain/context.ts';
+import type { Limits } from '../core/limits.ts';
+import { reconcile } from './domain/outbox.ts';
+import {
+  asyncRenewalCheck,
+  type Clock,
+  type DirectoryPort,
+  type FaultHook,
+  type LedgerPort,
+  type PeerDcpPort,
+} from './domain/ports.ts';
+import { bootstrapOperator } from './domain/service.ts';
+import { HttpDirectory, HttpPeers } from './directory-http.ts';
+import { apiKeyDigest, buildDcpApp, type DcpApp } from './http/app.ts';
+import { DcpStore } from './store/sql-store.ts';
+import { dcpMigrations } from './store/migrations.ts';
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+export const reconcileIntervalMsDefault = 5_000;
+
+export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface DcpServerOptions {
+  readonly databaseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  /** Folder of the deployment PKI: trust.json and dcp-<name>.json. */
+  readonly pkiDir: string;
+  readonly name: string;
+  readonly ledgerUrl: string;
+  readonly ledgerKey: string;
+  readonly directoryUrl?: string;
+  readonly directoryKey?: string;
+  /** Replaces the HTTP directory (benchmarks, tests). */
+  readonly directory?: DirectoryPort;
+  readonly peers?: PeerDcpPort;
+  /** Wraps the ledger client (crash tests inject faults here). */
+  readonly ledger?: (client: LedgerClient) => LedgerPort;
+  /** The URL other DCPs reach this one at (default: the listening address). */
+  readonly publicUrl?: string;
+  readonly operatorKey?: string;
+  readonly logLevel?: LogLevel;
+  readonly clock?: Clock;
+  readonly limits?: {
+    readonly version: number;
+    readonly card?: Partial<Limits>;
+    readonly phone?: Partial<Limits>;
+  };
+  readonly directoryCacheMs?: number;
+  readonly reconcileIntervalMs?: number;
+  readonly faults?: FaultHook;
+}
+
+export interface DcpServer {
+  readonly url: string;
+  readonly app: DcpApp;
+  readonly context: DcpContext;
+  close(): Promise<void>;
+}
+
+export async function startDcpServer(options: DcpServerOptions): Promise<DcpServer> {
+  const clock = options.clock ?? systemClock;
+  const verifier = new NodeVerifier();
+  const trust = loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000));
+  const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
+  const signer = principalSigner(principal);
+  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
+  const ledger: LedgerPort = options.ledger?.(ledgerClient) ?? ledgerClient;
+  const directory =
+    options.directory ??
+    new HttpDirectory(
+      new DirectoryClient({
+        baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
+        ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
+      }),
+    );
+  const db = openDatabase(options.databaseUrl);
+  let app: DcpApp | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await migrate(db, dcpMigrations, clock.nowMs());
+    const me = await ledgerClient.whoAmI();
+    const pool = await ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
+    const context = new DcpContext({
+      store: new DcpStore(db),
+      ledger,
+      directory,
+      peers: options.peers ?? new HttpPeers(),
+      clock,
+      verifier,
+      signer,
+      certificate: principal.certificate,
+      trust,
+      ledgerParticipantId: me.id,
+      poolAccountId: pool.value.id,
+      // The nonce key is derived from the issuer key, so every instance of this DCP shares it.
+      nonceKey: verifier.sha256(concatBytes(utf8('cbdc/dcp/nonce-key/v1'), principal.privateKey)),
+      randomBytes: secureRandomBytes,
+      newId: (prefix) =>
+        prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
+      renewalCheck: asyncRenewalCheck,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+    });
+    if (options.operatorKey !== undefined)
+      await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
+    app = await buildDcpApp({
+      context,
+      logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
+      processMetrics: true,
+    });
+    const started = app;
+    const log = (error: unknown, what: string) => {
+      started.log.warn({ err: error }, `reconcile ${what} failed`);
+    };
+    const report = await reconcile(context, log);
+    const address = await app.listen({ host: options.host, port: options.port });
+    await context.callDirectory(() => directory.publishEndpoint(context.dcpId, options.publicUrl ?? address));
+    app.log.info({ database: redactDatabaseUrl(options.databaseUrl), reconciled: report }, 'dcp ready');
+    let reconciling = false;
+    timer = setInterval(() => {
+      if (reconciling) return;
+      reconciling = true;
+      reconcile(context, log)
+        .catch((error: unknown) => {
+          log(error, 'pass');
+        })
+        .finally(() => {
+          reconciling = false;
+        });
+    }, options.reconcileIntervalMs ?? reconcileIntervalMsDefault);
+    timer.unref();
+    const stopTimer = timer;
+    return {
+      url: address,
+      app,
+      context,
+      close: async () => {
+        clearInterval(stopTimer);
+        await started.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    if (timer !== undefined) clearInterval(timer);
+    await app?.close();
+    await db.close();
+    throw error;
+  }
+}
+
+export async function migrateDcpDatabase(db: Database, clock: Clock = systemClock): Promise<void> {
+  await migrate(db, dcpMigrations, clock.nowMs());
+}

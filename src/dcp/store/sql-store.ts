@@ -1,0 +1,465 @@
+// The DCP's store over the shared storage layer: raw SQL in the subset both engines share, every row
+// decoded strictly. `DcpStore` wraps the database; `DcpTransaction` is one transaction's view, with
+// row locks (`FOR UPDATE` on PostgreSQL; SQLite serialises transactions) taken in one order:
+// idempotency key, then devices by id, then the operation.
+import type { Database, Executor, Row } from '../../storage/database.ts';
+import {
+  columnBigint,
+  columnOneOf,
+  columnSafeInteger,
+  columnText,
+  columnTextOrNull,
+} from '../../storage/decode.ts';
+
+export type ParticipantRole = 'operator' | 'agent';
+export const participantRoles = ['operator', 'agent'] as const;
+
+export interface ParticipantRow {
+  readonly id: string;
+  readonly name: string;
+  readonly role: ParticipantRole;
+}
+
+export interface WalletRow {
+  readonly id: string;
+  readonly name: string;
+  readonly accountId: string;
+  readonly createdAtMs: number;
+}
+
+export interface DeviceRow {
+  /** Hex of the 16-byte SE id. */
+  readonly seId: string;
+  readonly walletId: string;
+  readonly kind: 'card' | 'phone';
+  readonly publicKey: string;
+  readonly certificate: string;
+  readonly state: 'registering' | 'active';
+  /** The newest time (seconds) stamped on an issuance for this SE: stamps never go back. */
+  readonly lastTime: number;
+}
+
+export type OperationKind = 'load' | 'renewal' | 'unload' | 'transfer';
+export type OperationState = 'pending' | 'held' | 'paid' | 'done';
+
+export interface OperationRow {
+  readonly id: string;
+  readonly kind: OperationKind;
+  readonly seId: string;
+  readonly amount: bigint;
+  readonly state: OperationState;
+  readonly accountId: string | null;
+  readonly holdId: string | null;
+  readonly paymentId: string | null;
+  readonly payeeSeId: string | null;
+  readonly payeeEndpoint: string | null;
+  readonly answer: string | null;
+}
+
+export interface IssuanceRow {
+  readonly id: string;
+  readonly requestReference: string;
+  readonly kind: 'load' | 'renewal' | 'credit' | 'refund';
+  readonly seId: string;
+  readonly value: bigint;
+  readonly operationId: string;
+  readonly signed: string;
+  readonly tokens: readonly { readonly tokenId: string; readonly value: bigint }[];
+}
+
+export interface CreditRow {
+  readonly id: string;
+  readonly kind: 'credit' | 'refund';
+  readonly value: bigint;
+}
+
+export interface Supply {
+  readonly minted: bigint;
+  readonly queued: bigint;
+  readonly retired: bigint;
+}
+
+const operationColumns =
+  'id, kind, se_id, amount, state, account_id, hold_id, payment_id, payee_se_id, payee_endpoint, answer';
+const deviceColumns = 'se_id, wallet_id, kind, public_key, certificate, state, last_time';
+
+export class DcpStore {
+  constructor(private readonly db: Database) {}
+
+  get engine() {
+    return this.db.engine;
+  }
+
+  transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((executor) => body(new DcpTransaction(executor, this.db.lockRows)));
+  }
+
+  /** Reads outside a transaction (no locks). */
+  get reader(): DcpTransaction {
+    return new DcpTransaction(this.db, '');
+  }
+
+  async ping(): Promise<void> {
+    await this.db.all('SELECT 1 AS one');
+  }
+
+  async supply(): Promise<Supply> {
+    const rows = await this.db.all(
+      'SELECT (SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM dcp_issuances) AS minted, ' +
+        "(SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM dcp_credits WHERE state = 'queued') AS queued, " +
+        '(SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM dcp_retired_tokens) AS retired',
+    );
+    const row = rows[0]!;
+    return {
+      minted: columnBigint(row, 'minted'),
+      queued: columnBigint(row, 'queued'),
+      retired: columnBigint(row, 'retired'),
+    };
+  }
+
+  async openOperations(limit: number): Promise<OperationRow[]> {
+    const rows = await this.db.all(
+      `SELECT ${operationColumns} FROM dcp_operations WHERE state <> 'done' ORDER BY created_at_ms, id LIMIT ?`,
+      [limit],
+    );
+    return rows.map(operationFromRow);
+  }
+
+  async registeringDevices(limit: number): Promise<DeviceRow[]> {
+    const rows = await this.db.all(
+      `SELECT ${deviceColumns} FROM dcp_devices WHERE state = 'registering' ORDER BY se_id LIMIT ?`,
+      [limit],
+    );
+    return rows.map(deviceFromRow);
+  }
+
+  async countIssuances(operationId: string): Promise<number> {
+    const rows = await this.db.all('SELECT COUNT(*) AS n FROM dcp_issuances WHERE operation_id = ?', [
+      operationId,
+    ]);
+    return columnSafeInteger(rows[0]!, 'n');
+  }
+
+  async pendingUploads(): Promise<number> {
+    const rows = await this.db.all("SELECT COUNT(*) AS n FROM dcp_uploads WHERE state = 'pending'");
+    return columnSafeInteger(rows[0]!, 'n');
+  }
+}
+
+export class DcpTransaction {
+  constructor(
+    private readonly executor: Executor,
+    private readonly lockRows: string,
+  ) {}
+
+  /** Claims (scope, key); returns null if claimed now, else the earlier fingerprint and result. */
+  async claimKey(
+    scope: string,
+    key: string,
+    fingerprint: string,
+    result: string,
+    nowMs: number,
+  ): Promise<{ readonly fingerprint: string; readonly result: string } | null> {
+    const inserted = await this.executor.run(
+      'INSERT INTO dcp_idempotency (scope, idempotency_key, fingerprint, result, created_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [scope, key, fingerprint, result, nowMs],
+    );
+    if (inserted === 1) return null;
+    const rows = await this.executor.all(
+      'SELECT fingerprint, result FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?',
+      [scope, key],
+    );
+    const row = rows[0]!;
+    return { fingerprint: columnText(row, 'fingerprint'), result: columnText(row, 'result') };
+  }
+
+  async findKey(
+    scope: string,
+    key: string,
+  ): Promise<{ readonly fingerprint: string; readonly result: string } | null> {
+    const rows = await this.executor.all(
+      'SELECT fingerprint, result FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?',
+      [scope, key],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { fingerprint: columnText(row, 'fingerprint'), result: columnText(row, 'result') };
+  }
+
+  async releaseKey(scope: string, key: string): Promise<void> {
+    await this.executor.run('DELETE FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?', [
+      scope,
+      key,
+    ]);
+  }
+
+  async insertParticipant(
+    participant: ParticipantRow,
+    apiKeySha256: string,
+    nowMs: number,
+  ): Promise<boolean> {
+    const changed = await this.executor.run(
+      'INSERT INTO dcp_participants (id, name, role, api_key_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT DO NOTHING',
+      [participant.id, participant.name, participant.role, apiKeySha256, nowMs],
+    );
+    return changed === 1;
+  }
+
+  async findParticipantByKeyDigest(digest: string): Promise<ParticipantRow | null> {
+    const rows = await this.executor.all(
+      'SELECT id, name, role FROM dcp_participants WHERE api_key_sha256 = ?',
+      [digest],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    return {
+      id: columnText(row, 'id'),
+      name: columnText(row, 'name'),
+      role: columnOneOf(row, 'role', participantRoles),
+    };
+  }
+
+  async insertWallet(wallet: WalletRow): Promise<void> {
+    await this.executor.run(
+      'INSERT INTO dcp_wallets (id, name, account_id, created_at_ms) VALUES (?, ?, ?, ?)',
+      [wallet.id, wallet.name, wallet.accountId, wallet.createdAtMs],
+    );
+  }
+
+  async findWallet(id: string): Promise<WalletRow | null> {
+    const rows = await this.executor.all(
+      'SELECT id, name, account_id, created_at_ms FROM dcp_wallets WHERE id = ?',
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    return {
+      id: columnText(row, 'id'),
+      name: columnText(row, 'name'),
+      accountId: columnText(row, 'account_id'),
+      createdAtMs: columnSafeInteger(row, 'created_at_ms'),
+    };
+  }
+
+  async insertDevice(device: DeviceRow, nowMs: number): Promise<boolean> {
+    const changed = await this.executor.run(
+      `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        device.seId,
+        device.walletId,
+        device.kind,
+        device.publicKey,
+        device.certificate,
+        device.state,
+        device.lastTime,
+        nowMs,
+      ],
+    );
+    return changed === 1;
+  }
+
+  async findDevice(seId: string, lock = false): Promise<DeviceRow | null> {
+    const rows = await this.executor.all(
+      `SELECT ${deviceColumns} FROM dcp_devices WHERE se_id = ?${lock ? this.lockRows : ''}`,
+      [seId],
+    );
+    return rows[0] === undefined ? null : deviceFromRow(rows[0]);
+  }
+
+  async lockDevices(seIds: readonly string[]): Promise<Map<string, DeviceRow>> {
+    const found = new Map<string, DeviceRow>();
+    for (const seId of [...new Set(seIds)].sort()) {
+      const device = await this.findDevice(seId, true);
+      if (device !== null) found.set(seId, device);
+    }
+    return found;
+  }
+
+  async setDeviceState(seId: string, state: DeviceRow['state']): Promise<void> {
+    await this.executor.run('UPDATE dcp_devices SET state = ? WHERE se_id = ?', [state, seId]);
+  }
+
+  async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
+    await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
+  }
+
+  /** Marks a nonce used; false if it was used before. */
+  async useNonce(nonce: string, expiresAtMs: number): Promise<boolean> {
+    const changed = await this.executor.run(
+      'INSERT INTO dcp_used_nonces (nonce, expires_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      [nonce, expiresAtMs],
+    );
+    return changed === 1;
+  }
+
+  async forgetExpiredNonces(nowMs: number): Promise<number> {
+    return this.executor.run('DELETE FROM dcp_used_nonces WHERE expires_at_ms < ?', [nowMs]);
+  }
+
+  async insertOperation(operation: OperationRow, nowMs: number): Promise<void> {
+    await this.executor.run(
+      `INSERT INTO dcp_operations (${operationColumns}, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [...operationParams(operation), nowMs, nowMs],
+    );
+  }
+
+  async findOperation(id: string, lock = false): Promise<OperationRow | null> {
+    const rows = await this.executor.all(
+      `SELECT ${operationColumns} FROM dcp_operations WHERE id = ?${lock ? this.lockRows : ''}`,
+      [id],
+    );
+    return rows[0] === undefined ? null : operationFromRow(rows[0]);
+  }
+
+  async updateOperation(operation: OperationRow, nowMs: number): Promise<void> {
+    await this.executor.run(
+      'UPDATE dcp_operations SET state = ?, hold_id = ?, payment_id = ?, answer = ?, updated_at_ms = ? WHERE id = ?',
+      [operation.state, operation.holdId, operation.paymentId, operation.answer, nowMs, operation.id],
+    );
+  }
+
+  async deleteOperation(id: string): Promise<void> {
+    await this.executor.run('DELETE FROM dcp_operations WHERE id = ?', [id]);
+  }
+
+  async insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void> {
+    await this.executor.run(
+      'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, created_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        issuance.id,
+        issuance.requestReference,
+        issuance.kind,
+        issuance.seId,
+        issuance.value,
+        issuance.operationId,
+        issuance.signed,
+        nowMs,
+      ],
+    );
+    for (const token of issuance.tokens) {
+      await this.executor.run(
+        'INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id) VALUES (?, ?, ?, ?)',
+        [token.tokenId, issuance.seId, token.value, issuance.id],
+      );
+    }
+  }
+
+  async findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null> {
+    const rows = await this.executor.all('SELECT se_id, value FROM dcp_tokens WHERE token_id = ?', [tokenId]);
+    const row = rows[0];
+    return row === undefined ? null : { seId: columnText(row, 'se_id'), value: columnBigint(row, 'value') };
+  }
+
+  /** Retires a token; false if it was retired before (the unique key decides, even under races). */
+  async retireToken(
+    tokenId: string,
+    seId: string,
+    value: bigint,
+    operationId: string,
+    nowMs: number,
+  ): Promise<boolean> {
+    const changed = await this.executor.run(
+      'INSERT INTO dcp_retired_tokens (token_id, se_id, value, operation_id, created_at_ms) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT DO NOTHING',
+      [tokenId, seId, value, operationId, nowMs],
+    );
+    return changed === 1;
+  }
+
+  /** Queues a credit; false if one with this id was queued before. */
+  async queueCredit(
+    id: string,
+    seId: string,
+    kind: CreditRow['kind'],
+    value: bigint,
+    nowMs: number,
+  ): Promise<boolean> {
+    const changed = await this.executor.run(
+      "INSERT INTO dcp_credits (id, se_id, kind, value, state, issuance_id, created_at_ms) VALUES (?, ?, ?, ?, 'queued', NULL, ?) " +
+        'ON CONFLICT DO NOTHING',
+      [id, seId, kind, value, nowMs],
+    );
+    return changed === 1;
+  }
+
+  async queuedCredits(seId: string, limit: number): Promise<CreditRow[]> {
+    const rows = await this.executor.all(
+      "SELECT id, kind, value FROM dcp_credits WHERE se_id = ? AND state = 'queued' ORDER BY created_at_ms, id LIMIT ?",
+      [seId, limit],
+    );
+    return rows.map((row) => ({
+      id: columnText(row, 'id'),
+      kind: columnOneOf(row, 'kind', ['credit', 'refund'] as const),
+      value: columnBigint(row, 'value'),
+    }));
+  }
+
+  async markCreditMinted(id: string, issuanceId: string): Promise<void> {
+    await this.executor.run(
+      "UPDATE dcp_credits SET state = 'minted', issuance_id = ? WHERE id = ? AND state = 'queued'",
+      [issuanceId, id],
+    );
+  }
+
+  async insertUpload(
+    digest: string,
+    seId: string,
+    operationId: string,
+    sealed: string,
+    nowMs: number,
+  ): Promise<void> {
+    await this.executor.run(
+      "INSERT INTO dcp_uploads (digest, se_id, operation_id, sealed, state, created_at_ms) VALUES (?, ?, ?, ?, 'pending', ?) " +
+        'ON CONFLICT DO NOTHING',
+      [digest, seId, operationId, sealed, nowMs],
+    );
+  }
+}
+
+function operationParams(operation: OperationRow) {
+  return [
+    operation.id,
+    operation.kind,
+    operation.seId,
+    operation.amount,
+    operation.state,
+    operation.accountId,
+    operation.holdId,
+    operation.paymentId,
+    operation.payeeSeId,
+    operation.payeeEndpoint,
+    operation.answer,
+  ];
+}
+
+function operationFromRow(row: Row): OperationRow {
+  return {
+    id: columnText(row, 'id'),
+    kind: columnOneOf(row, 'kind', ['load', 'renewal', 'unload', 'transfer'] as const),
+    seId: columnText(row, 'se_id'),
+    amount: columnBigint(row, 'amount'),
+    state: columnOneOf(row, 'state', ['pending', 'held', 'paid', 'done'] as const),
+    accountId: columnTextOrNull(row, 'account_id'),
+    holdId: columnTextOrNull(row, 'hold_id'),
+    paymentId: columnTextOrNull(row, 'payment_id'),
+    payeeSeId: columnTextOrNull(row, 'payee_se_id'),
+    payeeEndpoint: columnTextOrNull(row, 'payee_endpoint'),
+    answer: columnTextOrNull(row, 'answer'),
+  };
+}
+
+function deviceFromRow(row: Row): DeviceRow {
+  return {
+    seId: columnText(row, 'se_id'),
+    walletId: columnText(row, 'wallet_id'),
+    kind: columnOneOf(row, 'kind', ['card', 'phone'] as const),
+    publicKey: columnText(row, 'public_key'),
+    certificate: columnText(row, 'certificate'),
+    state: columnOneOf(row, 'state', ['registering', 'active'] as const),
+    lastTime: columnSafeInteger(row, 'last_time'),
+  };
+}

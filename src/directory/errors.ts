@@ -1,0 +1,169 @@
+// The directory's error catalogue (0x20xx). Registered in `src/errors.ts`; `docs/directory.md` lists
+// every code and a test keeps the two in step. This file is the directory's public contract for
+// errors: `client.ts` (and through it every service that calls the directory) types refusals with
+// it, so it imports nothing but core. Codes are unique across all catalogues, hence the
+// `directory` prefix on the generic ones the other services also have.
+import { CbdcError, coreErrors, defineErrorCatalogue, type CoreErrorCode } from '../core/errors.ts';
+
+export const directoryErrors = defineErrorCatalogue({
+  // Requests (0x200x)
+  directoryRequestInvalid: {
+    number: 0x2001,
+    kind: 'wrongData',
+    meaning:
+      'the request does not match its schema: a missing, extra or wrongly typed field or header (the message names it)',
+  },
+  directoryRequestBodyTooLarge: {
+    number: 0x2002,
+    kind: 'wrongLength',
+    meaning: 'the request body is larger than requestBodyBytesMax (HTTP 413)',
+  },
+  directoryRouteNotFound: { number: 0x2003, kind: 'notFound', meaning: 'no route has this method and path' },
+  directoryHexMalformed: {
+    number: 0x2004,
+    kind: 'wrongData',
+    meaning: 'a hex field is not lowercase hex of the expected length (the message names the field)',
+  },
+  // Authority (0x201x)
+  directoryApiKeyMissing: {
+    number: 0x2010,
+    kind: 'securityNotSatisfied',
+    meaning: 'the request carries no `Authorization: Bearer <API key>` header',
+  },
+  directoryApiKeyUnknown: {
+    number: 0x2011,
+    kind: 'securityNotSatisfied',
+    meaning: 'the API key belongs to no participant',
+  },
+  directoryRoleNotAllowed: {
+    number: 0x2012,
+    kind: 'securityNotSatisfied',
+    meaning: "the participant's role may not perform this operation",
+  },
+  certificateIssuerNotCaller: {
+    number: 0x2013,
+    kind: 'securityNotSatisfied',
+    meaning: 'the secure element certificate was issued by another DCP: a DCP registers only its own SEs',
+  },
+  dcpIdNotCaller: {
+    number: 0x2014,
+    kind: 'securityNotSatisfied',
+    meaning: 'a DCP sets only its own endpoint',
+  },
+  // Participants (0x202x)
+  participantDcpIdInvalid: {
+    number: 0x2020,
+    kind: 'wrongData',
+    meaning: 'dcpId is required for a dcp participant and refused for any other role',
+  },
+  dcpIssuerUnknown: {
+    number: 0x2021,
+    kind: 'notFound',
+    meaning: "the DCP id names no DCP issuer the root certified in the directory's trust file",
+  },
+  // Secure elements (0x203x)
+  secureElementNotRegistered: {
+    number: 0x2030,
+    kind: 'notFound',
+    meaning: 'no secure element with this id is registered',
+  },
+  secureElementWalletConflict: {
+    number: 0x2031,
+    kind: 'conflict',
+    meaning: 'the secure element is already registered under another wallet',
+  },
+  secureElementCertificateConflict: {
+    number: 0x2032,
+    kind: 'conflict',
+    meaning:
+      'the secure element is registered with another certificate, and this one does not last longer (not a renewal)',
+  },
+  secureElementRevoked: {
+    number: 0x2033,
+    kind: 'conflict',
+    meaning: 'the secure element is revoked: revocation is final, nothing about it changes any more',
+  },
+  secureElementNotActive: {
+    number: 0x2034,
+    kind: 'conflict',
+    meaning: 'a certificate renewal for a suspended secure element: renew after it is active again',
+  },
+  statusTransitionInvalid: {
+    number: 0x2035,
+    kind: 'conflict',
+    meaning: 'the secure element already has the requested status',
+  },
+  statusHistoryFull: {
+    number: 0x2036,
+    kind: 'notEnoughMemory',
+    meaning: 'the secure element has had statusChangesMax status changes; revoke it or re-personalise',
+  },
+  // Deny list (0x204x)
+  denyListFull: {
+    number: 0x2040,
+    kind: 'notEnoughMemory',
+    meaning:
+      'the change would put more than denyListEntriesMax secure elements on the deny list (certificate lifetimes are too long for the revocation rate)',
+  },
+  denyListVersionUnknown: {
+    number: 0x2041,
+    kind: 'notFound',
+    meaning: '`since` is above the current deny list version',
+  },
+  // DCP endpoints (0x205x)
+  dcpEndpointNotFound: { number: 0x2050, kind: 'notFound', meaning: 'this DCP has not set its endpoint' },
+  dcpBaseUrlInvalid: {
+    number: 0x2051,
+    kind: 'wrongData',
+    meaning: 'baseUrl is not an absolute http(s) URL without credentials, query or fragment',
+  },
+  // Idempotency (0x206x)
+  directoryIdempotencyKeyReused: {
+    number: 0x2060,
+    kind: 'conflict',
+    meaning: 'this idempotency key was used before by the participant for a different request',
+  },
+  // Client (0x20Ex)
+  directoryUnavailable: {
+    number: 0x20e0,
+    kind: 'unavailable',
+    meaning: 'client: the directory did not answer (refused connection, timeout or 5xx) after every retry',
+  },
+  directoryAnswerInvalid: {
+    number: 0x20e1,
+    kind: 'unavailable',
+    meaning: 'client: the directory answered something that does not decode (wrong version or a bug)',
+  },
+  // Service (0x20Fx)
+  directoryStorageUnavailable: {
+    number: 0x20f0,
+    kind: 'unavailable',
+    meaning: "the directory's database does not answer; nothing was changed, retry later",
+  },
+  directoryInternalError: {
+    number: 0x20ff,
+    kind: 'unavailable',
+    meaning: 'an unexpected failure inside the directory (a bug; answered with HTTP 500 and logged)',
+  },
+});
+
+export type DirectoryErrorCode = keyof typeof directoryErrors;
+
+export function directoryError(code: DirectoryErrorCode, detail?: string): CbdcError<DirectoryErrorCode> {
+  return new CbdcError(code, directoryErrors[code], detail);
+}
+
+export function isDirectoryErrorCode(code: string): code is DirectoryErrorCode {
+  return Object.hasOwn(directoryErrors, code);
+}
+
+/** Codes a directory answer may carry: its own, and core's for certificates and CBOR. */
+export type DirectoryAnswerCode = DirectoryErrorCode | CoreErrorCode;
+
+export function isDirectoryAnswerCode(code: string): code is DirectoryAnswerCode {
+  return isDirectoryErrorCode(code) || Object.hasOwn(coreErrors, code);
+}
+
+export function answerDefinition(code: DirectoryAnswerCode) {
+  return isDirectoryErrorCode(code) ? directoryErrors[code] : coreErrors[code];
+}

@@ -1,0 +1,296 @@
+// The directory's HTTP API (fastify). Routes decode their input through schemas, authenticate the
+// participant, call the service and encode the answer; all rules live in the domain.
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { assert } from '../../core/assert.ts';
+import { bytesEqual, toHex, type Bytes } from '../../core/bytes.ts';
+import type { Certificate } from '../../core/certificate.ts';
+import type { Signer, Verifier } from '../../core/crypto.ts';
+import { encodeSigned } from '../../core/signed.ts';
+import type { TrustAnchors } from '../../core/trust.ts';
+import { certificateBytesMax, requestBodyBytesMax } from '../domain/limits.ts';
+import type { DirectoryStore } from '../domain/ports.ts';
+import { decodeHexField, decodeId } from '../domain/rules.ts';
+import { DirectoryService, type Answer } from '../domain/service.ts';
+import type { ApiKeys, Clock, IdGenerator, Participant } from '../domain/types.ts';
+import { directoryError } from '../errors.ts';
+import { Authenticator } from './auth.ts';
+import { errorAnswer } from './errors.ts';
+import { DirectoryMetrics } from './metrics.ts';
+import {
+  CreateParticipantBody,
+  DcpParams,
+  DenyListQuery,
+  EndpointBody,
+  IdempotencyHeaders,
+  RegisterBody,
+  SecureElementParams,
+  StatusBody,
+  responses,
+} from './schemas.ts';
+import { dcpEndpointWire, denyListWire, participantWire, secureElementWire } from './wire.ts';
+
+/** What the directory publishes and trusts: the deployment's trust file, verified at start. */
+export interface DirectoryTrust {
+  readonly rootPublicKey: Bytes;
+  readonly dcpIssuers: readonly Certificate[];
+  readonly directory: Certificate;
+  readonly mds: Certificate;
+  readonly anchors: TrustAnchors;
+}
+
+export interface DirectoryAppOptions {
+  readonly store: DirectoryStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly apiKeys: ApiKeys;
+  readonly verifier: Verifier;
+  readonly trust: DirectoryTrust;
+  /** The directory's signing key: the key of `trust.directory`. */
+  readonly signer: Signer;
+  /** pino options, or false for no logs (tests). */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
+  readonly processMetrics?: boolean;
+}
+
+const security = [{ apiKey: [] }];
+/** Routes anyone may read: what every device and party needs without an account. */
+const publicRoutes = new Set(['/v1/trust-anchors', '/v1/deny-list']);
+
+export function directoryService(options: DirectoryAppOptions): DirectoryService {
+  assert(
+    bytesEqual(options.signer.publicKey, options.trust.directory.body.publicKey),
+    'the directory signs with the key of its certificate',
+  );
+  return new DirectoryService({
+    store: options.store,
+    clock: options.clock,
+    ids: options.ids,
+    apiKeys: options.apiKeys,
+    verifier: options.verifier,
+    anchors: options.trust.anchors,
+    signer: options.signer,
+    directoryId: options.trust.directory.body.subjectId,
+  });
+}
+
+export async function buildDirectoryApp(options: DirectoryAppOptions) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: requestBodyBytesMax,
+    // Strict decoding: no type coercion, no silent removal of unknown properties, no defaults.
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const service = directoryService(options);
+  const auth = new Authenticator((digest) => service.authenticate(digest));
+  const metrics = new DirectoryMetrics(options.processMetrics ?? false);
+  const trustWire = {
+    rootPublicKey: toHex(options.trust.rootPublicKey),
+    dcpIssuers: options.trust.dcpIssuers.map((certificate) => toHex(encodeSigned(certificate))),
+    directory: toHex(encodeSigned(options.trust.directory)),
+    mds: toHex(encodeSigned(options.trust.mds)),
+  };
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'CBDC directory', version: '1.0.0', description: 'See docs/directory.md' },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'participant API key' } },
+      },
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorAnswer(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = errorAnswer(
+      directoryError('directoryRouteNotFound', `${request.method} ${request.url}`),
+    );
+    return reply.status(status).send(body);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  // Authentication comes first (onRequest runs before the body is read and validated), so an
+  // unauthenticated client learns nothing but directoryApiKeyMissing or directoryApiKeyUnknown.
+  const participants = new WeakMap<FastifyRequest, Participant>();
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/v1/') && !publicRoutes.has(request.routeOptions.url ?? ''))
+      participants.set(request, await auth.authenticate(request.headers.authorization));
+  });
+  const caller = (request: FastifyRequest): Participant => {
+    const participant = participants.get(request);
+    assert(participant !== undefined, 'every private /v1 request is authenticated in onRequest');
+    return participant;
+  };
+  const replayed = (reply: FastifyReply, answer: Answer<unknown>) => {
+    if (answer.replayed) void reply.header('idempotent-replayed', 'true');
+  };
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await options.store.ping();
+    return { status: 'ok' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/v1/trust-anchors', { schema: { response: responses.trust } }, () => trustWire);
+
+  app.get(
+    '/v1/deny-list',
+    { schema: { querystring: DenyListQuery, response: responses.denyList } },
+    async (request) => {
+      const since = request.query.since === undefined ? undefined : Number(request.query.since);
+      const answer = await service.denyList(since);
+      metrics.denyListVersion.set(answer.current.version);
+      metrics.denyListEntries.set(answer.current.entries.length);
+      return denyListWire(answer);
+    },
+  );
+
+  app.get('/v1/participants/me', { schema: { security, response: responses.participant } }, (request) => ({
+    participant: participantWire(caller(request)),
+  }));
+
+  app.post(
+    '/v1/participants',
+    {
+      schema: {
+        security,
+        headers: IdempotencyHeaders,
+        body: CreateParticipantBody,
+        response: responses.participantCreated,
+      },
+    },
+    async (request, reply) => {
+      const { name, role, dcpId } = request.body;
+      const answer = await service.createParticipant(caller(request), request.headers['idempotency-key'], {
+        name,
+        role,
+        dcpId: dcpId === undefined ? null : decodeId(dcpId, 'dcpId'),
+      });
+      replayed(reply, answer);
+      return reply
+        .status(201)
+        .send({ participant: participantWire(answer.value.participant), apiKey: answer.value.apiKey });
+    },
+  );
+
+  app.post(
+    '/v1/secure-elements',
+    {
+      schema: {
+        security,
+        headers: IdempotencyHeaders,
+        body: RegisterBody,
+        response: responses.secureElementCreated,
+      },
+    },
+    async (request, reply) => {
+      const certificate = decodeHexField(request.body.certificate, 'certificate', {
+        bytesMax: certificateBytesMax,
+      });
+      const answer = await service.registerSecureElement(
+        caller(request),
+        request.headers['idempotency-key'],
+        {
+          certificate,
+          walletId: request.body.walletId,
+        },
+      );
+      if (!answer.replayed) metrics.registrations.inc({ kind: answer.value.kind });
+      replayed(reply, answer);
+      return reply
+        .status(201)
+        .send({ secureElement: secureElementWire({ record: answer.value, walletVisible: true }) });
+    },
+  );
+
+  app.get(
+    '/v1/secure-elements/:seId',
+    { schema: { security, params: SecureElementParams, response: responses.secureElement } },
+    async (request) => {
+      const view = await service.secureElement(caller(request), decodeId(request.params.seId, 'seId'));
+      return { secureElement: secureElementWire(view) };
+    },
+  );
+
+  app.post(
+    '/v1/secure-elements/:seId/status',
+    {
+      schema: {
+        security,
+        headers: IdempotencyHeaders,
+        params: SecureElementParams,
+        body: StatusBody,
+        response: responses.statusChanged,
+      },
+    },
+    async (request, reply) => {
+      const who = caller(request);
+      const seId = decodeId(request.params.seId, 'seId');
+      const answer = await service.changeStatus(who, request.headers['idempotency-key'], seId, request.body);
+      if (!answer.replayed) metrics.statusChanges.inc({ status: request.body.status });
+      metrics.denyListVersion.set(answer.value.denyListVersion);
+      replayed(reply, answer);
+      const record = answer.value.secureElement;
+      return {
+        secureElement: secureElementWire({ record, walletVisible: who.role === 'operator' }),
+        denyListVersion: answer.value.denyListVersion,
+      };
+    },
+  );
+
+  app.put(
+    '/v1/dcps/:dcpId',
+    {
+      schema: {
+        security,
+        headers: IdempotencyHeaders,
+        params: DcpParams,
+        body: EndpointBody,
+        response: responses.dcpEndpoint,
+      },
+    },
+    async (request, reply) => {
+      const dcpId = decodeId(request.params.dcpId, 'dcpId');
+      const answer = await service.putDcpEndpoint(
+        caller(request),
+        request.headers['idempotency-key'],
+        dcpId,
+        request.body.baseUrl,
+      );
+      replayed(reply, answer);
+      return { dcp: dcpEndpointWire(answer.value) };
+    },
+  );
+
+  app.get(
+    '/v1/dcps/:dcpId',
+    { schema: { security, params: DcpParams, response: responses.dcpEndpoint } },
+    async (request) => ({
+      dcp: dcpEndpointWire(
+        await service.dcpEndpoint(caller(request), decodeId(request.params.dcpId, 'dcpId')),
+      ),
+    }),
+  );
+
+  return app;
+}
+
+export type DirectoryApp = Awaited<ReturnType<typeof buildDirectoryApp>>;

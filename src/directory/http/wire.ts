@@ -1,0 +1,54 @@
+// Domain values → JSON answers: ids and bytes as lowercase hex, times as ISO 8601.
+import type { Static } from '@sinclair/typebox';
+import { toHex } from '../../core/bytes.ts';
+import type { DenyListAnswer, SecureElementView } from '../domain/service.ts';
+import type { DcpEndpoint, Participant } from '../domain/types.ts';
+import type { DcpEndpointWire, DenyListWire, ParticipantWire, SecureElementWire } from './schemas.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
+  return {
+    id: participant.id,
+    name: participant.name,
+    role: participant.role,
+    dcpId: participant.dcpId,
+    createdAt: iso(participant.createdAtMs),
+  };
+}
+
+export function secureElementWire(view: SecureElementView): Static<typeof SecureElementWire> {
+  const { record } = view;
+  return {
+    seId: record.seId,
+    dcpId: record.dcpId,
+    kind: record.kind,
+    status: record.status,
+    certificate: toHex(record.certificate),
+    validUntil: iso(record.validUntil * 1000),
+    walletId: view.walletVisible ? record.walletId : null,
+    registeredAt: iso(record.registeredAtMs),
+    history: record.history.map((change) => ({
+      status: change.status,
+      reason: change.reason,
+      changedBy: change.changedBy,
+      changedAt: iso(change.changedAtMs),
+    })),
+  };
+}
+
+export function denyListWire(answer: DenyListAnswer): Static<typeof DenyListWire> {
+  return {
+    version: answer.current.version,
+    time: answer.current.time,
+    signed: toHex(answer.current.signed),
+    delta:
+      answer.delta === null
+        ? null
+        : { ...answer.delta, added: [...answer.delta.added], removed: [...answer.delta.removed] },
+  };
+}
+
+export function dcpEndpointWire(endpoint: DcpEndpoint): Static<typeof DcpEndpointWire> {
+  return { dcpId: endpoint.dcpId, baseUrl: endpoint.baseUrl, updatedAt: iso(endpoint.updatedAtMs) };
+}

@@ -1,0 +1,120 @@
+// The directory process: loads and verifies the deployment's trust file and the directory's key,
+// opens and migrates the database, bootstraps the first operator key if one is given, publishes
+// deny list version 0 if there is none, and serves the HTTP API. The composition root: the real
+// clock, ids, crypto and key derivation live here.
+import { randomUUID } from 'node:crypto';
+import { bytesEqual } from '../core/bytes.ts';
+import { NodeVerifier } from '../crypto/node-crypto.ts';
+import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki.ts';
+import type { Database } from '../storage/database.ts';
+import { migrate } from '../storage/migrations.ts';
+import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
+import type { Clock, IdGenerator } from './domain/types.ts';
+import {
+  buildDirectoryApp,
+  directoryService,
+  type DirectoryApp,
+  type DirectoryAppOptions,
+} from './http/app.ts';
+import { apiKeyDigest, derivedApiKeys, isWellFormedApiKey } from './http/auth.ts';
+import { apiKeyLengthMax, apiKeyLengthMin } from './domain/limits.ts';
+import { directoryMigrations } from './store/migrations.ts';
+import { SqlDirectoryStore } from './store/sql-store.ts';
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+export const randomIds: IdGenerator = { next: (prefix) => `${prefix}_${randomUUID().replaceAll('-', '')}` };
+
+export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface DirectoryServerOptions {
+  readonly databaseUrl: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** A deployment PKI folder: `trust.json` and `directory.json` are read from it. */
+  readonly pkiDir: string;
+  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
+  readonly operatorKey?: string;
+  readonly logLevel?: LogLevel;
+  readonly clock?: Clock;
+}
+
+export interface DirectoryServer {
+  readonly url: string;
+  readonly app: DirectoryApp;
+  close(): Promise<void>;
+}
+
+/** Everything but the store and logging, from a PKI folder: trust, key, key derivation. */
+export function directoryParts(
+  pkiDir: string,
+  clock: Clock,
+  ids: IdGenerator = randomIds,
+): Omit<DirectoryAppOptions, 'store'> {
+  const trust = loadTrust(pkiDir, Math.floor(clock.nowMs() / 1000));
+  const principal = loadPrincipal(pkiDir, 'directory.json');
+  if (!bytesEqual(principal.certificate.body.publicKey, trust.directory.body.publicKey)) {
+    throw new RangeError(
+      `${pkiDir}/directory.json does not hold the key of the directory certificate in trust.json`,
+    );
+  }
+  return {
+    clock,
+    ids,
+    apiKeys: derivedApiKeys(principal.privateKey),
+    verifier: new NodeVerifier(),
+    trust,
+    signer: principalSigner(principal),
+  };
+}
+
+export async function startDirectoryServer(options: DirectoryServerOptions): Promise<DirectoryServer> {
+  const clock = options.clock ?? systemClock;
+  const parts = directoryParts(options.pkiDir, clock);
+  const db = openDatabase(options.databaseUrl);
+  let app: DirectoryApp | undefined;
+  try {
+    const store = new SqlDirectoryStore(db);
+    await prepareDirectoryDatabase(db, { ...parts, store }, options.operatorKey);
+    app = await buildDirectoryApp({
+      ...parts,
+      store,
+      logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
+      processMetrics: true,
+    });
+    const address = await app.listen({ host: options.host, port: options.port });
+    app.log.info({ database: redactDatabaseUrl(options.databaseUrl) }, 'directory ready');
+    const started = app;
+    return {
+      url: address,
+      app,
+      close: async () => {
+        await started.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await db.close();
+    throw error;
+  }
+}
+
+/** Migrates, registers the bootstrap operator key if any, and makes sure a deny list is published. */
+export async function prepareDirectoryDatabase(
+  db: Database,
+  options: DirectoryAppOptions,
+  operatorKey?: string,
+): Promise<void> {
+  await migrate(db, directoryMigrations, options.clock.nowMs());
+  const service = directoryService(options);
+  if (operatorKey !== undefined) {
+    if (!isWellFormedApiKey(operatorKey)) {
+      throw new TypeError(
+        `the operator key must be ${apiKeyLengthMin}..${apiKeyLengthMax} characters of [A-Za-z0-9._~+/=-]`,
+      );
+    }
+    await service.bootstrapOperator(apiKeyDigest(operatorKey), 'central bank operator');
+  }
+  await service.ensureDenyList();
+}
