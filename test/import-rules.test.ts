@@ -36,6 +36,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
   cli: '*',
   testing: '*',
   demo: '*',
+  system: '*',
 };
 
 function files(dir: string): string[] {

@@ -2,6 +2,7 @@
 // `migrationSets`) from its own file in src/cli/; this file only assembles them.
 import { Command } from 'commander';
 import { registerMigrate } from './migrate.ts';
+import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
 import { registerServeDirectory } from './serve-directory.ts';
 import { registerServeLedger } from './serve-ledger.ts';
@@ -13,5 +14,6 @@ export function buildProgram(): Command {
   registerServeDcp(serve);
   registerServeDirectory(serve);
   registerMigrate(program);
+  registerPki(program);
   return program;
 }

@@ -1,0 +1,200 @@
+// The demo economy on the whole online side: a central bank issues money to a bank; two DCPs
+// (bank-a, bank-b) onboard a card and phones into wallets funded from that bank; devices load, pay
+// each other offline through APDUs (across DCPs, with one tap broken and resumed), renew, unload and
+// transfer online; after every step each DCP's pool on the ledger equals what it issued minus what it
+// retired.
+import { randomBytes } from 'node:crypto';
+import { toHex } from '../core/bytes.ts';
+import { NodeVerifier } from '../crypto/node-crypto.ts';
+import { DeviceApp } from '../dcp/device-app.ts';
+import { Device } from '../device/device.ts';
+import { OfflinePayment } from '../device/offline-payment.ts';
+import { LedgerClient } from '../gateway/ledger-client.ts';
+import { nodePlatform } from '../secure-element/node-platform.ts';
+import { MemoryMedium } from '../secure-element/store/medium.ts';
+import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';
+import { formatAmount } from './format.ts';
+import type { SecureElementKind } from '../core/certificate.ts';
+
+const verifier = new NodeVerifier();
+const platform = nodePlatform(verifier);
+
+function key(): string {
+  return randomBytes(12).toString('hex');
+}
+
+interface Holder {
+  readonly name: string;
+  readonly device: Device;
+  readonly dcp: RunningDcp;
+  readonly app: DeviceApp;
+  readonly walletAccountId: string;
+}
+
+async function admin<T>(dcp: RunningDcp, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${dcp.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${dcp.operatorKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': key() }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** A person: a wallet at `dcp` funded from the bank, and a device personalised into it. */
+async function onboard(
+  system: RunningSystem,
+  bank: { client: LedgerClient; accountId: string },
+  name: string,
+  kind: SecureElementKind,
+  dcpName: string,
+  funds: bigint,
+): Promise<Holder> {
+  const dcp = system.dcps.get(dcpName)!;
+  const { wallet } = await admin<{ wallet: { id: string; accountId: string } }>(dcp, 'POST', '/v1/wallets', {
+    name,
+  });
+  if (funds > 0n) {
+    await bank.client.pay(key(), {
+      payerAccountId: bank.accountId,
+      payeeAccountId: wallet.accountId,
+      amount: funds,
+    });
+  }
+  const device = new Device(kind, `${name}'s ${kind}`, new MemoryMedium(), platform);
+  const app = new DeviceApp({ baseUrl: dcp.url, verifier });
+  await app.personalise(device.client(), kind, wallet.id, dcp.operatorKey, key());
+  return { name, device, dcp, app, walletAccountId: wallet.accountId };
+}
+
+function payOffline(payer: Holder, payee: Holder, amount: bigint, cutAfterBytes?: number): string {
+  const payment = new OfflinePayment(payer.device, payee.device, amount);
+  let outcome = payment.tap(cutAfterBytes === undefined ? {} : { cutAfterBytes });
+  let note = '';
+  while (outcome.outcome === 'interrupted') {
+    note = ` (tap broken during ${outcome.step} after ${String(cutAfterBytes)} bytes, re-tapped)`;
+    outcome = payment.tap();
+  }
+  return `${payer.name} pays ${payee.name} ${formatAmount(amount)} offline, ${payment.direction}${note}`;
+}
+
+/** What the economy ends with, for the test that runs it. */
+export interface EconomySummary {
+  /** By holder name: the device balance and the wallet account balance, minor units. */
+  readonly holders: ReadonlyMap<string, { readonly device: bigint; readonly wallet: bigint }>;
+  /** By DCP name: its pool balance on the ledger, and issued − retired by its own books. */
+  readonly pools: ReadonlyMap<string, { readonly pool: bigint; readonly issuedMinusRetired: bigint }>;
+}
+
+export type Log = (line: string) => void;
+
+interface Supply {
+  readonly issued: string;
+  readonly retired: string;
+  readonly poolBalance: string;
+}
+
+/** Prints every holder and every DCP's supply; throws if a pool differs from issued − retired. */
+async function report(
+  system: RunningSystem,
+  ledger: LedgerClient,
+  holders: readonly Holder[],
+  step: string,
+  log: Log,
+): Promise<EconomySummary> {
+  const summary = {
+    holders: new Map<string, { device: bigint; wallet: bigint }>(),
+    pools: new Map<string, { pool: bigint; issuedMinusRetired: bigint }>(),
+  };
+  log(`\n${step}`);
+  for (const holder of holders) {
+    const data = holder.device.client().getData();
+    const wallet = (await ledger.account(holder.walletAccountId)).balance;
+    summary.holders.set(holder.name, { device: data.balance, wallet });
+    log(
+      `  ${holder.name.padEnd(6)} ${holder.device.kind.padEnd(5)} @${holder.dcp.name}` +
+        `  device ${formatAmount(data.balance).padStart(14)}  wallet ${formatAmount(wallet).padStart(14)}` +
+        `  offline payments since sync ${data.paymentsSinceSync}`,
+    );
+  }
+  for (const dcp of system.dcps.values()) {
+    const supply = await admin<Supply>(dcp, 'GET', '/v1/supply');
+    const pool = BigInt(supply.poolBalance);
+    const issuedMinusRetired = BigInt(supply.issued) - BigInt(supply.retired);
+    summary.pools.set(dcp.name, { pool, issuedMinusRetired });
+    const verdict = pool === issuedMinusRetired ? 'holds' : 'BROKEN';
+    log(
+      `  ${dcp.name}: pool on the ledger ${formatAmount(pool)} = issued ${formatAmount(BigInt(supply.issued))}` +
+        ` − retired ${formatAmount(BigInt(supply.retired))}: ${verdict}`,
+    );
+    if (pool !== issuedMinusRetired) throw new Error(`supply invariant broken at ${dcp.name}`);
+  }
+  return summary;
+}
+
+/** Runs the demo economy against a started system, logging each step; returns the final figures. */
+export async function runEconomy(system: RunningSystem, log: Log = console.log): Promise<EconomySummary> {
+  const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+  const bankKey = newApiKey();
+  const bankParticipant = await operator.createParticipant(key(), {
+    name: 'Demo Bank',
+    role: 'intermediary',
+    apiKeySha256: toHex(verifier.sha256(new TextEncoder().encode(bankKey))),
+  });
+  const bankAccount = await operator.createAccount(key(), {
+    kind: 'intermediary',
+    ownerId: bankParticipant.value.id,
+  });
+  await operator.issue(key(), { accountId: bankAccount.value.id, amount: 10_000_000n });
+  const bank = {
+    client: new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: bankKey }),
+    accountId: bankAccount.value.id,
+  };
+  log(`central bank issued ${formatAmount(10_000_000n)} to Demo Bank on the core ledger`);
+
+  const alice = await onboard(system, bank, 'Alice', 'card', 'bank-a', 100_000n);
+  const bob = await onboard(system, bank, 'Bob', 'phone', 'bank-a', 200_000n);
+  const shop = await onboard(system, bank, 'Shop', 'phone', 'bank-b', 0n);
+  const holders = [alice, bob, shop];
+  await report(
+    system,
+    operator,
+    holders,
+    'onboarded: wallets funded, devices personalised by their DCP',
+    log,
+  );
+
+  await alice.app.load(alice.device.client(), 20_000n, key());
+  await bob.app.load(bob.device.client(), 50_000n, key());
+  await report(
+    system,
+    operator,
+    holders,
+    'loaded: wallet → DCP pool on the ledger, an issuance into each SE',
+    log,
+  );
+
+  log('');
+  log(payOffline(alice, shop, 1_250n));
+  log(payOffline(bob, alice, 3_000n));
+  log(payOffline(bob, shop, 4_599n));
+  log(payOffline(shop, bob, 1_000n, 700));
+  log(payOffline(alice, bob, 500n));
+  await report(system, operator, holders, 'offline: no server saw these payments', log);
+
+  await shop.app.renew(shop.device.client(), key());
+  const renewed = 'Shop renewed: its tokens and histories retired, one fresh token issued';
+  await report(system, operator, holders, renewed, log);
+
+  await bob.app.unload(bob.device.client(), 10_000n, key());
+  await report(system, operator, holders, 'Bob unloaded 100.00 XTS back to his wallet', log);
+
+  await bob.app.transfer(bob.device.client(), toHex(shop.device.client().getData().seId), 2_000n, key());
+  await shop.app.renew(shop.device.client(), key());
+  const transferred = 'Bob (bank-a) paid Shop (bank-b) 20.00 XTS online; Shop received it at its next sync';
+  return report(system, operator, holders, transferred, log);
+}
