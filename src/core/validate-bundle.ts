@@ -68,13 +68,14 @@ export function validateBundle(
     throw coreError('historyBytesLimitExceeded', `${bytes.length} bytes > ${rules.historyBytesMax}`);
   }
   const bundle = decodeBundle(bytes);
-  const lastEntry = bundle.entries[bundle.entries.length - 1];
-  if (lastEntry?.kind !== 'transfer')
-    throw coreError('historyIncomplete', 'a bundle must end with the paying transfer');
-  const expected = expect(identifyEntry(rules.verifier, lastEntry) as IdentifiedEntry & { kind: 'transfer' });
-  const signers = verifyCertificates(rules, bundle.certificates);
+  // Hashing every entry is cheap next to one signature: ids first, so that `expect` can refuse an
+  // unknown challenge or answer a replay before any signature is verified.
   const entries = bundle.entries.map((entry) => identifyEntry(rules.verifier, entry));
-  const last = entries[entries.length - 1] as IdentifiedEntry & { kind: 'transfer' };
+  const last = entries[entries.length - 1];
+  if (last?.kind !== 'transfer')
+    throw coreError('historyIncomplete', 'a bundle must end with the paying transfer');
+  const expected = expect(last);
+  const signers = verifyCertificates(rules, bundle.certificates);
   checkAncestry(entries);
   const produced = replayHistory(rules, entries, signers);
   const payerCertificate = checkFinalTransfer(rules, last.signed, signers, expected);
