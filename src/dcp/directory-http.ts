@@ -1,5 +1,6 @@
 // The DCP's `DirectoryPort` over the directory's typed HTTP client (docs/directory.md). The client
 // depends only on core and the directory's error catalogue, so the DCP may use it (import rules).
+import { randomUUID } from 'node:crypto';
 import { fromHex, toHex } from '../core/bytes.ts';
 import type { Certificate } from '../core/certificate.ts';
 import type { SignedDenyList } from '../core/deny-list.ts';
@@ -42,8 +43,10 @@ export class HttpDirectory implements DirectoryPort {
   }
 
   async publishEndpoint(dcpId: PrincipalId, url: string): Promise<void> {
-    const key = `dcp-endpoint-${Buffer.from(url).toString('hex').slice(-100)}`;
-    await this.client.putDcpEndpoint(key, toHex(dcpId), { baseUrl: url });
+    // A fresh key per publication (the client retries it with the same key): a key derived from the
+    // URL would make the directory replay an old answer, without storing anything, when a DCP comes
+    // back to an address it had before (A, then B, then A again would leave B in the directory).
+    await this.client.putDcpEndpoint(`dcp-endpoint-${randomUUID()}`, toHex(dcpId), { baseUrl: url });
   }
 }
 

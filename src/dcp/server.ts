@@ -16,9 +16,11 @@ import type { Limits } from '../core/limits.ts';
 import { reconcile } from './domain/outbox.ts';
 import {
   asyncRenewalCheck,
+  faultPoints,
   type Clock,
   type DirectoryPort,
   type FaultHook,
+  type FaultPoint,
   type LedgerPort,
   type PeerDcpPort,
 } from './domain/ports.ts';
@@ -30,6 +32,33 @@ import { dcpMigrations } from './store/migrations.ts';
 
 export const systemClock: Clock = { nowMs: () => Date.now() };
 export const reconcileIntervalMsDefault = 5_000;
+
+/**
+ * TEST-ONLY crash switch, off unless this environment variable is set; never set it in a deployment.
+ * It names one fault point (`faultPoints` in domain/ports.ts); the first time the process reaches that
+ * point it writes one line to stderr and kills itself with SIGKILL: no `finally`, no pending write,
+ * no graceful close. End-to-end tests (test/e2e/) start a DCP child process with it to crash exactly
+ * after a given local commit or ledger call, then restart the DCP on the same database. A value
+ * that is not a fault point refuses to start, so a typo cannot silently disable a crash test.
+ */
+export const crashAtEnvironment = 'CBDC_DCP_TEST_CRASH_AT';
+
+/** The fault hook of the crash switch, or undefined when `CBDC_DCP_TEST_CRASH_AT` is unset or empty. */
+export function crashHookFromEnvironment(
+  environment: NodeJS.ProcessEnv = process.env,
+): FaultHook | undefined {
+  const value = environment[crashAtEnvironment];
+  if (value === undefined || value === '') return undefined;
+  const point = faultPoints.find((candidate) => candidate === value);
+  if (point === undefined)
+    throw new RangeError(`${crashAtEnvironment}=${value} is not a fault point (${faultPoints.join(', ')})`);
+  return (reached: FaultPoint) => {
+    if (reached !== point) return;
+    // stderr is a pipe or a file here, written synchronously on Linux: the parent sees the line.
+    process.stderr.write(`dcp crash switch: SIGKILL at ${point}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -61,6 +90,7 @@ export interface DcpServerOptions {
   };
   readonly directoryCacheMs?: number;
   readonly reconcileIntervalMs?: number;
+  /** Crash injection; without it, the test-only `CBDC_DCP_TEST_CRASH_AT` switch (off by default). */
   readonly faults?: FaultHook;
 }
 
@@ -73,6 +103,7 @@ export interface DcpServer {
 
 export async function startDcpServer(options: DcpServerOptions): Promise<DcpServer> {
   const clock = options.clock ?? systemClock;
+  const faults = options.faults ?? crashHookFromEnvironment();
   const verifier = new NodeVerifier();
   const trust = loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000));
   const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
@@ -114,7 +145,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       renewalCheck: asyncRenewalCheck,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
-      ...(options.faults === undefined ? {} : { faults: options.faults }),
+      ...(faults === undefined ? {} : { faults }),
     });
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
@@ -123,6 +154,8 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
       processMetrics: true,
     });
+    if (options.faults === undefined && faults !== undefined)
+      app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const log = (error: unknown, what: string) => {
       started.log.warn({ err: error }, `reconcile ${what} failed`);

@@ -1,263 +1,379 @@
-// The DCP in this process over real HTTP (a ledger server in this process too, an in-memory
-// directory), on both storage engines: onboarding, load, offline payments until a limit forces a
-// renewal, renewal, unload, online transfer, refusals, concurrent renewals of one claim. After every
-// step: ledger pool balance = value issued − value retired.
+// Two DCPs in this process over real HTTP, with a real ledger and the real directory service (its app
+// and SQL store, listening on 127.0.0.1), every DCP and the directory on the engine under test (SQLite
+// files or PostgreSQL scratch databases): onboarding, load, offline payments until a limit forces a
+// renewal, renewal, unload, online transfers within a DCP and across DCPs, a stale nonce, refusals,
+// 50 concurrent renewals of one claim, revocation. After every step, per DCP: ledger pool balance =
+// value issued − value retired, and both equal the value the test expects.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { toHex } from '../../src/core/bytes.ts';
+import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { decodeCbor } from '../../src/core/cbor.ts';
+import { issuanceFromCbor } from '../../src/core/issuance.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
 import { DcpRefused, DeviceApp } from '../../src/dcp/device-app.ts';
+import { nonceLifetimeSeconds } from '../../src/dcp/domain/limits.ts';
 import { unloadRequestDigest } from '../../src/dcp/domain/requests.ts';
-import { startDcpServer, type DcpServer } from '../../src/dcp/server.ts';
+import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
-import type { Device } from '../../src/device/device.ts';
-import { startLedgerServer, type LedgerServer } from '../../src/ledger/server.ts';
 import { engines } from '../../src/storage/scratch.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
 import {
-  adminCall,
   freshKey,
-  fundAccount,
-  ledgerWorld,
-  MemoryDirectory,
-  newApiKey,
+  loadRequest,
   newDevice,
   seIdOf,
-  tempPki,
+  settleRequest,
+  startWorld,
+  TestClock,
   verifier,
-  type LedgerWorld,
-  type Supply,
+  type TestDcp,
+  type Wallet,
+  type World,
 } from './fixtures.ts';
 
+type SettleAnswer = Parameters<DeviceApp['complete']>[1] & { readonly operationId: string };
+
+/** Asserts that `promise` is refused with exactly `code` (and `status` when given). */
+async function refusedWith(promise: Promise<unknown>, code: string, status?: number): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof DcpRefused, String(error));
+    assert.equal(error.code, code);
+    if (status !== undefined) assert.equal(error.status, status);
+    return true;
+  });
+}
+
 for (const engine of engines) {
-  describe(`DCP flow on ${engine}`, () => {
-    let ledger: LedgerServer;
-    let world: LedgerWorld;
-    let scratch: ScratchDatabase;
-    let dcp: DcpServer;
-    let directory: MemoryDirectory;
-    let pki: ReturnType<typeof tempPki>;
-    let app: DeviceApp;
-    const operatorKey = newApiKey();
-    let walletId = '';
-    let walletAccount = '';
+  describe(`DCP flow on ${engine}, with the real directory`, () => {
+    const clock = new TestClock();
+    let world: World;
+    let bankA: TestDcp;
+    let bankB: TestDcp;
+    let appA: DeviceApp;
+    let appB: DeviceApp;
+    let wallet: Wallet;
     let card: Device;
     let phone: Device;
+    const expected = { 'bank-a': 0n, 'bank-b': 0n };
 
-    const invariant = async () => {
-      const supply = await adminCall<Supply>(dcp.url, operatorKey, 'GET', '/v1/supply');
-      assert.equal(supply.inFlight, '0');
-      assert.equal(
-        supply.poolBalance,
-        supply.outstanding,
-        `pool = issued − retired (${JSON.stringify(supply)})`,
-      );
-      return BigInt(supply.outstanding);
+    /** Per DCP: nothing in flight, ledger pool = issued − retired (= what the test expects if `exact`). */
+    const invariant = async ({ exact = true } = {}) => {
+      for (const dcp of [bankA, bankB]) {
+        const supply = await dcp.supply();
+        const pool = await world.ledgerOperator.account(dcp.server.context.poolAccountId);
+        assert.equal(supply.inFlight, '0', dcp.name);
+        assert.equal(pool.balance.toString(), supply.poolBalance, dcp.name);
+        assert.equal(
+          BigInt(supply.issued) - BigInt(supply.retired),
+          pool.balance,
+          `${dcp.name}: pool = issued − retired (${JSON.stringify(supply)})`,
+        );
+        if (exact) assert.equal(pool.balance, expected[dcp.name as keyof typeof expected], dcp.name);
+      }
     };
+    const walletBalance = async () => (await world.ledgerOperator.account(wallet.accountId)).balance;
 
     before(async () => {
-      const ledgerKey = newApiKey();
-      ledger = await startLedgerServer({
-        databaseUrl: 'sqlite::memory:',
-        host: '127.0.0.1',
-        port: 0,
-        operatorKey: ledgerKey,
-        logLevel: 'silent',
-      });
-      world = await ledgerWorld(ledger.url, ledgerKey, 1);
-      pki = tempPki(['one']);
-      directory = new MemoryDirectory(pki.pki);
-      scratch = await createScratchDatabase(engine);
-      dcp = await startDcpServer({
-        databaseUrl: scratch.url,
-        host: '127.0.0.1',
-        port: 0,
-        pkiDir: pki.dir,
-        name: 'one',
-        ledgerUrl: ledger.url,
-        ledgerKey: world.dcpKeys[0]!,
-        directory,
-        operatorKey,
-        directoryCacheMs: 0,
+      world = await startWorld(engine, {
+        dcpNames: ['bank-a', 'bank-b'],
+        clock,
         limits: { version: 2, card: { offlinePaymentsMax: 2 } },
       });
-      app = new DeviceApp({ baseUrl: dcp.url, verifier });
-      const { wallet } = await adminCall<{ wallet: { id: string; accountId: string } }>(
-        dcp.url,
-        operatorKey,
-        'POST',
-        '/v1/wallets',
-        { name: 'Alice' },
-      );
-      walletId = wallet.id;
-      walletAccount = wallet.accountId;
-      await fundAccount(ledger.url, world, walletAccount, 1_000_000n);
+      bankA = world.dcp('bank-a');
+      bankB = world.dcp('bank-b');
+      appA = new DeviceApp({ baseUrl: bankA.server.url, verifier });
+      appB = new DeviceApp({ baseUrl: bankB.server.url, verifier });
+      wallet = await bankA.createWallet('Alice');
+      await world.fund(wallet.accountId, 1_000_000n);
     });
 
     after(async () => {
-      await dcp.close();
-      await ledger.close();
-      await scratch.drop();
-      pki.remove();
+      await world.close();
     });
 
-    test('onboarding personalises a card and a phone with keys made inside their SEs', async () => {
+    test('onboarding personalises a card and a phone and registers them in the directory', async () => {
       card = newDevice('card', 'card');
       phone = newDevice('phone', 'phone');
-      const cardId = await app.personalise(card.client(), 'card', walletId, operatorKey, freshKey());
-      const phoneId = await app.personalise(phone.client(), 'phone', walletId, operatorKey, freshKey());
+      const cardId = await appA.personalise(card.client(), 'card', wallet.id, bankA.operatorKey, freshKey());
+      const phoneId = await appA.personalise(
+        phone.client(),
+        'phone',
+        wallet.id,
+        bankA.operatorKey,
+        freshKey(),
+      );
       assert.equal(cardId, seIdOf(card));
       assert.equal(phoneId, seIdOf(phone));
       assert.equal(card.client().getData().limitsVersion, 2);
-      assert.ok(directory.records.has(cardId));
-      assert.equal(await invariant(), 0n);
+      for (const [seId, kind] of [
+        [cardId, 'card'],
+        [phoneId, 'phone'],
+      ] as const) {
+        const record = await world.directoryOperator.secureElement(seId);
+        assert.deepEqual(
+          [record.dcpId, record.kind, record.status, record.walletId],
+          [toHex(bankA.server.context.dcpId), kind, 'active', wallet.id],
+        );
+      }
+      await invariant();
     });
 
     test('load moves money from the wallet to the pool and issues to the SE; a replay is the same load', async () => {
       const key = freshKey();
-      assert.equal(await app.load(card.client(), 30_000n, key), 30_000n);
-      assert.equal(await app.load(phone.client(), 200_000n, freshKey()), 200_000n);
-      assert.equal(await invariant(), 230_000n);
-      const wallet = await adminCall<{ wallet: { balance: string } }>(
-        dcp.url,
-        operatorKey,
-        'GET',
-        `/v1/wallets/${walletId}`,
-      );
-      assert.equal(wallet.wallet.balance, String(1_000_000 - 230_000));
+      assert.equal(await appA.load(card.client(), 30_000n, key), 30_000n);
+      assert.equal(await appA.load(phone.client(), 200_000n, freshKey()), 200_000n);
+      expected['bank-a'] = 230_000n;
+      await invariant();
+      assert.equal(await walletBalance(), 1_000_000n - 230_000n);
     });
 
     test('a load over the balance limit is refused and changes nothing', async () => {
-      await assert.rejects(
-        app.load(card.client(), 30_000n, freshKey()),
-        (error: DcpRefused) => error.code === 'loadBalanceLimitExceeded',
-      );
-      assert.equal(await invariant(), 230_000n);
+      await refusedWith(appA.load(card.client(), 30_000n, freshKey()), 'loadBalanceLimitExceeded', 409);
+      await invariant();
+      assert.equal(await walletBalance(), 770_000n);
     });
 
-    test('offline payments until the limit forces a renewal; the renewal resets it', async () => {
+    test('a stale nonce is refused with nonceExpired and changes nothing; the key stays free, a replay does not expire', async () => {
+      const key = freshKey('stale');
+      const loading = await loadRequest(appA, card, 1_000n);
+      const renewing = await settleRequest(appA, phone, 'renewal');
+      const supplyBefore = await bankA.supply();
+      clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
+      try {
+        await refusedWith(
+          appA.call('POST', loading.path, loading.body, { 'idempotency-key': key }),
+          'nonceExpired',
+          403,
+        );
+        await refusedWith(
+          appA.call('POST', renewing.path, renewing.body, { 'idempotency-key': key }),
+          'nonceExpired',
+          403,
+        );
+      } finally {
+        // Nothing was stamped while the clock was ahead (both were refused), so nothing goes back.
+        clock.offsetMs = 0;
+      }
+      assert.deepEqual(await bankA.supply(), supplyBefore);
+      assert.equal(await walletBalance(), 770_000n);
+      assert.equal(card.client().getData().balance, 30_000n);
+      phone.endSession();
+      assert.equal(phone.client().getData().balance, 200_000n);
+      await invariant();
+      // A refusal records nothing: the same key with a fresh nonce is a new, accepted load.
+      const fresh = await loadRequest(appA, card, 1_000n);
+      const answer = await appA.call<{ issuance: string }>('POST', fresh.path, fresh.body, {
+        'idempotency-key': key,
+      });
+      assert.equal(card.client().load(issuanceFromCbor(decodeCbor(fromHex(answer.issuance)!))), 31_000n);
+      expected['bank-a'] += 1_000n;
+      // A device retrying after its nonce expired (a DCP down for minutes) still gets its first answer.
+      clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
+      try {
+        assert.deepEqual(await appA.call('POST', fresh.path, fresh.body, { 'idempotency-key': key }), answer);
+      } finally {
+        clock.offsetMs = 0;
+      }
+      await invariant();
+      assert.equal(await walletBalance(), 769_000n);
+    });
+
+    test('offline payments until the limit forces a renewal (offlinePaymentsLimitExceeded); renewal resets it', async () => {
       for (let index = 0; index < 2; index++)
         assert.deepEqual(new OfflinePayment(card, phone, 1_000n).tap(), { outcome: 'completed' });
       assert.throws(
         () => new OfflinePayment(card, phone, 1_000n).tap(),
-        (error: SecureElementRefused) => error.code === 'renewalRequired' || error.code !== undefined,
+        (error: unknown) =>
+          error instanceof SecureElementRefused && error.code === 'offlinePaymentsLimitExceeded',
       );
-      assert.equal(await app.renew(card.client(), freshKey()), 28_000n);
+      assert.equal(await appA.renew(card.client(), freshKey()), 29_000n);
       assert.deepEqual(new OfflinePayment(card, phone, 1_000n).tap(), { outcome: 'completed' });
-      assert.equal(await app.renew(phone.client(), freshKey()), 203_000n);
-      assert.equal(await invariant(), 230_000n);
+      assert.equal(await appA.renew(phone.client(), freshKey()), 203_000n);
+      await invariant();
     });
 
     test('unload sends part of the value back to the wallet; more than held is refused', async () => {
-      await assert.rejects(
-        app.unload(card.client(), 1_000_000n, freshKey()),
-        (error: DcpRefused) => error.code === 'unloadExceedsClaim',
-      );
+      await refusedWith(appA.unload(card.client(), 1_000_000n, freshKey()), 'unloadExceedsClaim', 409);
       card.endSession();
-      assert.equal(await app.unload(card.client(), 7_000n, freshKey()), 20_000n);
-      assert.equal(await invariant(), 223_000n);
-      const wallet = await adminCall<{ wallet: { balance: string } }>(
-        dcp.url,
-        operatorKey,
-        'GET',
-        `/v1/wallets/${walletId}`,
-      );
-      assert.equal(wallet.wallet.balance, String(1_000_000 - 223_000));
+      assert.equal(await appA.unload(card.client(), 7_000n, freshKey()), 21_000n);
+      expected['bank-a'] -= 7_000n;
+      await invariant();
+      assert.equal(await walletBalance(), 769_000n + 7_000n);
     });
 
-    test('an online transfer retires the payer tokens and credits the payee at its next sync', async () => {
-      assert.equal(await app.transfer(phone.client(), seIdOf(card), 5_000n, freshKey()), 198_000n);
-      assert.equal(await app.renew(card.client(), freshKey()), 25_000n);
-      assert.equal(await invariant(), 223_000n);
+    test('an online transfer within a DCP retires the payer tokens and credits the payee at its next sync', async () => {
+      assert.equal(await appA.transfer(phone.client(), seIdOf(card), 5_000n, freshKey()), 198_000n);
+      assert.equal(await appA.renew(card.client(), freshKey()), 26_000n);
+      await invariant();
     });
 
-    test('a replayed claim, a forged claim, a stale nonce and a wrongly signed request are refused', async () => {
+    test('an online transfer across DCPs pays pool to pool on the ledger; the payee gets it at its next sync', async () => {
+      const walletB = await bankB.createWallet('Bob');
+      const cardB = newDevice('card', 'card-b');
+      await appB.personalise(cardB.client(), 'card', walletB.id, bankB.operatorKey, freshKey());
+      assert.equal(await appA.transfer(phone.client(), seIdOf(cardB), 4_000n, freshKey()), 194_000n);
+      expected['bank-a'] -= 4_000n;
+      expected['bank-b'] += 4_000n;
+      await invariant();
+      assert.equal((await bankB.supply()).queued, '4000');
+      assert.equal(await appB.renew(cardB.client(), freshKey()), 4_000n);
+      assert.equal((await bankB.supply()).queued, '0');
+      await invariant();
+    });
+
+    test('a replayed claim, a forged claim and a wrongly signed request are refused; a replay with the key answers the same', async () => {
       const client = card.client();
-      const nonce = await app.nonce(seIdOf(card));
+      const nonce = await appA.nonce(seIdOf(card));
       const { claim, sealedUpload } = client.beginSync(nonce);
       const body = { claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) };
       const forged = {
         ...claim,
         signature: claim.signature.map((byte, index) => (index === 5 ? byte ^ 1 : byte)),
       };
-      const refuse = async (path: string, payload: unknown, code: string) => {
-        await assert.rejects(
-          app.call('POST', path, payload, { 'idempotency-key': freshKey() }),
-          (error: DcpRefused) => {
-            assert.equal(error.code, code);
-            return true;
-          },
-        );
-      };
-      await refuse('/v1/renewals', { ...body, claim: toHex(encodeSigned(forged)) }, 'deviceSignatureInvalid');
-      await refuse('/v1/renewals', { ...body, sealedUpload: '00' }, 'uploadDigestMismatch');
-      const wrong = phone.client().authenticate(nonce, unloadRequestDigest(verifier, 1n, claim.bodyBytes));
-      await refuse(
-        '/v1/unloads',
-        { ...body, amount: '1', deviceRequest: toHex(encodeSigned(wrong)) },
+      const post = (path: string, payload: unknown, key = freshKey()) =>
+        appA.call<SettleAnswer>('POST', path, payload, { 'idempotency-key': key });
+      await refusedWith(
+        post('/v1/renewals', { ...body, claim: toHex(encodeSigned(forged)) }),
         'deviceSignatureInvalid',
       );
-      const answer = await app.call<Parameters<DeviceApp['complete']>[1]>('POST', '/v1/renewals', body, {
-        'idempotency-key': 'first',
-      });
-      await refuse('/v1/renewals', body, 'nonceAlreadyUsed');
-      const replay = await app.call<typeof answer>('POST', '/v1/renewals', body, {
-        'idempotency-key': 'first',
-      });
-      assert.equal(replay.renewal, answer.renewal);
-      app.complete(client, answer);
-      await refuse('/v1/renewals', { claim: 'a0', sealedUpload: '' }, 'dcpRequestInvalid');
-      assert.equal(await invariant(), 223_000n);
+      await refusedWith(post('/v1/renewals', { ...body, sealedUpload: '00' }), 'uploadDigestMismatch');
+      const wrong = phone.client().authenticate(nonce, unloadRequestDigest(verifier, 1n, claim.bodyBytes));
+      await refusedWith(
+        post('/v1/unloads', { ...body, amount: '1', deviceRequest: toHex(encodeSigned(wrong)) }),
+        'deviceSignatureInvalid',
+      );
+      const answer = await post('/v1/renewals', body, 'first');
+      await refusedWith(post('/v1/renewals', body), 'nonceAlreadyUsed', 409);
+      assert.deepEqual(await post('/v1/renewals', body, 'first'), answer);
+      clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
+      try {
+        // Its nonce has expired, but a replay answers what the renewal answered.
+        assert.deepEqual(await post('/v1/renewals', body, 'first'), answer);
+      } finally {
+        clock.offsetMs = 0;
+      }
+      await refusedWith(
+        post('/v1/renewals', { ...body, sealedUpload: '00' }, 'first'),
+        'dcpIdempotencyKeyReused',
+      );
+      appA.complete(client, answer);
+      await refusedWith(post('/v1/renewals', { claim: 'a0', sealedUpload: '' }), 'dcpRequestInvalid');
+      await invariant();
     });
 
-    test('50 concurrent renewals of one claim: exactly one succeeds, the rest get a typed conflict', async () => {
-      const client = phone.client();
-      const { claim, sealedUpload } = client.beginSync(await app.nonce(seIdOf(phone)));
-      const body = { claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) };
+    test('50 concurrent renewals of one claim with one key: every answer is the first, one renewal minted', async () => {
+      const { path, body, claim } = await settleRequest(appA, phone, 'renewal');
+      const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
+      const before = await bankA.supply();
+      const key = freshKey('same');
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          appA.call<SettleAnswer>('POST', path, body, { 'idempotency-key': key }),
+        ),
+      );
+      for (const answer of answers) assert.deepEqual(answer, answers[0]);
+      const first = answers[0]!;
+      assert.equal(await bankA.server.context.store.countIssuances(first.operationId), 1);
+      const after = await bankA.supply();
+      assert.equal(BigInt(after.minted) - BigInt(before.minted), claimed);
+      assert.equal(BigInt(after.retired) - BigInt(before.retired), claimed);
+      assert.equal(appA.complete(phone.client(), first), claimed);
+      await invariant();
+    });
+
+    test('50 concurrent renewals of one claim with 50 keys: one renewal, 49 nonceAlreadyUsed', async () => {
+      const { path, body, claim } = await settleRequest(appA, phone, 'renewal');
+      const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
+      const before = await bankA.supply();
+      const prefix = freshKey('race');
       const outcomes = await Promise.allSettled(
         Array.from({ length: 50 }, (_unused, index) =>
-          app.call<{ renewal: string }>('POST', '/v1/renewals', body, { 'idempotency-key': `race-${index}` }),
+          appA.call<SettleAnswer>('POST', path, body, { 'idempotency-key': `${prefix}-${index}` }),
         ),
       );
-      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const won = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
       assert.equal(won.length, 1);
-      for (const outcome of outcomes) {
-        if (outcome.status === 'rejected')
-          assert.ok(
-            ['nonceAlreadyUsed', 'tokenAlreadyRetired'].includes((outcome.reason as DcpRefused).code),
-          );
-      }
-      const same = await Promise.all(
-        Array.from({ length: 10 }, () =>
-          app
-            .call<{ renewal: string }>('POST', '/v1/renewals', body, { 'idempotency-key': 'race-shared' })
-            .catch((error: unknown) => (error as DcpRefused).code),
-        ),
+      const refusals = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as DcpRefused] : [],
       );
-      assert.ok(same.every((answer) => answer === 'nonceAlreadyUsed' || answer === 'tokenAlreadyRetired'));
-      app.complete(client, (won[0] as PromiseFulfilledResult<Parameters<DeviceApp['complete']>[1]>).value);
-      assert.equal(await invariant(), 223_000n);
+      assert.deepEqual(
+        refusals.map((refusal) => [refusal.code, refusal.status]),
+        Array.from({ length: 49 }, () => ['nonceAlreadyUsed', 409]),
+      );
+      assert.equal(await bankA.server.context.store.countIssuances(won[0]!.operationId), 1);
+      const after = await bankA.supply();
+      assert.equal(BigInt(after.minted) - BigInt(before.minted), claimed);
+      assert.equal(BigInt(after.retired) - BigInt(before.retired), claimed);
+      assert.equal(appA.complete(phone.client(), won[0]!), claimed);
+      await invariant();
     });
 
     test('a revoked SE is refused, is on the next deny list, and a synced device refuses its payments', async () => {
       const thief = newDevice('phone', 'thief');
-      const thiefId = await app.personalise(thief.client(), 'phone', walletId, operatorKey, freshKey());
-      await app.load(thief.client(), 1_000n, freshKey());
-      directory.setStatus(thiefId, 'revoked');
-      await assert.rejects(
-        app.load(thief.client(), 1_000n, freshKey()),
-        (error: DcpRefused) => error.code === 'deviceRevoked',
+      const thiefId = await appA.personalise(
+        thief.client(),
+        'phone',
+        wallet.id,
+        bankA.operatorKey,
+        freshKey(),
       );
-      await app.updates(card.client(), 'card');
-      const data = card.client().getData();
-      assert.ok(data.denyListVersion >= 1);
+      await appA.load(thief.client(), 1_000n, freshKey());
+      expected['bank-a'] += 1_000n;
+      // The DCP caches the deny list and statuses; a cache filled while the clock was ahead must not
+      // outlive the clock stepping back (an NTP step): the revocation below is seen at once.
+      clock.offsetMs = 60_000;
+      await appA.updates(thief.client(), 'phone');
+      clock.offsetMs = 0;
+      const revoked = await world.directoryOperator.changeStatus(freshKey(), thiefId, {
+        status: 'revoked',
+        reason: 'stolen',
+      });
+      await refusedWith(appA.load(thief.client(), 1_000n, freshKey()), 'deviceRevoked', 403);
+      await appA.updates(card.client(), 'card');
+      assert.equal(card.client().getData().denyListVersion, revoked.value.denyListVersion);
       thief.endSession();
       assert.throws(
         () => new OfflinePayment(thief, card, 100n).tap(),
-        (error: SecureElementRefused) => error.code === 'deniedSecureElement',
+        (error: unknown) => error instanceof SecureElementRefused && error.code === 'deniedSecureElement',
       );
-      assert.equal(await invariant(), 224_000n);
+      await invariant();
     });
+
+    test('a DCP that moves to another address and back is found at the address it has now', async () => {
+      const directory = bankB.server.context.directory;
+      const dcpId = bankB.server.context.dcpId;
+      const elsewhere = 'http://127.0.0.1:9/';
+      await directory.publishEndpoint(dcpId, elsewhere);
+      assert.equal(await directory.dcpEndpoint(dcpId), elsewhere);
+      await directory.publishEndpoint(dcpId, bankB.server.url);
+      assert.equal(await directory.dcpEndpoint(dcpId), bankB.server.url);
+    });
+
+    // Last: while the gap is open it leaves bank-b with an operation in flight for ever.
+    test(
+      'an offline payment across DCPs, then an unload of it at the payee DCP, keeps both pools whole',
+      {
+        todo:
+          'design gap, not fixed here: bank-b renews tokens bank-a minted (they came offline) and no ' +
+          "value moves from bank-a's pool to bank-b's, so the unload pays from a pool that never " +
+          'received it; the ledger refuses, and the unload stays in flight for ever (dcpLedgerUnavailable)',
+      },
+      async () => {
+        const walletB = await bankB.createWallet('Dave');
+        const phoneB = newDevice('phone', 'phone-b');
+        await appB.personalise(phoneB.client(), 'phone', walletB.id, bankB.operatorKey, freshKey());
+        assert.deepEqual(new OfflinePayment(phone, phoneB, 5_000n).tap(), { outcome: 'completed' });
+        assert.equal(await appB.renew(phoneB.client(), freshKey()), 5_000n);
+        // Bank-b's pool holds 4,000 (the online transfer above): less than its device now holds.
+        const unloaded = await appB
+          .unload(phoneB.client(), 5_000n, freshKey())
+          .catch((error: unknown) => error);
+        // Completed (the value reached the wallet), or refused with nothing changed; never stuck.
+        if (unloaded === 0n)
+          assert.equal((await world.ledgerOperator.account(walletB.accountId)).balance, 5_000n);
+        else assert.ok(unloaded instanceof DcpRefused && unloaded.status < 500, String(unloaded));
+        await invariant({ exact: false });
+      },
+    );
   });
 }

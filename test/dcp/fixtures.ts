@@ -1,23 +1,35 @@
-// Test support for the DCP: a ledger with participants, an in-memory directory (the DirectoryPort),
-// devices emulated in memory, and a DCP server in this process.
+// Test support for the DCP: a real ledger, the real directory service (its fastify app and SQL store,
+// listening on 127.0.0.1) and DCP servers in this process, every database on the engine under test;
+// devices emulated in memory; the device-side requests of each operation.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toHex } from '../../src/core/bytes.ts';
-import type { Certificate, SecureElementKind } from '../../src/core/certificate.ts';
-import { purposes } from '../../src/core/crypto.ts';
-import { denyListToCbor, type SignedDenyList } from '../../src/core/deny-list.ts';
-import { idKey, type PrincipalId } from '../../src/core/ids.ts';
-import { signBody } from '../../src/core/signed.ts';
+import { fromHex, toHex } from '../../src/core/bytes.ts';
+import type { Claim } from '../../src/core/claim.ts';
+import type { SecureElementKind } from '../../src/core/certificate.ts';
+import { encodeSigned } from '../../src/core/signed.ts';
 import { NodeVerifier } from '../../src/crypto/node-crypto.ts';
-import type { DirectoryPort, DirectoryRecord, SecureElementStatus } from '../../src/dcp/domain/ports.ts';
+import type { DeviceApp } from '../../src/dcp/device-app.ts';
+import type { Clock, FaultHook } from '../../src/dcp/domain/ports.ts';
+import {
+  loadRequestDigest,
+  transferRequestDigest,
+  unloadRequestDigest,
+} from '../../src/dcp/domain/requests.ts';
+import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
+import { DirectoryClient } from '../../src/directory/client.ts';
+import { startDirectoryServer, type DirectoryServer } from '../../src/directory/server.ts';
 import { LedgerClient } from '../../src/gateway/ledger-client.ts';
+import type { LedgerEntry } from '../../src/gateway/types.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
-import { createDeploymentPki, principalSigner, type CreatedPki } from '../../src/pki/deployment-pki.ts';
+import { startLedgerServer, type LedgerServer } from '../../src/ledger/server.ts';
+import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { nodePlatform } from '../../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
+import type { Engine } from '../../src/storage/database.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
 
 export const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
@@ -35,6 +47,10 @@ export function newDevice(kind: SecureElementKind, name: string): Device {
   return new Device(kind, name, new MemoryMedium(), platform);
 }
 
+export function seIdOf(device: Device): string {
+  return toHex(device.client().getData().seId);
+}
+
 export function tempPki(dcpNames: readonly string[]): { dir: string; pki: CreatedPki; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'cbdc-dcp-pki-'));
   const pki = createDeploymentPki(dir, dcpNames, Math.floor(Date.now() / 1000));
@@ -47,117 +63,12 @@ export function tempPki(dcpNames: readonly string[]): { dir: string; pki: Create
   };
 }
 
-/** The directory's behaviour the DCP relies on, in memory, signing deny lists with the PKI's key. */
-export class MemoryDirectory implements DirectoryPort {
-  readonly records = new Map<string, { record: DirectoryRecord; walletId: string }>();
-  readonly endpoints = new Map<string, string>();
-  #version = 0;
-  #list: SignedDenyList;
-
-  constructor(private readonly pki: CreatedPki) {
-    this.#list = this.#sign();
+/** The real clock shifted by `offsetMs`, which a test sets (the DCP domain takes its clock). */
+export class TestClock implements Clock {
+  offsetMs = 0;
+  nowMs(): number {
+    return Date.now() + this.offsetMs;
   }
-
-  #sign(): SignedDenyList {
-    const entries = [...this.records.values()]
-      .filter((each) => each.record.status !== 'active')
-      .map((each) => each.record.seId)
-      .sort((a, b) => idKey(a).localeCompare(idKey(b)));
-    return signBody(
-      principalSigner(this.pki.directory),
-      purposes.denyList,
-      {
-        directoryId: this.pki.directory.certificate.body.subjectId,
-        version: this.#version,
-        time: Math.floor(Date.now() / 1000),
-        entries,
-      },
-      denyListToCbor,
-    );
-  }
-
-  register(certificate: Certificate, walletId: string): Promise<void> {
-    const key = idKey(certificate.body.subjectId);
-    if (!this.records.has(key))
-      this.records.set(key, {
-        record: { seId: certificate.body.subjectId, dcpId: certificate.body.issuerId, status: 'active' },
-        walletId,
-      });
-    return Promise.resolve();
-  }
-
-  lookup(seId: PrincipalId): Promise<DirectoryRecord | null> {
-    return Promise.resolve(this.records.get(idKey(seId))?.record ?? null);
-  }
-
-  denyList(): Promise<SignedDenyList> {
-    return Promise.resolve(this.#list);
-  }
-
-  dcpEndpoint(dcpId: PrincipalId): Promise<string | null> {
-    return Promise.resolve(this.endpoints.get(idKey(dcpId)) ?? null);
-  }
-
-  publishEndpoint(dcpId: PrincipalId, url: string): Promise<void> {
-    this.endpoints.set(idKey(dcpId), url);
-    return Promise.resolve();
-  }
-
-  setStatus(seId: string, status: SecureElementStatus): void {
-    const entry = this.records.get(seId)!;
-    entry.record = { ...entry.record, status };
-    this.#version++;
-    this.#list = this.#sign();
-  }
-}
-
-export interface LedgerWorld {
-  readonly operator: LedgerClient;
-  readonly bankKey: string;
-  readonly bankAccount: string;
-  readonly dcpKeys: readonly string[];
-}
-
-/** An intermediary with money and `dcpCount` DCP participants on the ledger at `baseUrl`. */
-export async function ledgerWorld(
-  baseUrl: string,
-  operatorKey: string,
-  dcpCount: number,
-): Promise<LedgerWorld> {
-  const client = (apiKey: string) => new LedgerClient({ baseUrl, apiKey, attemptsMax: 40, backoffMs: 25 });
-  const operator = client(operatorKey);
-  const bankKey = newApiKey();
-  const bank = await operator.createParticipant(freshKey(), {
-    name: 'Bank',
-    role: 'intermediary',
-    apiKeySha256: apiKeyDigest(bankKey),
-  });
-  const bankAccount = (
-    await operator.createAccount(freshKey(), { kind: 'intermediary', ownerId: bank.value.id })
-  ).value.id;
-  await operator.issue(freshKey(), { accountId: bankAccount, amount: 100_000_000n });
-  const dcpKeys: string[] = [];
-  for (let index = 0; index < dcpCount; index++) {
-    const key = newApiKey();
-    await operator.createParticipant(freshKey(), {
-      name: `DCP ${index}`,
-      role: 'dcp',
-      apiKeySha256: apiKeyDigest(key),
-    });
-    dcpKeys.push(key);
-  }
-  return { operator, bankKey, bankAccount, dcpKeys };
-}
-
-/** Funds a wallet's ledger account from the bank. */
-export async function fundAccount(
-  baseUrl: string,
-  world: LedgerWorld,
-  accountId: string,
-  amount: bigint,
-): Promise<void> {
-  const bank = new LedgerClient({ baseUrl, apiKey: world.bankKey });
-  await bank.pay(freshKey(), { payerAccountId: world.bankAccount, payeeAccountId: accountId, amount });
 }
 
 export async function adminCall<T>(
@@ -181,7 +92,10 @@ export async function adminCall<T>(
   return parsed;
 }
 
+/** `GET /v1/supply`: decimal strings. */
 export interface Supply {
+  readonly minted: string;
+  readonly queued: string;
   readonly issued: string;
   readonly retired: string;
   readonly outstanding: string;
@@ -189,6 +103,238 @@ export interface Supply {
   readonly inFlight: string;
 }
 
-export function seIdOf(device: Device): string {
-  return toHex(device.client().getData().seId);
+export interface Wallet {
+  readonly id: string;
+  readonly accountId: string;
+}
+
+/** A DCP in this process, its operator key, and a restart on the same database. */
+export interface TestDcp {
+  readonly name: string;
+  readonly operatorKey: string;
+  server: DcpServer;
+  restart(): Promise<void>;
+  supply(): Promise<Supply>;
+  createWallet(name: string): Promise<Wallet>;
+}
+
+export interface World {
+  readonly engine: Engine;
+  readonly pki: CreatedPki;
+  readonly ledger: LedgerServer;
+  /** The ledger operator. */
+  readonly ledgerOperator: LedgerClient;
+  readonly directoryUrl: string;
+  /** The directory operator (status changes, reads). */
+  readonly directoryOperator: DirectoryClient;
+  readonly dcps: ReadonlyMap<string, TestDcp>;
+  dcp(name: string): TestDcp;
+  /** Pays `amount` from the bank's account to a wallet's ledger account. */
+  fund(accountId: string, amount: bigint): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  readonly dcpNames: readonly string[];
+  readonly limits?: DcpServerOptions['limits'];
+  readonly clock?: Clock;
+  /** Fault hooks by DCP name (crash tests). */
+  readonly faults?: Readonly<Record<string, FaultHook>>;
+}
+
+/**
+ * A ledger (SQLite in memory: it is not under test here), the directory service on a scratch database
+ * of `engine`, and one DCP per name, each on its own scratch database of `engine`; every participant
+ * created over HTTP as the docs say.
+ */
+export async function startWorld(engine: Engine, options: WorldOptions): Promise<World> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const pkiFolder = tempPki(options.dcpNames);
+    cleanups.push(() => {
+      pkiFolder.remove();
+      return Promise.resolve();
+    });
+    const ledgerKey = newApiKey();
+    const ledger = await startLedgerServer({
+      databaseUrl: 'sqlite::memory:',
+      host: '127.0.0.1',
+      port: 0,
+      operatorKey: ledgerKey,
+      logLevel: 'silent',
+    });
+    cleanups.push(() => ledger.close());
+    const ledgerClient = (apiKey: string) =>
+      new LedgerClient({ baseUrl: ledger.url, apiKey, attemptsMax: 40, backoffMs: 25 });
+    const ledgerOperator = ledgerClient(ledgerKey);
+    const bankKey = newApiKey();
+    const bank = await ledgerOperator.createParticipant(freshKey(), {
+      name: 'Bank',
+      role: 'intermediary',
+      apiKeySha256: apiKeyDigest(bankKey),
+    });
+    const bankAccount = (
+      await ledgerOperator.createAccount(freshKey(), { kind: 'intermediary', ownerId: bank.value.id })
+    ).value.id;
+    await ledgerOperator.issue(freshKey(), { accountId: bankAccount, amount: 100_000_000n });
+
+    const scratch = async (): Promise<ScratchDatabase> => {
+      const database = await createScratchDatabase(engine, 'file');
+      cleanups.push(() => database.drop());
+      return database;
+    };
+    const directoryKey = newApiKey();
+    const directory: DirectoryServer = await startDirectoryServer({
+      databaseUrl: (await scratch()).url,
+      host: '127.0.0.1',
+      port: 0,
+      pkiDir: pkiFolder.dir,
+      operatorKey: directoryKey,
+      logLevel: 'silent',
+    });
+    cleanups.push(() => directory.close());
+    const directoryOperator = new DirectoryClient({ baseUrl: directory.url, apiKey: directoryKey });
+
+    const dcps = new Map<string, TestDcp>();
+    for (const name of options.dcpNames) {
+      const dcpLedgerKey = newApiKey();
+      await ledgerOperator.createParticipant(freshKey(), {
+        name: `DCP ${name}`,
+        role: 'dcp',
+        apiKeySha256: apiKeyDigest(dcpLedgerKey),
+      });
+      const registered = await directoryOperator.createParticipant(freshKey(), {
+        name: `DCP ${name}`,
+        role: 'dcp',
+        dcpId: toHex(pkiFolder.pki.dcps.get(name)!.certificate.body.subjectId),
+      });
+      const database = await scratch();
+      const operatorKey = newApiKey();
+      const faults = options.faults?.[name];
+      const start = () =>
+        startDcpServer({
+          databaseUrl: database.url,
+          host: '127.0.0.1',
+          port: 0,
+          pkiDir: pkiFolder.dir,
+          name,
+          ledgerUrl: ledger.url,
+          ledgerKey: dcpLedgerKey,
+          directoryUrl: directory.url,
+          directoryKey: registered.value.apiKey,
+          operatorKey,
+          directoryCacheMs: 0,
+          ...(options.limits === undefined ? {} : { limits: options.limits }),
+          ...(options.clock === undefined ? {} : { clock: options.clock }),
+          ...(faults === undefined ? {} : { faults }),
+        });
+      const dcp: TestDcp = {
+        name,
+        operatorKey,
+        server: await start(),
+        restart: async () => {
+          await dcp.server.close();
+          dcp.server = await start();
+        },
+        supply: () => adminCall<Supply>(dcp.server.url, operatorKey, 'GET', '/v1/supply'),
+        createWallet: async (walletName) =>
+          (
+            await adminCall<{ wallet: Wallet }>(dcp.server.url, operatorKey, 'POST', '/v1/wallets', {
+              name: walletName,
+            })
+          ).wallet,
+      };
+      cleanups.push(() => dcp.server.close());
+      dcps.set(name, dcp);
+    }
+    const bankClient = ledgerClient(bankKey);
+    return {
+      engine,
+      pki: pkiFolder.pki,
+      ledger,
+      ledgerOperator,
+      directoryUrl: directory.url,
+      directoryOperator,
+      dcps,
+      dcp: (name) => dcps.get(name)!,
+      fund: async (accountId, amount) => {
+        await bankClient.pay(freshKey(), { payerAccountId: bankAccount, payeeAccountId: accountId, amount });
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Every entry of a ledger account's statement, page by page. */
+export async function ledgerStatement(ledger: LedgerClient, accountId: string): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  for (let after: string | null = '0'; after !== null;) {
+    const page = await ledger.statement(accountId, { after, limit: 200 });
+    entries.push(...page.entries);
+    after = page.next;
+  }
+  return entries;
+}
+
+/** What the device app posts for a load, made by the SE over a fresh nonce. */
+export async function loadRequest(
+  app: DeviceApp,
+  device: Device,
+  amount: bigint,
+): Promise<{ readonly path: '/v1/loads'; readonly body: Record<string, string> }> {
+  const client = device.client();
+  const data = client.getData();
+  const seId = toHex(data.seId);
+  const nonce = await app.nonce(seId);
+  const request = client.authenticate(nonce, loadRequestDigest(verifier, amount, data.balance));
+  return {
+    path: '/v1/loads',
+    body: {
+      seId,
+      amount: amount.toString(),
+      balance: data.balance.toString(),
+      deviceRequest: toHex(encodeSigned(request)),
+    },
+  };
+}
+
+export type SettleKind = 'renewal' | 'unload' | 'transfer';
+
+/** What the device app posts for a renewal, an unload or an online transfer (BEGIN SYNC over a nonce). */
+export async function settleRequest(
+  app: DeviceApp,
+  device: Device,
+  kind: SettleKind,
+  options: { readonly amount?: bigint; readonly payeeSeId?: string } = {},
+): Promise<{ readonly path: string; readonly body: Record<string, string>; readonly claim: Claim }> {
+  const client = device.client();
+  const nonce = await app.nonce(seIdOf(device));
+  const { claim, sealedUpload } = client.beginSync(nonce);
+  const base = { claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) };
+  if (kind === 'renewal') return { path: '/v1/renewals', body: base, claim };
+  const amount = options.amount!;
+  if (kind === 'unload') {
+    const signed = client.authenticate(nonce, unloadRequestDigest(verifier, amount, claim.bodyBytes));
+    return {
+      path: '/v1/unloads',
+      body: { ...base, amount: amount.toString(), deviceRequest: toHex(encodeSigned(signed)) },
+      claim,
+    };
+  }
+  const payeeSeId = options.payeeSeId!;
+  const signed = client.authenticate(
+    nonce,
+    transferRequestDigest(verifier, amount, fromHex(payeeSeId)!, claim.bodyBytes),
+  );
+  return {
+    path: '/v1/transfers',
+    body: { ...base, amount: amount.toString(), payeeSeId, deviceRequest: toHex(encodeSigned(signed)) },
+    claim,
+  };
 }

@@ -79,7 +79,9 @@ export class DcpContext {
   readonly #cacheMs: number;
   readonly #devices = new Map<string, DeviceRow>();
   readonly #statuses = new Map<string, { readonly record: DirectoryRecord | null; readonly atMs: number }>();
-  #denyList: { readonly list: SignedDenyList; readonly atMs: number } | undefined;
+  #denyList:
+    | { readonly list: SignedDenyList; readonly atMs: number; readonly denied: ReadonlySet<string> }
+    | undefined;
 
   constructor(options: DcpContextOptions) {
     this.store = options.store;
@@ -136,15 +138,26 @@ export class DcpContext {
     const key = toHex(seId);
     const now = this.clock.nowMs();
     const cached = this.#statuses.get(key);
-    if (cached !== undefined && now - cached.atMs < this.#cacheMs) return cached.record;
+    if (cached !== undefined && this.#fresh(cached.atMs, now)) return cached.record;
     const record = await this.callDirectory(() => this.directory.lookup(seId));
     if (this.#statuses.size >= deviceCacheEntriesMax) this.#statuses.clear();
     this.#statuses.set(key, { record, atMs: now });
     return record;
   }
 
-  /** Refuses a suspended or revoked SE (DESIGN §8: the directory is the register of status). */
+  /**
+   * Refuses a suspended or revoked SE (DESIGN §8: the directory is the register of status). The deny
+   * list is the directory's whole deny set (every suspended or revoked SE, docs/directory.md), as
+   * fresh as a per-SE lookup (both are cached `directoryCacheMs`): an SE whose registration this DCP
+   * finished (an active device) and that is not on it is active, with no directory call per
+   * operation. Any other SE is looked up, which also names the status of a listed one.
+   */
   async requireActive(seId: PrincipalId): Promise<void> {
+    const key = toHex(seId);
+    if (this.#devices.has(key)) {
+      await this.denyList();
+      if (!this.#denyList!.denied.has(key)) return;
+    }
     const record = await this.directoryRecord(seId);
     if (record === null) throw dcpError('deviceNotFound', 'the directory does not know the secure element');
     if (record.status === 'suspended') throw dcpError('deviceSuspended');
@@ -153,11 +166,25 @@ export class DcpContext {
 
   async denyList(): Promise<SignedDenyList> {
     const now = this.clock.nowMs();
-    if (this.#denyList !== undefined && now - this.#denyList.atMs < this.#cacheMs) return this.#denyList.list;
+    if (this.#denyList !== undefined && this.#fresh(this.#denyList.atMs, now)) return this.#denyList.list;
     const list = await this.callDirectory(() => this.directory.denyList());
     if (this.#denyList === undefined || list.body.version >= this.#denyList.list.body.version)
-      this.#denyList = { list, atMs: now };
+      this.#denyList = {
+        list,
+        atMs: now,
+        denied: new Set(list.body.entries.map(toHex)),
+      };
     return this.#denyList.list;
+  }
+
+  /**
+   * Whether something fetched at `atMs` is still fresh. An entry from the future is stale: after the
+   * clock steps back (NTP, or a test), a bare `now - atMs < cacheMs` would keep a deny list or a
+   * status for as long as the step, and a revoked SE would pass.
+   */
+  #fresh(atMs: number, now: number): boolean {
+    const age = now - atMs;
+    return age >= 0 && age < this.#cacheMs;
   }
 
   async callDirectory<T>(call: () => Promise<T>): Promise<T> {

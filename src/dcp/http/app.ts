@@ -7,6 +7,7 @@ import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify
 import { createHash } from 'node:crypto';
 import { assert } from '../../core/assert.ts';
 import { toHex } from '../../core/bytes.ts';
+import type { SignedDenyList } from '../../core/deny-list.ts';
 import { encodeSigned } from '../../core/signed.ts';
 import type { DcpContext } from '../domain/context.ts';
 import { participantCacheEntriesMax, requestBodyBytesMax } from '../domain/limits.ts';
@@ -55,6 +56,7 @@ export async function buildDcpApp(options: DcpAppOptions) {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const metrics = new DcpMetrics(options.processMetrics ?? false);
+  const updates = updatesOf(context);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -100,7 +102,7 @@ export async function buildDcpApp(options: DcpAppOptions) {
   };
   const settled = async (answer: SettleAnswer) => {
     metrics.operations.inc({ kind: answer.kind });
-    return { ...answer, ...(await updates(context, undefined)) };
+    return { ...answer, ...(await updates(undefined)) };
   };
 
   app.get('/healthz', { schema: { hide: true } }, async () => {
@@ -248,24 +250,28 @@ export async function buildDcpApp(options: DcpAppOptions) {
 
   app.get('/v1/devices/:seId/updates', { schema: { params: SeIdParams } }, async (request) => {
     const device = await context.device(request.params.seId);
-    return updates(context, device.kind);
+    return updates(device.kind);
   });
 
   return app;
 }
 
-/** The signed limits for a kind (both kinds when none is given) and the newest full deny list. */
-async function updates(context: DcpContext, kind: 'card' | 'phone' | undefined) {
-  const denyList = toHex(encodeSigned(await context.denyList()));
-  if (kind === undefined)
-    return {
-      limits: {
-        card: toHex(encodeSigned(context.limitsByKind.card)),
-        phone: toHex(encodeSigned(context.limitsByKind.phone)),
-      },
-      denyList,
-    };
-  return { limits: toHex(encodeSigned(context.limitsByKind[kind])), denyList };
+/**
+ * The signed limits for a kind (both kinds when none is given) and the newest full deny list, as hex.
+ * Every settlement answers them: the limits are fixed for the process and each deny list is encoded
+ * once, not once per answer.
+ */
+function updatesOf(context: DcpContext) {
+  const limits = {
+    card: toHex(encodeSigned(context.limitsByKind.card)),
+    phone: toHex(encodeSigned(context.limitsByKind.phone)),
+  };
+  let encoded: { readonly list: SignedDenyList; readonly hex: string } | undefined;
+  return async (kind: 'card' | 'phone' | undefined) => {
+    const list = await context.denyList();
+    if (encoded?.list !== list) encoded = { list, hex: toHex(encodeSigned(list)) };
+    return { limits: kind === undefined ? limits : limits[kind], denyList: encoded.hex };
+  };
 }
 
 export type DcpApp = Awaited<ReturnType<typeof buildDcpApp>>;

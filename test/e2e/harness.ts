@@ -1,0 +1,304 @@
+// Process harness for the end-to-end tests: each service is its own child process started exactly as
+// an operator would (`node bin/cbdc.mjs serve ledger|directory|dcp ...`), on 127.0.0.1 and a free
+// port chosen here (kept across restarts, so peers and outbox rows that hold a DCP's URL still reach
+// it), with its own SQLite file in one temporary folder. The deployment is bootstrapped the way the
+// docs say: operator keys from environment variables, every other participant created over HTTP.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Sqlite from 'better-sqlite3';
+import { toHex } from '../../src/core/bytes.ts';
+import type { FaultPoint } from '../../src/dcp/domain/ports.ts';
+import { crashAtEnvironment } from '../../src/dcp/server.ts';
+import { DirectoryClient } from '../../src/directory/client.ts';
+import { LedgerClient } from '../../src/gateway/ledger-client.ts';
+import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
+import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
+import { freshKey, newApiKey } from '../dcp/fixtures.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** How long a service may take to print its listening line (2 busy cores, tsx compiling). */
+const startMsMax = 30_000;
+/** Bytes of a child's stderr kept for failure messages. */
+const stderrBytesMax = 16 * 1024;
+/** The money the central bank issues to the bank at bootstrap (the only issuance on the ledger). */
+export const bankIssuedAmount = 100_000_000n;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  server.close();
+  await once(server, 'close');
+  return address.port;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** One running `cbdc serve` child process. */
+export class ServiceProcess {
+  readonly exited: Promise<Exit>;
+  #stderr = '';
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    // 'close', not 'exit': it comes after the pipes are drained, so `stderr` holds the last line.
+    this.exited = new Promise((resolve) => {
+      child.once('close', (code, signal) => {
+        resolve({ code, signal });
+      });
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString()).slice(-stderrBytesMax);
+    });
+  }
+
+  /** What the process wrote on stderr (the last stderrBytesMax bytes). */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Spawns `node bin/cbdc.mjs serve <args>` and resolves once it prints `<service> listening on`. */
+  static start(
+    name: string,
+    args: readonly string[],
+    environment: Readonly<Record<string, string>>,
+    spawned: Set<ServiceProcess>,
+  ): Promise<ServiceProcess> {
+    const child = spawn(process.execPath, ['bin/cbdc.mjs', 'serve', ...args, '--log-level', 'silent'], {
+      cwd: root,
+      env: { ...process.env, ...environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(name, child);
+    // Every child is recorded at once, so a teardown after any failure leaves no process behind.
+    spawned.add(service);
+    const listening = `${args[0]!} listening on`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${name} did not listen within ${startMsMax} ms: ${service.stderr}`));
+      }, startMsMax);
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (output.includes(listening)) return;
+        output += chunk.toString();
+        if (output.includes(listening)) {
+          clearTimeout(timer);
+          resolve(service);
+        }
+      });
+      void service.exited.then((exit) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (${JSON.stringify(exit)}) before it listened: ${service.stderr}`));
+      });
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export interface DcpHandle {
+  readonly name: string;
+  readonly dcpId: string;
+  readonly url: string;
+  /** The DCP's SQLite file, read by the tests (read-only) to count issuances. */
+  readonly databaseFile: string;
+  readonly operatorKey: string;
+  readonly poolAccountId: string;
+  process: ServiceProcess;
+  /** Starts it again on the same file and port; `crashAt` arms the test-only crash switch. */
+  restart(options?: { readonly crashAt?: FaultPoint }): Promise<void>;
+}
+
+export interface Deployment {
+  readonly pki: CreatedPki;
+  readonly folder: string;
+  readonly ledgerUrl: string;
+  /** The ledger operator (reads pool accounts and their statements). */
+  readonly ledger: LedgerClient;
+  /** An intermediary with money; it funds wallet accounts. */
+  readonly bank: LedgerClient;
+  readonly bankAccount: string;
+  /** The directory operator. */
+  readonly directory: DirectoryClient;
+  readonly dcps: ReadonlyMap<string, DcpHandle>;
+  dcp(name: string): DcpHandle;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a ledger, a directory and one DCP per name, each a child process on its own SQLite file,
+ * and bootstraps them as docs/ledger.md, docs/directory.md and docs/dcp.md describe.
+ */
+export async function startDeployment(dcpNames: readonly string[]): Promise<Deployment> {
+  const folder = mkdtempSync(join(tmpdir(), 'cbdc-e2e-'));
+  const pkiDir = join(folder, 'pki');
+  const pki = createDeploymentPki(pkiDir, dcpNames, Math.floor(Date.now() / 1000));
+  const spawned = new Set<ServiceProcess>();
+  const dcps = new Map<string, DcpHandle>();
+  const stop = async () => {
+    await Promise.all([...spawned].map((service) => service.stop('SIGKILL')));
+    rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    const ledgerKey = newApiKey();
+    const directoryKey = newApiKey();
+    const [ledgerPort, directoryPort] = [await freePort(), await freePort()];
+    const ledgerUrl = `http://127.0.0.1:${ledgerPort}`;
+    const directoryUrl = `http://127.0.0.1:${directoryPort}`;
+    await Promise.all([
+      ServiceProcess.start(
+        'ledger',
+        ['ledger', '--port', String(ledgerPort), '--db', `sqlite:${join(folder, 'ledger.sqlite')}`],
+        { CBDC_LEDGER_OPERATOR_KEY: ledgerKey },
+        spawned,
+      ),
+      ServiceProcess.start(
+        'directory',
+        [
+          'directory',
+          '--port',
+          String(directoryPort),
+          '--db',
+          `sqlite:${join(folder, 'directory.sqlite')}`,
+          '--pki',
+          pkiDir,
+        ],
+        { CBDC_DIRECTORY_OPERATOR_KEY: directoryKey },
+        spawned,
+      ),
+    ]);
+    const ledgerClient = (apiKey: string) =>
+      new LedgerClient({ baseUrl: ledgerUrl, apiKey, timeoutMs: 5_000, attemptsMax: 10, backoffMs: 25 });
+    const ledger = ledgerClient(ledgerKey);
+    const directory = new DirectoryClient({ baseUrl: directoryUrl, apiKey: directoryKey, timeoutMs: 5_000 });
+    const bankKey = newApiKey();
+    const bankId = (
+      await ledger.createParticipant(freshKey(), {
+        name: 'Bank',
+        role: 'intermediary',
+        apiKeySha256: apiKeyDigest(bankKey),
+      })
+    ).value.id;
+    const bankAccount = (await ledger.createAccount(freshKey(), { kind: 'intermediary', ownerId: bankId }))
+      .value.id;
+    await ledger.issue(freshKey(), { accountId: bankAccount, amount: bankIssuedAmount });
+
+    const prepared = await Promise.all(
+      dcpNames.map(async (name) => {
+        const dcpId = toHex(pki.dcps.get(name)!.certificate.body.subjectId);
+        const dcpLedgerKey = newApiKey();
+        await ledger.createParticipant(freshKey(), {
+          name: `DCP ${name}`,
+          role: 'dcp',
+          apiKeySha256: apiKeyDigest(dcpLedgerKey),
+        });
+        const created = await directory.createParticipant(freshKey(), {
+          name: `DCP ${name}`,
+          role: 'dcp',
+          dcpId,
+        });
+        return { name, dcpId, dcpLedgerKey, dcpDirectoryKey: created.value.apiKey, port: await freePort() };
+      }),
+    );
+    await Promise.all(
+      prepared.map(async ({ name, dcpId, dcpLedgerKey, dcpDirectoryKey, port }) => {
+        const databaseFile = join(folder, `dcp-${name}.sqlite`);
+        const operatorKey = newApiKey();
+        const launch = (crashAt?: FaultPoint) =>
+          ServiceProcess.start(
+            `dcp ${name}`,
+            [
+              'dcp',
+              '--port',
+              String(port),
+              '--db',
+              `sqlite:${databaseFile}`,
+              '--ledger',
+              ledgerUrl,
+              '--directory',
+              directoryUrl,
+              '--pki',
+              pkiDir,
+              '--name',
+              name,
+            ],
+            {
+              CBDC_DCP_LEDGER_KEY: dcpLedgerKey,
+              CBDC_DCP_DIRECTORY_KEY: dcpDirectoryKey,
+              CBDC_DCP_OPERATOR_KEY: operatorKey,
+              [crashAtEnvironment]: crashAt ?? '',
+            },
+            spawned,
+          );
+        const url = `http://127.0.0.1:${port}`;
+        const first = await launch();
+        const described = (await (await fetch(`${url}/v1/dcp`)).json()) as { poolAccountId: string };
+        const handle: DcpHandle = {
+          name,
+          dcpId,
+          url,
+          databaseFile,
+          operatorKey,
+          poolAccountId: described.poolAccountId,
+          process: first,
+          restart: async (options = {}) => {
+            assert.ok(!handle.process.running, `dcp ${name} is still running`);
+            handle.process = await launch(options.crashAt);
+          },
+        };
+        dcps.set(name, handle);
+      }),
+    );
+    return {
+      pki,
+      folder,
+      ledgerUrl,
+      ledger,
+      bank: ledgerClient(bankKey),
+      bankAccount,
+      directory,
+      dcps,
+      dcp: (name) => {
+        const dcp = dcps.get(name);
+        assert.ok(dcp !== undefined, `no DCP ${name}`);
+        return dcp;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One number from a DCP's SQLite file, opened read-only beside the running process (WAL). */
+export function countRows(databaseFile: string, sql: string, ...parameters: readonly string[]): number {
+  const db = new Sqlite(databaseFile, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare(sql).get(...parameters) as { n: number | bigint };
+    return Number(row.n);
+  } finally {
+    db.close();
+  }
+}
