@@ -1,0 +1,383 @@
+// DCP throughput through HTTP: a real listening DCP in this process, with a real ledger behind its
+// gateway and the real directory (both listening in this process too), every service on the engine
+// measured (SQLite files in WAL with synchronous=NORMAL, the documented default, or scratch databases
+// on the local PostgreSQL server, dropped afterwards). Devices are emulated phones driven through
+// their SE's APDUs.
+//
+//   dcp.loads.<engine>      loads/s: POST /v1/loads (device request verified, nonce spent, ledger
+//                           hold placed and captured through the gateway, issuance minted)
+//   dcp.renewals.<engine>   renewals/s: POST /v1/renewals (claim verified, nonce spent, claimed tokens
+//                           retired, renewal issuance minted, sealed upload stored, limits and deny list
+//                           answered)
+//
+// The device side of each operation (a DCP nonce, then AUTHENTICATE, or BEGIN SYNC with its
+// HPKE-sealed upload) is prepared before the timed part, because the SE's sealing alone costs about
+// as much as the DCP's whole renewal; the answers are installed in the SEs (LOAD, COMPLETE SYNC)
+// after it, so each round claims the tokens the previous one minted. Timed: `clientsCount`
+// concurrent keep-alive clients on a worker thread (http-load.ts) posting the prepared requests,
+// round after round until `figureSeconds` were measured. Reference: raw ECDSA P-256 verifications
+// per second (node:crypto, cached KeyObject) in the same run; each load and renewal verifies one
+// device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromHex, toHex } from '../src/core/bytes.ts';
+import { decodeCbor } from '../src/core/cbor.ts';
+import { purposes } from '../src/core/crypto.ts';
+import { issuanceFromCbor } from '../src/core/issuance.ts';
+import { encodeSigned } from '../src/core/signed.ts';
+import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
+import { DeviceApp } from '../src/dcp/device-app.ts';
+import { loadRequestDigest } from '../src/dcp/domain/requests.ts';
+import { startDcpServer, type DcpServer } from '../src/dcp/server.ts';
+import { Device } from '../src/device/device.ts';
+import { DirectoryClient } from '../src/directory/client.ts';
+import { startDirectoryServer, type DirectoryServer } from '../src/directory/server.ts';
+import { LedgerClient } from '../src/gateway/ledger-client.ts';
+import { apiKeyDigest as ledgerApiKeyDigest } from '../src/ledger/http/auth.ts';
+import { startLedgerServer, type LedgerServer } from '../src/ledger/server.ts';
+import { newApiKey } from '../src/ledger/testing.ts';
+import { createDeploymentPki } from '../src/pki/deployment-pki.ts';
+import { nodePlatform } from '../src/secure-element/node-platform.ts';
+import { MemoryMedium } from '../src/secure-element/store/medium.ts';
+import type { Engine } from '../src/storage/database.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../src/storage/scratch.ts';
+import { HttpLoad, type LoadAnswer, type PreparedRequest } from './http-load.ts';
+import { opsPerSecond, report } from './report.ts';
+
+/** Devices renewing (or loading) at the same time. */
+const clientsCount = 32;
+/** Emulated phones; each takes part at most once in every round. */
+const devicesCount = 512;
+/** Timed posting per figure: rounds run until this much time was measured. */
+const figureSeconds = 3;
+/** A round is not started with less measuring time than this left. */
+const roundSecondsMin = 0.25;
+const roundsMax = 20;
+const warmUpSecondsMax = 1;
+/** Wallets the phones are spread over (so that loads do not all hold money on one ledger account). */
+const walletsCount = 32;
+const loadAmount = 100n;
+/** Concurrency of the untimed personalisation. */
+const preparationConcurrency = 16;
+
+const verifier = new NodeVerifier();
+const platform = nodePlatform(verifier);
+
+interface World {
+  readonly dcp: DcpServer;
+  readonly app: DeviceApp;
+  readonly phones: readonly Device[];
+  close(): Promise<void>;
+}
+
+/** Runs `body` over `items` with at most `concurrency` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  concurrency: number,
+  body: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await body(items[index]!, index);
+      }
+    }),
+  );
+}
+
+/** Ledger, directory and DCP on `engine`, `walletsCount` funded wallets and `devicesCount` phones. */
+async function startWorld(engine: Engine): Promise<World> {
+  const scratches: ScratchDatabase[] = [];
+  const servers: { close(): Promise<void> }[] = [];
+  const pkiDir = mkdtempSync(join(tmpdir(), 'cbdc-bench-pki-'));
+  const close = async () => {
+    for (const server of servers.reverse()) await server.close();
+    for (const scratch of scratches) await scratch.drop();
+    rmSync(pkiDir, { recursive: true, force: true });
+  };
+  try {
+    const scratch = async () => {
+      const created = await createScratchDatabase(engine, 'file');
+      scratches.push(created);
+      return created.url;
+    };
+    const pki = createDeploymentPki(pkiDir, ['one'], Math.floor(Date.now() / 1000));
+    const ledgerOperatorKey = newApiKey();
+    const ledger: LedgerServer = await startLedgerServer({
+      databaseUrl: await scratch(),
+      host: '127.0.0.1',
+      port: 0,
+      operatorKey: ledgerOperatorKey,
+      logLevel: 'silent',
+    });
+    servers.push(ledger);
+    const ledgerClient = (apiKey: string) => new LedgerClient({ baseUrl: ledger.url, apiKey });
+    const bankKey = newApiKey();
+    const dcpLedgerKey = newApiKey();
+    const operator = ledgerClient(ledgerOperatorKey);
+    const bank = await operator.createParticipant('bank', {
+      name: 'Bank',
+      role: 'intermediary',
+      apiKeySha256: ledgerApiKeyDigest(bankKey),
+    });
+    await operator.createParticipant('dcp', {
+      name: 'DCP one',
+      role: 'dcp',
+      apiKeySha256: ledgerApiKeyDigest(dcpLedgerKey),
+    });
+    const bankAccount = (
+      await operator.createAccount('bank-account', { kind: 'intermediary', ownerId: bank.value.id })
+    ).value.id;
+    await operator.issue('issue', { accountId: bankAccount, amount: 10n ** 15n });
+
+    const directoryOperatorKey = newApiKey();
+    const directory: DirectoryServer = await startDirectoryServer({
+      databaseUrl: await scratch(),
+      host: '127.0.0.1',
+      port: 0,
+      pkiDir,
+      operatorKey: directoryOperatorKey,
+      logLevel: 'silent',
+    });
+    servers.push(directory);
+    const dcpId = toHex(pki.dcps.get('one')!.certificate.body.subjectId);
+    const directoryDcp = await new DirectoryClient({
+      baseUrl: directory.url,
+      apiKey: directoryOperatorKey,
+    }).createParticipant('dcp-one', { name: 'DCP one', role: 'dcp', dcpId });
+
+    const operatorKey = newApiKey();
+    const dcp = await startDcpServer({
+      databaseUrl: await scratch(),
+      host: '127.0.0.1',
+      port: 0,
+      pkiDir,
+      name: 'one',
+      ledgerUrl: ledger.url,
+      ledgerKey: dcpLedgerKey,
+      directoryUrl: directory.url,
+      directoryKey: directoryDcp.value.apiKey,
+      operatorKey,
+      logLevel: 'silent',
+    });
+    servers.push(dcp);
+
+    const app = new DeviceApp({ baseUrl: dcp.url, verifier });
+    const bankClient = ledgerClient(bankKey);
+    const walletIds: string[] = [];
+    for (let index = 0; index < walletsCount; index++) {
+      const { wallet } = await app.call<{ wallet: { id: string; accountId: string } }>(
+        'POST',
+        '/v1/wallets',
+        { name: `wallet ${index}` },
+        { authorization: `Bearer ${operatorKey}`, 'idempotency-key': `wallet-${index}` },
+      );
+      await bankClient.pay(`fund-${index}`, {
+        payerAccountId: bankAccount,
+        payeeAccountId: wallet.accountId,
+        amount: 10n ** 12n,
+      });
+      walletIds.push(wallet.id);
+    }
+    const phones = Array.from(
+      { length: devicesCount },
+      (_unused, index) => new Device('phone', `phone-${index}`, new MemoryMedium(), platform),
+    );
+    await inParallel(phones, preparationConcurrency, async (phone, index) => {
+      await app.personalise(
+        phone.client(),
+        'phone',
+        walletIds[index % walletsCount]!,
+        operatorKey,
+        `personalise-${index}`,
+      );
+    });
+    return { dcp, app, phones, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A fresh DCP nonce for every phone (untimed; asked through the load generator too). */
+async function nonces(world: World, load: HttpLoad): Promise<Uint8Array[]> {
+  const requests = world.phones.map((phone) => ({
+    path: '/v1/nonces',
+    body: JSON.stringify({ seId: toHex(phone.client().getData().seId) }),
+  }));
+  const result = await load.run(world.dcp.url, requests, clientsCount, Number.POSITIVE_INFINITY);
+  return result.answers.map((answer) => {
+    if (answer?.status !== 201) throw new Error(`a nonce answered ${answer?.status}: ${answer?.body}`);
+    return fromHex((JSON.parse(answer.body) as { nonce: string }).nonce)!;
+  });
+}
+
+/** A timed round: how many operations were answered, in how long. */
+interface Round {
+  readonly count: number;
+  readonly seconds: number;
+}
+
+/** The answers of the requests that were sent, each required to be 201, with the phone's index. */
+function answered(answers: readonly (LoadAnswer | undefined)[], what: string): [number, string][] {
+  const sent: [number, string][] = [];
+  answers.forEach((answer, index) => {
+    if (answer === undefined) return;
+    if (answer.status !== 201) throw new Error(`${what} answered ${answer.status}: ${answer.body}`);
+    sent.push([index, answer.body]);
+  });
+  return sent;
+}
+
+/**
+ * One round of loads: AUTHENTICATE over each phone's [amount, balance] (untimed), post for at most
+ * `secondsMax` (timed), LOAD what was issued.
+ */
+async function loadRound(world: World, load: HttpLoad, round: number, secondsMax: number): Promise<Round> {
+  const made = await nonces(world, load);
+  const requests: PreparedRequest[] = world.phones.map((phone, index) => {
+    const se = phone.client();
+    const data = se.getData();
+    const request = se.authenticate(made[index]!, loadRequestDigest(verifier, loadAmount, data.balance));
+    return {
+      path: '/v1/loads',
+      idempotencyKey: `load-${round}-${index}`,
+      body: JSON.stringify({
+        seId: toHex(data.seId),
+        amount: loadAmount.toString(),
+        balance: data.balance.toString(),
+        deviceRequest: toHex(encodeSigned(request)),
+      }),
+    };
+  });
+  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const sent = answered(result.answers, 'a load');
+  for (const [index, body] of sent) {
+    const answer = JSON.parse(body) as { issuance: string };
+    world.phones[index]!.client().load(issuanceFromCbor(decodeCbor(fromHex(answer.issuance)!)));
+  }
+  return { count: sent.length, seconds: result.seconds };
+}
+
+interface RenewalRound extends Round {
+  /** Over the renewals answered. */
+  readonly tokens: number;
+  readonly sealedBytes: number;
+}
+
+/**
+ * One round of renewals: BEGIN SYNC on each phone (untimed), post for at most `secondsMax` (timed),
+ * COMPLETE SYNC with what was renewed (a phone whose claim was not sent begins again next round).
+ */
+async function renewalRound(
+  world: World,
+  load: HttpLoad,
+  round: number,
+  secondsMax: number,
+): Promise<RenewalRound> {
+  const made = await nonces(world, load);
+  const sizes: { tokens: number; sealedBytes: number }[] = [];
+  const requests: PreparedRequest[] = world.phones.map((phone, index) => {
+    const { claim, sealedUpload } = phone.client().beginSync(made[index]!);
+    sizes.push({ tokens: claim.body.tokens.length, sealedBytes: sealedUpload.length });
+    return {
+      path: '/v1/renewals',
+      idempotencyKey: `renewal-${round}-${index}`,
+      body: JSON.stringify({ claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) }),
+    };
+  });
+  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const sent = answered(result.answers, 'a renewal');
+  let tokens = 0;
+  let sealedBytes = 0;
+  for (const [index, body] of sent) {
+    world.app.complete(world.phones[index]!.client(), JSON.parse(body) as never);
+    tokens += sizes[index]!.tokens;
+    sealedBytes += sizes[index]!.sealedBytes;
+  }
+  return { count: sent.length, seconds: result.seconds, tokens, sealedBytes };
+}
+
+function verifyRate(): number {
+  const signer = NodeSigner.generate();
+  const message = new Uint8Array(300).fill(1);
+  const signature = signer.sign(purposes.claim, message);
+  return opsPerSecond(() => verifier.verify(signer.publicKey, purposes.claim, message, signature));
+}
+
+const referenceName = 'raw ECDSA P-256 verifications/s (node:crypto, cached KeyObject), same run';
+
+/** Sums timed rounds. */
+function total<T extends Round>(rounds: readonly T[], field: keyof T & string): number {
+  return rounds.reduce((sum, each) => sum + (each[field] as number), 0);
+}
+
+/** Timed rounds until `figureSeconds` were measured, the last one cut to the time left. */
+async function timedRounds<T extends Round>(
+  run: (round: number, secondsMax: number) => Promise<T>,
+): Promise<T[]> {
+  const rounds: T[] = [];
+  for (let round = 1; round <= roundsMax; round++) {
+    const left = figureSeconds - total(rounds, 'seconds');
+    if (left < roundSecondsMin) break;
+    rounds.push(await run(round, left));
+  }
+  return rounds;
+}
+
+async function measure(engine: Engine, load: HttpLoad): Promise<void> {
+  const world = await startWorld(engine);
+  try {
+    // The warm-up round of loads runs to the end: every phone then holds a token to renew.
+    await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
+    const loads = await timedRounds((round, secondsMax) => loadRound(world, load, round, secondsMax));
+    report({
+      name: `dcp.loads.${engine}`,
+      value: total(loads, 'count') / total(loads, 'seconds'),
+      unit: 'loads/s',
+      reference: verifyRate(),
+      referenceName,
+      clients: clientsCount,
+      loads: total(loads, 'count'),
+      seconds: round(total(loads, 'seconds')),
+      prepared: 'nonce and AUTHENTICATE made before timing; timed: POST /v1/loads only',
+    });
+
+    await renewalRound(world, load, 0, warmUpSecondsMax);
+    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const count = total(renewals, 'count');
+    report({
+      name: `dcp.renewals.${engine}`,
+      value: count / total(renewals, 'seconds'),
+      unit: 'renewals/s',
+      reference: verifyRate(),
+      referenceName,
+      clients: clientsCount,
+      renewals: count,
+      seconds: round(total(renewals, 'seconds')),
+      tokensPerClaim: round(total(renewals, 'tokens') / count),
+      sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
+      prepared:
+        'nonce, BEGIN SYNC claim and HPKE-sealed upload made through the SE APDUs before timing; timed: POST /v1/renewals only',
+    });
+  } finally {
+    await world.close();
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+const asked = process.env['CBDC_BENCH_ENGINES']?.split(',') ?? engines;
+const unknown = asked.filter((name) => !engines.some((engine) => engine === name));
+if (unknown.length > 0) throw new RangeError(`CBDC_BENCH_ENGINES: unknown engine ${unknown.join(', ')}`);
+const load = new HttpLoad();
+try {
+  for (const engine of engines.filter((each) => asked.includes(each))) await measure(engine, load);
+} finally {
+  await load.close();
+}
