@@ -72,6 +72,11 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'securityNotSatisfied',
     meaning: 'the directory lists the secure element as revoked (it is on the deny list)',
   },
+  deviceCertificateExpired: {
+    number: 0x301a,
+    kind: 'securityNotSatisfied',
+    meaning: "the secure element's certificate has expired: the device must be personalised again",
+  },
   // Unknown ids (0x302x)
   walletNotFound: { number: 0x3020, kind: 'notFound', meaning: 'no wallet has this id' },
   deviceNotFound: {

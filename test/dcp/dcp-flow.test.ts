@@ -11,7 +11,7 @@ import { decodeCbor } from '../../src/core/cbor.ts';
 import { issuanceFromCbor } from '../../src/core/issuance.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
 import { DcpRefused, DeviceApp } from '../../src/dcp/device-app.ts';
-import { nonceLifetimeSeconds } from '../../src/dcp/domain/limits.ts';
+import { nonceLifetimeSeconds, secureElementCertificateSeconds } from '../../src/dcp/domain/limits.ts';
 import { unloadRequestDigest } from '../../src/dcp/domain/requests.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
@@ -176,6 +176,25 @@ for (const engine of engines) {
       }
       await invariant();
       assert.equal(await walletBalance(), 769_000n);
+    });
+
+    test('a device whose certificate has expired is refused even when no deny list names it', async () => {
+      const supplyBefore = await bankA.supply();
+      clock.offsetMs = (secureElementCertificateSeconds + 60) * 1000;
+      try {
+        const renewing = await settleRequest(appA, phone, 'renewal');
+        await refusedWith(
+          appA.call('POST', renewing.path, renewing.body, { 'idempotency-key': freshKey() }),
+          'deviceCertificateExpired',
+          403,
+        );
+      } finally {
+        clock.offsetMs = 0;
+      }
+      phone.endSession();
+      assert.equal(phone.client().getData().balance, 200_000n);
+      assert.deepEqual(await bankA.supply(), supplyBefore);
+      await invariant();
     });
 
     test('offline payments until the limit forces a renewal (offlinePaymentsLimitExceeded); renewal resets it', async () => {

@@ -1,7 +1,7 @@
 // The DCP's shared state for its operations: its keys, trust, ports, caches. Built once by the server
 // (or a test) and passed to every operation module; the operations never import each other's state.
 import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
-import type { Certificate, SecureElementKind } from '../../core/certificate.ts';
+import { certificateFromCbor, type Certificate, type SecureElementKind } from '../../core/certificate.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { purposes, type Signer, type Verifier } from '../../core/crypto.ts';
@@ -78,6 +78,8 @@ export class DcpContext {
   readonly #faults: FaultHook | undefined;
   readonly #cacheMs: number;
   readonly #devices = new Map<string, DeviceRow>();
+  /** Parsed certificates of cached device rows (a row is immutable once active). */
+  readonly #certificates = new WeakMap<DeviceRow, Certificate>();
   readonly #statuses = new Map<string, { readonly record: DirectoryRecord | null; readonly atMs: number }>();
   #denyList:
     | { readonly list: SignedDenyList; readonly atMs: number; readonly denied: ReadonlySet<string> }
@@ -152,8 +154,18 @@ export class DcpContext {
    * finished (an active device) and that is not on it is active, with no directory call per
    * operation. Any other SE is looked up, which also names the status of a listed one.
    */
+  /**
+   * Refuses a device whose certificate has expired, or that the directory lists as suspended or
+   * revoked. The expiry check comes first: the directory drops an SE from the deny list once its
+   * certificate has expired (installing the list moves every SE's trusted time past it), so from
+   * then on only the expiry keeps a revoked SE out.
+   */
   async requireActive(seId: PrincipalId): Promise<void> {
     const key = toHex(seId);
+    const device = await this.device(key);
+    const validUntil = this.#certificateOf(device).body.validUntil;
+    if (this.nowSeconds() > validUntil)
+      throw dcpError('deviceCertificateExpired', `valid until ${validUntil}`);
     if (this.#devices.has(key)) {
       await this.denyList();
       if (!this.#denyList!.denied.has(key)) return;
@@ -162,6 +174,15 @@ export class DcpContext {
     if (record === null) throw dcpError('deviceNotFound', 'the directory does not know the secure element');
     if (record.status === 'suspended') throw dcpError('deviceSuspended');
     if (record.status === 'revoked') throw dcpError('deviceRevoked');
+  }
+
+  #certificateOf(device: DeviceRow): Certificate {
+    let certificate = this.#certificates.get(device);
+    if (certificate === undefined) {
+      certificate = certificateFromCbor(decodeCbor(fromHex(device.certificate)!));
+      this.#certificates.set(device, certificate);
+    }
+    return certificate;
   }
 
   async denyList(): Promise<SignedDenyList> {
