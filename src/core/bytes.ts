@@ -40,11 +40,29 @@ export function toHex(bytes: Bytes): string {
   return out;
 }
 
-/** Strict: even length, lowercase or uppercase hex digits only. Returns undefined on anything else. */
+/** Hex digit values by character code, −1 for anything that is not a hex digit. */
+const hexValue = (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let digit = 0; digit < 16; digit++) {
+    table[digit.toString(16).charCodeAt(0)] = digit;
+    table[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+  }
+  return table;
+})();
+
+/**
+ * Strict: even length, lowercase or uppercase hex digits only. Returns undefined on anything else.
+ * A table lookup per digit: services decode every id and signed structure from hex on their hot path.
+ */
 export function fromHex(hex: string): Bytes | undefined {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined;
+  if (hex.length % 2 !== 0) return undefined;
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexValue[hex.charCodeAt(2 * i)] ?? -1;
+    const low = hexValue[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (high < 0 || low < 0) return undefined;
+    out[i] = (high << 4) | low;
+  }
   return out;
 }
 
