@@ -17,9 +17,13 @@ const allowed: Record<string, readonly string[] | '*'> = {
   'secure-element': ['core', 'crypto'],
   device: ['core', 'secure-element', 'errors.ts'],
   storage: ['core'],
-  ledger: ['core', 'storage'],
-  gateway: ['core', 'ledger/errors.ts'],
-  directory: ['core', 'crypto', 'storage', 'pki'],
+  // Shared HTTP layers: the client side is core-only, so every service's typed client stays
+  // importable by any other service; the server side is what every service's process is built on.
+  'http-client': ['core'],
+  'service-kit': ['core', 'storage'],
+  ledger: ['core', 'storage', 'service-kit'],
+  gateway: ['core', 'ledger/errors.ts', 'http-client'],
+  directory: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client'],
   'errors.ts': ['core', 'ledger', 'directory/errors.ts', 'dcp/errors.ts'],
   pki: ['core', 'crypto'],
   dcp: [
@@ -27,6 +31,8 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'crypto',
     'storage',
     'pki',
+    'service-kit',
+    'http-client',
     'gateway',
     'ledger/errors.ts',
     'directory/client.ts',
@@ -98,6 +104,17 @@ test('core is pure: no node:* module, no clock, no randomness', () => {
       if (text.includes(forbidden)) violations.push(`${relative(root, path)} uses ${forbidden}`);
     }
   }
+  assert.deepEqual(violations, []);
+});
+
+test('the shared HTTP client imports no node:* module and no package: it runs wherever core does', () => {
+  const violations = productFiles
+    .filter((path) => componentOf(path) === 'http-client')
+    .flatMap((path) =>
+      imports(path)
+        .filter((specifier) => !specifier.startsWith('.'))
+        .map((specifier) => `${relative(root, path)} imports ${specifier}`),
+    );
   assert.deepEqual(violations, []);
 });
 

@@ -1,5 +1,6 @@
-// Option parsers shared by the subcommands.
-import { InvalidArgumentError } from 'commander';
+// Option parsers and option groups shared by the subcommands.
+import { InvalidArgumentError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
 
 export function parsePort(text: string): number {
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535)
@@ -19,4 +20,40 @@ export function parseLogLevel(text: string): CliLogLevel {
 /** The default database of a service: a SQLite file under ./.data/. */
 export function defaultDatabaseUrl(service: string): string {
   return `sqlite:.data/${service}.sqlite`;
+}
+
+/**
+ * A secret from a file (trimmed) or, without one, from an environment variable; never from the
+ * command line, where every user of the machine could read it. Empty means none.
+ */
+export function secretFrom(file: string | undefined, variable: string): string | undefined {
+  const value = file === undefined ? process.env[variable] : readFileSync(file, 'utf8').trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** What `listenOptions` and `operatorOptions` parse. */
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly db: string;
+  readonly bootstrapKeyFile?: string;
+  readonly logLevel: CliLogLevel;
+}
+
+/** `--port`, `--host` and `--db` of `cbdc serve <service>`. */
+export function listenOptions(command: Command, service: string, port: number): Command {
+  return command
+    .option('--port <port>', 'TCP port (0: any free port)', parsePort, port)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <url>', 'postgres://... or sqlite:PATH', defaultDatabaseUrl(service));
+}
+
+/** `--bootstrap-key-file` (or `environment`) and `--log-level` of `cbdc serve <service>`. */
+export function operatorOptions(command: Command, environment: string): Command {
+  return command
+    .option(
+      '--bootstrap-key-file <path>',
+      `file holding an operator API key to register (or set ${environment})`,
+    )
+    .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info');
 }

@@ -1,11 +1,12 @@
 // Strict decoders for the directory's answers, for `client.ts`. A field that does not decode names
 // itself in a `directoryAnswerInvalid` error: the client never passes on a value it did not check.
-// Imports nothing but core and the directory's catalogue (see client.ts).
+// Imports nothing but core, the directory's catalogue and the shared readers (see client.ts).
 import { fromHex, type Bytes } from '../core/bytes.ts';
 import { decodeCbor } from '../core/cbor.ts';
 import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
 import { signedDenyListFromCbor, type SignedDenyList } from '../core/deny-list.ts';
 import { isCbdcError } from '../core/errors.ts';
+import { answerDecoders, type Fields } from '../http-client/answer-decode.ts';
 import { directoryError } from './errors.ts';
 
 export type DirectoryRole = 'operator' | 'dcp' | 'mds';
@@ -65,35 +66,14 @@ export interface DcpEndpoint {
   readonly updatedAt: string;
 }
 
-/** Whether the answer came from an earlier request with the same idempotency key. */
-export interface Replayable<T> {
-  readonly value: T;
-  readonly replayed: boolean;
-}
-
-type Fields = Readonly<Record<string, unknown>>;
+export type { Replayable } from '../http-client/json-caller.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
 const statuses = ['active', 'suspended', 'revoked'] as const;
 
-export function object(value: unknown, path: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(path, 'an object');
-  return value as Fields;
-}
-
-export function field(value: unknown, name: string): unknown {
-  return object(value, 'answer')[name];
-}
-
-function text(fields: Fields, name: string, path: string): string {
-  const value = fields[name];
-  if (typeof value !== 'string') throw invalid(`${path}.${name}`, 'a string');
-  return value;
-}
-
-function textOrNull(fields: Fields, name: string, path: string): string | null {
-  return fields[name] === null ? null : text(fields, name, path);
-}
+const decoders = answerDecoders((detail) => directoryError('directoryAnswerInvalid', detail));
+export const { field } = decoders;
+const { object, invalid, text, textOrNull, oneOf, count } = decoders;
 
 function id(fields: Fields, name: string, path: string): string {
   const value = text(fields, name, path);
@@ -109,20 +89,6 @@ function idList(fields: Fields, name: string, path: string): string[] {
       throw invalid(`${path}.${name}[${index}]`, 'an id');
     return item;
   });
-}
-
-function count(fields: Fields, name: string, path: string): number {
-  const value = fields[name];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw invalid(`${path}.${name}`, 'a non-negative integer');
-  return value;
-}
-
-function oneOf<const T extends string>(fields: Fields, name: string, path: string, values: readonly T[]): T {
-  const value = text(fields, name, path);
-  const found = values.find((candidate) => candidate === value);
-  if (found === undefined) throw invalid(`${path}.${name}`, values.join(' | '));
-  return found;
 }
 
 function hexBytes(fields: Fields, name: string, path: string): Bytes {
@@ -145,10 +111,6 @@ function certificateAt(hex: unknown, path: string): Certificate {
   const bytes = typeof hex === 'string' ? fromHex(hex) : undefined;
   if (bytes === undefined) throw invalid(path, 'hex');
   return decoded(bytes, path, (value) => certificateFromCbor(decodeCbor(value)));
-}
-
-export function invalid(path: string, expected: string) {
-  return directoryError('directoryAnswerInvalid', `${path} is not ${expected}`);
 }
 
 export function decodeParticipant(value: unknown, path = 'participant'): DirectoryParticipant {

@@ -1,6 +1,7 @@
 // The client is what other services import: its whole import closure must stay inside core, the
-// directory's error catalogue and the client's own files, so no service depends on the directory's
-// implementation (storage, fastify, node:crypto) through it.
+// directory's error catalogue, the client's own files and the shared client-side HTTP layer
+// (`src/http-client/`, held to the same rule as core: nothing else, no package), so no service
+// depends on the directory's implementation (storage, fastify, node:crypto) through it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -8,13 +9,15 @@ import { test } from 'node:test';
 
 const source = resolve(import.meta.dirname, '..');
 const allowedFiles = ['directory/client.ts', 'directory/client-decode.ts', 'directory/errors.ts'];
+/** Folders the closure may enter whole: both import nothing but core (test/import-rules.test.ts). */
+const allowedFolders = ['core/', 'http-client/'];
 
 function importsOf(path: string): string[] {
   const text = readFileSync(path, 'utf8');
   return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]!);
 }
 
-test('src/directory/client.ts imports only core, the error catalogue and its decoders (transitively)', () => {
+test('src/directory/client.ts imports only core, the shared HTTP client, the error catalogue and its decoders (transitively)', () => {
   const seen = new Set<string>();
   const pending = [resolve(source, 'directory/client.ts')];
   const violations: string[] = [];
@@ -31,7 +34,8 @@ test('src/directory/client.ts imports only core, the error catalogue and its dec
       }
       const target = resolve(dirname(path), specifier);
       const targetName = relative(source, target);
-      if (targetName.startsWith('core/') || allowedFiles.includes(targetName)) pending.push(target);
+      if (allowedFolders.some((folder) => targetName.startsWith(folder)) || allowedFiles.includes(targetName))
+        pending.push(target);
       else violations.push(`${name} imports ${targetName}`);
     }
   }

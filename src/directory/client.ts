@@ -1,14 +1,14 @@
 // The directory's typed HTTP client, for the DCP, the MDS and tools (docs/directory.md). It imports
-// nothing but core and the directory's error catalogue (a test checks it), so any service may use
-// it without depending on the directory's implementation.
+// nothing but core, the directory's error catalogue and the shared client-side HTTP layer
+// (`src/http-client/`, itself core-only; a test checks it), so any service may use it without
+// depending on the directory's implementation.
 //
 // Every mutation carries the caller's idempotency key, so every call may be retried after a timeout
 // or a lost connection: the directory answers a replay with the first answer. Retries are bounded,
-// with exponential backoff and jitter; refusals (4xx) are never retried and surface as
-// `DirectoryRefusal`, a `CbdcError` with the directory's (or core's) code.
+// with exponential backoff and jitter (the shared `JsonCaller`); refusals (4xx) are never retried and
+// surface as `DirectoryRefusal`, a `CbdcError` with the directory's (or core's) code.
 import { toHex } from '../core/bytes.ts';
 import type { Certificate } from '../core/certificate.ts';
-import { CbdcError } from '../core/errors.ts';
 import { encodeSigned } from '../core/signed.ts';
 import {
   decodeCount,
@@ -18,7 +18,6 @@ import {
   decodeSecureElement,
   decodeTrust,
   field,
-  object,
   type DcpEndpoint,
   type DirectoryDenyList,
   type DirectoryParticipant,
@@ -34,6 +33,13 @@ import {
   isDirectoryAnswerCode,
   type DirectoryAnswerCode,
 } from './errors.ts';
+import {
+  JsonCaller,
+  type CallErrors,
+  type JsonCall,
+  type JsonCallerOptions,
+} from '../http-client/json-caller.ts';
+import { ServiceRefusal } from '../http-client/refusal.ts';
 
 export type {
   DcpEndpoint,
@@ -48,72 +54,35 @@ export type {
   StatusChange,
 } from './client-decode.ts';
 
-export const directoryCallTimeoutMsDefault = 5_000;
-export const directoryCallAttemptsMaxDefault = 5;
-export const directoryBackoffMsDefault = 50;
-export const directoryBackoffMsMax = 2_000;
 /** A full deny list is ≈ 40 KiB of JSON; anything far larger is not a directory answer. */
 export const directoryAnswerBytesMax = 1024 * 1024;
 
-export interface DirectoryClientOptions {
+export interface DirectoryClientOptions extends JsonCallerOptions {
   /** e.g. http://127.0.0.1:4200 */
   readonly baseUrl: string;
   /** Not needed for `trustAnchors()` and `denyList()`, which are public. */
   readonly apiKey?: string;
-  /** Per attempt. */
-  readonly timeoutMs?: number;
-  /** Attempts per call, the first included. */
-  readonly attemptsMax?: number;
-  readonly backoffMs?: number;
-  /** Injected for tests (no real waiting) and deterministic runs. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** 0 ≤ random() < 1, for backoff jitter. */
-  readonly random?: () => number;
-  readonly fetch?: typeof fetch;
 }
 
 /** A refusal from the directory: `code` from its catalogue or core's, `status` the HTTP status. */
-export class DirectoryRefusal extends CbdcError<DirectoryAnswerCode> {
-  constructor(
-    code: DirectoryAnswerCode,
-    readonly status: number,
-    message: string,
-  ) {
-    super(code, answerDefinition(code), message);
+export class DirectoryRefusal extends ServiceRefusal<DirectoryAnswerCode> {
+  constructor(code: DirectoryAnswerCode, status: number, message: string) {
+    super(code, answerDefinition(code), status, message);
   }
 }
 
-interface Call {
-  readonly method: 'GET' | 'POST' | 'PUT';
-  readonly path: string;
-  readonly body?: Readonly<Record<string, unknown>>;
-  readonly idempotencyKey?: string;
-}
-
-interface Answer {
-  readonly body: unknown;
-  readonly replayed: boolean;
-}
-
-type Attempt = { kind: 'answer'; answer: Answer } | { kind: 'retry'; problem: string };
+const directoryCallErrors: CallErrors = {
+  unavailable: (detail) => directoryError('directoryUnavailable', detail),
+  answerInvalid: (detail) => directoryError('directoryAnswerInvalid', detail),
+  refusal: (code, status, message) =>
+    isDirectoryAnswerCode(code) ? new DirectoryRefusal(code, status, message) : undefined,
+};
 
 export class DirectoryClient {
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private readonly attemptsMax: number;
-  private readonly backoffMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly fetch: typeof fetch;
+  private readonly caller: JsonCaller;
 
-  constructor(private readonly options: DirectoryClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? directoryCallTimeoutMsDefault;
-    this.attemptsMax = Math.max(1, options.attemptsMax ?? directoryCallAttemptsMaxDefault);
-    this.backoffMs = options.backoffMs ?? directoryBackoffMsDefault;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
-    this.fetch = options.fetch ?? fetch;
+  constructor(options: DirectoryClientOptions) {
+    this.caller = new JsonCaller(options, directoryCallErrors, directoryAnswerBytesMax);
   }
 
   async whoAmI(): Promise<DirectoryParticipant> {
@@ -209,70 +178,7 @@ export class DirectoryClient {
     return decodeDcpEndpoint(field(answer.body, 'dcp'));
   }
 
-  private async call(call: Call): Promise<Answer> {
-    let lastProblem = 'no attempt';
-    for (let attempt = 1; attempt <= this.attemptsMax; attempt++) {
-      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
-      const outcome = await this.attempt(call);
-      if (outcome.kind === 'answer') return outcome.answer;
-      lastProblem = outcome.problem;
-    }
-    throw directoryError(
-      'directoryUnavailable',
-      `${call.method} ${call.path}: ${lastProblem} (${this.attemptsMax} attempts)`,
-    );
+  private call(call: JsonCall) {
+    return this.caller.call(call);
   }
-
-  private backoff(retry: number): number {
-    const ceiling = Math.min(directoryBackoffMsMax, this.backoffMs * 2 ** (retry - 1));
-    return Math.round(ceiling * (0.5 + this.random() / 2));
-  }
-
-  /** One attempt: an answer, a refusal (thrown), or a transient problem worth a retry. */
-  private async attempt(call: Call): Promise<Attempt> {
-    const headers: Record<string, string> = {};
-    if (this.options.apiKey !== undefined) headers['authorization'] = `Bearer ${this.options.apiKey}`;
-    if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetch(`${this.baseUrl}${call.path}`, {
-        method: call.method,
-        headers,
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      return {
-        kind: 'retry',
-        problem: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      };
-    }
-    if (text.length > directoryAnswerBytesMax)
-      throw directoryError('directoryAnswerInvalid', `answer of ${text.length} characters`);
-    if (response.status >= 500) return { kind: 'retry', problem: `HTTP ${response.status}` };
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw directoryError('directoryAnswerInvalid', `HTTP ${response.status} answer is not JSON`);
-    }
-    if (response.status >= 400) throw refusal(response.status, body);
-    return {
-      kind: 'answer',
-      answer: { body, replayed: response.headers.get('idempotent-replayed') === 'true' },
-    };
-  }
-}
-
-function refusal(status: number, body: unknown): CbdcError {
-  const error = object(field(body, 'error'), 'error');
-  const code = error['code'];
-  const message = error['message'];
-  if (typeof code !== 'string' || !isDirectoryAnswerCode(code) || typeof message !== 'string') {
-    return directoryError('directoryAnswerInvalid', `HTTP ${status} refusal without a known error code`);
-  }
-  return new DirectoryRefusal(code, status, message);
 }

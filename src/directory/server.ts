@@ -2,13 +2,19 @@
 // opens and migrates the database, bootstraps the first operator key if one is given, publishes
 // deny list version 0 if there is none, and serves the HTTP API. The composition root: the real
 // clock, ids, crypto and key derivation live here.
-import { randomUUID } from 'node:crypto';
 import { bytesEqual } from '../core/bytes.ts';
 import { NodeVerifier } from '../crypto/node-crypto.ts';
 import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki.ts';
+import { checkOperatorKey } from '../service-kit/api-key.ts';
+import {
+  randomIds,
+  startServiceServer,
+  systemClock,
+  type LogLevel,
+  type ServiceServer,
+} from '../service-kit/server.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
-import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
 import type { Clock, IdGenerator } from './domain/types.ts';
 import {
   buildDirectoryApp,
@@ -16,15 +22,9 @@ import {
   type DirectoryApp,
   type DirectoryAppOptions,
 } from './http/app.ts';
-import { apiKeyDigest, derivedApiKeys, isWellFormedApiKey } from './http/auth.ts';
-import { apiKeyLengthMax, apiKeyLengthMin } from './domain/limits.ts';
+import { apiKeyDigest, apiKeyLength, derivedApiKeys } from './http/auth.ts';
 import { directoryMigrations } from './store/migrations.ts';
 import { SqlDirectoryStore } from './store/sql-store.ts';
-
-export const systemClock: Clock = { nowMs: () => Date.now() };
-export const randomIds: IdGenerator = { next: (prefix) => `${prefix}_${randomUUID().replaceAll('-', '')}` };
-
-export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface DirectoryServerOptions {
   readonly databaseUrl: string;
@@ -39,11 +39,7 @@ export interface DirectoryServerOptions {
   readonly clock?: Clock;
 }
 
-export interface DirectoryServer {
-  readonly url: string;
-  readonly app: DirectoryApp;
-  close(): Promise<void>;
-}
+export type DirectoryServer = ServiceServer<DirectoryApp>;
 
 /** Everything but the store and logging, from a PKI folder: trust, key, key derivation. */
 export function directoryParts(
@@ -70,34 +66,26 @@ export function directoryParts(
 
 export async function startDirectoryServer(options: DirectoryServerOptions): Promise<DirectoryServer> {
   const clock = options.clock ?? systemClock;
+  // The trust file and the key are read first: a deployment error is reported before any database
+  // is opened.
   const parts = directoryParts(options.pkiDir, clock);
-  const db = openDatabase(options.databaseUrl);
-  let app: DirectoryApp | undefined;
-  try {
-    const store = new SqlDirectoryStore(db);
-    await prepareDirectoryDatabase(db, { ...parts, store }, options.operatorKey);
-    app = await buildDirectoryApp({
-      ...parts,
-      store,
-      logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
-      processMetrics: true,
-    });
-    const address = await app.listen({ host: options.host, port: options.port });
-    app.log.info({ database: redactDatabaseUrl(options.databaseUrl) }, 'directory ready');
-    const started = app;
-    return {
-      url: address,
-      app,
-      close: async () => {
-        await started.close();
-        await db.close();
-      },
-    };
-  } catch (error) {
-    await app?.close();
-    await db.close();
-    throw error;
-  }
+  return await startServiceServer({
+    name: 'directory',
+    databaseUrl: options.databaseUrl,
+    host: options.host,
+    port: options.port,
+    logLevel: options.logLevel,
+    build: async (db, logger) => {
+      const store = new SqlDirectoryStore(db);
+      await prepareDirectoryDatabase(db, { ...parts, store }, options.operatorKey);
+      return buildDirectoryApp({
+        ...parts,
+        store,
+        logger,
+        processMetrics: true,
+      });
+    },
+  });
 }
 
 /** Migrates, registers the bootstrap operator key if any, and makes sure a deny list is published. */
@@ -109,11 +97,7 @@ export async function prepareDirectoryDatabase(
   await migrate(db, directoryMigrations, options.clock.nowMs());
   const service = directoryService(options);
   if (operatorKey !== undefined) {
-    if (!isWellFormedApiKey(operatorKey)) {
-      throw new TypeError(
-        `the operator key must be ${apiKeyLengthMin}..${apiKeyLengthMax} characters of [A-Za-z0-9._~+/=-]`,
-      );
-    }
+    checkOperatorKey(operatorKey, apiKeyLength);
     await service.bootstrapOperator(apiKeyDigest(operatorKey), 'central bank operator');
   }
   await service.ensureDenyList();

@@ -1,7 +1,6 @@
 // Test fixtures for the directory: a deployment PKI in a temporary folder, a migrated scratch
 // database on either engine, an app with a manual clock and counting ids, participants of every
 // role, SE certificates issued by the PKI's DCP keys, and helpers that go through the public API.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,45 +11,25 @@ import { principalIdOf } from '../core/ids.ts';
 import { encodeSigned, signBody } from '../core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../crypto/node-crypto.ts';
 import { createDeploymentPki, principalSigner, type CreatedPki } from '../pki/deployment-pki.ts';
+import {
+  ManualClock,
+  call,
+  countingIds,
+  freshKey,
+  newApiKey,
+  testEpochSeconds,
+} from '../service-kit/testing.ts';
 import type { Database, Engine } from '../storage/database.ts';
 import { openDatabase } from '../storage/open.ts';
 import { createScratchDatabase } from '../storage/scratch.ts';
-import type { Clock, IdGenerator } from './domain/types.ts';
 import { buildDirectoryApp, type DirectoryApp } from './http/app.ts';
 import { directoryParts, prepareDirectoryDatabase } from './server.ts';
 import { SqlDirectoryStore } from './store/sql-store.ts';
 
-/** Test time: 2030-01-01T00:00:00Z. */
-export const testEpochSeconds = 1_893_456_000;
+// The shared test support (clock, ids, keys, `call`), with this service's fixtures below.
+export * from '../service-kit/testing.ts';
+
 export const daySeconds = 24 * 3600;
-
-export class ManualClock implements Clock {
-  constructor(public now = testEpochSeconds * 1000) {}
-  nowMs(): number {
-    return this.now;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-  }
-  get seconds(): number {
-    return Math.floor(this.now / 1000);
-  }
-}
-
-export function countingIds(): IdGenerator {
-  let next = 0;
-  return { next: (prefix) => `${prefix}_${(++next).toString().padStart(8, '0')}` };
-}
-
-export function newApiKey(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-let keys = 0;
-/** A fresh idempotency key. */
-export function freshKey(): string {
-  return `k-${process.pid}-${++keys}-${randomBytes(4).toString('hex')}`;
-}
 
 /** A deployment PKI with DCPs `bank-a` and `bank-b` in a temporary folder. */
 export function testPki(nowSeconds = testEpochSeconds): {
@@ -107,47 +86,6 @@ export function dcpIdOf(pki: CreatedPki, dcpName: string): string {
   const dcp = pki.dcps.get(dcpName);
   if (dcp === undefined) throw new RangeError(`no DCP ${dcpName}`);
   return toHex(dcp.certificate.body.subjectId);
-}
-
-export interface CallResult {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly replayed: boolean;
-}
-
-/** One request through `inject`. `key` sets the Idempotency-Key header; `apiKey` null sends none. */
-export async function call(
-  app: DirectoryApp,
-  apiKey: string | null,
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  options: { readonly body?: unknown; readonly key?: string; readonly rawBody?: string } = {},
-): Promise<CallResult> {
-  const headers: Record<string, string> = {};
-  if (apiKey !== null) headers['authorization'] = `Bearer ${apiKey}`;
-  if (options.key !== undefined) headers['idempotency-key'] = options.key;
-  if (options.body !== undefined || options.rawBody !== undefined)
-    headers['content-type'] = 'application/json';
-  const response = await app.inject({
-    method,
-    url,
-    headers,
-    ...(options.rawBody !== undefined
-      ? { payload: options.rawBody }
-      : options.body !== undefined
-        ? { payload: JSON.stringify(options.body) }
-        : {}),
-  });
-  return {
-    status: response.statusCode,
-    body: response.json<Record<string, unknown>>(),
-    replayed: response.headers['idempotent-replayed'] === 'true',
-  };
-}
-
-export function errorCode(result: CallResult): string | undefined {
-  const error = result.body['error'] as { code?: string } | undefined;
-  return error?.code;
 }
 
 export interface DirectoryFixture {

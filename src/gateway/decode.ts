@@ -1,5 +1,6 @@
 // Strict decoders for the ledger's answers. A field that does not decode names itself in a
 // `ledgerAnswerInvalid` error: the gateway never passes on a value it did not check.
+import { answerDecoders, type Fields } from '../http-client/answer-decode.ts';
 import { ledgerError } from '../ledger/errors.ts';
 import type {
   LedgerAccount,
@@ -10,29 +11,9 @@ import type {
   LedgerStatementPage,
 } from './types.ts';
 
-type Fields = Readonly<Record<string, unknown>>;
-
-export function object(value: unknown, path: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(path, 'an object');
-  return value as Fields;
-}
-
-function text(fields: Fields, name: string, path: string): string {
-  const value = fields[name];
-  if (typeof value !== 'string') throw invalid(`${path}.${name}`, 'a string');
-  return value;
-}
-
-function textOrNull(fields: Fields, name: string, path: string): string | null {
-  return fields[name] === null ? null : text(fields, name, path);
-}
-
-function oneOf<const T extends string>(fields: Fields, name: string, path: string, values: readonly T[]): T {
-  const value = text(fields, name, path);
-  const found = values.find((candidate) => candidate === value);
-  if (found === undefined) throw invalid(`${path}.${name}`, values.join(' | '));
-  return found;
-}
+const decoders = answerDecoders((detail) => ledgerError('ledgerAnswerInvalid', detail));
+export const { field } = decoders;
+const { object, text, textOrNull, oneOf, invalid } = decoders;
 
 function money(fields: Fields, name: string, path: string, signed = false): bigint {
   const value = text(fields, name, path);
@@ -40,10 +21,6 @@ function money(fields: Fields, name: string, path: string, signed = false): bigi
     throw invalid(`${path}.${name}`, 'a decimal amount');
   }
   return BigInt(value);
-}
-
-function invalid(path: string, expected: string) {
-  return ledgerError('ledgerAnswerInvalid', `${path} is not ${expected}`);
 }
 
 const accountKinds = ['issuance', 'intermediary', 'dcpPool', 'wallet'] as const;

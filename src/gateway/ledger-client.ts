@@ -1,16 +1,23 @@
 // The core ledger gateway: the DCP's only path to the ledger. Every mutation carries the caller's
 // idempotency key, so a call may be retried after a timeout or a lost connection without paying
 // twice: the ledger answers a replay with the first answer. Retries are bounded, with exponential
-// backoff; refusals (4xx) are never retried and surface as typed `CbdcError`s with the ledger's code.
-import { CbdcError } from '../core/errors.ts';
+// backoff (the shared `JsonCaller`); refusals (4xx) are never retried and surface as typed
+// `CbdcError`s with the ledger's code.
 import { isLedgerErrorCode, ledgerError, ledgerErrors, type LedgerErrorCode } from '../ledger/errors.ts';
+import {
+  JsonCaller,
+  type CallErrors,
+  type JsonCall,
+  type JsonCallerOptions,
+} from '../http-client/json-caller.ts';
+import { ServiceRefusal } from '../http-client/refusal.ts';
 import {
   decodeAccount,
   decodeHold,
   decodeParticipant,
   decodePayment,
   decodeStatement,
-  object,
+  field,
 } from './decode.ts';
 import type {
   LedgerAccount,
@@ -22,38 +29,29 @@ import type {
   Replayable,
 } from './types.ts';
 
-export const ledgerCallTimeoutMsDefault = 5_000;
-export const ledgerCallAttemptsMaxDefault = 5;
-export const ledgerBackoffMsDefault = 50;
-export const ledgerBackoffMsMax = 2_000;
+/** The ledger's largest answer is a statement page of statementPageSizeMax entries (≈ 40 KiB). */
 export const ledgerAnswerBytesMax = 1024 * 1024;
 
-export interface LedgerClientOptions {
+export interface LedgerClientOptions extends JsonCallerOptions {
   /** e.g. http://127.0.0.1:4100 */
   readonly baseUrl: string;
+  /** Every ledger route needs the participant's key. */
   readonly apiKey: string;
-  /** Per attempt. */
-  readonly timeoutMs?: number;
-  /** Attempts per call, the first included. */
-  readonly attemptsMax?: number;
-  readonly backoffMs?: number;
-  /** Injected for tests (no real waiting) and deterministic runs. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** 0 ≤ random() < 1, for backoff jitter; injected for deterministic runs. */
-  readonly random?: () => number;
-  readonly fetch?: typeof fetch;
 }
 
 /** A refusal from the ledger: `code` is one of the ledger's catalogue, `status` the HTTP status. */
-export class LedgerRefusal extends CbdcError<LedgerErrorCode> {
-  constructor(
-    code: LedgerErrorCode,
-    readonly status: number,
-    message: string,
-  ) {
-    super(code, ledgerErrors[code], message);
+export class LedgerRefusal extends ServiceRefusal<LedgerErrorCode> {
+  constructor(code: LedgerErrorCode, status: number, message: string) {
+    super(code, ledgerErrors[code], status, message);
   }
 }
+
+const ledgerCallErrors: CallErrors = {
+  unavailable: (detail) => ledgerError('ledgerUnavailable', detail),
+  answerInvalid: (detail) => ledgerError('ledgerAnswerInvalid', detail),
+  refusal: (code, status, message) =>
+    isLedgerErrorCode(code) ? new LedgerRefusal(code, status, message) : undefined,
+};
 
 export interface PaymentOrder {
   readonly payerAccountId: string;
@@ -66,35 +64,11 @@ export interface HoldOrder extends PaymentOrder {
   readonly expiresInSeconds: number;
 }
 
-interface Call {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly body?: Readonly<Record<string, unknown>>;
-  readonly idempotencyKey?: string;
-}
-
-interface Answer {
-  readonly body: unknown;
-  readonly replayed: boolean;
-}
-
 export class LedgerClient {
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private readonly attemptsMax: number;
-  private readonly backoffMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly fetch: typeof fetch;
+  private readonly caller: JsonCaller;
 
-  constructor(private readonly options: LedgerClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? ledgerCallTimeoutMsDefault;
-    this.attemptsMax = Math.max(1, options.attemptsMax ?? ledgerCallAttemptsMaxDefault);
-    this.backoffMs = options.backoffMs ?? ledgerBackoffMsDefault;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
-    this.fetch = options.fetch ?? fetch;
+  constructor(options: LedgerClientOptions) {
+    this.caller = new JsonCaller(options, ledgerCallErrors, ledgerAnswerBytesMax);
   }
 
   async whoAmI(): Promise<LedgerParticipant> {
@@ -198,75 +172,7 @@ export class LedgerClient {
     return { value: decodeHold(field(answer.body, 'hold')), replayed: answer.replayed };
   }
 
-  private async call(call: Call): Promise<Answer> {
-    let lastProblem = 'no attempt';
-    for (let attempt = 1; attempt <= this.attemptsMax; attempt++) {
-      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
-      const outcome = await this.attempt(call);
-      if (outcome.kind === 'answer') return outcome.answer;
-      lastProblem = outcome.problem;
-    }
-    throw ledgerError(
-      'ledgerUnavailable',
-      `${call.method} ${call.path}: ${lastProblem} (${this.attemptsMax} attempts)`,
-    );
+  private call(call: JsonCall) {
+    return this.caller.call(call);
   }
-
-  private backoff(retry: number): number {
-    const ceiling = Math.min(ledgerBackoffMsMax, this.backoffMs * 2 ** (retry - 1));
-    return Math.round(ceiling * (0.5 + this.random() / 2));
-  }
-
-  /** One attempt: an answer, a refusal (thrown), or a transient problem worth a retry. */
-  private async attempt(
-    call: Call,
-  ): Promise<{ kind: 'answer'; answer: Answer } | { kind: 'retry'; problem: string }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}` };
-    if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetch(`${this.baseUrl}${call.path}`, {
-        method: call.method,
-        headers,
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      return {
-        kind: 'retry',
-        problem: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      };
-    }
-    if (text.length > ledgerAnswerBytesMax)
-      throw ledgerError('ledgerAnswerInvalid', `answer of ${text.length} characters`);
-    if (response.status >= 500) return { kind: 'retry', problem: `HTTP ${response.status}` };
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw ledgerError('ledgerAnswerInvalid', `HTTP ${response.status} answer is not JSON`);
-    }
-    if (response.status >= 400) throw refusal(response.status, body);
-    return {
-      kind: 'answer',
-      answer: { body, replayed: response.headers.get('idempotent-replayed') === 'true' },
-    };
-  }
-}
-
-function refusal(status: number, body: unknown): CbdcError {
-  const error = object(field(body, 'error'), 'error');
-  const code = error['code'];
-  const message = error['message'];
-  if (typeof code !== 'string' || !isLedgerErrorCode(code) || typeof message !== 'string') {
-    return ledgerError('ledgerAnswerInvalid', `HTTP ${status} refusal without a known error code`);
-  }
-  return new LedgerRefusal(code, status, message);
-}
-
-function field(body: unknown, name: string): unknown {
-  return object(body, 'answer')[name];
 }

@@ -59,8 +59,4 @@ export interface LedgerStatementPage {
   readonly next: string | null;
 }
 
-/** Whether the answer came from an earlier request with the same idempotency key. */
-export interface Replayable<T> {
-  readonly value: T;
-  readonly replayed: boolean;
-}
+export type { Replayable } from '../http-client/json-caller.ts';

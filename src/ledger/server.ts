@@ -1,21 +1,22 @@
 // The ledger process: opens the database, migrates it, bootstraps the first operator key if one is
-// given, and serves the HTTP API. The composition root: the real clock and id generator live here.
-import { randomUUID } from 'node:crypto';
+// given, and serves the HTTP API (service-kit/server.ts does the wiring every service shares). The
+// composition root: the real clock and id generator live here.
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
-import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
-import type { Clock, IdGenerator } from './domain/types.ts';
+import { checkOperatorKey } from '../service-kit/api-key.ts';
+import {
+  randomIds,
+  startServiceServer,
+  systemClock,
+  type LogLevel,
+  type ServiceServer,
+} from '../service-kit/server.ts';
+import type { Clock } from './domain/types.ts';
 import { buildLedgerApp, type LedgerApp } from './http/app.ts';
-import { apiKeyDigest } from './http/auth.ts';
-import { apiKeyLengthMax, apiKeyLengthMin } from './domain/limits.ts';
+import { apiKeyDigest, apiKeyLength } from './http/auth.ts';
 import { LedgerService } from './domain/service.ts';
 import { SqlLedgerStore } from './store/sql-store.ts';
 import { ledgerMigrations } from './store/migrations.ts';
-
-export const systemClock: Clock = { nowMs: () => Date.now() };
-export const randomIds: IdGenerator = { next: (prefix) => `${prefix}_${randomUUID().replaceAll('-', '')}` };
-
-export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface LedgerServerOptions {
   readonly databaseUrl: string;
@@ -28,56 +29,34 @@ export interface LedgerServerOptions {
   readonly clock?: Clock;
 }
 
-export interface LedgerServer {
-  readonly url: string;
-  readonly app: LedgerApp;
-  close(): Promise<void>;
-}
+export type LedgerServer = ServiceServer<LedgerApp>;
 
 export async function startLedgerServer(options: LedgerServerOptions): Promise<LedgerServer> {
   const clock = options.clock ?? systemClock;
-  const db = openDatabase(options.databaseUrl);
-  let app: LedgerApp | undefined;
-  try {
-    await prepareLedgerDatabase(db, clock, options.operatorKey);
-    app = await buildLedgerApp({
-      store: new SqlLedgerStore(db),
-      clock,
-      ids: randomIds,
-      logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
-      processMetrics: true,
-    });
-    const address = await app.listen({ host: options.host, port: options.port });
-    app.log.info({ database: redactDatabaseUrl(options.databaseUrl) }, 'ledger ready');
-    const started = app;
-    return {
-      url: address,
-      app,
-      close: async () => {
-        await started.close();
-        await db.close();
-      },
-    };
-  } catch (error) {
-    await app?.close();
-    await db.close();
-    throw error;
-  }
+  return await startServiceServer({
+    name: 'ledger',
+    databaseUrl: options.databaseUrl,
+    host: options.host,
+    port: options.port,
+    logLevel: options.logLevel,
+    build: async (db, logger) => {
+      await prepareLedgerDatabase(db, clock, options.operatorKey);
+      return buildLedgerApp({
+        store: new SqlLedgerStore(db),
+        clock,
+        ids: randomIds,
+        logger,
+        processMetrics: true,
+      });
+    },
+  });
 }
 
 /** Migrates the ledger's schema and registers the bootstrap operator key, if any. */
 export async function prepareLedgerDatabase(db: Database, clock: Clock, operatorKey?: string): Promise<void> {
   await migrate(db, ledgerMigrations, clock.nowMs());
   if (operatorKey === undefined) return;
-  if (
-    operatorKey.length < apiKeyLengthMin ||
-    operatorKey.length > apiKeyLengthMax ||
-    !/^[A-Za-z0-9._~+/=-]+$/.test(operatorKey)
-  ) {
-    throw new TypeError(
-      `the operator key must be ${apiKeyLengthMin}..${apiKeyLengthMax} characters of [A-Za-z0-9._~+/=-]`,
-    );
-  }
+  checkOperatorKey(operatorKey, apiKeyLength);
   const service = new LedgerService(new SqlLedgerStore(db), clock, randomIds);
   await service.bootstrapOperator(apiKeyDigest(operatorKey), 'central bank operator');
 }

@@ -1,33 +1,16 @@
 // Test fixtures for the ledger: a migrated scratch database on either engine, an app with a
 // manual clock and counting ids, and helpers that go through the public HTTP API.
-import { randomBytes } from 'node:crypto';
+import { ManualClock, call, countingIds, freshKey, newApiKey } from '../service-kit/testing.ts';
 import type { Engine } from '../storage/database.ts';
 import { openDatabase } from '../storage/open.ts';
 import { createScratchDatabase } from '../storage/scratch.ts';
-import type { Clock, IdGenerator } from './domain/types.ts';
 import { buildLedgerApp, type LedgerApp } from './http/app.ts';
 import { apiKeyDigest } from './http/auth.ts';
 import { prepareLedgerDatabase } from './server.ts';
 import { SqlLedgerStore } from './store/sql-store.ts';
 
-export class ManualClock implements Clock {
-  constructor(public now = Date.UTC(2030, 0, 1)) {}
-  nowMs(): number {
-    return this.now;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
-
-export function countingIds(): IdGenerator {
-  let next = 0;
-  return { next: (prefix) => `${prefix}_${(++next).toString().padStart(8, '0')}` };
-}
-
-export function newApiKey(): string {
-  return randomBytes(24).toString('base64url');
-}
+// The shared test support (clock, ids, keys, `call`), with this service's fixtures below.
+export * from '../service-kit/testing.ts';
 
 export interface LedgerFixture {
   readonly app: LedgerApp;
@@ -53,52 +36,6 @@ export async function ledgerFixture(engine: Engine): Promise<LedgerFixture> {
       await scratch.drop();
     },
   };
-}
-
-export interface CallResult {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly replayed: boolean;
-}
-
-/** One request through `inject`. `key` sets the Idempotency-Key header. */
-export async function call(
-  app: LedgerApp,
-  apiKey: string,
-  method: 'GET' | 'POST',
-  url: string,
-  options: { readonly body?: unknown; readonly key?: string; readonly rawBody?: string } = {},
-): Promise<CallResult> {
-  const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
-  if (options.key !== undefined) headers['idempotency-key'] = options.key;
-  if (options.body !== undefined || options.rawBody !== undefined)
-    headers['content-type'] = 'application/json';
-  const response = await app.inject({
-    method,
-    url,
-    headers,
-    ...(options.rawBody !== undefined
-      ? { payload: options.rawBody }
-      : options.body !== undefined
-        ? { payload: JSON.stringify(options.body) }
-        : {}),
-  });
-  return {
-    status: response.statusCode,
-    body: response.json<Record<string, unknown>>(),
-    replayed: response.headers['idempotent-replayed'] === 'true',
-  };
-}
-
-export function errorCode(result: CallResult): string | undefined {
-  const error = result.body['error'] as { code?: string } | undefined;
-  return error?.code;
-}
-
-let keys = 0;
-/** A fresh idempotency key. */
-export function freshKey(): string {
-  return `k-${process.pid}-${++keys}-${randomBytes(4).toString('hex')}`;
 }
 
 export interface World {

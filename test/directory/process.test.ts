@@ -2,14 +2,11 @@
 // random free port: register an SE, revoke it, read the deny list over HTTP, stop it with SIGTERM,
 // start it again on the same file, and find everything as it was.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { toHex } from '../../src/core/bytes.ts';
 import { purposes } from '../../src/core/crypto.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
@@ -18,65 +15,22 @@ import { DirectoryClient } from '../../src/directory/client.ts';
 import { dcpIdOf, freshKey, issueSecureElement, newApiKey } from '../../src/directory/testing.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
+import { freePort, repositoryRoot as root, ServiceProcess } from '../support/service-process.ts';
 
 function startDirectory(
   databaseUrl: string,
   port: number,
   pkiDir: string,
   operatorKey: string,
-): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/cbdc.mjs',
-      'serve',
-      'directory',
-      '--port',
-      String(port),
-      '--db',
-      databaseUrl,
-      '--pki',
-      pkiDir,
-      '--log-level',
-      'silent',
-    ],
-    {
-      cwd: root,
-      env: { ...process.env, CBDC_DIRECTORY_OPERATOR_KEY: operatorKey },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('directory listening on')) resolve(child);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`directory exited with ${String(code)} before it listened`));
-    });
+): Promise<ServiceProcess> {
+  return ServiceProcess.start('directory', ['--port', String(port), '--db', databaseUrl, '--pki', pkiDir], {
+    CBDC_DIRECTORY_OPERATOR_KEY: operatorKey,
   });
 }
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  child.kill(signal);
-  const [code] = await exited;
-  return code;
+/** Stops the process with `signal` (if it still runs) and resolves with its exit code. */
+async function stop(directory: ServiceProcess, signal: NodeJS.Signals): Promise<number | null> {
+  return (await directory.stop(signal)).code;
 }
 
 describe('directory process', () => {
@@ -84,7 +38,7 @@ describe('directory process', () => {
   let pkiDir: string;
   let pki: CreatedPki;
   let port: number;
-  let directory: ChildProcess;
+  let directory: ServiceProcess;
   const operatorKey = newApiKey();
   const client = (apiKey?: string) =>
     new DirectoryClient({

@@ -3,72 +3,27 @@
 // SIGKILL at random instants and restarted on the same file; the gateway retries with the same
 // idempotency keys. Afterwards every payment is in the ledger exactly once and the sum is zero.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { LedgerClient } from '../../src/gateway/ledger-client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { newApiKey } from '../../src/ledger/testing.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
+import { freePort, repositoryRoot as root, ServiceProcess } from '../support/service-process.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const paymentsTotal = 300;
 const lanes = 8;
 const kills = 4;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
-
-function startLedger(databaseUrl: string, port: number, operatorKey: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      'ledger',
-      '--port',
-      String(port),
-      '--db',
-      databaseUrl,
-      '--log-level',
-      'silent',
-    ],
-    {
-      cwd: root,
-      env: { ...process.env, CBDC_LEDGER_OPERATOR_KEY: operatorKey },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('ledger listening on')) resolve(child);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`ledger exited with ${String(code)} before it listened`));
-    });
+function startLedger(databaseUrl: string, port: number, operatorKey: string): Promise<ServiceProcess> {
+  return ServiceProcess.start('ledger', ['--port', String(port), '--db', databaseUrl], {
+    CBDC_LEDGER_OPERATOR_KEY: operatorKey,
   });
 }
 
-async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  child.kill(signal);
-  const [code] = await exited;
-  return code;
+/** Stops the process with `signal` (if it still runs) and resolves with its exit code. */
+async function kill(ledger: ServiceProcess, signal: NodeJS.Signals): Promise<number | null> {
+  return (await ledger.stop(signal)).code;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -76,7 +31,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 describe('ledger process crash safety', () => {
   let scratch: ScratchDatabase;
   let port: number;
-  let ledger: ChildProcess;
+  let ledger: ServiceProcess;
   const operatorKey = newApiKey();
 
   before(async () => {

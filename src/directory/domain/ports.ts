@@ -1,6 +1,7 @@
 // What the directory's domain needs from storage. `src/directory/store/sql-store.ts` implements it
 // over the shared storage layer; the domain never sees SQL.
 import type { Bytes } from '../../core/bytes.ts';
+import type { IdempotencyKeys } from '../../storage/idempotency.ts';
 import type {
   DcpEndpoint,
   DenyListVersion,
@@ -11,24 +12,13 @@ import type {
   StoredResult,
 } from './types.ts';
 
-export interface IdempotencyRecord {
-  readonly fingerprint: string;
-  readonly result: StoredResult;
-}
-
 /**
  * One transaction. Row locks are taken in one order: the idempotency key, then the secure element,
  * then the deny list head; so two writers never wait on each other in a cycle.
  */
 export interface DirectoryTransaction {
-  /** Claims (participant, key) for this request; returns null if claimed now, or the earlier record. */
-  claimIdempotencyKey(
-    participantId: string,
-    key: string,
-    fingerprint: string,
-    nowMs: number,
-  ): Promise<IdempotencyRecord | null>;
-  completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void>;
+  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
+  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
 
   /** Returns false (and inserts nothing) if the key digest is taken. */
   insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;

@@ -9,6 +9,7 @@ import { certificateFromCbor, isSecureElementRole, type Certificate } from '../.
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
+import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { directoryError } from '../errors.ts';
 import { denyListDelta, signDenyList } from './deny-list.ts';
 import { denyListEntriesMax } from './limits.ts';
@@ -39,10 +40,7 @@ import type {
 } from './types.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
-export interface Answer<T> {
-  readonly value: T;
-  readonly replayed: boolean;
-}
+export type Answer<T> = IdempotentAnswer<T>;
 
 export interface DirectoryDependencies {
   readonly store: DirectoryStore;
@@ -296,18 +294,14 @@ export class DirectoryService {
     kind: K,
     execute: (tx: DirectoryTransaction, nowMs: number) => Promise<Extract<StoredResult, { kind: K }>>,
   ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction((tx) => {
       const nowMs = this.clock.nowMs();
-      const earlier = await tx.claimIdempotencyKey(caller.id, key, print, nowMs);
-      if (earlier !== null) {
-        if (earlier.fingerprint !== print)
-          throw directoryError('directoryIdempotencyKeyReused', `idempotency key ${key}`);
-        assert(earlier.result.kind === kind, 'equal fingerprints name the same operation');
-        return { value: earlier.result as Extract<StoredResult, { kind: K }>, replayed: true };
-      }
-      const result = await execute(tx, nowMs);
-      await tx.completeIdempotencyKey(caller.id, key, result);
-      return { value: result, replayed: false };
+      return replayOrExecute(
+        tx.idempotencyKeys,
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
+        () => execute(tx, nowMs),
+        () => directoryError('directoryIdempotencyKeyReused', `idempotency key ${key}`),
+      );
     });
   }
 }

@@ -1,21 +1,21 @@
 // The directory's HTTP API (fastify). Routes decode their input through schemas, authenticate the
-// participant, call the service and encode the answer; all rules live in the domain.
-import swagger from '@fastify/swagger';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+// participant, call the service and encode the answer; all rules live in the domain. The app itself
+// (strict decoding, error envelope, metrics, operations routes) is the shared service kit's.
+import type { FastifyServerOptions } from 'fastify';
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, toHex, type Bytes } from '../../core/bytes.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import { encodeSigned } from '../../core/signed.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
+import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
 import { certificateBytesMax, requestBodyBytesMax } from '../domain/limits.ts';
 import type { DirectoryStore } from '../domain/ports.ts';
 import { decodeHexField, decodeId } from '../domain/rules.ts';
-import { DirectoryService, type Answer } from '../domain/service.ts';
-import type { ApiKeys, Clock, IdGenerator, Participant } from '../domain/types.ts';
+import { DirectoryService } from '../domain/service.ts';
+import type { ApiKeys, Clock, IdGenerator } from '../domain/types.ts';
 import { directoryError } from '../errors.ts';
-import { Authenticator } from './auth.ts';
+import { directoryAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DirectoryMetrics } from './metrics.ts';
 import {
@@ -77,16 +77,8 @@ export function directoryService(options: DirectoryAppOptions): DirectoryService
 }
 
 export async function buildDirectoryApp(options: DirectoryAppOptions) {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: requestBodyBytesMax,
-    // Strict decoding: no type coercion, no silent removal of unknown properties, no defaults.
-    ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
   const service = directoryService(options);
-  const auth = new Authenticator((digest) => service.authenticate(digest));
+  const auth = directoryAuthenticator((digest) => service.authenticate(digest));
   const metrics = new DirectoryMetrics(options.processMetrics ?? false);
   const trustWire = {
     rootPublicKey: toHex(options.trust.rootPublicKey),
@@ -94,60 +86,23 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
     directory: toHex(encodeSigned(options.trust.directory)),
     mds: toHex(encodeSigned(options.trust.mds)),
   };
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'CBDC directory', version: '1.0.0', description: 'See docs/directory.md' },
-      components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'participant API key' } },
-      },
-    },
+  const app = await createServiceApp({
+    title: 'CBDC directory',
+    description: 'See docs/directory.md',
+    apiKeyDescription: 'participant API key',
+    requestBodyBytesMax,
+    logger: options.logger,
+    errorAnswer,
+    routeNotFound: (detail) => directoryError('directoryRouteNotFound', detail),
+    metrics,
+    ping: () => options.store.ping(),
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).send(body);
+  const caller = authenticatedCallers(app, {
+    protects: (request) =>
+      request.url.startsWith('/v1/') && !publicRoutes.has(request.routeOptions.url ?? ''),
+    authenticate: (authorization) => auth.authenticate(authorization),
   });
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorAnswer(
-      directoryError('directoryRouteNotFound', `${request.method} ${request.url}`),
-    );
-    return reply.status(status).send(body);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unknown';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    done();
-  });
-
-  // Authentication comes first (onRequest runs before the body is read and validated), so an
-  // unauthenticated client learns nothing but directoryApiKeyMissing or directoryApiKeyUnknown.
-  const participants = new WeakMap<FastifyRequest, Participant>();
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/v1/') && !publicRoutes.has(request.routeOptions.url ?? ''))
-      participants.set(request, await auth.authenticate(request.headers.authorization));
-  });
-  const caller = (request: FastifyRequest): Participant => {
-    const participant = participants.get(request);
-    assert(participant !== undefined, 'every private /v1 request is authenticated in onRequest');
-    return participant;
-  };
-  const replayed = (reply: FastifyReply, answer: Answer<unknown>) => {
-    if (answer.replayed) void reply.header('idempotent-replayed', 'true');
-  };
-
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await options.store.ping();
-    return { status: 'ok' };
-  });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   app.get('/v1/trust-anchors', { schema: { response: responses.trust } }, () => trustWire);
 
@@ -184,7 +139,7 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
         role,
         dcpId: dcpId === undefined ? null : decodeId(dcpId, 'dcpId'),
       });
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply
         .status(201)
         .send({ participant: participantWire(answer.value.participant), apiKey: answer.value.apiKey });
@@ -214,7 +169,7 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
         },
       );
       if (!answer.replayed) metrics.registrations.inc({ kind: answer.value.kind });
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply
         .status(201)
         .send({ secureElement: secureElementWire({ record: answer.value, walletVisible: true }) });
@@ -247,7 +202,7 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
       const answer = await service.changeStatus(who, request.headers['idempotency-key'], seId, request.body);
       if (!answer.replayed) metrics.statusChanges.inc({ status: request.body.status });
       metrics.denyListVersion.set(answer.value.denyListVersion);
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       const record = answer.value.secureElement;
       return {
         secureElement: secureElementWire({ record, walletVisible: who.role === 'operator' }),
@@ -275,7 +230,7 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
         dcpId,
         request.body.baseUrl,
       );
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return { dcp: dcpEndpointWire(answer.value) };
     },
   );

@@ -1,21 +1,9 @@
-// Prometheus metrics, one registry per app (several apps may live in one test process).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The directory's Prometheus metrics: the HTTP metrics every service has, registrations, status
+// changes and the deny list it serves.
+import { Counter, Gauge } from 'prom-client';
+import { HttpMetrics } from '../../service-kit/metrics.ts';
 
-export class DirectoryMetrics {
-  readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'directory_http_requests_total',
-    help: 'HTTP requests answered, by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly duration = new Histogram({
-    name: 'directory_http_request_duration_seconds',
-    help: 'HTTP request duration, by method and route',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+export class DirectoryMetrics extends HttpMetrics {
   readonly registrations = new Counter({
     name: 'directory_registrations_total',
     help: 'secure element registrations answered (replays not counted), by kind',
@@ -40,6 +28,7 @@ export class DirectoryMetrics {
   });
 
   constructor(processMetrics: boolean) {
-    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+    super('directory');
+    this.collectProcessMetrics(processMetrics);
   }
 }

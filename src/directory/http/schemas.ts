@@ -10,26 +10,22 @@ import {
   reasonLengthMax,
   walletIdLengthMax,
 } from '../domain/limits.ts';
+import {
+  errorResponses,
+  idempotencyHeaders,
+  literals,
+  strict,
+  Timestamp,
+} from '../../service-kit/schemas.ts';
 import { roles, statuses } from '../domain/types.ts';
-
-const strict = { additionalProperties: false } as const;
-const literals = <const T extends readonly string[]>(values: T) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
 /** A principal id as received: decoded by the route (32 lowercase hex digits). */
 const IdIn = Type.String({ maxLength: 64, description: '16 bytes as 32 lowercase hex digits' });
 const IdOut = Type.String({ pattern: '^[0-9a-f]{32}$' });
 const Hex = Type.String({ pattern: '^([0-9a-f]{2})*$' });
-const Timestamp = Type.String({ format: 'date-time' });
 const ParticipantId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$' });
 
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.String({
-    pattern: `^[A-Za-z0-9_.:-]{1,${idempotencyKeyLengthMax}}$`,
-    description:
-      'client-made key (draft-ietf-httpapi-idempotency-key-header): a replay answers the first answer',
-  }),
-});
+export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
@@ -141,19 +137,8 @@ export const DcpEndpointWire = Type.Object(
   strict,
 );
 
-export const ErrorWire = Type.Object(
-  {
-    error: Type.Object(
-      { code: Type.String(), number: Type.Integer(), message: Type.String() },
-      { additionalProperties: false },
-    ),
-  },
-  strict,
-);
-
-const errors = { '4xx': ErrorWire, '5xx': ErrorWire };
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errors },
+  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   participantCreated: {
     201: Type.Object(
       {
@@ -162,18 +147,18 @@ export const responses = {
       },
       strict,
     ),
-    ...errors,
+    ...errorResponses,
   },
-  secureElementCreated: { 201: Type.Object({ secureElement: SecureElementWire }, strict), ...errors },
-  secureElement: { 200: Type.Object({ secureElement: SecureElementWire }, strict), ...errors },
+  secureElementCreated: { 201: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
+  secureElement: { 200: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
   statusChanged: {
     200: Type.Object(
       { secureElement: SecureElementWire, denyListVersion: Type.Integer({ minimum: 0 }) },
       strict,
     ),
-    ...errors,
+    ...errorResponses,
   },
-  denyList: { 200: DenyListWire, ...errors },
-  trust: { 200: TrustWire, ...errors },
-  dcpEndpoint: { 200: Type.Object({ dcp: DcpEndpointWire }, strict), ...errors },
+  denyList: { 200: DenyListWire, ...errorResponses },
+  trust: { 200: TrustWire, ...errorResponses },
+  dcpEndpoint: { 200: Type.Object({ dcp: DcpEndpointWire }, strict), ...errorResponses },
 } as const;

@@ -1,11 +1,10 @@
 // Domain values → JSON answers: ids and bytes as lowercase hex, times as ISO 8601.
 import type { Static } from '@sinclair/typebox';
+import { isoTime } from '../../service-kit/schemas.ts';
 import { toHex } from '../../core/bytes.ts';
 import type { DenyListAnswer, SecureElementView } from '../domain/service.ts';
 import type { DcpEndpoint, Participant } from '../domain/types.ts';
 import type { DcpEndpointWire, DenyListWire, ParticipantWire, SecureElementWire } from './schemas.ts';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
   return {
@@ -13,7 +12,7 @@ export function participantWire(participant: Participant): Static<typeof Partici
     name: participant.name,
     role: participant.role,
     dcpId: participant.dcpId,
-    createdAt: iso(participant.createdAtMs),
+    createdAt: isoTime(participant.createdAtMs),
   };
 }
 
@@ -25,14 +24,14 @@ export function secureElementWire(view: SecureElementView): Static<typeof Secure
     kind: record.kind,
     status: record.status,
     certificate: toHex(record.certificate),
-    validUntil: iso(record.validUntil * 1000),
+    validUntil: isoTime(record.validUntil * 1000),
     walletId: view.walletVisible ? record.walletId : null,
-    registeredAt: iso(record.registeredAtMs),
+    registeredAt: isoTime(record.registeredAtMs),
     history: record.history.map((change) => ({
       status: change.status,
       reason: change.reason,
       changedBy: change.changedBy,
-      changedAt: iso(change.changedAtMs),
+      changedAt: isoTime(change.changedAtMs),
     })),
   };
 }
@@ -50,5 +49,5 @@ export function denyListWire(answer: DenyListAnswer): Static<typeof DenyListWire
 }
 
 export function dcpEndpointWire(endpoint: DcpEndpoint): Static<typeof DcpEndpointWire> {
-  return { dcpId: endpoint.dcpId, baseUrl: endpoint.baseUrl, updatedAt: iso(endpoint.updatedAtMs) };
+  return { dcpId: endpoint.dcpId, baseUrl: endpoint.baseUrl, updatedAt: isoTime(endpoint.updatedAtMs) };
 }

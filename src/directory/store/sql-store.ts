@@ -3,8 +3,9 @@
 import { assert } from '../../core/assert.ts';
 import { toHex, type Bytes } from '../../core/bytes.ts';
 import type { Database, Executor } from '../../storage/database.ts';
-import { columnSafeInteger, columnText, columnTextOrNull } from '../../storage/decode.ts';
-import type { DirectoryStore, DirectoryTransaction, IdempotencyRecord } from '../domain/ports.ts';
+import { columnSafeInteger, columnText } from '../../storage/decode.ts';
+import { IdempotencyTable, type IdempotencyKeys } from '../../storage/idempotency.ts';
+import type { DirectoryStore, DirectoryTransaction } from '../domain/ports.ts';
 import type {
   DcpEndpoint,
   DenyListVersion,
@@ -28,6 +29,10 @@ const participantColumns = 'id, name, role, dcp_id, created_at_ms';
 const secureElementColumns =
   'se_id, dcp_id, kind, wallet_id, status, certificate, valid_until, registered_at_ms';
 const denyListColumns = 'version, time_s, directory_id, signed';
+const idempotencyTable = new IdempotencyTable('directory_idempotency', {
+  encode: encodeResult,
+  decode: decodeResult,
+});
 /** Published versions never change, so decoded ones are kept: every DCP sync reads the newest. */
 export const denyListCacheEntriesMax = 8;
 
@@ -88,42 +93,13 @@ export class SqlDirectoryStore implements DirectoryStore {
 }
 
 class SqlDirectoryTransaction implements DirectoryTransaction {
+  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
+
   constructor(
     private readonly tx: Executor,
     private readonly lockRows: string,
-  ) {}
-
-  async claimIdempotencyKey(
-    participantId: string,
-    key: string,
-    fingerprint: string,
-    nowMs: number,
-  ): Promise<IdempotencyRecord | null> {
-    // On PostgreSQL a concurrent claim of the same key waits here until the first transaction ends,
-    // then finds its committed record, or claims the key if the first rolled back.
-    const claimed = await this.tx.run(
-      'INSERT INTO directory_idempotency (participant_id, idempotency_key, fingerprint, result, created_at_ms) ' +
-        'VALUES (?, ?, ?, NULL, ?) ON CONFLICT (participant_id, idempotency_key) DO NOTHING',
-      [participantId, key, fingerprint, nowMs],
-    );
-    if (claimed === 1) return null;
-    const rows = await this.tx.all(
-      'SELECT fingerprint, result FROM directory_idempotency WHERE participant_id = ? AND idempotency_key = ?',
-      [participantId, key],
-    );
-    const row = rows[0];
-    assert(row !== undefined, 'a conflicting idempotency claim is committed');
-    const result = columnTextOrNull(row, 'result');
-    assert(result !== null, 'a committed idempotency claim has its answer');
-    return { fingerprint: columnText(row, 'fingerprint'), result: decodeResult(result) };
-  }
-
-  async completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void> {
-    const changed = await this.tx.run(
-      'UPDATE directory_idempotency SET result = ? WHERE participant_id = ? AND idempotency_key = ?',
-      [encodeResult(result), participantId, key],
-    );
-    assert(changed === 1, 'the idempotency key was claimed in this transaction');
+  ) {
+    this.idempotencyKeys = idempotencyTable.in(tx);
   }
 
   async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {

@@ -1,22 +1,12 @@
 // What the ledger's domain needs from storage. `src/ledger/store/sql-store.ts` implements it over
 // the shared storage layer; the domain never sees SQL.
+import type { IdempotencyKeys } from '../../storage/idempotency.ts';
 import type { Account, AccountView, Entry, Hold, Participant, Payment, StoredResult } from './types.ts';
-
-export interface IdempotencyRecord {
-  readonly fingerprint: string;
-  readonly result: StoredResult;
-}
 
 /** One money transaction. Row locks are taken in one order: idempotency key, accounts by id, hold. */
 export interface LedgerTransaction {
-  /** Claims (participant, key) for this request; returns null if claimed now, or the earlier record. */
-  claimIdempotencyKey(
-    participantId: string,
-    key: string,
-    fingerprint: string,
-    nowMs: number,
-  ): Promise<IdempotencyRecord | null>;
-  completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void>;
+  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
+  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
 
   /** Returns false (and inserts nothing) if the key digest is taken. */
   insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;

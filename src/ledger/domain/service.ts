@@ -3,6 +3,7 @@
 // a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
 // request changes nothing and may be retried with the same key once the cause is gone.
 import { assert } from '../../core/assert.ts';
+import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { ledgerError } from '../errors.ts';
 import type { LedgerStore, LedgerTransaction } from './ports.ts';
 import {
@@ -37,10 +38,7 @@ import {
 } from './types.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
-export interface Answer<T> {
-  readonly value: T;
-  readonly replayed: boolean;
-}
+export type Answer<T> = IdempotentAnswer<T>;
 
 export interface PaymentRequest {
   readonly payerAccountId: string;
@@ -303,19 +301,14 @@ export class LedgerService {
     kind: K,
     execute: (tx: LedgerTransaction, nowMs: number) => Promise<Extract<StoredResult, { kind: K }>>,
   ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
-    return this.store.transaction(async (tx) => {
+    return this.store.transaction((tx) => {
       const nowMs = this.clock.nowMs();
-      const earlier = await tx.claimIdempotencyKey(caller.id, key, print, nowMs);
-      if (earlier !== null) {
-        if (earlier.fingerprint !== print) {
-          throw ledgerError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`);
-        }
-        assert(earlier.result.kind === kind, 'equal fingerprints name the same operation');
-        return { value: earlier.result as Extract<StoredResult, { kind: K }>, replayed: true };
-      }
-      const result = await execute(tx, nowMs);
-      await tx.completeIdempotencyKey(caller.id, key, result);
-      return { value: result, replayed: false };
+      return replayOrExecute(
+        tx.idempotencyKeys,
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
+        () => execute(tx, nowMs),
+        () => ledgerError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
+      );
     });
   }
 }

@@ -1,16 +1,15 @@
 // The ledger's HTTP API (fastify). Routes decode their input through schemas, authenticate the
-// participant, call the service and encode the answer; all rules live in the domain.
-import swagger from '@fastify/swagger';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { assert } from '../../core/assert.ts';
+// participant, call the service and encode the answer; all rules live in the domain. The app itself
+// (strict decoding, error envelope, metrics, operations routes) is the shared service kit's.
+import type { FastifyServerOptions } from 'fastify';
+import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
 import { decodeAmount } from '../domain/amount.ts';
 import { requestBodyBytesMax, statementPageSizeDefault, statementPageSizeMax } from '../domain/limits.ts';
 import type { LedgerStore } from '../domain/ports.ts';
 import { LedgerService, type Answer } from '../domain/service.ts';
-import type { Clock, IdGenerator, Participant, Payment } from '../domain/types.ts';
+import type { Clock, IdGenerator, Payment } from '../domain/types.ts';
 import { ledgerError } from '../errors.ts';
-import { Authenticator } from './auth.ts';
+import { ledgerAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { LedgerMetrics } from './metrics.ts';
 import {
@@ -41,75 +40,31 @@ export interface LedgerAppOptions {
 const security = [{ apiKey: [] }];
 
 export async function buildLedgerApp(options: LedgerAppOptions) {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: requestBodyBytesMax,
-    // Strict decoding: no type coercion ("5" stays a string, 5 stays a number), no silent removal
-    // of unknown properties (they are refused), no defaults filled in.
-    ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
   const service = new LedgerService(options.store, options.clock, options.ids);
-  const auth = new Authenticator((digest) => service.authenticate(digest));
+  const auth = ledgerAuthenticator((digest) => service.authenticate(digest));
   const metrics = new LedgerMetrics(options.processMetrics ?? false);
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'CBDC core ledger', version: '1.0.0', description: 'See docs/ledger.md' },
-      components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'participant API key' } },
-      },
-    },
+  const app = await createServiceApp({
+    title: 'CBDC core ledger',
+    description: 'See docs/ledger.md',
+    apiKeyDescription: 'participant API key',
+    requestBodyBytesMax,
+    logger: options.logger,
+    errorAnswer,
+    routeNotFound: (detail) => ledgerError('routeNotFound', detail),
+    metrics,
+    ping: () => options.store.ping(),
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).send(body);
+  // Every /v1 route needs a participant: nothing of the ledger is public.
+  const caller = authenticatedCallers(app, {
+    protects: (request) => request.url.startsWith('/v1/'),
+    authenticate: (authorization) => auth.authenticate(authorization),
   });
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorAnswer(ledgerError('routeNotFound', `${request.method} ${request.url}`));
-    return reply.status(status).send(body);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unknown';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    done();
-  });
-
-  // Authentication comes first (onRequest runs before the body is read and validated), so an
-  // unauthenticated client learns nothing but apiKeyMissing or apiKeyUnknown.
-  const participants = new WeakMap<FastifyRequest, Participant>();
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/v1/'))
-      participants.set(request, await auth.authenticate(request.headers.authorization));
-  });
-  const caller = (request: FastifyRequest): Participant => {
-    const participant = participants.get(request);
-    assert(participant !== undefined, 'every /v1 request is authenticated in onRequest');
-    return participant;
-  };
-  const replayed = (reply: FastifyReply, answer: Answer<unknown>) => {
-    if (answer.replayed) void reply.header('idempotent-replayed', 'true');
-  };
   const counted = (answer: Answer<Payment>) => {
     if (!answer.replayed) metrics.moved.inc({ kind: answer.value.kind });
     return answer;
   };
   const reference = (value: string | undefined) => value ?? null;
-
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await options.store.ping();
-    return { status: 'ok' };
-  });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   app.get('/v1/participants/me', { schema: { security, response: responses.participant } }, (request) => ({
     participant: participantWire(caller(request)),
@@ -131,7 +86,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
         request.headers['idempotency-key'],
         request.body,
       );
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply.status(201).send({ participant: participantWire(answer.value) });
     },
   );
@@ -152,7 +107,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
         request.headers['idempotency-key'],
         request.body,
       );
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       const account = accountWire({ account: answer.value, held: 0n, available: answer.value.balance });
       return reply.status(201).send({ account });
     },
@@ -202,7 +157,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
           reference: reference(request.body.reference),
         }),
       );
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply.status(201).send({ payment: paymentWire(answer.value) });
     },
   );
@@ -228,7 +183,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
           reference: reference(request.body.reference),
         }),
       );
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply.status(201).send({ payment: paymentWire(answer.value) });
     },
   );
@@ -254,7 +209,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
         expiresInSeconds,
         reference: reference(request.body.reference),
       });
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return reply.status(201).send({ hold: holdWire(answer.value, service.statusOf(answer.value)) });
     },
   );
@@ -274,7 +229,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
     async (request, reply) => {
       const answer = await service.captureHold(caller(request), request.params.holdId);
       if (!answer.replayed) metrics.moved.inc({ kind: 'capture' });
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       const { hold, payment } = answer.value;
       return { hold: holdWire(hold, service.statusOf(hold)), payment: paymentWire(payment) };
     },
@@ -285,7 +240,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
     { schema: { security, params: HoldParams, response: responses.hold } },
     async (request, reply) => {
       const answer = await service.releaseHold(caller(request), request.params.holdId);
-      replayed(reply, answer);
+      markReplayed(reply, answer);
       return { hold: holdWire(answer.value, service.statusOf(answer.value)) };
     },
   );

@@ -1,21 +1,8 @@
-// Prometheus metrics, one registry per app (several apps may live in one test process).
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The ledger's Prometheus metrics: the HTTP metrics every service has, and the money it moves.
+import { Counter } from 'prom-client';
+import { HttpMetrics } from '../../service-kit/metrics.ts';
 
-export class LedgerMetrics {
-  readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'ledger_http_requests_total',
-    help: 'HTTP requests answered, by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly duration = new Histogram({
-    name: 'ledger_http_request_duration_seconds',
-    help: 'HTTP request duration, by method and route',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+export class LedgerMetrics extends HttpMetrics {
   readonly moved = new Counter({
     name: 'ledger_payments_total',
     help: 'payments committed (replays not counted), by kind',
@@ -24,6 +11,7 @@ export class LedgerMetrics {
   });
 
   constructor(processMetrics: boolean) {
-    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+    super('ledger');
+    this.collectProcessMetrics(processMetrics);
   }
 }

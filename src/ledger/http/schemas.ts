@@ -5,8 +5,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
   amountDigitsMax,
-  apiKeyLengthMax,
-  apiKeyLengthMin,
   holdSecondsMax,
   holdSecondsMin,
   idempotencyKeyLengthMax,
@@ -14,9 +12,14 @@ import {
   participantNameLengthMax,
   referenceLengthMax,
 } from '../domain/limits.ts';
+import {
+  errorResponses,
+  idempotencyHeaders,
+  literals,
+  strict,
+  Timestamp,
+} from '../../service-kit/schemas.ts';
 import { accountKinds, holdStates, paymentKinds, roles } from '../domain/types.ts';
-
-const strict = { additionalProperties: false } as const;
 
 export const Id = Type.String({ pattern: `^[A-Za-z0-9_-]{1,${idLengthMax}}$` });
 const AmountIn = Type.String({
@@ -30,17 +33,8 @@ const Balance = Type.String({
   description: 'minor units; negative only for the issuance account',
 });
 const Reference = Type.String({ minLength: 1, maxLength: referenceLengthMax });
-const Timestamp = Type.String({ format: 'date-time' });
-const literals = <const T extends readonly string[]>(values: T) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.String({
-    pattern: `^[A-Za-z0-9_.:-]{1,${idempotencyKeyLengthMax}}$`,
-    description:
-      'client-made key (draft-ietf-httpapi-idempotency-key-header): a replay answers the first answer',
-  }),
-});
+export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
@@ -103,8 +97,6 @@ export const StatementQuery = Type.Object(
   strict,
 );
 
-export const ApiKeyLength = { min: apiKeyLengthMin, max: apiKeyLengthMax };
-
 export const ParticipantWire = Type.Object(
   { id: Id, name: Type.String(), role: literals(roles), createdAt: Timestamp },
   strict,
@@ -161,27 +153,16 @@ export const EntryWire = Type.Object(
   },
   strict,
 );
-export const ErrorWire = Type.Object(
-  {
-    error: Type.Object(
-      { code: Type.String(), number: Type.Integer(), message: Type.String() },
-      { additionalProperties: false },
-    ),
-  },
-  strict,
-);
-
-const errors = { '4xx': ErrorWire, '5xx': ErrorWire };
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errors },
-  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errors },
-  accountCreated: { 201: Type.Object({ account: AccountWire }, strict), ...errors },
-  account: { 200: Type.Object({ account: AccountWire }, strict), ...errors },
-  paymentCreated: { 201: Type.Object({ payment: PaymentWire }, strict), ...errors },
-  payment: { 200: Type.Object({ payment: PaymentWire }, strict), ...errors },
-  holdCreated: { 201: Type.Object({ hold: HoldWire }, strict), ...errors },
-  hold: { 200: Type.Object({ hold: HoldWire }, strict), ...errors },
-  capture: { 200: Type.Object({ hold: HoldWire, payment: PaymentWire }, strict), ...errors },
+  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
+  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
+  accountCreated: { 201: Type.Object({ account: AccountWire }, strict), ...errorResponses },
+  account: { 200: Type.Object({ account: AccountWire }, strict), ...errorResponses },
+  paymentCreated: { 201: Type.Object({ payment: PaymentWire }, strict), ...errorResponses },
+  payment: { 200: Type.Object({ payment: PaymentWire }, strict), ...errorResponses },
+  holdCreated: { 201: Type.Object({ hold: HoldWire }, strict), ...errorResponses },
+  hold: { 200: Type.Object({ hold: HoldWire }, strict), ...errorResponses },
+  capture: { 200: Type.Object({ hold: HoldWire, payment: PaymentWire }, strict), ...errorResponses },
   statement: {
     200: Type.Object(
       {
@@ -192,6 +173,6 @@ export const responses = {
       },
       strict,
     ),
-    ...errors,
+    ...errorResponses,
   },
 } as const;

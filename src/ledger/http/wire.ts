@@ -1,16 +1,15 @@
 // Domain values → JSON answers. Amounts and balances become decimal strings, times ISO 8601.
 import type { Static } from '@sinclair/typebox';
+import { isoTime } from '../../service-kit/schemas.ts';
 import type { AccountView, Entry, Hold, HoldStatus, Participant, Payment } from '../domain/types.ts';
 import type { AccountWire, EntryWire, HoldWire, ParticipantWire, PaymentWire } from './schemas.ts';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
   return {
     id: participant.id,
     name: participant.name,
     role: participant.role,
-    createdAt: iso(participant.createdAtMs),
+    createdAt: isoTime(participant.createdAtMs),
   };
 }
 
@@ -23,7 +22,7 @@ export function accountWire(view: AccountView): Static<typeof AccountWire> {
     balance: account.balance.toString(),
     held: view.held.toString(),
     available: view.available.toString(),
-    createdAt: iso(account.createdAtMs),
+    createdAt: isoTime(account.createdAtMs),
   };
 }
 
@@ -36,7 +35,7 @@ export function paymentWire(payment: Payment): Static<typeof PaymentWire> {
     amount: payment.amount.toString(),
     reference: payment.reference,
     holdId: payment.holdId,
-    createdAt: iso(payment.createdAtMs),
+    createdAt: isoTime(payment.createdAtMs),
   };
 }
 
@@ -48,10 +47,10 @@ export function holdWire(hold: Hold, status: HoldStatus): Static<typeof HoldWire
     amount: hold.amount.toString(),
     reference: hold.reference,
     status,
-    expiresAt: iso(hold.expiresAtMs),
-    createdAt: iso(hold.createdAtMs),
+    expiresAt: isoTime(hold.expiresAtMs),
+    createdAt: isoTime(hold.createdAtMs),
     paymentId: hold.paymentId,
-    closedAt: hold.closedAtMs === null ? null : iso(hold.closedAtMs),
+    closedAt: hold.closedAtMs === null ? null : isoTime(hold.closedAtMs),
   };
 }
 
@@ -63,6 +62,6 @@ export function entryWire(entry: Entry): Static<typeof EntryWire> {
     direction: entry.direction,
     amount: entry.amount.toString(),
     balanceAfter: entry.balanceAfter.toString(),
-    createdAt: iso(entry.createdAtMs),
+    createdAt: isoTime(entry.createdAtMs),
   };
 }

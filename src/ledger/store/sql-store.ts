@@ -2,8 +2,9 @@
 // text per statement, cached by the engine adapters); the SQL is the subset both engines share.
 import { assert } from '../../core/assert.ts';
 import type { Database, Executor } from '../../storage/database.ts';
-import { columnBigint, columnSafeInteger, columnText, columnTextOrNull } from '../../storage/decode.ts';
-import type { IdempotencyRecord, LedgerStore, LedgerTransaction } from '../domain/ports.ts';
+import { columnBigint, columnSafeInteger } from '../../storage/decode.ts';
+import { IdempotencyTable, type IdempotencyKeys } from '../../storage/idempotency.ts';
+import type { LedgerStore, LedgerTransaction } from '../domain/ports.ts';
 import type {
   Account,
   AccountView,
@@ -30,6 +31,10 @@ const paymentColumns =
   'id, kind, payer_account_id, payee_account_id, amount, reference, hold_id, created_at_ms';
 const holdColumns =
   'id, payer_account_id, payee_account_id, amount, reference, state, expires_at_ms, created_at_ms, payment_id, closed_at_ms';
+const idempotencyTable = new IdempotencyTable('ledger_idempotency', {
+  encode: encodeResult,
+  decode: decodeResult,
+});
 const activeHoldsSql =
   'SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, COUNT(*) AS count FROM ledger_holds ' +
   "WHERE payer_account_id = ? AND state = 'held' AND expires_at_ms > ?";
@@ -86,43 +91,13 @@ export class SqlLedgerStore implements LedgerStore {
 }
 
 class SqlLedgerTransaction implements LedgerTransaction {
+  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
+
   constructor(
     private readonly tx: Executor,
     private readonly lockRows: string,
-  ) {}
-
-  async claimIdempotencyKey(
-    participantId: string,
-    key: string,
-    fingerprint: string,
-    nowMs: number,
-  ): Promise<IdempotencyRecord | null> {
-    // On PostgreSQL a concurrent claim of the same key waits here until the first transaction ends:
-    // it then finds the committed record (READ COMMITTED reads it), or claims the key if the first
-    // rolled back.
-    const claimed = await this.tx.run(
-      'INSERT INTO ledger_idempotency (participant_id, idempotency_key, fingerprint, result, created_at_ms) ' +
-        'VALUES (?, ?, ?, NULL, ?) ON CONFLICT (participant_id, idempotency_key) DO NOTHING',
-      [participantId, key, fingerprint, nowMs],
-    );
-    if (claimed === 1) return null;
-    const rows = await this.tx.all(
-      'SELECT fingerprint, result FROM ledger_idempotency WHERE participant_id = ? AND idempotency_key = ?',
-      [participantId, key],
-    );
-    const row = rows[0];
-    assert(row !== undefined, 'a conflicting idempotency claim is committed');
-    const result = columnTextOrNull(row, 'result');
-    assert(result !== null, 'a committed idempotency claim has its answer');
-    return { fingerprint: columnText(row, 'fingerprint'), result: decodeResult(result) };
-  }
-
-  async completeIdempotencyKey(participantId: string, key: string, result: StoredResult): Promise<void> {
-    const changed = await this.tx.run(
-      'UPDATE ledger_idempotency SET result = ? WHERE participant_id = ? AND idempotency_key = ?',
-      [encodeResult(result), participantId, key],
-    );
-    assert(changed === 1, 'the idempotency key was claimed in this transaction');
+  ) {
+    this.idempotencyKeys = idempotencyTable.in(tx);
   }
 
   async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
