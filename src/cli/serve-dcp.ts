@@ -3,9 +3,9 @@
 // (CBDC_DCP_LEDGER_KEY), its directory API key (CBDC_DCP_DIRECTORY_KEY) and an operator key to
 // register at start (CBDC_DCP_OPERATOR_KEY).
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { startDcpServer } from '../dcp/server.ts';
-import { defaultDatabaseUrl, parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
+import { serveUntilSignalled } from '../service-kit/serve.ts';
+import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLevel } from './options.ts';
 
 interface ServeDcpOptions {
   readonly port: number;
@@ -20,11 +20,6 @@ interface ServeDcpOptions {
   readonly directoryKeyFile?: string;
   readonly bootstrapKeyFile?: string;
   readonly logLevel: CliLogLevel;
-}
-
-function secret(file: string | undefined, variable: string): string | undefined {
-  const value = file === undefined ? process.env[variable] : readFileSync(file, 'utf8').trim();
-  return value === undefined || value === '' ? undefined : value;
 }
 
 export function registerServeDcp(serve: Command): void {
@@ -47,11 +42,11 @@ export function registerServeDcp(serve: Command): void {
     )
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeDcpOptions) => {
-      const ledgerKey = secret(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
+      const ledgerKey = secretFrom(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
       if (ledgerKey === undefined)
         throw new Error('a ledger API key is required (--ledger-key-file or CBDC_DCP_LEDGER_KEY)');
-      const directoryKey = secret(options.directoryKeyFile, 'CBDC_DCP_DIRECTORY_KEY');
-      const operatorKey = secret(options.bootstrapKeyFile, 'CBDC_DCP_OPERATOR_KEY');
+      const directoryKey = secretFrom(options.directoryKeyFile, 'CBDC_DCP_DIRECTORY_KEY');
+      const operatorKey = secretFrom(options.bootstrapKeyFile, 'CBDC_DCP_OPERATOR_KEY');
       const server = await startDcpServer({
         databaseUrl: options.db ?? defaultDatabaseUrl(`dcp-${options.name}`),
         host: options.host,
@@ -66,20 +61,6 @@ export function registerServeDcp(serve: Command): void {
         ...(operatorKey === undefined ? {} : { operatorKey }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       });
-      process.stdout.write(`dcp listening on ${server.url}\n`);
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        server.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(error);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      serveUntilSignalled('dcp', server);
     });
 }

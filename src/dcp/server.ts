@@ -11,6 +11,7 @@ import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
+import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
 import { reconcile } from './domain/outbox.ts';
@@ -26,11 +27,12 @@ import {
 } from './domain/ports.ts';
 import { bootstrapOperator } from './domain/service.ts';
 import { HttpDirectory, HttpPeers } from './directory-http.ts';
-import { apiKeyDigest, buildDcpApp, type DcpApp } from './http/app.ts';
+import { buildDcpApp, type DcpApp } from './http/app.ts';
+import { apiKeyDigest } from './http/auth.ts';
 import { DcpStore } from './store/sql-store.ts';
 import { dcpMigrations } from './store/migrations.ts';
 
-export const systemClock: Clock = { nowMs: () => Date.now() };
+export { systemClock, type LogLevel } from '../service-kit/server.ts';
 export const reconcileIntervalMsDefault = 5_000;
 
 /**
@@ -59,8 +61,6 @@ export function crashHookFromEnvironment(
     process.kill(process.pid, 'SIGKILL');
   };
 }
-
-export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface DcpServerOptions {
   readonly databaseUrl: string;
@@ -151,7 +151,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     app = await buildDcpApp({
       context,
-      logger: (options.logLevel ?? 'silent') === 'silent' ? false : { level: options.logLevel ?? 'info' },
+      logger: loggerOptions(options.logLevel),
       processMetrics: true,
     });
     if (options.faults === undefined && faults !== undefined)

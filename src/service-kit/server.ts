@@ -15,7 +15,7 @@ export const randomIds = {
 export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** pino options for a level; silent (the default) is no logger at all. */
-function loggerOptions(level: LogLevel | undefined): FastifyServerOptions['logger'] {
+export function loggerOptions(level: LogLevel | undefined): FastifyServerOptions['logger'] {
   return (level ?? 'silent') === 'silent' ? false : { level: level ?? 'info' };
 }
 

@@ -4,13 +4,9 @@
 // it), with its own SQLite file in one temporary folder. The deployment is bootstrapped the way the
 // docs say: operator keys from environment variables, every other participant created over HTTP.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { toHex } from '../../src/core/bytes.ts';
 import type { FaultPoint } from '../../src/dcp/domain/ports.ts';
@@ -20,102 +16,10 @@ import { LedgerClient } from '../../src/gateway/ledger-client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { freshKey, newApiKey } from '../dcp/fixtures.ts';
+import { freePort, ServiceProcess } from '../support/service-process.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-/** How long a service may take to print its listening line (2 busy cores, tsx compiling). */
-const startMsMax = 30_000;
-/** Bytes of a child's stderr kept for failure messages. */
-const stderrBytesMax = 16 * 1024;
 /** The money the central bank issues to the bank at bootstrap (the only issuance on the ledger). */
 export const bankIssuedAmount = 100_000_000n;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
-
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** One running `cbdc serve` child process. */
-export class ServiceProcess {
-  readonly exited: Promise<Exit>;
-  #stderr = '';
-
-  private constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-  ) {
-    // 'close', not 'exit': it comes after the pipes are drained, so `stderr` holds the last line.
-    this.exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        resolve({ code, signal });
-      });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString()).slice(-stderrBytesMax);
-    });
-  }
-
-  /** What the process wrote on stderr (the last stderrBytesMax bytes). */
-  get stderr(): string {
-    return this.#stderr;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Spawns `node bin/cbdc.mjs serve <args>` and resolves once it prints `<service> listening on`. */
-  static start(
-    name: string,
-    args: readonly string[],
-    environment: Readonly<Record<string, string>>,
-    spawned: Set<ServiceProcess>,
-  ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, ['bin/cbdc.mjs', 'serve', ...args, '--log-level', 'silent'], {
-      cwd: root,
-      env: { ...process.env, ...environment },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new ServiceProcess(name, child);
-    // Every child is recorded at once, so a teardown after any failure leaves no process behind.
-    spawned.add(service);
-    const listening = `${args[0]!} listening on`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${name} did not listen within ${startMsMax} ms: ${service.stderr}`));
-      }, startMsMax);
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (output.includes(listening)) return;
-        output += chunk.toString();
-        if (output.includes(listening)) {
-          clearTimeout(timer);
-          resolve(service);
-        }
-      });
-      void service.exited.then((exit) => {
-        clearTimeout(timer);
-        reject(new Error(`${name} exited (${JSON.stringify(exit)}) before it listened: ${service.stderr}`));
-      });
-    });
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
-    if (this.running) this.child.kill(signal);
-    return this.exited;
-  }
-}
 
 export interface DcpHandle {
   readonly name: string;
@@ -169,14 +73,13 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
     await Promise.all([
       ServiceProcess.start(
         'ledger',
-        ['ledger', '--port', String(ledgerPort), '--db', `sqlite:${join(folder, 'ledger.sqlite')}`],
+        ['--port', String(ledgerPort), '--db', `sqlite:${join(folder, 'ledger.sqlite')}`],
         { CBDC_LEDGER_OPERATOR_KEY: ledgerKey },
-        spawned,
+        { spawned },
       ),
       ServiceProcess.start(
         'directory',
         [
-          'directory',
           '--port',
           String(directoryPort),
           '--db',
@@ -185,7 +88,7 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
           pkiDir,
         ],
         { CBDC_DIRECTORY_OPERATOR_KEY: directoryKey },
-        spawned,
+        { spawned },
       ),
     ]);
     const ledgerClient = (apiKey: string) =>
@@ -227,9 +130,8 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
         const operatorKey = newApiKey();
         const launch = (crashAt?: FaultPoint) =>
           ServiceProcess.start(
-            `dcp ${name}`,
+            'dcp',
             [
-              'dcp',
               '--port',
               String(port),
               '--db',
@@ -249,7 +151,7 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
               CBDC_DCP_OPERATOR_KEY: operatorKey,
               [crashAtEnvironment]: crashAt ?? '',
             },
-            spawned,
+            { spawned, label: `dcp ${name}` },
           );
         const url = `http://127.0.0.1:${port}`;
         const first = await launch();

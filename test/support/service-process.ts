@@ -54,12 +54,15 @@ export class ServiceProcess {
   /**
    * Spawns `node bin/cbdc.mjs serve <service> <args> --log-level silent` with `environment` added to
    * this process's, and resolves once it prints `<service> listening on`; rejects if it exits first
-   * or takes longer than serviceStartMsMax (and is then killed).
+   * or takes longer than serviceStartMsMax (and is then killed). `spawned`, when given, records the
+   * child at once, before it listens, so a teardown after any failure leaves no process behind;
+   * `label` names it in failure messages (default: the service).
    */
   static start(
     service: string,
     args: readonly string[],
     environment: Readonly<Record<string, string>> = {},
+    options: { readonly spawned?: Set<ServiceProcess>; readonly label?: string } = {},
   ): Promise<ServiceProcess> {
     const child = spawn(
       process.execPath,
@@ -67,11 +70,13 @@ export class ServiceProcess {
       { cwd: repositoryRoot, env: { ...process.env, ...environment }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const started = new ServiceProcess(service, child);
+    options.spawned?.add(started);
+    const label = options.label ?? service;
     const listening = `${service} listening on`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`${service} did not listen within ${serviceStartMsMax} ms: ${started.stderr}`));
+        reject(new Error(`${label} did not listen within ${serviceStartMsMax} ms: ${started.stderr}`));
       }, serviceStartMsMax);
       let output = '';
       child.stdout?.on('data', (chunk: Buffer) => {
@@ -84,9 +89,7 @@ export class ServiceProcess {
       });
       void started.exited.then((exit) => {
         clearTimeout(timer);
-        reject(
-          new Error(`${service} exited (${JSON.stringify(exit)}) before it listened: ${started.stderr}`),
-        );
+        reject(new Error(`${label} exited (${JSON.stringify(exit)}) before it listened: ${started.stderr}`));
       });
     });
   }

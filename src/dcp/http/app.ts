@@ -1,24 +1,20 @@
 // The DCP's HTTP API (fastify). Device routes are authenticated by the SE's signatures (a claim or a
 // device request over a DCP nonce), administrative routes by an API key (operator, agent). Routes
 // decode, call the domain and encode; the rules live in the domain. See docs/dcp.md.
-import swagger from '@fastify/swagger';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { createHash } from 'node:crypto';
-import { assert } from '../../core/assert.ts';
+import type { FastifyServerOptions } from 'fastify';
 import { toHex } from '../../core/bytes.ts';
 import type { SignedDenyList } from '../../core/deny-list.ts';
 import { encodeSigned } from '../../core/signed.ts';
+import { authenticatedCallers, createServiceApp } from '../../service-kit/app.ts';
 import type { DcpContext } from '../domain/context.ts';
-import { participantCacheEntriesMax, requestBodyBytesMax } from '../domain/limits.ts';
+import { requestBodyBytesMax } from '../domain/limits.ts';
 import { acceptCredit, settle, type SettleAnswer } from '../domain/settle.ts';
 import { createParticipant, createWallet, load, makeNonce, personalise, supply } from '../domain/service.ts';
 import { dcpError } from '../errors.ts';
-import type { ParticipantRow } from '../store/sql-store.ts';
+import { dcpAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DcpMetrics } from './metrics.ts';
 import {
-  apiKeyPattern,
   CreditBody,
   IdempotencyHeaders,
   LoadBody,
@@ -39,81 +35,33 @@ export interface DcpAppOptions {
   readonly processMetrics?: boolean;
 }
 
-export function apiKeyDigest(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
-}
-
 const security = [{ apiKey: [] }];
 const adminPrefixes = ['/v1/participants', '/v1/wallets', '/v1/supply'];
 
 export async function buildDcpApp(options: DcpAppOptions) {
   const context = options.context;
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: requestBodyBytesMax,
-    ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
   const metrics = new DcpMetrics(options.processMetrics ?? false);
   const updates = updatesOf(context);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'CBDC DCP', version: '1.0.0', description: 'See docs/dcp.md' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).send(body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorAnswer(dcpError('dcpRouteNotFound', `${request.method} ${request.url}`));
-    return reply.status(status).send(body);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unknown';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    done();
+  const app = await createServiceApp({
+    title: 'CBDC DCP',
+    description: 'See docs/dcp.md',
+    requestBodyBytesMax,
+    logger: options.logger,
+    errorAnswer,
+    routeNotFound: (detail) => dcpError('dcpRouteNotFound', detail),
+    metrics,
+    ping: () => context.store.ping(),
   });
 
-  const participants = new WeakMap<FastifyRequest, ParticipantRow>();
-  const cache = new Map<string, ParticipantRow>();
-  app.addHook('onRequest', async (request) => {
-    if (!adminPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
-    const header = request.headers.authorization;
-    if (header === undefined) throw dcpError('dcpApiKeyMissing');
-    const match = apiKeyPattern.exec(header);
-    if (match === null) throw dcpError('dcpApiKeyMissing', 'expected Authorization: Bearer <API key>');
-    const digest = apiKeyDigest(match[1]!);
-    const participant = cache.get(digest) ?? (await context.store.reader.findParticipantByKeyDigest(digest));
-    if (participant === null) throw dcpError('dcpApiKeyUnknown');
-    if (cache.size >= participantCacheEntriesMax) cache.clear();
-    cache.set(digest, participant);
-    participants.set(request, participant);
+  const auth = dcpAuthenticator((digest) => context.store.reader.findParticipantByKeyDigest(digest));
+  const caller = authenticatedCallers(app, {
+    protects: (request) => adminPrefixes.some((prefix) => request.url.startsWith(prefix)),
+    authenticate: (authorization) => auth.authenticate(authorization),
   });
-  const caller = (request: FastifyRequest): ParticipantRow => {
-    const participant = participants.get(request);
-    assert(participant !== undefined, 'admin routes are authenticated in onRequest');
-    return participant;
-  };
   const settled = async (answer: SettleAnswer) => {
     metrics.operations.inc({ kind: answer.kind });
     return { ...answer, ...(await updates(undefined)) };
   };
-
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await context.store.ping();
-    return { status: 'ok' };
-  });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   app.get('/v1/dcp', () => ({
     dcpId: toHex(context.dcpId),

@@ -1,14 +1,9 @@
 // The DCP's HTTP schemas (TypeBox → validation and OpenAPI). Binary structures travel as lowercase
 // or uppercase hex of their canonical CBOR; amounts as decimal strings of minor units.
 import { Type } from '@sinclair/typebox';
-import {
-  apiKeyLengthMax,
-  idempotencyKeyLengthMax,
-  requestBodyBytesMax,
-  walletNameLengthMax,
-} from '../domain/limits.ts';
+import { strict } from '../../service-kit/schemas.ts';
+import { idempotencyKeyLengthMax, requestBodyBytesMax, walletNameLengthMax } from '../domain/limits.ts';
 
-const strict = { additionalProperties: false } as const;
 export const Hex = (maxBytes: number) =>
   Type.String({ pattern: '^([0-9a-fA-F]{2})*$', maxLength: maxBytes * 2 });
 export const SeId = Type.String({ pattern: '^[0-9a-f]{32}$', description: 'SE id: 32 lowercase hex digits' });
@@ -68,4 +63,3 @@ export const CreditBody = Type.Object(
 );
 export const SeIdParams = Type.Object({ seId: SeId });
 export const WalletParams = Type.Object({ walletId: WalletId });
-export const apiKeyPattern = new RegExp(`^Bearer ([A-Za-z0-9._~+/=-]{32,${apiKeyLengthMax}})$`);
