@@ -316,10 +316,24 @@ export class CbdcError<Code extends string = string> extends Error {
   }
 }
 
-/** Throws or returns a typed core error. */
-export function coreError(code: CoreErrorCode, detail?: string): CbdcError<CoreErrorCode> {
-  return new CbdcError(code, coreErrors[code], detail);
+/**
+ * The two functions every catalogue needs: make a typed error of one of its codes, and tell whether a
+ * code (from the wire, say) is one of its own.
+ */
+export function catalogueFunctions<Code extends string>(
+  catalogue: Readonly<Record<Code, ErrorDefinition>>,
+): {
+  readonly error: (code: Code, detail?: string) => CbdcError<Code>;
+  readonly isCode: (code: string) => code is Code;
+} {
+  return {
+    error: (code, detail) => new CbdcError(code, catalogue[code], detail),
+    isCode: (code): code is Code => Object.hasOwn(catalogue, code),
+  };
 }
+
+/** Throws or returns a typed core error. */
+export const { error: coreError } = catalogueFunctions(coreErrors);
 
 export function isCbdcError(value: unknown): value is CbdcError {
   return value instanceof CbdcError;

@@ -3,7 +3,7 @@
 // errors: `client.ts` (and through it every service that calls the directory) types refusals with
 // it, so it imports nothing but core. Codes are unique across all catalogues, hence the
 // `directory` prefix on the generic ones the other services also have.
-import { CbdcError, coreErrors, defineErrorCatalogue, type CoreErrorCode } from '../core/errors.ts';
+import { catalogueFunctions, coreErrors, defineErrorCatalogue, type CoreErrorCode } from '../core/errors.ts';
 
 export const directoryErrors = defineErrorCatalogue({
   // Requests (0x200x)
@@ -149,13 +149,7 @@ export const directoryErrors = defineErrorCatalogue({
 
 export type DirectoryErrorCode = keyof typeof directoryErrors;
 
-export function directoryError(code: DirectoryErrorCode, detail?: string): CbdcError<DirectoryErrorCode> {
-  return new CbdcError(code, directoryErrors[code], detail);
-}
-
-export function isDirectoryErrorCode(code: string): code is DirectoryErrorCode {
-  return Object.hasOwn(directoryErrors, code);
-}
+export const { error: directoryError, isCode: isDirectoryErrorCode } = catalogueFunctions(directoryErrors);
 
 /** Codes a directory answer may carry: its own, and core's for certificates and CBOR. */
 export type DirectoryAnswerCode = DirectoryErrorCode | CoreErrorCode;

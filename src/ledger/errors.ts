@@ -1,7 +1,7 @@
 // The core ledger's error catalogue (0x10xx), with the codes of its storage and gateway (0x11xx).
 // Registered in `src/errors.ts`; `docs/ledger.md` lists every code, and a test keeps the two in step.
 // This file is the ledger's public contract for errors: the gateway imports it to type refusals.
-import { CbdcError, defineErrorCatalogue } from '../core/errors.ts';
+import { catalogueFunctions, defineErrorCatalogue } from '../core/errors.ts';
 
 export const ledgerErrors = defineErrorCatalogue({
   // Requests (0x100x)
@@ -154,10 +154,4 @@ export const ledgerErrors = defineErrorCatalogue({
 
 export type LedgerErrorCode = keyof typeof ledgerErrors;
 
-export function ledgerError(code: LedgerErrorCode, detail?: string): CbdcError<LedgerErrorCode> {
-  return new CbdcError(code, ledgerErrors[code], detail);
-}
-
-export function isLedgerErrorCode(code: string): code is LedgerErrorCode {
-  return Object.hasOwn(ledgerErrors, code);
-}
+export const { error: ledgerError, isCode: isLedgerErrorCode } = catalogueFunctions(ledgerErrors);
