@@ -55,23 +55,38 @@ export class HttpPeers implements PeerDcpPort {
   constructor(private readonly timeoutMs = 5_000) {}
 
   async credit(endpoint: string, paymentId: string): Promise<void> {
-    const response = await fetch(`${endpoint.replace(/\/+$/, '')}/v1/credits`, {
+    const response = await this.#fetch(`${endpoint.replace(/\/+$/, '')}/v1/credits`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ paymentId }),
-      signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (response.status !== 201)
       throw dcpError('payeeNotFound', `the payee DCP answered ${response.status}: ${await response.text()}`);
   }
 
   async describe(endpoint: string): Promise<{ readonly dcpId: string; readonly poolAccountId: string }> {
-    const response = await fetch(`${endpoint.replace(/\/+$/, '')}/v1/dcp`, {
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    const response = await this.#fetch(`${endpoint.replace(/\/+$/, '')}/v1/dcp`, {});
     const body = (await response.json()) as { dcpId?: unknown; poolAccountId?: unknown };
     if (typeof body.dcpId !== 'string' || typeof body.poolAccountId !== 'string')
       throw dcpError('payeeNotFound', "the payee DCP's description does not decode");
     return { dcpId: body.dcpId, poolAccountId: body.poolAccountId };
+  }
+
+  /**
+   * A peer that does not answer, times out or fails (5xx) is unavailable, not unknown: the outbox
+   * keeps the operation and finishes it on a later retry, and the payer is told to retry (503).
+   */
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw dcpError(
+        'dcpPeerUnavailable',
+        `${url}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (response.status >= 500) throw dcpError('dcpPeerUnavailable', `${url} answered ${response.status}`);
+    return response;
   }
 }

@@ -173,6 +173,11 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: 'the ledger did not answer; the operation is kept in the outbox and completes on a retry',
   },
+  dcpPeerUnavailable: {
+    number: 0x30f3,
+    kind: 'unavailable',
+    meaning: "the payee's DCP did not answer; the transfer is kept in the outbox and completes on a retry",
+  },
   dcpStorageUnavailable: {
     number: 0x30f2,
     kind: 'unavailable',
