@@ -6,7 +6,7 @@ import { Agent, request } from 'node:http';
 import { apiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer } from '../src/ledger/server.ts';
 import { newApiKey } from '../src/ledger/testing.ts';
-import { LedgerClient } from '../src/gateway/ledger-client.ts';
+import { LedgerClient } from '../src/ledger/api/client.ts';
 import type { Engine } from '../src/storage/database.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import { createScratchDatabase } from '../src/storage/scratch.ts';

@@ -1,9 +1,9 @@
 // Every error catalogue of the project, in one list. `docs/errors.md` is generated from it
 // (`npm run docs:errors`) and a test keeps the two in step and the numbers unique.
 import { coreErrors, type ErrorCatalogue } from './core/errors.ts';
-import { dcpErrors } from './dcp/errors.ts';
-import { ledgerErrors } from './ledger/errors.ts';
-import { directoryErrors } from './directory/errors.ts';
+import { dcpErrors } from './dcp/api/errors.ts';
+import { ledgerErrors } from './ledger/api/errors.ts';
+import { directoryErrors } from './directory/api/errors.ts';
 
 export interface CatalogueEntry {
   readonly component: string;

@@ -5,9 +5,9 @@ import { fromHex, toHex } from '../core/bytes.ts';
 import type { Certificate } from '../core/certificate.ts';
 import type { SignedDenyList } from '../core/deny-list.ts';
 import type { PrincipalId } from '../core/ids.ts';
-import { DirectoryClient, DirectoryRefusal } from '../directory/client.ts';
+import { DirectoryClient, DirectoryRefusal } from '../directory/api/client.ts';
 import type { DirectoryPort, DirectoryRecord, PeerDcpPort } from './domain/ports.ts';
-import { dcpError } from './errors.ts';
+import { dcpError } from './api/errors.ts';
 
 export class HttpDirectory implements DirectoryPort {
   constructor(private readonly client: DirectoryClient) {}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { dcpErrors } from './errors.ts';
+import { dcpErrors } from './api/errors.ts';
 
 test('docs/dcp.md lists exactly the DCP error catalogue', () => {
   const doc = readFileSync(new URL('../../docs/dcp.md', import.meta.url), 'utf8');

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { concatBytes, utf8 } from '../core/bytes.ts';
 import { NodeVerifier, secureRandomBytes } from '../crypto/node-crypto.ts';
-import { DirectoryClient } from '../directory/client.ts';
-import { LedgerClient } from '../gateway/ledger-client.ts';
+import { DirectoryClient } from '../directory/api/client.ts';
+import { LedgerClient } from '../ledger/api/client.ts';
 import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';

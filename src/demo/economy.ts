@@ -9,7 +9,7 @@ import { NodeVerifier } from '../crypto/node-crypto.ts';
 import { DeviceApp } from '../dcp/device-app.ts';
 import { Device } from '../device/device.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
-import { LedgerClient } from '../gateway/ledger-client.ts';
+import { LedgerClient } from '../ledger/api/client.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
 import { MemoryMedium } from '../secure-element/store/medium.ts';
 import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';

@@ -17,7 +17,7 @@ import { SecureElementRefused } from '../device/se-client.ts';
 import { principalSigner, type Principal } from '../pki/deployment-pki.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
 import { MemoryMedium } from '../secure-element/store/medium.ts';
-import { DirectoryClient } from './client.ts';
+import { DirectoryClient } from './api/client.ts';
 import { call, directoryFixture, freshKey, issueSecureElement, type DirectoryFixture } from './testing.ts';
 
 let fixture: DirectoryFixture;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { catalogueErrorRows, documentedErrorRows } from '../service-kit/testing.ts';
-import { directoryErrors } from './errors.ts';
+import { directoryErrors } from './api/errors.ts';
 
 test('docs/directory.md lists exactly the directory error catalogue', () => {
   const doc = readFileSync(new URL('../../docs/directory.md', import.meta.url), 'utf8');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { catalogueErrorRows, documentedErrorRows } from '../service-kit/testing.ts';
-import { ledgerErrors } from './errors.ts';
+import { ledgerErrors } from './api/errors.ts';
 
 test('docs/ledger.md lists exactly the ledger error catalogue', () => {
   const doc = readFileSync(new URL('../../docs/ledger.md', import.meta.url), 'utf8');

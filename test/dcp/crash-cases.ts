@@ -12,7 +12,7 @@ import { issuanceFromCbor } from '../../src/core/issuance.ts';
 import { DeviceApp } from '../../src/dcp/device-app.ts';
 import { faultPoints, type FaultPoint } from '../../src/dcp/domain/ports.ts';
 import type { Device } from '../../src/device/device.ts';
-import type { LedgerClient } from '../../src/gateway/ledger-client.ts';
+import type { LedgerClient } from '../../src/ledger/api/client.ts';
 import {
   freshKey,
   ledgerStatement,

@@ -19,10 +19,10 @@ import {
 } from '../../src/dcp/domain/requests.ts';
 import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
-import { DirectoryClient } from '../../src/directory/client.ts';
+import { DirectoryClient } from '../../src/directory/api/client.ts';
 import { startDirectoryServer, type DirectoryServer } from '../../src/directory/server.ts';
-import { LedgerClient } from '../../src/gateway/ledger-client.ts';
-import type { LedgerEntry } from '../../src/gateway/types.ts';
+import { LedgerClient } from '../../src/ledger/api/client.ts';
+import type { LedgerEntry } from '../../src/ledger/api/types.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { startLedgerServer, type LedgerServer } from '../../src/ledger/server.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';

@@ -11,7 +11,7 @@ import { toHex } from '../../src/core/bytes.ts';
 import { purposes } from '../../src/core/crypto.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
 import { NodeVerifier } from '../../src/crypto/node-crypto.ts';
-import { DirectoryClient } from '../../src/directory/client.ts';
+import { DirectoryClient } from '../../src/directory/api/client.ts';
 import { dcpIdOf, freshKey, issueSecureElement, newApiKey } from '../../src/directory/testing.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { LedgerClient } from '../../src/gateway/ledger-client.ts';
+import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { newApiKey } from '../../src/ledger/testing.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';

@@ -9,7 +9,7 @@ import type { SignedDenyList } from '../../core/deny-list.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { defaultLimits, limitsToCbor, type Limits, type SignedLimits } from '../../core/limits.ts';
 import { signBody } from '../../core/signed.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type { DcpStore, DeviceRow } from '../store/sql-store.ts';
 import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
 import { NonceMaker } from './nonce.ts';

@@ -3,7 +3,7 @@
 // by the participant. The fingerprint is the SHA-256 of the request's canonical JSON.
 import { toHex, utf8 } from '../../core/bytes.ts';
 import type { Verifier } from '../../core/crypto.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type { DcpTransaction } from '../store/sql-store.ts';
 
 export function fingerprintOf(

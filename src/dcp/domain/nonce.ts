@@ -11,7 +11,7 @@
 import { bytesEqual, concatBytes, readU32be, u32be, type Bytes } from '../../core/bytes.ts';
 import type { Verifier } from '../../core/crypto.ts';
 import { nonceBytes, type PrincipalId } from '../../core/ids.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import { nonceLifetimeSeconds } from './limits.ts';
 
 const tagBytes = 8;

@@ -14,7 +14,7 @@ import { fromHex } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { certificateFromCbor } from '../../core/certificate.ts';
 import { isCbdcError } from '../../core/errors.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type { OperationRow } from '../store/sql-store.ts';
 import type { DcpContext } from './context.ts';
 import { loadHoldSeconds, reconcileBatchMax } from './limits.ts';

@@ -5,8 +5,8 @@ import type { SignedDenyList } from '../../core/deny-list.ts';
 import type { Claim } from '../../core/claim.ts';
 import type { Bytes } from '../../core/bytes.ts';
 import type { PrincipalId } from '../../core/ids.ts';
-import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../gateway/types.ts';
-import type { HoldOrder, PaymentOrder } from '../../gateway/ledger-client.ts';
+import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../ledger/api/types.ts';
+import type { HoldOrder, PaymentOrder } from '../../ledger/api/client.ts';
 
 export interface Clock {
   nowMs(): number;

@@ -6,7 +6,7 @@ import { publicKeyBytes, purposes } from '../../core/crypto.ts';
 import { deviceRequestFromCbor } from '../../core/device-request.ts';
 import { principalIdOf } from '../../core/ids.ts';
 import { encodeSigned, signBody } from '../../core/signed.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type {
   DeviceRow,
   OperationRow,

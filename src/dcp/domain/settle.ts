@@ -16,7 +16,7 @@ import { claimFromCbor, type Claim } from '../../core/claim.ts';
 import { purposes } from '../../core/crypto.ts';
 import { deviceRequestFromCbor } from '../../core/device-request.ts';
 import { principalIdBytes } from '../../core/ids.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type { DeviceRow, OperationRow } from '../store/sql-store.ts';
 import { decodeField, hexField, type DcpContext } from './context.ts';
 import { claimOrEarlier, earlierResult, fingerprintOf, Replay } from './idempotency.ts';

@@ -10,7 +10,7 @@ import type { DcpContext } from '../domain/context.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import { acceptCredit, settle, type SettleAnswer } from '../domain/settle.ts';
 import { createParticipant, createWallet, load, makeNonce, personalise, supply } from '../domain/service.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import { dcpAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DcpMetrics } from './metrics.ts';

@@ -2,7 +2,7 @@
 // (service-kit/api-key.ts), with the DCP's codes and limits. Only the SHA-256 digest of a key is kept.
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
-import { dcpError } from '../errors.ts';
+import { dcpError } from '../api/errors.ts';
 import type { ParticipantRow } from '../store/sql-store.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';

@@ -5,7 +5,7 @@
 // `dcpLedgerUnavailable`.
 import type { CbdcError } from '../../core/errors.ts';
 import { errorAnswerer } from '../../service-kit/errors.ts';
-import { dcpErrors, isDcpErrorCode, type DcpErrorCode } from '../errors.ts';
+import { dcpErrors, isDcpErrorCode, type DcpErrorCode } from '../api/errors.ts';
 
 export type { ErrorAnswer } from '../../service-kit/errors.ts';
 

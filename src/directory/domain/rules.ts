@@ -2,7 +2,7 @@
 // registration of a known secure element means. Each refusal throws a typed error from the
 // catalogue; a broken invariant is an assertion.
 import { bytesEqual, fromHex, type Bytes } from '../../core/bytes.ts';
-import { directoryError } from '../errors.ts';
+import { directoryError } from '../api/errors.ts';
 import { statusChangesMax } from './limits.ts';
 import type { Participant, Role, SecureElementRecord, Status } from './types.ts';
 

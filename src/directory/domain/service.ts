@@ -10,7 +10,7 @@ import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
 import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
-import { directoryError } from '../errors.ts';
+import { directoryError } from '../api/errors.ts';
 import { denyListDelta, signDenyList } from './deny-list.ts';
 import { denyListEntriesMax } from './limits.ts';
 import type { DirectoryStore, DirectoryTransaction } from './ports.ts';

@@ -14,7 +14,7 @@ import type { DirectoryStore } from '../domain/ports.ts';
 import { decodeHexField, decodeId } from '../domain/rules.ts';
 import { DirectoryService } from '../domain/service.ts';
 import type { ApiKeys, Clock, IdGenerator } from '../domain/types.ts';
-import { directoryError } from '../errors.ts';
+import { directoryError } from '../api/errors.ts';
 import { directoryAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DirectoryMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Bytes } from '../../core/bytes.ts';
 import { apiKeyDigest, BearerAuthenticator } from '../../service-kit/api-key.ts';
-import { directoryError } from '../errors.ts';
+import { directoryError } from '../api/errors.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { ApiKeys, Participant } from '../domain/types.ts';
 

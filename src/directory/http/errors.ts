@@ -3,7 +3,7 @@
 // Core's codes (CBOR and certificate checks) pass through unchanged: they are the precise protocol
 // reasons.
 import { errorAnswerer } from '../../service-kit/errors.ts';
-import { answerDefinition, isDirectoryAnswerCode } from '../errors.ts';
+import { answerDefinition, isDirectoryAnswerCode } from '../api/errors.ts';
 
 export type { ErrorAnswer } from '../../service-kit/errors.ts';
 

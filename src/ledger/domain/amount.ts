@@ -1,5 +1,5 @@
 // Amounts cross the wire as decimal strings (never JSON numbers, which lose precision past 2^53).
-import { ledgerError } from '../errors.ts';
+import { ledgerError } from '../api/errors.ts';
 import { amountDigitsMax, amountMax } from './limits.ts';
 
 const decimal = /^-?[0-9]+$/;

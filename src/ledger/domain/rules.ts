@@ -1,7 +1,7 @@
 // The ledger's rules as pure functions: who may do what, and what a payment does to balances.
 // Each refusal throws a typed error from the catalogue; a broken invariant is an assertion.
 import { assert } from '../../core/assert.ts';
-import { ledgerError } from '../errors.ts';
+import { ledgerError } from '../api/errors.ts';
 import { activeHoldsPerAccountMax, holdSecondsMax, holdSecondsMin, supplyMax } from './limits.ts';
 import type {
   Account,

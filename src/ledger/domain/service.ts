@@ -4,7 +4,7 @@
 // request changes nothing and may be retried with the same key once the cause is gone.
 import { assert } from '../../core/assert.ts';
 import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
-import { ledgerError } from '../errors.ts';
+import { ledgerError } from '../api/errors.ts';
 import type { LedgerStore, LedgerTransaction } from './ports.ts';
 import {
   checkAccountOpening,

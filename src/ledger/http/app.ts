@@ -8,7 +8,7 @@ import { requestBodyBytesMax, statementPageSizeDefault, statementPageSizeMax } f
 import type { LedgerStore } from '../domain/ports.ts';
 import { LedgerService, type Answer } from '../domain/service.ts';
 import type { Clock, IdGenerator, Payment } from '../domain/types.ts';
-import { ledgerError } from '../errors.ts';
+import { ledgerError } from '../api/errors.ts';
 import { ledgerAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { LedgerMetrics } from './metrics.ts';

@@ -3,7 +3,7 @@
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { Participant } from '../domain/types.ts';
-import { ledgerError } from '../errors.ts';
+import { ledgerError } from '../api/errors.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';
 

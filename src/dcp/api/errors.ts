@@ -1,7 +1,7 @@
 // The DCP's error catalogue (0x30xx). Registered in `src/errors.ts`; `docs/dcp.md` lists every code and
 // a test keeps the two in step. Codes are unique across every catalogue, so the DCP's generic ones
 // carry a `dcp` prefix where the ledger already uses the plain word.
-import { catalogueFunctions, defineErrorCatalogue } from '../core/errors.ts';
+import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
 
 export const dcpErrors = defineErrorCatalogue({
   // Requests (0x300x)

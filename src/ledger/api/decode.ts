@@ -1,7 +1,7 @@
 // Strict decoders for the ledger's answers. A field that does not decode names itself in a
 // `ledgerAnswerInvalid` error: the gateway never passes on a value it did not check.
-import { answerDecoders, type Fields } from '../http-client/answer-decode.ts';
-import { ledgerError } from '../ledger/errors.ts';
+import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
+import { ledgerError } from './errors.ts';
 import type {
   LedgerAccount,
   LedgerEntry,

@@ -1,7 +1,7 @@
 // The core ledger's error catalogue (0x10xx), with the codes of its storage and gateway (0x11xx).
 // Registered in `src/errors.ts`; `docs/ledger.md` lists every code, and a test keeps the two in step.
 // This file is the ledger's public contract for errors: the gateway imports it to type refusals.
-import { catalogueFunctions, defineErrorCatalogue } from '../core/errors.ts';
+import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
 
 export const ledgerErrors = defineErrorCatalogue({
   // Requests (0x100x)

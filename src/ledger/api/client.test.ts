@@ -2,10 +2,10 @@
 // typed refusals, bounded retries with backoff (injected sleep), timeouts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isCbdcError } from '../core/errors.ts';
-import { apiKeyDigest } from '../ledger/http/auth.ts';
-import { ledgerFixture, newApiKey, type LedgerFixture } from '../ledger/testing.ts';
-import { LedgerClient, LedgerRefusal } from './ledger-client.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import { apiKeyDigest } from '../http/auth.ts';
+import { ledgerFixture, newApiKey, type LedgerFixture } from '../testing.ts';
+import { LedgerClient, LedgerRefusal } from './client.ts';
 
 describe('ledger gateway', () => {
   let fixture: LedgerFixture;

@@ -1,12 +1,12 @@
 // Strict decoders for the directory's answers, for `client.ts`. A field that does not decode names
 // itself in a `directoryAnswerInvalid` error: the client never passes on a value it did not check.
 // Imports nothing but core, the directory's catalogue and the shared readers (see client.ts).
-import { fromHex, type Bytes } from '../core/bytes.ts';
-import { decodeCbor } from '../core/cbor.ts';
-import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
-import { signedDenyListFromCbor, type SignedDenyList } from '../core/deny-list.ts';
-import { isCbdcError } from '../core/errors.ts';
-import { answerDecoders, type Fields } from '../http-client/answer-decode.ts';
+import { fromHex, type Bytes } from '../../core/bytes.ts';
+import { decodeCbor } from '../../core/cbor.ts';
+import { certificateFromCbor, type Certificate } from '../../core/certificate.ts';
+import { signedDenyListFromCbor, type SignedDenyList } from '../../core/deny-list.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
 import { directoryError } from './errors.ts';
 
 export type DirectoryRole = 'operator' | 'dcp' | 'mds';
@@ -66,7 +66,7 @@ export interface DcpEndpoint {
   readonly updatedAt: string;
 }
 
-export type { Replayable } from '../http-client/json-caller.ts';
+export type { Replayable } from '../../http-client/json-caller.ts';
 
 const idPattern = /^[0-9a-f]{32}$/;
 const statuses = ['active', 'suspended', 'revoked'] as const;

@@ -3,7 +3,12 @@
 // errors: `client.ts` (and through it every service that calls the directory) types refusals with
 // it, so it imports nothing but core. Codes are unique across all catalogues, hence the
 // `directory` prefix on the generic ones the other services also have.
-import { catalogueFunctions, coreErrors, defineErrorCatalogue, type CoreErrorCode } from '../core/errors.ts';
+import {
+  catalogueFunctions,
+  coreErrors,
+  defineErrorCatalogue,
+  type CoreErrorCode,
+} from '../../core/errors.ts';
 
 export const directoryErrors = defineErrorCatalogue({
   // Requests (0x200x)

@@ -2,11 +2,17 @@
 // fetches for what a real server rarely does: time out, answer 5xx, answer garbage.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { toHex } from '../core/bytes.ts';
-import { isCbdcError } from '../core/errors.ts';
-import { encodeSigned } from '../core/signed.ts';
+import { toHex } from '../../core/bytes.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import { encodeSigned } from '../../core/signed.ts';
 import { DirectoryClient, DirectoryRefusal } from './client.ts';
-import { dcpIdOf, directoryFixture, freshKey, issueSecureElement, type DirectoryFixture } from './testing.ts';
+import {
+  dcpIdOf,
+  directoryFixture,
+  freshKey,
+  issueSecureElement,
+  type DirectoryFixture,
+} from '../testing.ts';
 
 describe('DirectoryClient over HTTP', () => {
   let fixture: DirectoryFixture;

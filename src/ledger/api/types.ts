@@ -1,6 +1,6 @@
 // What the gateway gives its caller (the DCP): the ledger's answers decoded into typed values,
 // amounts as bigint. Defined here, not imported from the ledger, so that the two sides only share
-// the wire format (and the error catalogue, src/ledger/errors.ts).
+// the wire format (and the error catalogue, src/ledger/api/errors.ts).
 
 export type LedgerAccountKind = 'issuance' | 'intermediary' | 'dcpPool' | 'wallet';
 export type LedgerPaymentKind = 'payment' | 'issuance' | 'capture';
@@ -59,4 +59,4 @@ export interface LedgerStatementPage {
   readonly next: string | null;
 }
 
-export type { Replayable } from '../http-client/json-caller.ts';
+export type { Replayable } from '../../http-client/json-caller.ts';

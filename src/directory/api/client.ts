@@ -7,9 +7,9 @@
 // or a lost connection: the directory answers a replay with the first answer. Retries are bounded,
 // with exponential backoff and jitter (the shared `JsonCaller`); refusals (4xx) are never retried and
 // surface as `DirectoryRefusal`, a `CbdcError` with the directory's (or core's) code.
-import { toHex } from '../core/bytes.ts';
-import type { Certificate } from '../core/certificate.ts';
-import { encodeSigned } from '../core/signed.ts';
+import { toHex } from '../../core/bytes.ts';
+import type { Certificate } from '../../core/certificate.ts';
+import { encodeSigned } from '../../core/signed.ts';
 import {
   decodeCount,
   decodeDcpEndpoint,
@@ -26,7 +26,7 @@ import {
   type PublishedTrust,
   type Replayable,
   type SecureElementStatus,
-} from './client-decode.ts';
+} from './decode.ts';
 import {
   answerDefinition,
   directoryError,
@@ -38,8 +38,8 @@ import {
   type CallErrors,
   type JsonCall,
   type JsonCallerOptions,
-} from '../http-client/json-caller.ts';
-import { ServiceRefusal } from '../http-client/refusal.ts';
+} from '../../http-client/json-caller.ts';
+import { ServiceRefusal } from '../../http-client/refusal.ts';
 
 export type {
   DcpEndpoint,
@@ -52,7 +52,7 @@ export type {
   Replayable,
   SecureElementStatus,
   StatusChange,
-} from './client-decode.ts';
+} from './decode.ts';
 
 /** A full deny list is ≈ 40 KiB of JSON; anything far larger is not a directory answer. */
 export const directoryAnswerBytesMax = 1024 * 1024;

@@ -3,14 +3,14 @@
 // twice: the ledger answers a replay with the first answer. Retries are bounded, with exponential
 // backoff (the shared `JsonCaller`); refusals (4xx) are never retried and surface as typed
 // `CbdcError`s with the ledger's code.
-import { isLedgerErrorCode, ledgerError, ledgerErrors, type LedgerErrorCode } from '../ledger/errors.ts';
+import { isLedgerErrorCode, ledgerError, ledgerErrors, type LedgerErrorCode } from './errors.ts';
 import {
   JsonCaller,
   type CallErrors,
   type JsonCall,
   type JsonCallerOptions,
-} from '../http-client/json-caller.ts';
-import { ServiceRefusal } from '../http-client/refusal.ts';
+} from '../../http-client/json-caller.ts';
+import { ServiceRefusal } from '../../http-client/refusal.ts';
 import {
   decodeAccount,
   decodeHold,
