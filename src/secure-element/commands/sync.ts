@@ -1,11 +1,12 @@
 // BEGIN SYNC, COMPLETE SYNC, UPDATE LIMITS and UPDATE DENY LIST: the SE's online side (DESIGN §4, §7).
 import { utf8, type Bytes } from '../../core/bytes.ts';
-import { decodeCbor, encodeCbor, FieldReader, type CborValue } from '../../core/cbor.ts';
+import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
 import { purposes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
 import { idKey, nonceBytes } from '../../core/ids.ts';
 import { claimBodyToCbor } from '../../core/claim.ts';
-import { entryToCbor } from '../../core/bundle.ts';
+import { assert } from '../../core/assert.ts';
+import { encodeUpload } from '../../core/upload.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { signedLimitsFromCbor } from '../../core/limits.ts';
 import { signedDenyListFromCbor } from '../../core/deny-list.ts';
@@ -69,32 +70,28 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   const loaded = se.store.keys(recordPrefixes.loaded);
   reportedKeys.push(...loaded);
 
-  const upload = encodeCbor([
-    1,
-    context.identity.seId,
-    state.counter,
-    signedToCbor(context.config.certificate),
-    tokens.map((token) => [token.id, token.value, token.generation]),
-    se.store.keys(recordPrefixes.entry).map((key) => entryToCbor(se.entry(idFromKey(key))!)),
-    se.store.keys(recordPrefixes.certificate).map((key) => signedToCbor(se.certificate(idFromKey(key))!)),
-    outgoing.map((record) => [
-      record.transferId,
-      record.state === 'pending' ? 0 : 1,
-      record.amount,
-      record.bundle,
-      record.receipt,
-    ]),
-    incoming.map((record) => [
-      record.challenge,
-      record.amount,
-      incomingStateNumber(record.state),
-      record.transferId,
-      record.receipt,
-    ]),
-    loaded.map(idFromKey),
-    context.limits.version,
-    context.denyList.body.version,
-  ] satisfies CborValue);
+  const upload = encodeUpload({
+    seId: context.identity.seId,
+    counter: state.counter,
+    certificate: context.config.certificate,
+    tokens: tokens.map((token) => ({ id: token.id, value: token.value, generation: token.generation })),
+    entries: se.store.keys(recordPrefixes.entry).map((key) => se.entry(idFromKey(key))!),
+    certificates: se.store.keys(recordPrefixes.certificate).map((key) => se.certificate(idFromKey(key))!),
+    outgoing: outgoing.map(({ transferId, state, amount, bundle, receipt }) => ({
+      transferId,
+      state,
+      amount,
+      bundle,
+      receipt,
+    })),
+    incoming: incoming.map(({ challenge, amount, state, transferId, receipt }) => {
+      assert(state !== 'outstanding', 'BEGIN SYNC expired every outstanding request');
+      return { challenge, amount, state, transferId, receipt };
+    }),
+    installed: loaded.map(idFromKey),
+    limitsVersion: context.limits.version,
+    denyListVersion: context.denyList.body.version,
+  });
   const sealed = se.platform.seal(
     context.config.mds.body.publicKey,
     uploadInfo,
@@ -119,10 +116,6 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   changes.put(recordKeys.state, encodeState({ ...state, session }));
   se.store.commit(changes.map);
   return encodeCbor([signedToCbor(claim), sealed]);
-}
-
-function incomingStateNumber(state: 'outstanding' | 'received' | 'expired'): number {
-  return state === 'outstanding' ? 0 : state === 'received' ? 1 : 2;
 }
 
 /**
