@@ -185,6 +185,23 @@ export const coreErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: 'a renewal does not retire exactly the claimed tokens, or pays out more than they held',
   },
+  bundleCertificateUnused: {
+    number: 0x040d,
+    kind: 'wrongData',
+    meaning: 'a bundle carries the certificate of a secure element that signed no transfer in it',
+  },
+  historyConflictsWithHeld: {
+    number: 0x040e,
+    kind: 'securityNotSatisfied',
+    meaning:
+      'a history spends a token that a history this secure element holds spends in another transfer (a double spend upstream)',
+  },
+  payeeBundleLimitExceeded: {
+    number: 0x040f,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'the bundle would be longer than the payee accepts (its stated bound, at most what one RECEIVE command carries): pay less, or renew first',
+  },
   // Secure element state (0x05xx)
   notPersonalised: {
     number: 0x0501,
@@ -275,6 +292,11 @@ export const coreErrors = defineErrorCatalogue({
     number: 0x0512,
     kind: 'conditionsNotSatisfied',
     meaning: 'the issuance predates the last completed sync (it is delivered by the sync instead)',
+  },
+  issuanceRecordFull: {
+    number: 0x0514,
+    kind: 'notEnoughMemory',
+    meaning: 'the secure element has recorded as many installed issuances as it may keep: sync required',
   },
   payToSelf: { number: 0x0510, kind: 'wrongData', meaning: 'payer and payee are the same secure element' },
   // APDU transport (0x06xx)

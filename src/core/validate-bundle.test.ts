@@ -548,11 +548,15 @@ void test('certificates in a bundle: chain, role, subject; expiry only for the d
     'certificateChainInvalid',
     'no certificate for a payer in the history',
   );
-  // An unused but valid certificate is tolerated; each is verified all the same.
-  validateBundle(
-    rules(world),
-    bundleBytes(history, [...signerCertificates(history, parties), carol.certificate]),
-    expect,
+  // An unused but valid certificate is refused (it would be stored for nothing), after its own checks.
+  assertRefused(
+    () =>
+      validateBundle(
+        rules(world),
+        bundleBytes(history, [...signerCertificates(history, parties), carol.certificate]),
+        expect,
+      ),
+    'bundleCertificateUnused',
   );
 
   // Expiry: an ancestor payer whose certificate expired still passed value on validly...

@@ -75,7 +75,7 @@ export function validateBundle(
   if (last?.kind !== 'transfer')
     throw coreError('historyIncomplete', 'a bundle must end with the paying transfer');
   const expected = expect(last);
-  const signers = verifyCertificates(rules, bundle.certificates);
+  const signers = verifyCertificates(rules, bundle.certificates, entries);
   checkAncestry(entries);
   const produced = replayHistory(rules, entries, signers);
   const payerCertificate = checkFinalTransfer(rules, last.signed, signers, expected);
@@ -90,18 +90,29 @@ export function validateBundle(
   };
 }
 
-/** Verifies each secure element certificate once; returns them by subject id. */
+/**
+ * Verifies each secure element certificate once; returns them by subject id. The certificate list is
+ * not signed, so it carries only what the entries need: a relay appending genuine certificates of
+ * unrelated SEs would otherwise fill the receiver's store with them.
+ */
 function verifyCertificates(
   rules: BundleRules,
   certificates: readonly Certificate[],
+  entries: readonly IdentifiedEntry[],
 ): Map<string, Certificate> {
+  const payers = new Set<string>();
+  for (const entry of entries) if (entry.kind === 'transfer') payers.add(idKey(entry.signed.body.payerId));
   const signers = new Map<string, Certificate>();
   for (const certificate of certificates) {
     const key = idKey(certificate.body.subjectId);
     if (signers.has(key)) throw coreError('historyNotOrdered', 'certificate repeated');
+
     // Expiry is judged only for the direct payer (checkFinalTransfer): an ancestor's certificate may
     // have expired since it paid, which does not make the value it passed on invalid.
     verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
+    // After its own checks, so that a forged certificate is named as forged rather than as unused.
+    if (!payers.has(key))
+      throw coreError('bundleCertificateUnused', 'a certificate of an SE that signed no transfer here');
     signers.set(key, certificate);
   }
   return signers;

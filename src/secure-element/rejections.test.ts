@@ -377,6 +377,27 @@ void describe('RECEIVE refuses a history that does not end in DCP issuances or b
   });
 });
 
+void test('a bundle carrying a certificate of an SE that signed no transfer in it: bundleCertificateUnused 6A80', () => {
+  const { pki, forge, payer, payee } = world();
+  const { bundle } = requestAndPay(payer, payee, 3_000n);
+  // A relaying terminal appends genuine certificates: they would fill a card's store, a few per payment.
+  const bystander = publicData(pki.newDevice('card', 'bystander')).certificate!;
+  const extras = [bystander, forge.compromisedSecureElement().certificate, publicData(payee).certificate!];
+  for (const extra of extras) {
+    for (const place of ['first', 'last'] as const) {
+      const padded = mutateBundle(bundle, (b) => ({
+        ...b,
+        certificates: place === 'first' ? [extra, ...b.certificates] : [...b.certificates, extra],
+      }));
+      assertRefusedWithoutChange([payee, payer], () => payee.client().receive(padded), {
+        sw: 0x6a80,
+        code: 'bundleCertificateUnused',
+      });
+    }
+  }
+  assertAccepted(payee, bundle, 3_000n);
+});
+
 void describe('the deny list', () => {
   void test('RECEIVE from a denied payer: deniedSecureElement 6982', () => {
     const { pki, payer, payee } = world();
