@@ -285,18 +285,31 @@ export interface IncomingRecord {
   readonly transferId: Bytes;
   /** The receipt returned; RECEIVE replays it for the same bundle. */
   readonly receipt: Bytes;
+  /**
+   * H(the bundle received); empty unless received. Only a byte-identical bundle is a replay: the
+   * transfer id covers the body, not the signature, so a twin with another signature must be
+   * verified as new.
+   */
+  readonly bundleDigest: Bytes;
 }
 
 export function encodeIncoming(record: IncomingRecord): Bytes {
-  return encodeCbor([record.amount, incomingStates.indexOf(record.state), record.transferId, record.receipt]);
+  return encodeCbor([
+    record.amount,
+    incomingStates.indexOf(record.state),
+    record.transferId,
+    record.receipt,
+    record.bundleDigest,
+  ]);
 }
 
 export function decodeIncoming(challenge: Bytes, bytes: Bytes): IncomingRecord {
-  return decodeRecord(bytes, 'incoming', 4, (r) => ({
+  return decodeRecord(bytes, 'incoming', 5, (r) => ({
     challenge,
     amount: r.biguint(0, 'amount'),
     state: incomingStates[r.uint(1, 'state', 2)]!,
     transferId: r.bytes(2, 'transferId'),
     receipt: r.bytes(3, 'receipt'),
+    bundleDigest: r.bytes(4, 'bundleDigest'),
   }));
 }

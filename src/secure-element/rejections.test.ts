@@ -201,6 +201,26 @@ void describe('RECEIVE credits a bundle once and refuses answers to challenges i
     assert.equal(publicData(payee).counter, 1);
   });
 
+  void test('a received transfer again with another signature is verified as new: its high-S twin signatureInvalid, a second valid signature challengeUnknown', () => {
+    const { forge, payee } = world();
+    const thief = forge.compromisedSecureElement();
+    const request = payee.client().paymentRequest(3_000n);
+    const bundle = forge.pay(thief, forge.issue(thief.id, [3_000n]), request);
+    const receipt = payee.client().receive(bundle);
+    const transfer = finalTransfer(bundle);
+    const twin = replaceFinalTransfer(bundle, withSignature(transfer, highS(transfer.signature)));
+    assertRefusedWithoutChange([payee], () => payee.client().receive(twin), signatureInvalid);
+    // The compromised payer signs the very same body again: a valid signature, other bytes.
+    const resigned = replaceFinalTransfer(bundle, withTransferBody(transfer, transfer.body, thief.signer));
+    assert.notDeepEqual(finalTransfer(resigned).signature, transfer.signature);
+    assertRefusedWithoutChange([payee], () => payee.client().receive(resigned), challengeUnknown);
+    // Only the byte-identical bundle is a replay.
+    assertUnchanged([payee], () => {
+      assert.deepEqual(payee.client().receive(bundle), receipt);
+    });
+    assert.equal(balanceOf(payee), 3_000n);
+  });
+
   void test('a second transfer answering a challenge closed by the first: challengeUnknown 6982', () => {
     const { pki, payer, payee } = world();
     const secondPayer = pki.newDevice('card', 'second payer');

@@ -47,7 +47,14 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
   se.store.commit(
     new Changes().put(
       recordKeys.incoming(challenge, 'outstanding'),
-      encodeIncoming({ challenge, amount, state: 'outstanding', transferId: empty, receipt: empty }),
+      encodeIncoming({
+        challenge,
+        amount,
+        state: 'outstanding',
+        transferId: empty,
+        receipt: empty,
+        bundleDigest: empty,
+      }),
     ).map,
   );
   return encodePaymentRequest({ payeeCertificate: context.config.certificate, challenge, amount });

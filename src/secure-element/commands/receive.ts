@@ -29,6 +29,8 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
   const state = se.state();
   let request: IncomingRecord | undefined;
   let replayedReceipt: Bytes | undefined;
+  let bundleDigest: Bytes | undefined;
+  let receivedTwin = false;
   const rules = {
     verifier: se.platform.verifier,
     anchors: context.anchors,
@@ -44,8 +46,15 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
       request = se.incoming(transfer.signed.body.challenge);
       if (request === undefined) throw coreError('challengeUnknown', 'never issued');
       if (request.state === 'received' && bytesEqual(request.transferId, transfer.id)) {
-        replayedReceipt = request.receipt;
-        throw new ReplayFound();
+        // The transfer id covers the body only: a twin with another signature (its high-S twin, or a
+        // second signature by a compromised payer) is verified as new, and refused below if it passes.
+        bundleDigest = se.platform.verifier.sha256(bundleBytes);
+        if (bytesEqual(bundleDigest, request.bundleDigest)) {
+          replayedReceipt = request.receipt;
+          throw new ReplayFound();
+        }
+        receivedTwin = true;
+        return { payeeId: context.identity.seId, amount: request.amount };
       }
       if (request.state !== 'outstanding')
         throw coreError('challengeUnknown', `challenge already ${request.state}`);
@@ -55,16 +64,22 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
     if (error instanceof ReplayFound && replayedReceipt !== undefined) return replayedReceipt;
     throw error;
   }
+  if (receivedTwin) throw coreError('challengeUnknown', 'challenge already received, for other bytes');
   if (state.balance + validated.payment.value > context.limits.balanceMax) {
     throw coreError('balanceLimitExceeded', 'payee full');
   }
-  return storeReceived(se, validated, request!);
+  return storeReceived(se, validated, request!, bundleDigest ?? se.platform.verifier.sha256(bundleBytes));
 }
 
 /** Thrown out of the expectation callback to stop validation early on an idempotent replay. */
 class ReplayFound extends Error {}
 
-function storeReceived(se: SecureElementView, validated: ValidatedBundle, request: IncomingRecord): Bytes {
+function storeReceived(
+  se: SecureElementView,
+  validated: ValidatedBundle,
+  request: IncomingRecord,
+  bundleDigest: Bytes,
+): Bytes {
   const context = se.personalised();
   const state = se.state();
   const receipt = signBody(
@@ -104,6 +119,7 @@ function storeReceived(se: SecureElementView, validated: ValidatedBundle, reques
         state: 'received',
         transferId: validated.transferId,
         receipt: receiptBytes,
+        bundleDigest,
       }),
     )
     .put(
