@@ -16,9 +16,11 @@
 //   r/<challenge>          an outstanding incoming payment request: amount
 //   s/<challenge>          a closed incoming request: received (transfer id, receipt) or expired
 //
+//   l/<issuance id>        an issuance installed (LOAD, COMPLETE SYNC credits): its time, so that
+//                          installing it again is a no-op until a sync makes it stale
+//
 // Pending and outstanding records live under their own prefixes so that the limits that count them
 // read a bounded key range instead of scanning every payment since the last sync.
-//   l/<issuance id>        an issuance LOAD stored (idempotency until the next sync)
 import { decodeCbor, encodeCbor, FieldReader, readBytesItem, type CborValue } from '../core/cbor.ts';
 import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
 import { signedDenyListFromCbor, type SignedDenyList } from '../core/deny-list.ts';
@@ -49,7 +51,7 @@ export const recordKeys = {
     `${state === 'pending' ? 'o' : 'a'}/${toHex(transferId)}`,
   incoming: (challenge: Bytes, state: IncomingState) =>
     `${state === 'outstanding' ? 'r' : 's'}/${toHex(challenge)}`,
-  loaded: (issuanceId: EntryId) => `l/${toHex(issuanceId)}`,
+  installed: (issuanceId: EntryId) => `l/${toHex(issuanceId)}`,
 } as const;
 
 export const recordPrefixes = {
@@ -60,7 +62,7 @@ export const recordPrefixes = {
   acknowledgedOutgoing: 'a/',
   outstandingIncoming: 'r/',
   closedIncoming: 's/',
-  loaded: 'l/',
+  installed: 'l/',
   payIndex: 'q/',
 } as const;
 
@@ -312,4 +314,26 @@ export function decodeIncoming(challenge: Bytes, bytes: Bytes): IncomingRecord {
     receipt: r.bytes(3, 'receipt'),
     bundleDigest: r.bytes(4, 'bundleDigest'),
   }));
+}
+
+// --- installed issuances ----------------------------------------------------------------------
+
+/**
+ * Issuances recorded as installed at any time. LOAD leaves room for one COMPLETE SYNC's credits
+ * (`loadedIssuancesMax` = this − syncCreditsMax), and COMPLETE SYNC erases every record its upload
+ * reported that the new last sync time makes stale, so with a DCP that stamps issuances in order the
+ * record holds at most the LOADs since the last BEGIN SYNC and the last sync's credits.
+ */
+export const installedIssuancesMax = 64;
+/** Credits and refunds one COMPLETE SYNC may deliver besides the renewal. */
+export const syncCreditsMax = 16;
+export const loadedIssuancesMax = installedIssuancesMax - syncCreditsMax;
+
+/** `l/<issuance id>`: `[time]`, the issuance's own time (when the record may go). */
+export function encodeInstalled(time: number): Bytes {
+  return encodeCbor([time]);
+}
+
+export function decodeInstalled(bytes: Bytes): number {
+  return decodeRecord(bytes, 'installed', 1, (r) => r.uint(0, 'time'));
 }

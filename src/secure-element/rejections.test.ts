@@ -33,6 +33,7 @@ import {
   withTransferBody,
 } from '../testing/forge.ts';
 import { TestPki } from '../testing/test-pki.ts';
+import { installedIssuancesMax, loadedIssuancesMax, syncCreditsMax } from './records.ts';
 
 const challengeUnknown = { sw: 0x6982, code: 'challengeUnknown' } as const;
 const signatureInvalid = { sw: 0x6982, code: 'signatureInvalid' } as const;
@@ -739,6 +740,63 @@ void describe('COMPLETE SYNC installs a credit once', () => {
       code: 'issuanceStale',
     });
     assert.equal(syncWith(pki, device, []), 300n);
+  });
+});
+
+void describe('every issuance installed is recorded: installing it again is a no-op', () => {
+  void test('a credit stamped after the renewal, installed by COMPLETE SYNC, then LOADed: the same balance, nothing written', () => {
+    const pki = new TestPki();
+    const device = pki.newDevice('phone', 'phone');
+    pki.load(device, 1_000n);
+    const seId = seIdOf(device);
+    const { claim } = device.client().beginSync(secureRandomBytes(16));
+    const tokenIds = claim.body.tokens.map((token) => token.tokenId);
+    const renewal = pki.dcp.issue('renewal', [{ value: 1_000n, owner: seId }], tokenIds);
+    const late = pki.dcp.issue('credit', [{ value: 500n, owner: seId }], [], pki.time + 10);
+    assert.equal(device.client().completeSync(renewal, [late]), 1_500n);
+    assertUnchanged([device], () => {
+      assert.equal(device.client().load(late), 1_500n);
+    });
+    assert.deepEqual(
+      { balance: balanceOf(device), tokenCount: publicData(device).tokenCount },
+      { balance: 1_500n, tokenCount: 2 },
+    );
+    // The next sync reports it and delivers it again: skipped; past that sync it is stale.
+    pki.time += 60;
+    const next = device.client().beginSync(secureRandomBytes(16)).claim;
+    const renewNext = pki.dcp.issue(
+      'renewal',
+      [{ value: 1_500n, owner: seId }],
+      next.body.tokens.map((token) => token.tokenId),
+    );
+    assert.equal(device.client().completeSync(renewNext, [late]), 1_500n);
+    assertRefusedWithoutChange([device], () => device.client().load(late), {
+      sw: 0x6985,
+      code: 'issuanceStale',
+    });
+    assert.equal(balanceOf(device), 1_500n);
+  });
+
+  void test(`the record is bounded: LOAD past ${loadedIssuancesMax} issuances since the last sync is issuanceRecordFull 6A84 until a sync`, () => {
+    const pki = new TestPki();
+    const device = pki.newDevice('phone', 'phone');
+    for (let index = 0; index < loadedIssuancesMax; index++) pki.load(device, 1n);
+    const seId = seIdOf(device);
+    const one = pki.dcp.issue('load', [{ value: 1n, owner: seId }]);
+    assertRefusedWithoutChange([device], () => device.client().load(one), {
+      sw: 0x6a84,
+      code: 'issuanceRecordFull',
+    });
+    const { claim } = device.client().beginSync(secureRandomBytes(16));
+    const renewal = pki.dcp.issue(
+      'renewal',
+      [{ value: BigInt(loadedIssuancesMax), owner: seId }],
+      claim.body.tokens.map((token) => token.tokenId),
+    );
+    device.client().completeSync(renewal, []);
+    pki.time += 60;
+    assert.equal(pki.load(device, 1n), BigInt(loadedIssuancesMax) + 1n);
+    assert.ok(loadedIssuancesMax + syncCreditsMax <= installedIssuancesMax);
   });
 });
 

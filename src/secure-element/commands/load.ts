@@ -5,7 +5,15 @@ import { coreError } from '../../core/errors.ts';
 import { encodeEntry } from '../../core/bundle.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
-import { encodeState, encodeToken, recordKeys, type TokenRecord } from '../records.ts';
+import {
+  encodeInstalled,
+  encodeState,
+  encodeToken,
+  loadedIssuancesMax,
+  recordKeys,
+  recordPrefixes,
+  type TokenRecord,
+} from '../records.ts';
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
 import { checkIssuance, ownIssuer } from './checks.ts';
 
@@ -42,7 +50,10 @@ export function storeIssuedTokens(
   for (const token of tokens) changes.put(recordKeys.token(token.id), encodeToken(token));
 }
 
-/** LOAD [issuance] → [balance]. Idempotent by issuance id until the next sync. */
+/**
+ * LOAD [issuance] → [balance]. Idempotent by issuance id: an issuance recorded as installed (by LOAD
+ * or COMPLETE SYNC) is a no-op, and once a sync erased the record it is stale.
+ */
 export function load(se: SecureElementView, data: Bytes): Bytes {
   const context = se.personalised();
   const issuance = issuanceFromCbor(new FieldReader(decodeCbor(data), 'load', 1).raw(0));
@@ -50,9 +61,13 @@ export function load(se: SecureElementView, data: Bytes): Bytes {
     throw coreError('issuanceKindInvalid', 'a renewal is installed by COMPLETE SYNC');
   const { entry, tokens } = acceptIssuance(se, context, issuance);
   const state = se.state();
-  if (se.store.has(recordKeys.loaded(entry.id))) return encodeCbor([state.balance]);
+  // Installed already (by LOAD or by COMPLETE SYNC): a no-op, so an issuance never pays twice.
+  if (se.store.has(recordKeys.installed(entry.id))) return encodeCbor([state.balance]);
   if (issuance.body.time <= state.lastSyncTime)
     throw coreError('issuanceStale', 'issued before the last sync');
+  const recorded = se.store.keys(recordPrefixes.installed).length;
+  if (recorded >= loadedIssuancesMax)
+    throw coreError('issuanceRecordFull', `${recorded} issuances installed since the last sync`);
   const value = tokens.reduce((sum, token) => sum + token.value, 0n);
   if (state.balance + value > context.limits.balanceMax)
     throw coreError('balanceLimitExceeded', `would hold ${state.balance + value}`);
@@ -60,7 +75,7 @@ export function load(se: SecureElementView, data: Bytes): Bytes {
   storeIssuedTokens(changes, entry, tokens);
   const balance = state.balance + value;
   changes
-    .put(recordKeys.loaded(entry.id), new Uint8Array(0))
+    .put(recordKeys.installed(entry.id), encodeInstalled(issuance.body.time))
     .put(
       recordKeys.state,
       encodeState({ ...state, balance, trustedTime: Math.max(state.trustedTime, issuance.body.time) }),

@@ -7,12 +7,17 @@ import { idKey, nonceBytes } from '../../core/ids.ts';
 import { claimBodyToCbor } from '../../core/claim.ts';
 import { assert } from '../../core/assert.ts';
 import { encodeUpload } from '../../core/upload.ts';
+import type { IdentifiedEntry } from '../../core/validate-bundle.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { signedLimitsFromCbor } from '../../core/limits.ts';
 import { signedDenyListFromCbor } from '../../core/deny-list.ts';
 import { signBody, signedToCbor } from '../../core/signed.ts';
 import {
   claimedTokensMax,
+  decodeInstalled,
+  encodeInstalled,
+  installedIssuancesMax,
+  syncCreditsMax,
   encodeDenyListRecord,
   encodeIncoming,
   encodeLimitsRecord,
@@ -29,8 +34,6 @@ import { acceptIssuance, storeIssuedTokens } from './load.ts';
 
 /** HPKE `info` for uploads (RFC 9180 §5.1): binds the ciphertext to this protocol and version. */
 export const uploadInfo = utf8('cbdc/upload/v1');
-/** Credits and refunds one COMPLETE SYNC may deliver besides the renewal. */
-export const syncCreditsMax = 16;
 
 /**
  * BEGIN SYNC [DCP nonce] → [signed claim, sealed upload]. Expires outstanding payment requests (the
@@ -67,8 +70,8 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
     const record = se.outgoing(transferId);
     if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
   }
-  const loaded = se.store.keys(recordPrefixes.loaded);
-  reportedKeys.push(...loaded);
+  const installed = se.store.keys(recordPrefixes.installed);
+  reportedKeys.push(...installed);
 
   const upload = encodeUpload({
     seId: context.identity.seId,
@@ -88,7 +91,7 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
       assert(state !== 'outstanding', 'BEGIN SYNC expired every outstanding request');
       return { challenge, amount, state, transferId, receipt };
     }),
-    installed: loaded.map(idFromKey),
+    installed: installed.map(idFromKey),
     limitsVersion: context.limits.version,
     denyListVersion: context.denyList.body.version,
   });
@@ -141,11 +144,13 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
   const issued = [renewal, ...newCredits(se, credits, state.lastSyncTime)];
   let trustedTime = Math.max(state.trustedTime, renewal.body.time);
+  const installedCredits: IdentifiedEntry[] = [];
   for (const issuance of issued) {
     if (issuance !== renewal && issuance.body.kind === 'renewal')
       throw coreError('issuanceKindInvalid', 'a credit cannot be a renewal');
     const { entry, tokens: fresh } = acceptIssuance(se, context, issuance);
     storeIssuedTokens(changes, entry, fresh);
+    if (issuance !== renewal) installedCredits.push(entry);
     kept.push(...fresh);
     trustedTime = Math.max(trustedTime, issuance.body.time);
   }
@@ -157,7 +162,8 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
     if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
   }
   removeUnneededCertificates(se, kept, changes);
-  for (const key of session.reportedKeys) changes.remove(key);
+  for (const key of session.reportedKeys) if (!key.startsWith(recordPrefixes.installed)) changes.remove(key);
+  recordInstalled(se, session, renewal.body.time, installedCredits, changes);
   if (limits !== undefined && limits.body.version > context.limits.version) {
     checkLimits(
       se.platform.verifier,
@@ -190,6 +196,38 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
 }
 
 /**
+ * Keeps the record of installed issuances exact and bounded. The reported records the new last sync
+ * time makes stale go: LOAD refuses and COMPLETE SYNC skips an issuance stamped no later than it
+ * anyway. The credits installed now are recorded (the next upload reports them), so that a credit
+ * stamped after the renewal is not installed again by LOAD. The renewal itself needs no record: its
+ * time becomes the last sync time, and LOAD refuses renewals.
+ */
+function recordInstalled(
+  se: SecureElementView,
+  session: SyncSession,
+  lastSyncTime: number,
+  credits: readonly IdentifiedEntry[],
+  changes: Changes,
+): void {
+  let recorded = se.store.keys(recordPrefixes.installed).length;
+  for (const key of session.reportedKeys) {
+    if (!key.startsWith(recordPrefixes.installed)) continue;
+    const bytes = se.store.get(key);
+    assert(bytes !== undefined, 'an installed record the upload reported is erased only by COMPLETE SYNC');
+    if (decodeInstalled(bytes) > lastSyncTime) continue;
+    changes.remove(key);
+    recorded--;
+  }
+  for (const credit of credits) {
+    changes.put(recordKeys.installed(credit.id), encodeInstalled(credit.signed.body.time));
+    recorded++;
+  }
+  // Only a DCP stamping issuances after the renewal that comes with them keeps records past a sync.
+  if (recorded > installedIssuancesMax)
+    throw coreError('issuanceRecordFull', `${recorded} installed issuances would stay recorded`);
+}
+
+/**
  * The credits to install: one LOAD stored since the last sync, one listed twice, and one stamped no
  * later than the last sync (which delivered it, as LOAD's `issuanceStale` rule says) are skipped, so
  * a replayed credit never pays twice and the balance stays the sum of the tokens held.
@@ -198,7 +236,7 @@ function newCredits(se: SecureElementView, credits: readonly Issuance[], lastSyn
   const seen = new Set<string>();
   return credits.filter((credit) => {
     const id = se.platform.verifier.sha256(credit.bodyBytes);
-    if (seen.has(idKey(id)) || credit.body.time <= lastSyncTime || se.store.has(recordKeys.loaded(id)))
+    if (seen.has(idKey(id)) || credit.body.time <= lastSyncTime || se.store.has(recordKeys.installed(id)))
       return false;
     seen.add(idKey(id));
     return true;
