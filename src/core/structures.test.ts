@@ -253,15 +253,27 @@ void test('deny list round-trips', () => {
 
 void test('payment request round-trips', () => {
   fc.assert(
-    fc.property(certificateBody, bytesOf(16), amount, (body, challenge, requested) => {
-      const payeeCertificate = signBody(signer, purposes.certificate, body, certificateBodyToCbor);
-      const bytes = encodePaymentRequest({ payeeCertificate, challenge, amount: requested });
-      const decoded = decodePaymentRequest(bytes);
-      assert.deepEqual(plain(decoded.payeeCertificate), plain(payeeCertificate));
-      assert.equal(toHex(decoded.challenge), toHex(challenge));
-      assert.equal(decoded.amount, requested);
-      assert.ok(bytesEqual(encodePaymentRequest(decoded), bytes));
-    }),
+    fc.property(
+      certificateBody,
+      bytesOf(16),
+      amount,
+      fc.integer({ min: 0, max: historyBytesCeiling }),
+      (body, challenge, requested, bundleBytesMax) => {
+        const payeeCertificate = signBody(signer, purposes.certificate, body, certificateBodyToCbor);
+        const bytes = encodePaymentRequest({
+          payeeCertificate,
+          challenge,
+          amount: requested,
+          bundleBytesMax,
+        });
+        const decoded = decodePaymentRequest(bytes);
+        assert.deepEqual(plain(decoded.payeeCertificate), plain(payeeCertificate));
+        assert.equal(toHex(decoded.challenge), toHex(challenge));
+        assert.equal(decoded.amount, requested);
+        assert.equal(decoded.bundleBytesMax, bundleBytesMax);
+        assert.ok(bytesEqual(encodePaymentRequest(decoded), bytes));
+      },
+    ),
     runs,
   );
 });
@@ -617,7 +629,7 @@ void test('every structure names itself and its field', () => {
   assertRefused(
     () => decodePaymentRequest(encodeCbor([1, 2, 3])),
     'fieldInvalid',
-    'paymentRequest must have 4 fields, has 3',
+    'paymentRequest must have 5 fields, has 3',
   );
   assertRefused(
     () => decodeBundle(encodeCbor([1, [], [[2, 0]]])),
@@ -633,7 +645,7 @@ void test('every structure names itself and its field', () => {
       'bundle.version must be 1',
     );
     assertRefused(
-      () => decodePaymentRequest(encodeCbor([version, 0, new Uint8Array(16), 1])),
+      () => decodePaymentRequest(encodeCbor([version, 0, new Uint8Array(16), 1, 0])),
       'fieldInvalid',
       'paymentRequest.version must be 1',
     );
@@ -672,7 +684,7 @@ void test('amounts: zero is amountMustBePositive, above amountMax is amountOutOf
   assert.equal(transferFromCbor(withValue(amountMax)).body.outputs[0]!.value, amountMax);
   assert.equal(transferFromCbor(withValue(1)).body.outputs[0]!.value, 1n);
 
-  const request = (value: bigint): Uint8Array =>
+  const request = (value: bigint, bundleBytesMax = 16_384): Uint8Array =>
     encodeCbor([
       1,
       envelope(
@@ -688,6 +700,7 @@ void test('amounts: zero is amountMustBePositive, above amountMax is amountOutOf
       ),
       new Uint8Array(16),
       value,
+      bundleBytesMax,
     ]);
   assertRefused(
     () => decodePaymentRequest(request(0n)),
@@ -698,6 +711,11 @@ void test('amounts: zero is amountMustBePositive, above amountMax is amountOutOf
     () => decodePaymentRequest(request(amountMax + 1n)),
     'amountOutOfRange',
     `paymentRequest.amount is ${amountMax + 1n}`,
+  );
+  assertRefused(
+    () => decodePaymentRequest(request(1n, historyBytesCeiling + 1)),
+    'fieldInvalid',
+    `paymentRequest.bundleBytesMax must be an unsigned integer ≤ ${historyBytesCeiling}`,
   );
 
   const claim = claimBodyToCbor({

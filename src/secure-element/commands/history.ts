@@ -4,8 +4,9 @@ import { assert } from '../../core/assert.ts';
 import { idKey, type EntryId, type PrincipalId } from '../../core/ids.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { HistoryEntry } from '../../core/bundle.ts';
-import type { TokenRecord } from '../records.ts';
-import type { SecureElementView } from '../view.ts';
+import { recordKeys, recordPrefixes, type TokenRecord } from '../records.ts';
+import { idFromKey, type SecureElementView } from '../view.ts';
+import type { IdentifiedEntry } from '../../core/validate-bundle.ts';
 
 /**
  * Concatenates the histories and keeps each entry's first occurrence. Each history is ancestor-closed
@@ -52,4 +53,35 @@ export function signerCertificates(
     byKey.set(key, certificate);
   }
   return [...byKey.values()];
+}
+
+/**
+ * Why an incoming history conflicts with what this SE holds: a transfer new to it spends a token it
+ * holds, or one that a stored transfer spends. Both are double spends upstream (a clone, a compromised
+ * SE); the SE could keep each branch, but never pay them together (every payee would refuse the merge
+ * as `historyDoubleSpend`), so it refuses the second branch while it can still be refused at no cost.
+ * The stored transfers are every `e/` record: the histories of the tokens held and of those spent
+ * since the last sync. (A payment this SE made without change is not an entry: its own log holds it.)
+ */
+export function heldHistoryConflict(
+  se: SecureElementView,
+  entries: readonly IdentifiedEntry[],
+): string | undefined {
+  const incoming = new Set<string>();
+  for (const entry of entries) {
+    if (entry.kind !== 'transfer' || se.store.has(recordKeys.entry(entry.id))) continue;
+    for (const input of entry.signed.body.inputs) incoming.add(idKey(input));
+  }
+  if (incoming.size === 0) return undefined;
+  for (const token of se.tokens())
+    if (incoming.has(idKey(token.id))) return 'a new transfer spends a token this SE holds';
+  for (const key of se.store.keys(recordPrefixes.entry)) {
+    const stored = se.entry(idFromKey(key));
+    assert(stored !== undefined, 'a listed entry is stored');
+    if (stored.kind !== 'transfer') continue;
+    for (const input of stored.signed.body.inputs) {
+      if (incoming.has(idKey(input))) return 'a new transfer spends a token a held history spends';
+    }
+  }
+  return undefined;
 }

@@ -1,15 +1,16 @@
 // PAYMENT REQUEST (step 1, payee SE) and PAY (step 2, payer SE) of the offline payment (DESIGN §5).
 import { checkAmount } from '../../core/amount.ts';
-import { bytesEqual, compareBytes, type Bytes } from '../../core/bytes.ts';
-import { decodeCbor, FieldReader } from '../../core/cbor.ts';
-import { purposes } from '../../core/crypto.ts';
+import { assert } from '../../core/assert.ts';
+import { bytesEqual, type Bytes } from '../../core/bytes.ts';
+import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
+import { purposes, signatureBytes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
 import { challengeBytes, idKey } from '../../core/ids.ts';
-import { decodePaymentRequest, encodePaymentRequest } from '../../core/payment.ts';
+import { decodePaymentRequest, encodePaymentRequest, type PaymentRequest } from '../../core/payment.ts';
 import { encodeBundle, encodeEntry } from '../../core/bundle.ts';
 import { signBody } from '../../core/signed.ts';
 import { transferBodyToCbor, type TransferBody } from '../../core/transfer.ts';
-import { identifyEntry } from '../../core/validate-bundle.ts';
+import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
 import { verifySecureElementCertificate } from '../../core/trust.ts';
 import type { Output } from '../../core/issuance.ts';
 import {
@@ -22,7 +23,8 @@ import {
   type TokenRecord,
 } from '../records.ts';
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
-import { loadEntries, mergeHistories, signerCertificates } from './history.ts';
+import { logicalCommandBytesMax } from '../apdu/apdu.ts';
+import { planPayment, type PaymentBounds, type PaymentPlan } from './selection.ts';
 
 /** Unacknowledged payments a payer keeps (each with its bundle) before it must sync. */
 export const pendingPaymentsMax = 16;
@@ -57,7 +59,38 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
       }),
     ).map,
   );
-  return encodePaymentRequest({ payeeCertificate: context.config.certificate, challenge, amount });
+  return encodePaymentRequest({
+    payeeCertificate: context.config.certificate,
+    challenge,
+    amount,
+    bundleBytesMax: acceptedBundleBytes(se, context),
+  });
+}
+
+/**
+ * What RECEIVE stores besides the bundle's own bytes, at most: the token record without its entry
+ * ids, the closed request with its receipt, and the state record growing by a few bytes.
+ */
+const receiveRecordsBytes = 512;
+/**
+ * The shortest history entry: an issuance with one output, 130 bytes encoded. Each entry and
+ * certificate RECEIVE stores costs its own length, a 66-byte key and (an entry) its 33-byte id in
+ * the token's record: at most twice its length, in one block.
+ */
+const historyEntryBytesMin = 128;
+
+/**
+ * The longest bundle this payee can take now: its limits' historyBytesMax, what one RECEIVE command
+ * carries, and what its store has room for (each bundle byte costing at most two store bytes, each
+ * entry at least historyEntryBytesMin bytes in one block). Judged when the request is made: another
+ * payment received before this one uses the same room, as a LOAD uses the balance a request promised.
+ */
+function acceptedBundleBytes(se: SecureElementView, context: Personalised): number {
+  const store = se.store;
+  const bytesRoom = Math.floor((store.limits.bytesMax - store.bytesUsed - receiveRecordsBytes) / 2);
+  // Two blocks besides the bundle's: the token, and the request record this command is about to add.
+  const blocksRoom = (store.limits.blocksMax - store.blocksUsed - 2) * historyEntryBytesMin;
+  return Math.max(0, Math.min(context.limits.historyBytesMax, logicalCommandBytesMax, bytesRoom, blocksRoom));
 }
 
 /**
@@ -82,54 +115,57 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
   if (bytesEqual(payee.subjectId, context.identity.seId)) throw coreError('payToSelf');
   checkPayerLimits(se, context, request.amount);
 
-  const tokens = se.tokens();
-  const inputs = selectInputs(tokens, request.amount, context.limits.inputsMax);
-  const generation = 1 + Math.max(...inputs.map((token) => token.generation));
-  if (generation > context.limits.generationMax) {
-    throw coreError('generationLimitExceeded', `payment would be generation ${generation}: renewal required`);
-  }
-  const total = inputs.reduce((sum, token) => sum + token.value, 0n);
-  const outputs: Output[] = [{ value: request.amount, owner: payee.subjectId }];
-  if (total > request.amount) outputs.push({ value: total - request.amount, owner: context.identity.seId });
-  const body: TransferBody = {
-    payerId: context.identity.seId,
-    payerCounter: state.counter,
-    inputs: inputs.map((token) => token.id),
-    outputs,
-    payeeId: payee.subjectId,
-    challenge: request.challenge,
-    time: advisoryTime,
+  const bounds: PaymentBounds = {
+    historyBytesMax: context.limits.historyBytesMax,
+    generationMax: context.limits.generationMax,
+    inputsMax: context.limits.inputsMax,
+    // RECEIVE carries the bundle as one chained command: no payee can take more than that.
+    payeeBundleBytesMax: Math.min(request.bundleBytesMax, logicalCommandBytesMax),
   };
+  const bodyFor = (inputs: readonly TokenRecord[]): TransferBody =>
+    transferBody(context, state.counter, request, inputs, advisoryTime);
+  const plan = planPayment(se, context.config.certificate, se.tokens(), request.amount, bounds, (inputs) =>
+    unsignedEntryLength(bodyFor(inputs)),
+  );
   const transfer = identifyEntry(verifier, {
     kind: 'transfer',
-    signed: signBody(context.signer, purposes.transfer, body, transferBodyToCbor),
+    signed: signBody(context.signer, purposes.transfer, bodyFor(plan.inputs), transferBodyToCbor),
   });
-  const historyIds = mergeHistories(inputs);
-  const entries = [...loadEntries(se, historyIds), transfer];
-  const bundle = encodeBundle({
-    certificates: signerCertificates(se, context.config.certificate, entries),
-    entries,
-  });
-  if (bundle.length > context.limits.historyBytesMax) {
-    throw coreError('historyBytesLimitExceeded', `bundle of ${bundle.length} bytes: renewal required`);
-  }
+  const bundle = encodeBundle({ certificates: plan.certificates, entries: [...plan.entries, transfer] });
+  assert(bundle.length === plan.bundleBytes, 'the planned bundle length is the encoded one');
+  commitPayment(se, request, plan, transfer, bundle);
+  return bundle;
+}
 
-  // The history entries of the spent inputs stay until COMPLETE SYNC: the upload reports them, and the
-  // sync erases every entry no held token still needs (a scan of all tokens per payment would not pay).
+/**
+ * Spends the inputs, stores the change and logs the payment as pending, in one commit.
+ * The history entries of the spent inputs stay until COMPLETE SYNC: the upload reports them, and the
+ * sync erases every entry no held token still needs (a scan of all tokens per payment would not pay).
+ */
+function commitPayment(
+  se: SecureElementView,
+  request: PaymentRequest,
+  plan: PaymentPlan,
+  transfer: IdentifiedEntry,
+  bundle: Bytes,
+): void {
+  const state = se.state();
+  const payee = request.payeeCertificate.body;
+  const outputs = transfer.signed.body.outputs;
   const changes = new Changes();
   if (outputs.length === 2) {
     const change: TokenRecord = {
       id: transfer.outputIds[1]!,
       value: outputs[1]!.value,
-      generation,
-      entryIds: [...historyIds, transfer.id],
+      generation: plan.generation,
+      entryIds: [...plan.historyIds, transfer.id],
       locked: false,
     };
     changes
       .put(recordKeys.token(change.id), encodeToken(change))
       .put(recordKeys.entry(transfer.id), encodeEntry(transfer));
   }
-  for (const token of inputs) changes.remove(recordKeys.token(token.id));
+  for (const token of plan.inputs) changes.remove(recordKeys.token(token.id));
   changes
     .put(
       recordKeys.outgoing(transfer.id, 'pending'),
@@ -153,7 +189,38 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
       }),
     );
   se.store.commit(changes.map);
-  return bundle;
+}
+
+/** The encoded length of a transfer entry for `body`, before signing: a signature's length is fixed. */
+function unsignedEntryLength(body: TransferBody): number {
+  const signed = { body, bodyBytes: encodeCbor(transferBodyToCbor(body)), signature: unsigned };
+  return encodeEntry({ kind: 'transfer', signed }).length;
+}
+
+/** A placeholder of a signature's length: the bundle's length is known before signing. */
+const unsigned = new Uint8Array(signatureBytes);
+
+/** The transfer paying `request` from `inputs`: output 0 to the payee, output 1 the change, if any. */
+function transferBody(
+  context: Personalised,
+  counter: number,
+  request: PaymentRequest,
+  inputs: readonly TokenRecord[],
+  advisoryTime: number,
+): TransferBody {
+  const payeeId = request.payeeCertificate.body.subjectId;
+  const total = inputs.reduce((sum, token) => sum + token.value, 0n);
+  const outputs: Output[] = [{ value: request.amount, owner: payeeId }];
+  if (total > request.amount) outputs.push({ value: total - request.amount, owner: context.identity.seId });
+  return {
+    payerId: context.identity.seId,
+    payerCounter: counter,
+    inputs: inputs.map((token) => token.id),
+    outputs,
+    payeeId,
+    challenge: request.challenge,
+    time: advisoryTime,
+  };
 }
 
 /** PAY's idempotency: the bundle already made for this payee and challenge, if any. */
@@ -182,42 +249,4 @@ function checkPayerLimits(se: SecureElementView, context: Personalised, amount: 
   }
   const pending = se.store.keys(recordPrefixes.pendingOutgoing).length;
   if (pending >= pendingPaymentsMax) throw coreError('pendingLogFull', `${pending} unacknowledged payments`);
-}
-
-/**
- * Chooses inputs: the smallest single token that covers the amount (least change, one input), else
- * the largest tokens first until covered. Locked tokens (claimed by an open sync) are not spendable.
- * Ties break by token id so that selection is deterministic.
- */
-export function selectInputs(
-  tokens: readonly TokenRecord[],
-  amount: bigint,
-  inputsMax: number,
-): TokenRecord[] {
-  const spendable = tokens.filter((token) => !token.locked);
-  let available = 0n;
-  let single: TokenRecord | undefined;
-  for (const token of spendable) {
-    available += token.value;
-    if (token.value >= amount && (single === undefined || compareTokens(token, single) < 0)) single = token;
-  }
-  if (available < amount) throw coreError('insufficientFunds', `holds ${available}, needs ${amount}`);
-  if (single !== undefined) return [single];
-  const largestFirst = [...spendable].sort((a, b) => compareTokens(b, a));
-  const chosen: TokenRecord[] = [];
-  let covered = 0n;
-  for (const token of largestFirst) {
-    if (covered >= amount) break;
-    chosen.push(token);
-    covered += token.value;
-  }
-  if (chosen.length > inputsMax)
-    throw coreError('inputsLimitExceeded', `needs ${chosen.length} inputs: renewal required`);
-  return chosen;
-}
-
-/** Smaller value first; equal values by token id (store keys sort like ids). */
-function compareTokens(a: TokenRecord, b: TokenRecord): number {
-  if (a.value !== b.value) return a.value < b.value ? -1 : 1;
-  return compareBytes(a.id, b.id);
 }

@@ -18,6 +18,7 @@ import {
   type IncomingRecord,
 } from '../records.ts';
 import { Changes, type SecureElementView } from '../view.ts';
+import { heldHistoryConflict } from './history.ts';
 
 /**
  * RECEIVE bundle → receipt. Verifies everything (validateBundle) against an outstanding challenge of
@@ -65,6 +66,8 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
     throw error;
   }
   if (receivedTwin) throw coreError('challengeUnknown', 'challenge already received, for other bytes');
+  const conflict = heldHistoryConflict(se, validated.entries);
+  if (conflict !== undefined) throw coreError('historyConflictsWithHeld', conflict);
   if (state.balance + validated.payment.value > context.limits.balanceMax) {
     throw coreError('balanceLimitExceeded', 'payee full');
   }
