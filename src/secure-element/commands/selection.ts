@@ -5,9 +5,10 @@
 // nothing.
 //
 // Order of preference: the usual choice (the smallest single token that covers the amount, else the
-// largest tokens first: least change, fewest inputs); then, only if that one is refused, choices that
-// keep the bundle small: each covering token by the size of its history, then the tokens with the
-// smallest histories first. If none is accepted, the usual choice's refusal is the answer.
+// largest tokens first: least change, fewest inputs); then, only if that one's histories conflict or
+// its bundle is too long, choices that keep the bundle small: each covering token by the size of its
+// history, then the tokens with the smallest histories first. If none is accepted, the usual
+// choice's refusal is the answer.
 import { assert } from '../../core/assert.ts';
 import { compareBytes } from '../../core/bytes.ts';
 import { encodeCbor } from '../../core/cbor.ts';
@@ -62,12 +63,24 @@ export function planPayment(
     transferEntryBytes,
   );
   if (!(usual instanceof Error)) return usual;
+  if (!refusalsOtherInputsMayAvoid.has(usual.code)) throw usual;
   for (const inputs of smallHistoryChoices(se, spendable, amount, bounds.inputsMax)) {
     const plan = evaluate(se, own, inputs, bounds, transferEntryBytes);
     if (!(plan instanceof Error)) return plan;
   }
   throw usual;
 }
+
+/**
+ * The refusals for which other inputs are tried: a history conflict and a bundle too long. A
+ * generation past the limit is answered as before, "renewal required", rather than spending other
+ * tokens than the usual choice.
+ */
+const refusalsOtherInputsMayAvoid: ReadonlySet<string> = new Set([
+  'historyConflictsWithHeld',
+  'historyBytesLimitExceeded',
+  'payeeBundleLimitExceeded',
+]);
 
 function evaluate(
   se: SecureElementView,
