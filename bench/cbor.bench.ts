@@ -1,0 +1,80 @@
+// The canonical CBOR codec (`src/core/cbor.ts`) on real protocol bytes: the bundles PAY returns.
+//   cbor.decode.gen1 / .gen8     strict decodes per second of a bundle whose payment token is of
+//                                generation 1 / 8; the decoder refuses any non-shortest form while it
+//                                reads. reference = decode, re-encode and compare the bytes, which is
+//                                how a canonical form is checked with a decoder that accepts any form
+//                                (most libraries: they decode leniently, and canonical form is a
+//                                property of the encoder). Both sides run this codec, so the ratio is
+//                                what checking while reading saves, with no difference of library speed.
+//   cbor.encode.gen1 / .gen8     encodes per second of the same decoded value
+//   bundle.decode.gen1 / .gen8   `decodeBundle` per second: CBOR plus every structure's field checks
+// No CBOR library is a dependency of the project, so none is measured here.
+import { decodeBundle } from '../src/core/bundle.ts';
+import { bytesEqual } from '../src/core/bytes.ts';
+import { decodeCbor, encodeCbor } from '../src/core/cbor.ts';
+import { TestPki } from '../src/testing/test-pki.ts';
+import { opsPerSecond, report } from './report.ts';
+import type { Bytes } from '../src/core/bytes.ts';
+import type { Device } from '../src/device/device.ts';
+
+const tokenValue = 100n;
+
+/** Pays `tokenValue` from `payer` to `payee` through the four APDU exchanges; returns PAY's bundle. */
+function pay(payer: Device, payee: Device): Bytes {
+  const request = payee.client().paymentRequest(tokenValue);
+  const bundle = payer.client().pay(request, 0);
+  payer.client().acknowledge(payee.client().receive(bundle));
+  return bundle;
+}
+
+/** A bundle whose payment token is of `generation`: one token relayed through `generation` payments. */
+function bundleOfGeneration(generation: number): Bytes {
+  const pki = new TestPki();
+  const phones = [pki.newDevice('phone', 'hop-0')];
+  pki.load(phones[0]!, tokenValue);
+  let bundle: Bytes | undefined;
+  for (let hop = 1; hop <= generation; hop++) {
+    const payee = pki.newDevice('phone', `hop-${hop}`);
+    bundle = pay(phones[hop - 1]!, payee);
+    phones.push(payee);
+  }
+  if (bundle === undefined) throw new Error('generation must be at least 1');
+  return bundle;
+}
+
+/** Decoding as a lenient decoder must, to know the bytes were canonical: decode, re-encode, compare. */
+function decodeAndCompare(bytes: Bytes): void {
+  if (!bytesEqual(encodeCbor(decodeCbor(bytes)), bytes)) throw new Error('not canonical');
+}
+
+function measure(generation: number): void {
+  const bytes = bundleOfGeneration(generation);
+  const value = decodeCbor(bytes);
+  const megabytes = (rate: number): number => Math.round((rate * bytes.length) / 1e5) / 10;
+  const strict = opsPerSecond(() => decodeCbor(bytes));
+  const reencoded = opsPerSecond(() => {
+    decodeAndCompare(bytes);
+  });
+  report({
+    name: `cbor.decode.gen${generation}`,
+    value: strict,
+    unit: 'decodes/s',
+    reference: reencoded,
+    referenceName: 'decode + re-encode + compare bytes, same codec',
+    bundleBytes: bytes.length,
+    megabytesPerSecond: megabytes(strict),
+  });
+  const encodes = opsPerSecond(() => encodeCbor(value));
+  report({
+    name: `cbor.encode.gen${generation}`,
+    value: encodes,
+    unit: 'encodes/s',
+    bundleBytes: bytes.length,
+    megabytesPerSecond: megabytes(encodes),
+  });
+  const structured = opsPerSecond(() => decodeBundle(bytes));
+  report({ name: `bundle.decode.gen${generation}`, value: structured, unit: 'decodes/s' });
+}
+
+measure(1);
+measure(8);
