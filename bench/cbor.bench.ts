@@ -1,11 +1,11 @@
 // The canonical CBOR codec (`src/core/cbor.ts`) on real protocol bytes: the bundles PAY returns.
 //   cbor.decode.gen1 / .gen8     strict decodes per second of a bundle whose payment token is of
 //                                generation 1 / 8; the decoder refuses any non-shortest form while it
-//                                reads. reference = decode, re-encode and compare the bytes, which is
-//                                how a canonical form is checked with a decoder that accepts any form
-//                                (most libraries: they decode leniently, and canonical form is a
-//                                property of the encoder). Both sides run this codec, so the ratio is
-//                                what checking while reading saves, with no difference of library speed.
+//                                reads. reference = decode, re-encode and compare the bytes: how the
+//                                canonical form is checked when the decoder itself does not check it.
+//                                Both sides run this codec, so the ratio is what checking while
+//                                reading saves, with no difference of library speed in it. Each side
+//                                runs in alternating rounds and its median round counts.
 //   cbor.encode.gen1 / .gen8     encodes per second of the same decoded value
 //   bundle.decode.gen1 / .gen8   `decodeBundle` per second: CBOR plus every structure's field checks
 // No CBOR library is a dependency of the project, so none is measured here.
