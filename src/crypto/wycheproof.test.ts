@@ -1,6 +1,6 @@
 // Project Wycheproof's ECDSA P-256 / SHA-256 vectors (r ‖ s form) against `verifyRawP256`, the
 // path every protocol verification takes. Wycheproof signs the raw message, without our purpose
-// tag. Our rule differs from plain ECDSA in one place: a high-S signature is rejected (DESIGN §3),
+// tag. Our rule differs from plain ECDSA in one place: a high-S signature is rejected (docs/design.md §3),
 // so every Wycheproof `valid` vector with a high S must fail here, and pass once normalised to low S.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,9 +31,9 @@ interface WycheproofFile {
   readonly testGroups: readonly WycheproofGroup[];
 }
 
-/** CI places the shared data beside the repository, as ../shared. */
+/** The vectors are data in the repository (`test/vectors/wycheproof/`, with their licence). */
 const vectorsUrl = new URL(
-  '../../../shared/vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json',
+  '../../test/vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json',
   import.meta.url,
 );
 const vectors = JSON.parse(readFileSync(vectorsUrl, 'utf8')) as WycheproofFile;
@@ -59,7 +59,7 @@ function checkValid(tcId: number, publicKey: Bytes, message: Bytes, signature: B
   counted.validHighS++;
   assert.ok(
     !verifyRawP256(publicKey, message, signature),
-    `tcId ${tcId}: valid ECDSA but high S, rejected by the low-S rule (DESIGN §3)`,
+    `tcId ${tcId}: valid ECDSA but high S, rejected by the low-S rule (design §3)`,
   );
   assert.ok(
     verifyRawP256(publicKey, message, normaliseLowS(signature)),

@@ -19,8 +19,11 @@ const counterSet: MigrationSet = {
     {
       version: 2,
       name: 'notes',
+      // The per-engine path: bytewise text order is spelled COLLATE "C" in PostgreSQL and COLLATE
+      // BINARY in SQLite. Each engine refuses the other's name, so a swapped or ignored `engine` fails
+      // this migration on one of them; the order test below checks the order both promise.
       statements: (engine) => [
-        `CREATE TABLE notes (id TEXT PRIMARY KEY, body ${engine === 'postgres' ? 'TEXT' : 'TEXT'} NOT NULL)`,
+        `CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT ${engine === 'postgres' ? 'COLLATE "C"' : 'COLLATE BINARY'} NOT NULL)`,
       ],
     },
   ],
@@ -96,6 +99,19 @@ for (const engine of engines) {
       const returned = await db.all('UPDATE notes SET body = ? WHERE id = ? RETURNING body', ['third', 'a']);
       assert.equal(columnText(returned[0]!, 'body'), 'third');
       assert.deepEqual(await db.all('SELECT body FROM notes WHERE id = ?', ['missing']), []);
+    });
+
+    test('the per-engine migration applied: text orders bytewise on both engines', async () => {
+      const bodies = ['b', 'B', 'a', 'Z'];
+      for (const [index, body] of bodies.entries()) {
+        await db.run('INSERT INTO notes (id, body) VALUES (?, ?)', [`order-${index}`, body]);
+      }
+      const rows = await db.all("SELECT body FROM notes WHERE id LIKE 'order-%' ORDER BY body", []);
+      assert.deepEqual(
+        rows.map((row) => columnText(row, 'body')),
+        ['B', 'Z', 'a', 'b'],
+      );
+      await db.run("DELETE FROM notes WHERE id LIKE 'order-%'");
     });
 
     test('a transaction that throws leaves nothing behind', async () => {
