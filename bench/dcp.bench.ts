@@ -28,7 +28,7 @@ import { issuanceFromCbor } from '../src/core/issuance.ts';
 import { encodeSigned } from '../src/core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
 import { DeviceApp } from '../src/dcp/device-app.ts';
-import { loadRequestDigest } from '../src/dcp/domain/requests.ts';
+import { loadRequestDigest } from '../src/core/request-digests.ts';
 import { startDcpServer, type DcpServer } from '../src/dcp/server.ts';
 import { Device } from '../src/device/device.ts';
 import { DirectoryClient } from '../src/directory/api/client.ts';

@@ -13,7 +13,7 @@ import type { DeviceRequest } from '../core/device-request.ts';
 import { issuanceFromCbor, type Issuance } from '../core/issuance.ts';
 import { signedLimitsFromCbor, type SignedLimits } from '../core/limits.ts';
 import { encodeSigned } from '../core/signed.ts';
-import { loadRequestDigest, transferRequestDigest, unloadRequestDigest } from './domain/requests.ts';
+import { loadRequestDigest, transferRequestDigest, unloadRequestDigest } from '../core/request-digests.ts';
 
 /** The SE instructions the app uses (structurally `SecureElementClient` from src/device). */
 export interface SecureElementPort {

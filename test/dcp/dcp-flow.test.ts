@@ -12,7 +12,7 @@ import { issuanceFromCbor } from '../../src/core/issuance.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
 import { DcpRefused, DeviceApp } from '../../src/dcp/device-app.ts';
 import { nonceLifetimeSeconds, secureElementCertificateSeconds } from '../../src/dcp/domain/limits.ts';
-import { unloadRequestDigest } from '../../src/dcp/domain/requests.ts';
+import { unloadRequestDigest } from '../../src/core/request-digests.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';

@@ -16,7 +16,7 @@ import {
   loadRequestDigest,
   transferRequestDigest,
   unloadRequestDigest,
-} from '../../src/dcp/domain/requests.ts';
+} from '../../src/core/request-digests.ts';
 import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';

@@ -18,7 +18,7 @@ import { decodeField, hexField, type DcpContext } from './context.ts';
 import { claimOrEarlier, earlierResult, fingerprintOf, Replay } from './idempotency.ts';
 import { secureElementCertificateSeconds } from './limits.ts';
 import { drive, finishRegistration, type LoadAnswer } from './outbox.ts';
-import { loadRequestDigest } from './requests.ts';
+import { loadRequestDigest } from '../../core/request-digests.ts';
 
 export interface Personalisation {
   readonly seId: string;

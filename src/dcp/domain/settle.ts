@@ -23,7 +23,7 @@ import { claimOrEarlier, earlierResult, fingerprintOf, Replay } from './idempote
 import { creditsPerSyncMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
-import { transferRequestDigest, unloadRequestDigest } from './requests.ts';
+import { transferRequestDigest, unloadRequestDigest } from '../../core/request-digests.ts';
 
 export interface SettleRequest {
   readonly claim: string;
