@@ -26,7 +26,8 @@ import {
   type PeerDcpPort,
 } from './domain/ports.ts';
 import { bootstrapOperator } from './domain/service.ts';
-import { HttpDirectory, HttpPeers } from './directory-http.ts';
+import { HttpDirectory } from './adapters/directory.ts';
+import { HttpPeers } from './adapters/peers.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
 import { apiKeyDigest } from './http/auth.ts';
 import { DcpStore } from './store/sql-store.ts';
