@@ -14,7 +14,7 @@ import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
 import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
-import { reconcile } from './domain/outbox.ts';
+import { reconcile, type ReconcileReport } from './domain/outbox.ts';
 import {
   asyncRenewalCheck,
   faultPoints,
@@ -25,12 +25,13 @@ import {
   type LedgerPort,
   type PeerDcpPort,
 } from './domain/ports.ts';
-import { bootstrapOperator } from './domain/service.ts';
+import { bootstrapOperator } from './domain/participants.ts';
 import { HttpDirectory } from './adapters/directory.ts';
 import { HttpPeers } from './adapters/peers.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
+import { DcpMetrics } from './http/metrics.ts';
 import { apiKeyDigest } from './http/auth.ts';
-import { DcpStore } from './store/sql-store.ts';
+import { SqlDcpStore } from './store/sql-store.ts';
 import { dcpMigrations } from './store/migrations.ts';
 
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
@@ -99,6 +100,8 @@ export interface DcpServer {
   readonly url: string;
   readonly app: DcpApp;
   readonly context: DcpContext;
+  /** One reconcile pass now (as the timer runs them), the pool gauge set from its check. */
+  reconcile(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
@@ -127,7 +130,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     const me = await ledgerClient.whoAmI();
     const pool = await ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
     const context = new DcpContext({
-      store: new DcpStore(db),
+      store: new SqlDcpStore(db),
       ledger,
       directory,
       peers: options.peers ?? new HttpPeers(),
@@ -150,26 +153,39 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     });
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
-    app = await buildDcpApp({
-      context,
-      logger: loggerOptions(options.logLevel),
-      processMetrics: true,
-    });
+    const metrics = new DcpMetrics(true);
+    app = await buildDcpApp({ context, logger: loggerOptions(options.logLevel), metrics });
     if (options.faults === undefined && faults !== undefined)
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const log = (error: unknown, what: string) => {
       started.log.warn({ err: error }, `reconcile ${what} failed`);
     };
-    const report = await reconcile(context, log);
+    /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */
+    const pass = async (): Promise<ReconcileReport> => {
+      const report = await reconcile(context, log);
+      if (report.poolDifference !== null) {
+        metrics.poolDifference.set(Number(report.poolDifference));
+        if (report.poolDifference !== 0n)
+          started.log.warn({ poolDifference: String(report.poolDifference) }, 'pool ≠ issued − retired');
+      }
+      return report;
+    };
+    const report = await pass();
     const address = await app.listen({ host: options.host, port: options.port });
     await context.callDirectory(() => directory.publishEndpoint(context.dcpId, options.publicUrl ?? address));
-    app.log.info({ database: redactDatabaseUrl(options.databaseUrl), reconciled: report }, 'dcp ready');
+    app.log.info(
+      {
+        database: redactDatabaseUrl(options.databaseUrl),
+        reconciled: { ...report, poolDifference: String(report.poolDifference) },
+      },
+      'dcp ready',
+    );
     let reconciling = false;
     timer = setInterval(() => {
       if (reconciling) return;
       reconciling = true;
-      reconcile(context, log)
+      pass()
         .catch((error: unknown) => {
           log(error, 'pass');
         })
@@ -183,6 +199,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       url: address,
       app,
       context,
+      reconcile: pass,
       close: async () => {
         clearInterval(stopTimer);
         await started.close();
