@@ -108,49 +108,13 @@ export interface DcpServer {
 export async function startDcpServer(options: DcpServerOptions): Promise<DcpServer> {
   const clock = options.clock ?? systemClock;
   const faults = options.faults ?? crashHookFromEnvironment();
-  const verifier = new NodeVerifier();
-  const trust = loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000));
-  const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
-  const signer = principalSigner(principal);
-  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
-  const ledger: LedgerPort = options.ledger?.(ledgerClient) ?? ledgerClient;
-  const directory =
-    options.directory ??
-    new HttpDirectory(
-      new DirectoryClient({
-        baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
-        ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
-      }),
-    );
+  const wiring = wire(options, clock);
   const db = openDatabase(options.databaseUrl);
   let app: DcpApp | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     await migrate(db, dcpMigrations, clock.nowMs());
-    const me = await ledgerClient.whoAmI();
-    const pool = await ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
-    const context = new DcpContext({
-      store: new SqlDcpStore(db),
-      ledger,
-      directory,
-      peers: options.peers ?? new HttpPeers(),
-      clock,
-      verifier,
-      signer,
-      certificate: principal.certificate,
-      trust,
-      ledgerParticipantId: me.id,
-      poolAccountId: pool.value.id,
-      // The nonce key is derived from the issuer key, so every instance of this DCP shares it.
-      nonceKey: verifier.sha256(concatBytes(utf8('cbdc/dcp/nonce-key/v1'), principal.privateKey)),
-      randomBytes: secureRandomBytes,
-      newId: (prefix) =>
-        prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
-      renewalCheck: asyncRenewalCheck,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
-      ...(faults === undefined ? {} : { faults }),
-    });
+    const context = await contextOf(options, wiring, new SqlDcpStore(db), clock, faults);
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     const metrics = new DcpMetrics(true);
@@ -158,42 +122,15 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     if (options.faults === undefined && faults !== undefined)
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
-    const log = (error: unknown, what: string) => {
-      started.log.warn({ err: error }, `reconcile ${what} failed`);
-    };
-    /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */
-    const pass = async (): Promise<ReconcileReport> => {
-      const report = await reconcile(context, log);
-      if (report.poolDifference !== null) {
-        metrics.poolDifference.set(Number(report.poolDifference));
-        if (report.poolDifference !== 0n)
-          started.log.warn({ poolDifference: String(report.poolDifference) }, 'pool ≠ issued − retired');
-      }
-      return report;
-    };
+    const pass = reconcilePass(context, metrics, started);
     const report = await pass();
     const address = await app.listen({ host: options.host, port: options.port });
-    await context.callDirectory(() => directory.publishEndpoint(context.dcpId, options.publicUrl ?? address));
-    app.log.info(
-      {
-        database: redactDatabaseUrl(options.databaseUrl),
-        reconciled: { ...report, poolDifference: String(report.poolDifference) },
-      },
-      'dcp ready',
+    await context.callDirectory(() =>
+      wiring.directory.publishEndpoint(context.dcpId, options.publicUrl ?? address),
     );
-    let reconciling = false;
-    timer = setInterval(() => {
-      if (reconciling) return;
-      reconciling = true;
-      pass()
-        .catch((error: unknown) => {
-          log(error, 'pass');
-        })
-        .finally(() => {
-          reconciling = false;
-        });
-    }, options.reconcileIntervalMs ?? reconcileIntervalMsDefault);
-    timer.unref();
+    const reconciled = { ...report, poolDifference: String(report.poolDifference) };
+    app.log.info({ database: redactDatabaseUrl(options.databaseUrl), reconciled }, 'dcp ready');
+    timer = repeat(pass, options.reconcileIntervalMs ?? reconcileIntervalMsDefault, started);
     const stopTimer = timer;
     return {
       url: address,
@@ -212,6 +149,96 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     await db.close();
     throw error;
   }
+}
+
+/** The DCP's keys, trust and clients, read before the database opens (a bad PKI fails first). */
+function wire(options: DcpServerOptions, clock: Clock) {
+  const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
+  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
+  return {
+    trust: loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000)),
+    principal,
+    signer: principalSigner(principal),
+    ledgerClient,
+    ledger: options.ledger?.(ledgerClient) ?? ledgerClient,
+    directory:
+      options.directory ??
+      new HttpDirectory(
+        new DirectoryClient({
+          baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
+          ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
+        }),
+      ),
+  };
+}
+
+/** Finds the DCP's ledger participant and (idempotently) its pool account; builds the context. */
+async function contextOf(
+  options: DcpServerOptions,
+  wiring: ReturnType<typeof wire>,
+  store: SqlDcpStore,
+  clock: Clock,
+  faults: FaultHook | undefined,
+): Promise<DcpContext> {
+  const verifier = new NodeVerifier();
+  const me = await wiring.ledgerClient.whoAmI();
+  const pool = await wiring.ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
+  return new DcpContext({
+    store,
+    ledger: wiring.ledger,
+    directory: wiring.directory,
+    peers: options.peers ?? new HttpPeers(),
+    clock,
+    verifier,
+    signer: wiring.signer,
+    certificate: wiring.principal.certificate,
+    trust: wiring.trust,
+    ledgerParticipantId: me.id,
+    poolAccountId: pool.value.id,
+    // The nonce key is derived from the issuer key, so every instance of this DCP shares it.
+    nonceKey: verifier.sha256(concatBytes(utf8('cbdc/dcp/nonce-key/v1'), wiring.principal.privateKey)),
+    randomBytes: secureRandomBytes,
+    newId: (prefix) =>
+      prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
+    renewalCheck: asyncRenewalCheck,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
+    ...(faults === undefined ? {} : { faults }),
+  });
+}
+
+/** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */
+function reconcilePass(context: DcpContext, metrics: DcpMetrics, app: DcpApp) {
+  const log = (error: unknown, what: string) => {
+    app.log.warn({ err: error }, `reconcile ${what} failed`);
+  };
+  return async (): Promise<ReconcileReport> => {
+    const report = await reconcile(context, log);
+    if (report.poolDifference !== null) {
+      metrics.poolDifference.set(Number(report.poolDifference));
+      if (report.poolDifference !== 0n)
+        app.log.warn({ poolDifference: String(report.poolDifference) }, 'pool ≠ issued − retired');
+    }
+    return report;
+  };
+}
+
+/** Runs `pass` every `intervalMs`, never two at once; the timer does not keep the process alive. */
+function repeat(pass: () => Promise<unknown>, intervalMs: number, app: DcpApp): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pass()
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'reconcile pass failed');
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 export async function migrateDcpDatabase(db: Database, clock: Clock = systemClock): Promise<void> {

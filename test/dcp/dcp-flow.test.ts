@@ -338,6 +338,33 @@ for (const engine of engines) {
       await invariant();
     });
 
+    test('after a reconcile pass the pool invariant is on /metrics: a difference of zero', async () => {
+      for (const dcp of [bankA, bankB]) {
+        const report = await dcp.server.reconcile();
+        assert.equal(report.poolDifference, 0n, dcp.name);
+        const metrics = await dcp.server.app.inject({ method: 'GET', url: '/metrics' });
+        assert.match(metrics.body, /^dcp_pool_difference_minor_units 0$/m, dcp.name);
+      }
+      await invariant();
+    });
+
+    test('every /v1 route describes its answers in the OpenAPI document', async () => {
+      const document = (await bankA.server.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+        paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      }>();
+      const undescribed = Object.entries(document.paths)
+        .filter(([path]) => path.startsWith('/v1/'))
+        .flatMap(([path, methods]) =>
+          Object.entries(methods)
+            .filter(
+              ([, operation]) => !Object.keys(operation.responses ?? {}).some((status) => /^2/.test(status)),
+            )
+            .map(([method]) => `${method} ${path}`),
+        );
+      assert.deepEqual(undescribed, []);
+      assert.ok(Object.keys(document.paths).filter((path) => path.startsWith('/v1/')).length >= 11);
+    });
+
     test('a DCP that moves to another address and back is found at the address it has now', async () => {
       const directory = bankB.server.context.directory;
       const dcpId = bankB.server.context.dcpId;
