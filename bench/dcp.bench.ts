@@ -21,15 +21,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../src/core/bytes.ts';
-import { decodeCbor } from '../src/core/cbor.ts';
+import { toHex } from '../src/core/bytes.ts';
 import { purposes } from '../src/core/crypto.ts';
-import { issuanceFromCbor } from '../src/core/issuance.ts';
 import { encodeSigned } from '../src/core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
-import { DeviceApp } from '../src/dcp/device-app.ts';
-import { loadRequestDigest } from '../src/dcp/domain/requests.ts';
+import { DcpClient } from '../src/dcp/api/client.ts';
+import { decodeLoadAnswer, decodeNonce, decodeSettleAnswer } from '../src/dcp/api/decode.ts';
+import { loadRequestDigest } from '../src/core/request-digests.ts';
 import { startDcpServer, type DcpServer } from '../src/dcp/server.ts';
+import { DeviceApp } from '../src/device/device-app.ts';
 import { Device } from '../src/device/device.ts';
 import { DirectoryClient } from '../src/directory/api/client.ts';
 import { startDirectoryServer, type DirectoryServer } from '../src/directory/server.ts';
@@ -166,15 +166,11 @@ async function startWorld(engine: Engine): Promise<World> {
     servers.push(dcp);
 
     const app = new DeviceApp({ baseUrl: dcp.url, verifier });
+    const admin = new DcpClient({ baseUrl: dcp.url, apiKey: operatorKey });
     const bankClient = ledgerClient(bankKey);
     const walletIds: string[] = [];
     for (let index = 0; index < walletsCount; index++) {
-      const { wallet } = await app.call<{ wallet: { id: string; accountId: string } }>(
-        'POST',
-        '/v1/wallets',
-        { name: `wallet ${index}` },
-        { authorization: `Bearer ${operatorKey}`, 'idempotency-key': `wallet-${index}` },
-      );
+      const wallet = await admin.createWallet(`wallet-${index}`, { name: `wallet ${index}` });
       await bankClient.pay(`fund-${index}`, {
         payerAccountId: bankAccount,
         payeeAccountId: wallet.accountId,
@@ -211,7 +207,7 @@ async function nonces(world: World, load: HttpLoad): Promise<Uint8Array[]> {
   const result = await load.run(world.dcp.url, requests, clientsCount, Number.POSITIVE_INFINITY);
   return result.answers.map((answer) => {
     if (answer?.status !== 201) throw new Error(`a nonce answered ${answer?.status}: ${answer?.body}`);
-    return fromHex((JSON.parse(answer.body) as { nonce: string }).nonce)!;
+    return decodeNonce(JSON.parse(answer.body)).nonce;
   });
 }
 
@@ -256,8 +252,7 @@ async function loadRound(world: World, load: HttpLoad, round: number, secondsMax
   const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
   const sent = answered(result.answers, 'a load');
   for (const [index, body] of sent) {
-    const answer = JSON.parse(body) as { issuance: string };
-    world.phones[index]!.client().load(issuanceFromCbor(decodeCbor(fromHex(answer.issuance)!)));
+    world.phones[index]!.client().load(decodeLoadAnswer(JSON.parse(body)).issuance);
   }
   return { count: sent.length, seconds: result.seconds };
 }
@@ -294,7 +289,7 @@ async function renewalRound(
   let tokens = 0;
   let sealedBytes = 0;
   for (const [index, body] of sent) {
-    world.app.complete(world.phones[index]!.client(), JSON.parse(body) as never);
+    world.app.complete(world.phones[index]!.client(), decodeSettleAnswer(JSON.parse(body)));
     tokens += sizes[index]!.tokens;
     sealedBytes += sizes[index]!.sealedBytes;
   }

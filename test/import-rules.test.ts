@@ -15,7 +15,8 @@ const allowed: Record<string, readonly string[] | '*'> = {
   core: [],
   crypto: ['core'],
   'secure-element': ['core', 'crypto'],
-  device: ['core', 'secure-element', 'errors.ts'],
+  // The device side reaches its DCP only through the DCP's client (src/dcp/api/).
+  device: ['core', 'secure-element', 'errors.ts', 'dcp/api/'],
   storage: ['core'],
   // Shared HTTP layers: the client side is core-only, so every service's typed client stays
   // importable by any other service; the server side is what every service's process is built on.

@@ -14,7 +14,7 @@ import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
 import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
-import { reconcile } from './domain/outbox.ts';
+import { reconcile, type ReconcileReport } from './domain/outbox.ts';
 import {
   asyncRenewalCheck,
   faultPoints,
@@ -25,11 +25,13 @@ import {
   type LedgerPort,
   type PeerDcpPort,
 } from './domain/ports.ts';
-import { bootstrapOperator } from './domain/service.ts';
-import { HttpDirectory, HttpPeers } from './directory-http.ts';
+import { bootstrapOperator } from './domain/participants.ts';
+import { HttpDirectory } from './adapters/directory.ts';
+import { HttpPeers } from './adapters/peers.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
+import { DcpMetrics } from './http/metrics.ts';
 import { apiKeyDigest } from './http/auth.ts';
-import { DcpStore } from './store/sql-store.ts';
+import { SqlDcpStore } from './store/sql-store.ts';
 import { dcpMigrations } from './store/migrations.ts';
 
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
@@ -98,90 +100,43 @@ export interface DcpServer {
   readonly url: string;
   readonly app: DcpApp;
   readonly context: DcpContext;
+  /** One reconcile pass now (as the timer runs them), the pool gauge set from its check. */
+  reconcile(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
 export async function startDcpServer(options: DcpServerOptions): Promise<DcpServer> {
   const clock = options.clock ?? systemClock;
   const faults = options.faults ?? crashHookFromEnvironment();
-  const verifier = new NodeVerifier();
-  const trust = loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000));
-  const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
-  const signer = principalSigner(principal);
-  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
-  const ledger: LedgerPort = options.ledger?.(ledgerClient) ?? ledgerClient;
-  const directory =
-    options.directory ??
-    new HttpDirectory(
-      new DirectoryClient({
-        baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
-        ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
-      }),
-    );
+  const wiring = wire(options, clock);
   const db = openDatabase(options.databaseUrl);
   let app: DcpApp | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     await migrate(db, dcpMigrations, clock.nowMs());
-    const me = await ledgerClient.whoAmI();
-    const pool = await ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
-    const context = new DcpContext({
-      store: new DcpStore(db),
-      ledger,
-      directory,
-      peers: options.peers ?? new HttpPeers(),
-      clock,
-      verifier,
-      signer,
-      certificate: principal.certificate,
-      trust,
-      ledgerParticipantId: me.id,
-      poolAccountId: pool.value.id,
-      // The nonce key is derived from the issuer key, so every instance of this DCP shares it.
-      nonceKey: verifier.sha256(concatBytes(utf8('cbdc/dcp/nonce-key/v1'), principal.privateKey)),
-      randomBytes: secureRandomBytes,
-      newId: (prefix) =>
-        prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
-      renewalCheck: asyncRenewalCheck,
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
-      ...(faults === undefined ? {} : { faults }),
-    });
+    const context = await contextOf(options, wiring, new SqlDcpStore(db), clock, faults);
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
-    app = await buildDcpApp({
-      context,
-      logger: loggerOptions(options.logLevel),
-      processMetrics: true,
-    });
+    const metrics = new DcpMetrics(true);
+    app = await buildDcpApp({ context, logger: loggerOptions(options.logLevel), metrics });
     if (options.faults === undefined && faults !== undefined)
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
-    const log = (error: unknown, what: string) => {
-      started.log.warn({ err: error }, `reconcile ${what} failed`);
-    };
-    const report = await reconcile(context, log);
+    const pass = reconcilePass(context, metrics, started);
+    const report = await pass();
     const address = await app.listen({ host: options.host, port: options.port });
-    await context.callDirectory(() => directory.publishEndpoint(context.dcpId, options.publicUrl ?? address));
-    app.log.info({ database: redactDatabaseUrl(options.databaseUrl), reconciled: report }, 'dcp ready');
-    let reconciling = false;
-    timer = setInterval(() => {
-      if (reconciling) return;
-      reconciling = true;
-      reconcile(context, log)
-        .catch((error: unknown) => {
-          log(error, 'pass');
-        })
-        .finally(() => {
-          reconciling = false;
-        });
-    }, options.reconcileIntervalMs ?? reconcileIntervalMsDefault);
-    timer.unref();
+    await context.callDirectory(() =>
+      wiring.directory.publishEndpoint(context.dcpId, options.publicUrl ?? address),
+    );
+    const reconciled = { ...report, poolDifference: String(report.poolDifference) };
+    app.log.info({ database: redactDatabaseUrl(options.databaseUrl), reconciled }, 'dcp ready');
+    timer = repeat(pass, options.reconcileIntervalMs ?? reconcileIntervalMsDefault, started);
     const stopTimer = timer;
     return {
       url: address,
       app,
       context,
+      reconcile: pass,
       close: async () => {
         clearInterval(stopTimer);
         await started.close();
@@ -194,6 +149,96 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     await db.close();
     throw error;
   }
+}
+
+/** The DCP's keys, trust and clients, read before the database opens (a bad PKI fails first). */
+function wire(options: DcpServerOptions, clock: Clock) {
+  const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
+  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
+  return {
+    trust: loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000)),
+    principal,
+    signer: principalSigner(principal),
+    ledgerClient,
+    ledger: options.ledger?.(ledgerClient) ?? ledgerClient,
+    directory:
+      options.directory ??
+      new HttpDirectory(
+        new DirectoryClient({
+          baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
+          ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
+        }),
+      ),
+  };
+}
+
+/** Finds the DCP's ledger participant and (idempotently) its pool account; builds the context. */
+async function contextOf(
+  options: DcpServerOptions,
+  wiring: ReturnType<typeof wire>,
+  store: SqlDcpStore,
+  clock: Clock,
+  faults: FaultHook | undefined,
+): Promise<DcpContext> {
+  const verifier = new NodeVerifier();
+  const me = await wiring.ledgerClient.whoAmI();
+  const pool = await wiring.ledgerClient.createAccount('dcp-pool', { kind: 'dcpPool', ownerId: me.id });
+  return new DcpContext({
+    store,
+    ledger: wiring.ledger,
+    directory: wiring.directory,
+    peers: options.peers ?? new HttpPeers(),
+    clock,
+    verifier,
+    signer: wiring.signer,
+    certificate: wiring.principal.certificate,
+    trust: wiring.trust,
+    ledgerParticipantId: me.id,
+    poolAccountId: pool.value.id,
+    // The nonce key is derived from the issuer key, so every instance of this DCP shares it.
+    nonceKey: verifier.sha256(concatBytes(utf8('cbdc/dcp/nonce-key/v1'), wiring.principal.privateKey)),
+    randomBytes: secureRandomBytes,
+    newId: (prefix) =>
+      prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
+    renewalCheck: asyncRenewalCheck,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
+    ...(faults === undefined ? {} : { faults }),
+  });
+}
+
+/** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */
+function reconcilePass(context: DcpContext, metrics: DcpMetrics, app: DcpApp) {
+  const log = (error: unknown, what: string) => {
+    app.log.warn({ err: error }, `reconcile ${what} failed`);
+  };
+  return async (): Promise<ReconcileReport> => {
+    const report = await reconcile(context, log);
+    if (report.poolDifference !== null) {
+      metrics.poolDifference.set(Number(report.poolDifference));
+      if (report.poolDifference !== 0n)
+        app.log.warn({ poolDifference: String(report.poolDifference) }, 'pool ≠ issued − retired');
+    }
+    return report;
+  };
+}
+
+/** Runs `pass` every `intervalMs`, never two at once; the timer does not keep the process alive. */
+function repeat(pass: () => Promise<unknown>, intervalMs: number, app: DcpApp): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pass()
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'reconcile pass failed');
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 export async function migrateDcpDatabase(db: Database, clock: Clock = systemClock): Promise<void> {

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../core/bytes.ts';
 import { NodeVerifier } from '../crypto/node-crypto.ts';
-import { DeviceApp } from '../dcp/device-app.ts';
+import { DcpClient } from '../dcp/api/client.ts';
+import { poolDifference } from '../dcp/domain/invariant.ts';
+import { DeviceApp } from '../device/device-app.ts';
 import { Device } from '../device/device.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
@@ -31,18 +33,9 @@ interface Holder {
   readonly walletAccountId: string;
 }
 
-async function admin<T>(dcp: RunningDcp, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${dcp.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${dcp.operatorKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': key() }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const answer = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
+/** The DCP's administrative routes, as its operator. */
+function admin(dcp: RunningDcp): DcpClient {
+  return new DcpClient({ baseUrl: dcp.url, apiKey: dcp.operatorKey });
 }
 
 /** A person: a wallet at `dcp` funded from the bank, and a device personalised into it. */
@@ -55,9 +48,7 @@ async function onboard(
   funds: bigint,
 ): Promise<Holder> {
   const dcp = system.dcps.get(dcpName)!;
-  const { wallet } = await admin<{ wallet: { id: string; accountId: string } }>(dcp, 'POST', '/v1/wallets', {
-    name,
-  });
+  const wallet = await admin(dcp).createWallet(key(), { name });
   if (funds > 0n) {
     await bank.client.pay(key(), {
       payerAccountId: bank.accountId,
@@ -92,12 +83,6 @@ export interface EconomySummary {
 
 export type Log = (line: string) => void;
 
-interface Supply {
-  readonly issued: string;
-  readonly retired: string;
-  readonly poolBalance: string;
-}
-
 /** Prints every holder and every DCP's supply; throws if a pool differs from issued − retired. */
 async function report(
   system: RunningSystem,
@@ -122,16 +107,17 @@ async function report(
     );
   }
   for (const dcp of system.dcps.values()) {
-    const supply = await admin<Supply>(dcp, 'GET', '/v1/supply');
-    const pool = BigInt(supply.poolBalance);
-    const issuedMinusRetired = BigInt(supply.issued) - BigInt(supply.retired);
-    summary.pools.set(dcp.name, { pool, issuedMinusRetired });
-    const verdict = pool === issuedMinusRetired ? 'holds' : 'BROKEN';
+    const supply = await admin(dcp).supply();
+    const pool = supply.poolBalance;
+    summary.pools.set(dcp.name, { pool, issuedMinusRetired: supply.issued - supply.retired });
+    // The DCP's own pure check (src/dcp/domain/invariant.ts): zero when pool = issued − retired.
+    const difference = poolDifference(supply);
+    const verdict = difference === 0n ? 'holds' : `BROKEN by ${formatAmount(difference)}`;
     log(
-      `  ${dcp.name}: pool on the ledger ${formatAmount(pool)} = issued ${formatAmount(BigInt(supply.issued))}` +
-        ` − retired ${formatAmount(BigInt(supply.retired))}: ${verdict}`,
+      `  ${dcp.name}: pool on the ledger ${formatAmount(pool)} = issued ${formatAmount(supply.issued)}` +
+        ` − retired ${formatAmount(supply.retired)}: ${verdict}`,
     );
-    if (pool !== issuedMinusRetired) throw new Error(`supply invariant broken at ${dcp.name}`);
+    if (difference !== 0n) throw new Error(`supply invariant broken at ${dcp.name}`);
   }
   return summary;
 }

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toHex } from '../core/bytes.ts';
+import { DirectoryClient } from '../directory/api/client.ts';
+import { LedgerClient } from '../ledger/api/client.ts';
 import { createDeploymentPki, type CreatedPki } from '../pki/deployment-pki.ts';
 
 /** How long a service may take to print its listening line. */
@@ -103,22 +105,65 @@ async function stopService(service: Service): Promise<void> {
   clearTimeout(timer);
 }
 
-async function postJson<T>(url: string, apiKey: string, body: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': newApiKey().slice(0, 32),
-    },
-    body: JSON.stringify(body),
+/** A DCP's participants on the ledger and in the directory, then its process. */
+async function startDcp(
+  name: string,
+  pki: CreatedPki,
+  pkiDirectory: string,
+  central: {
+    readonly ledger: Service;
+    readonly directory: Service;
+    readonly ledgerOperatorKey: string;
+    readonly directoryOperatorKey: string;
+  },
+  database: string,
+  logLevel: string,
+): Promise<{ readonly service: Service; readonly dcp: RunningDcp }> {
+  const certificate = pki.dcps.get(name)?.certificate;
+  if (certificate === undefined) throw new Error(`the PKI has no DCP ${name}`);
+  const dcpId = toHex(certificate.body.subjectId);
+  const ledgerKey = newApiKey();
+  const ledger = new LedgerClient({ baseUrl: central.ledger.url, apiKey: central.ledgerOperatorKey });
+  await ledger.createParticipant(newApiKey().slice(0, 32), {
+    name: `DCP ${name}`,
+    role: 'dcp',
+    apiKeySha256: sha256Hex(ledgerKey),
   });
-  const answer = (await response.json()) as T;
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
+  const directory = new DirectoryClient({
+    baseUrl: central.directory.url,
+    apiKey: central.directoryOperatorKey,
+  });
+  const registered = await directory.createParticipant(newApiKey().slice(0, 32), {
+    name: `DCP ${name}`,
+    role: 'dcp',
+    dcpId,
+  });
+  const operatorKey = newApiKey();
+  const service = await startService(
+    `dcp-${name}`,
+    [
+      'dcp',
+      '--db',
+      database,
+      '--ledger',
+      central.ledger.url,
+      '--directory',
+      central.directory.url,
+      '--pki',
+      pkiDirectory,
+      '--name',
+      name,
+    ],
+    {
+      CBDC_DCP_LEDGER_KEY: ledgerKey,
+      CBDC_DCP_DIRECTORY_KEY: registered.value.apiKey,
+      CBDC_DCP_OPERATOR_KEY: operatorKey,
+    },
+    logLevel,
+  );
+  return { service, dcp: { name, url: service.url, operatorKey, dcpId } };
 }
 
-/** Starts ledger, directory and DCPs; on any failure stops what already runs and rethrows. */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const logLevel = options.logLevel ?? 'silent';
   mkdirSync(options.dataDirectory, { recursive: true });
@@ -149,48 +194,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     );
     services.push(directory);
     const dcps = new Map<string, RunningDcp>();
+    const central = { ledger, directory, ledgerOperatorKey, directoryOperatorKey };
     for (const name of options.dcpNames) {
-      const dcpId = toHex(pki.dcps.get(name)!.certificate.body.subjectId);
-      const ledgerKey = newApiKey();
-      await postJson(`${ledger.url}/v1/participants`, ledgerOperatorKey, {
-        name: `DCP ${name}`,
-        role: 'dcp',
-        apiKeySha256: sha256Hex(ledgerKey),
-      });
-      const { apiKey: directoryKey } = await postJson<{ apiKey: string }>(
-        `${directory.url}/v1/participants`,
-        directoryOperatorKey,
-        {
-          name: `DCP ${name}`,
-          role: 'dcp',
-          dcpId,
-        },
-      );
-      const operatorKey = newApiKey();
-      const dcp = await startService(
-        `dcp-${name}`,
-        [
-          'dcp',
-          '--db',
-          database(`dcp-${name}`),
-          '--ledger',
-          ledger.url,
-          '--directory',
-          directory.url,
-          '--pki',
-          pkiDirectory,
-          '--name',
-          name,
-        ],
-        {
-          CBDC_DCP_LEDGER_KEY: ledgerKey,
-          CBDC_DCP_DIRECTORY_KEY: directoryKey,
-          CBDC_DCP_OPERATOR_KEY: operatorKey,
-        },
-        logLevel,
-      );
-      services.push(dcp);
-      dcps.set(name, { name, url: dcp.url, operatorKey, dcpId });
+      const started = await startDcp(name, pki, pkiDirectory, central, database(`dcp-${name}`), logLevel);
+      services.push(started.service);
+      dcps.set(name, started.dcp);
     }
     return {
       pki,

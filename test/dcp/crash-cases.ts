@@ -6,12 +6,11 @@
 // operation, exactly one ledger movement in each statement it touches, nothing lost, and per DCP the
 // ledger pool balance = value issued − value retired = what the test expects.
 import assert from 'node:assert/strict';
-import { fromHex } from '../../src/core/bytes.ts';
-import { decodeCbor } from '../../src/core/cbor.ts';
-import { issuanceFromCbor } from '../../src/core/issuance.ts';
-import { DeviceApp } from '../../src/dcp/device-app.ts';
+import type { DcpClientOptions } from '../../src/dcp/api/client.ts';
+import { poolDifference } from '../../src/dcp/domain/invariant.ts';
 import { faultPoints, type FaultPoint } from '../../src/dcp/domain/ports.ts';
 import type { Device } from '../../src/device/device.ts';
+import { DeviceApp } from '../../src/device/device-app.ts';
 import type { LedgerClient } from '../../src/ledger/api/client.ts';
 import {
   freshKey,
@@ -86,17 +85,13 @@ export interface CrashTarget {
   readonly walletAccount: string;
   supply(dcp: 'payer' | 'payee'): Promise<Supply>;
   countIssuances(operationId: string): Promise<number>;
+  /** How the device's client calls the payer: crashing requests are not retried (one attempt). */
+  readonly callOptions?: Omit<DcpClientOptions, 'baseUrl'>;
   /**
    * Runs `request` so that the payer DCP crashes at `point` (the request must fail), and brings the
    * DCP back on the same database; `next` is the point the following case will crash at.
    */
   crash(point: FaultPoint, next: FaultPoint | undefined, request: () => Promise<unknown>): Promise<void>;
-}
-
-interface Answer {
-  readonly operationId: string;
-  /** A load's issuance (a settlement answers what `DeviceApp.complete` takes). */
-  readonly issuance?: string;
 }
 
 /**
@@ -121,10 +116,10 @@ export async function runCrashCases(
     ] as const) {
       const supply = await target.supply(dcp);
       const balance = (await target.ledger.account(pool)).balance;
-      assert.equal(supply.inFlight, '0', dcp);
+      assert.equal(supply.inFlight, 0n, dcp);
       assert.equal(
-        BigInt(supply.issued) - BigInt(supply.retired),
-        balance,
+        poolDifference({ ...supply, poolBalance: balance }),
+        0n,
         `${dcp}: pool = issued − retired`,
       );
       assert.equal(balance, expected[dcp], dcp);
@@ -133,7 +128,8 @@ export async function runCrashCases(
   await invariant();
   const accounts = [target.payerPool, target.payeePool, target.walletAccount] as const;
   // A new app per call: an in-process restart moves the payer DCP to another port.
-  const payerApp = () => new DeviceApp({ baseUrl: target.payerUrl(), verifier });
+  const payerApp = () =>
+    new DeviceApp({ ...target.callOptions, baseUrl: target.payerUrl(), verifier, attemptsMax: 1 });
   let credited = 0n;
   for (const [index, { kind, point, amount }] of crashCases.entries()) {
     const request =
@@ -149,7 +145,9 @@ export async function runCrashCases(
     const supplyBefore = { payer: await target.supply('payer'), payee: await target.supply('payee') };
     const key = freshKey('crash');
     const post = () =>
-      payerApp().call<Answer>('POST', request.path, request.body, { 'idempotency-key': key });
+      request.kind === 'load'
+        ? payerApp().client.load(key, request.body)
+        : payerApp().client.settle(key, request);
     await target.crash(point, crashCases[index + 1]?.point, post);
     const answer = await post();
     assert.deepEqual(await post(), answer, `${point}: a replay answers the same`);
@@ -174,15 +172,15 @@ export async function runCrashCases(
     // The SE installs the answer; every value is where it should be.
     const supplyAfter = { payer: await target.supply('payer'), payee: await target.supply('payee') };
     const delta = (dcp: 'payer' | 'payee', figure: 'minted' | 'retired' | 'queued') =>
-      BigInt(supplyAfter[dcp][figure]) - BigInt(supplyBefore[dcp][figure]);
+      supplyAfter[dcp][figure] - supplyBefore[dcp][figure];
     const balance = phone.client().getData().balance;
-    if (kind === 'load') {
-      const installed = phone.client().load(issuanceFromCbor(decodeCbor(fromHex(answer.issuance!)!)));
+    if ('issuance' in answer) {
+      const installed = phone.client().load(answer.issuance);
       assert.equal(installed, balance + amount, what);
       assert.deepEqual([delta('payer', 'minted'), delta('payer', 'retired')], [amount, 0n], what);
       expected.payer += amount;
     } else {
-      const completed = payerApp().complete(phone.client(), answer as Parameters<DeviceApp['complete']>[1]);
+      const completed = payerApp().complete(phone.client(), answer);
       assert.equal(completed, claimed - amount, what);
       assert.deepEqual(
         [delta('payer', 'minted'), delta('payer', 'retired')],
@@ -201,7 +199,7 @@ export async function runCrashCases(
   // Nothing lost: the payee device gets every transfer, once, at its next sync.
   const payeeBalance = payee.client().getData().balance;
   assert.equal(await payeeApp.renew(payee.client(), freshKey()), payeeBalance + credited);
-  assert.equal((await target.supply('payee')).queued, '0');
+  assert.equal((await target.supply('payee')).queued, 0n);
   await invariant();
   return { payer: expected.payer - start.payer, payee: expected.payee - start.payee };
 }

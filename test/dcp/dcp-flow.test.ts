@@ -6,13 +6,13 @@
 // value issued − value retired, and both equal the value the test expects.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { decodeCbor } from '../../src/core/cbor.ts';
-import { issuanceFromCbor } from '../../src/core/issuance.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { unloadRequestDigest } from '../../src/core/request-digests.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
-import { DcpRefused, DeviceApp } from '../../src/dcp/device-app.ts';
+import { DcpRefusal, type SettleSubmission } from '../../src/dcp/api/client.ts';
+import { poolDifference } from '../../src/dcp/domain/invariant.ts';
 import { nonceLifetimeSeconds, secureElementCertificateSeconds } from '../../src/dcp/domain/limits.ts';
-import { unloadRequestDigest } from '../../src/dcp/domain/requests.ts';
+import { DeviceApp } from '../../src/device/device-app.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
@@ -31,12 +31,10 @@ import {
   type World,
 } from './fixtures.ts';
 
-type SettleAnswer = Parameters<DeviceApp['complete']>[1] & { readonly operationId: string };
-
 /** Asserts that `promise` is refused with exactly `code` (and `status` when given). */
 async function refusedWith(promise: Promise<unknown>, code: string, status?: number): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DcpRefused, String(error));
+    assert.ok(error instanceof DcpRefusal, String(error));
     assert.equal(error.code, code);
     if (status !== undefined) assert.equal(error.status, status);
     return true;
@@ -61,12 +59,12 @@ for (const engine of engines) {
       for (const dcp of [bankA, bankB]) {
         const supply = await dcp.supply();
         const pool = await world.ledgerOperator.account(dcp.server.context.poolAccountId);
-        assert.equal(supply.inFlight, '0', dcp.name);
-        assert.equal(pool.balance.toString(), supply.poolBalance, dcp.name);
+        assert.equal(supply.inFlight, 0n, dcp.name);
+        assert.equal(pool.balance, supply.poolBalance, dcp.name);
         assert.equal(
-          BigInt(supply.issued) - BigInt(supply.retired),
-          pool.balance,
-          `${dcp.name}: pool = issued − retired (${JSON.stringify(supply)})`,
+          poolDifference({ ...supply, poolBalance: pool.balance }),
+          0n,
+          `${dcp.name}: pool = issued − retired (${String(supply.issued)} − ${String(supply.retired)})`,
         );
         if (exact) assert.equal(pool.balance, expected[dcp.name as keyof typeof expected], dcp.name);
       }
@@ -140,16 +138,8 @@ for (const engine of engines) {
       const supplyBefore = await bankA.supply();
       clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
       try {
-        await refusedWith(
-          appA.call('POST', loading.path, loading.body, { 'idempotency-key': key }),
-          'nonceExpired',
-          403,
-        );
-        await refusedWith(
-          appA.call('POST', renewing.path, renewing.body, { 'idempotency-key': key }),
-          'nonceExpired',
-          403,
-        );
+        await refusedWith(appA.client.load(key, loading.body), 'nonceExpired', 403);
+        await refusedWith(appA.client.settle(key, renewing), 'nonceExpired', 403);
       } finally {
         // Nothing was stamped while the clock was ahead (both were refused), so nothing goes back.
         clock.offsetMs = 0;
@@ -162,15 +152,13 @@ for (const engine of engines) {
       await invariant();
       // A refusal records nothing: the same key with a fresh nonce is a new, accepted load.
       const fresh = await loadRequest(appA, card, 1_000n);
-      const answer = await appA.call<{ issuance: string }>('POST', fresh.path, fresh.body, {
-        'idempotency-key': key,
-      });
-      assert.equal(card.client().load(issuanceFromCbor(decodeCbor(fromHex(answer.issuance)!))), 31_000n);
+      const answer = await appA.client.load(key, fresh.body);
+      assert.equal(card.client().load(answer.issuance), 31_000n);
       expected['bank-a'] += 1_000n;
       // A device retrying after its nonce expired (a DCP down for minutes) still gets its first answer.
       clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
       try {
-        assert.deepEqual(await appA.call('POST', fresh.path, fresh.body, { 'idempotency-key': key }), answer);
+        assert.deepEqual(await appA.client.load(key, fresh.body), answer);
       } finally {
         clock.offsetMs = 0;
       }
@@ -183,11 +171,7 @@ for (const engine of engines) {
       clock.offsetMs = (secureElementCertificateSeconds + 60) * 1000;
       try {
         const renewing = await settleRequest(appA, phone, 'renewal');
-        await refusedWith(
-          appA.call('POST', renewing.path, renewing.body, { 'idempotency-key': freshKey() }),
-          'deviceCertificateExpired',
-          403,
-        );
+        await refusedWith(appA.client.settle(freshKey(), renewing), 'deviceCertificateExpired', 403);
       } finally {
         clock.offsetMs = 0;
       }
@@ -234,9 +218,9 @@ for (const engine of engines) {
       expected['bank-a'] -= 4_000n;
       expected['bank-b'] += 4_000n;
       await invariant();
-      assert.equal((await bankB.supply()).queued, '4000');
+      assert.equal((await bankB.supply()).queued, 4_000n);
       assert.equal(await appB.renew(cardB.client(), freshKey()), 4_000n);
-      assert.equal((await bankB.supply()).queued, '0');
+      assert.equal((await bankB.supply()).queued, 0n);
       await invariant();
     });
 
@@ -249,71 +233,67 @@ for (const engine of engines) {
         ...claim,
         signature: claim.signature.map((byte, index) => (index === 5 ? byte ^ 1 : byte)),
       };
-      const post = (path: string, payload: unknown, key = freshKey()) =>
-        appA.call<SettleAnswer>('POST', path, payload, { 'idempotency-key': key });
+      const post = (submission: SettleSubmission, key = freshKey()) => appA.client.settle(key, submission);
+      const renewal = (payload: typeof body): SettleSubmission => ({ kind: 'renewal', body: payload });
       await refusedWith(
-        post('/v1/renewals', { ...body, claim: toHex(encodeSigned(forged)) }),
+        post(renewal({ ...body, claim: toHex(encodeSigned(forged)) })),
         'deviceSignatureInvalid',
       );
-      await refusedWith(post('/v1/renewals', { ...body, sealedUpload: '00' }), 'uploadDigestMismatch');
+      await refusedWith(post(renewal({ ...body, sealedUpload: '00' })), 'uploadDigestMismatch');
       const wrong = phone.client().authenticate(nonce, unloadRequestDigest(verifier, 1n, claim.bodyBytes));
       await refusedWith(
-        post('/v1/unloads', { ...body, amount: '1', deviceRequest: toHex(encodeSigned(wrong)) }),
+        post({
+          kind: 'unload',
+          body: { ...body, amount: '1', deviceRequest: toHex(encodeSigned(wrong)) },
+        }),
         'deviceSignatureInvalid',
       );
-      const answer = await post('/v1/renewals', body, 'first');
-      await refusedWith(post('/v1/renewals', body), 'nonceAlreadyUsed', 409);
-      assert.deepEqual(await post('/v1/renewals', body, 'first'), answer);
+      const answer = await post(renewal(body), 'first');
+      await refusedWith(post(renewal(body)), 'nonceAlreadyUsed', 409);
+      assert.deepEqual(await post(renewal(body), 'first'), answer);
       clock.offsetMs = (nonceLifetimeSeconds + 1) * 1000;
       try {
         // Its nonce has expired, but a replay answers what the renewal answered.
-        assert.deepEqual(await post('/v1/renewals', body, 'first'), answer);
+        assert.deepEqual(await post(renewal(body), 'first'), answer);
       } finally {
         clock.offsetMs = 0;
       }
-      await refusedWith(
-        post('/v1/renewals', { ...body, sealedUpload: '00' }, 'first'),
-        'dcpIdempotencyKeyReused',
-      );
+      await refusedWith(post(renewal({ ...body, sealedUpload: '00' }), 'first'), 'dcpIdempotencyKeyReused');
       appA.complete(client, answer);
-      await refusedWith(post('/v1/renewals', { claim: 'a0', sealedUpload: '' }), 'dcpRequestInvalid');
+      await refusedWith(post(renewal({ claim: 'a0', sealedUpload: '' })), 'dcpRequestInvalid');
       await invariant();
     });
 
     test('50 concurrent renewals of one claim with one key: every answer is the first, one renewal minted', async () => {
-      const { path, body, claim } = await settleRequest(appA, phone, 'renewal');
-      const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
+      const submission = await settleRequest(appA, phone, 'renewal');
+      const claimed = submission.claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
       const before = await bankA.supply();
       const key = freshKey('same');
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          appA.call<SettleAnswer>('POST', path, body, { 'idempotency-key': key }),
-        ),
+        Array.from({ length: 50 }, () => appA.client.settle(key, submission)),
       );
       for (const answer of answers) assert.deepEqual(answer, answers[0]);
       const first = answers[0]!;
       assert.equal(await bankA.server.context.store.countIssuances(first.operationId), 1);
       const after = await bankA.supply();
-      assert.equal(BigInt(after.minted) - BigInt(before.minted), claimed);
-      assert.equal(BigInt(after.retired) - BigInt(before.retired), claimed);
+      assert.equal(after.minted - before.minted, claimed);
+      assert.equal(after.retired - before.retired, claimed);
       assert.equal(appA.complete(phone.client(), first), claimed);
       await invariant();
     });
 
     test('50 concurrent renewals of one claim with 50 keys: one renewal, 49 nonceAlreadyUsed', async () => {
-      const { path, body, claim } = await settleRequest(appA, phone, 'renewal');
-      const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
+      const submission = await settleRequest(appA, phone, 'renewal');
+      const claimed = submission.claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
       const before = await bankA.supply();
       const prefix = freshKey('race');
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 50 }, (_unused, index) =>
-          appA.call<SettleAnswer>('POST', path, body, { 'idempotency-key': `${prefix}-${index}` }),
-        ),
+        Array.from({ length: 50 }, (_unused, index) => appA.client.settle(`${prefix}-${index}`, submission)),
       );
       const won = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
       assert.equal(won.length, 1);
       const refusals = outcomes.flatMap((outcome) =>
-        outcome.status === 'rejected' ? [outcome.reason as DcpRefused] : [],
+        outcome.status === 'rejected' ? [outcome.reason as DcpRefusal] : [],
       );
       assert.deepEqual(
         refusals.map((refusal) => [refusal.code, refusal.status]),
@@ -321,8 +301,8 @@ for (const engine of engines) {
       );
       assert.equal(await bankA.server.context.store.countIssuances(won[0]!.operationId), 1);
       const after = await bankA.supply();
-      assert.equal(BigInt(after.minted) - BigInt(before.minted), claimed);
-      assert.equal(BigInt(after.retired) - BigInt(before.retired), claimed);
+      assert.equal(after.minted - before.minted, claimed);
+      assert.equal(after.retired - before.retired, claimed);
       assert.equal(appA.complete(phone.client(), won[0]!), claimed);
       await invariant();
     });
@@ -358,6 +338,33 @@ for (const engine of engines) {
       await invariant();
     });
 
+    test('after a reconcile pass the pool invariant is on /metrics: a difference of zero', async () => {
+      for (const dcp of [bankA, bankB]) {
+        const report = await dcp.server.reconcile();
+        assert.equal(report.poolDifference, 0n, dcp.name);
+        const metrics = await dcp.server.app.inject({ method: 'GET', url: '/metrics' });
+        assert.match(metrics.body, /^dcp_pool_difference_minor_units 0$/m, dcp.name);
+      }
+      await invariant();
+    });
+
+    test('every /v1 route describes its answers in the OpenAPI document', async () => {
+      const document = (await bankA.server.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+        paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      }>();
+      const undescribed = Object.entries(document.paths)
+        .filter(([path]) => path.startsWith('/v1/'))
+        .flatMap(([path, methods]) =>
+          Object.entries(methods)
+            .filter(
+              ([, operation]) => !Object.keys(operation.responses ?? {}).some((status) => /^2/.test(status)),
+            )
+            .map(([method]) => `${method} ${path}`),
+        );
+      assert.deepEqual(undescribed, []);
+      assert.ok(Object.keys(document.paths).filter((path) => path.startsWith('/v1/')).length >= 11);
+    });
+
     test('a DCP that moves to another address and back is found at the address it has now', async () => {
       const directory = bankB.server.context.directory;
       const dcpId = bankB.server.context.dcpId;
@@ -390,7 +397,7 @@ for (const engine of engines) {
         // Completed (the value reached the wallet), or refused with nothing changed; never stuck.
         if (unloaded === 0n)
           assert.equal((await world.ledgerOperator.account(walletB.accountId)).balance, 5_000n);
-        else assert.ok(unloaded instanceof DcpRefused && unloaded.status < 500, String(unloaded));
+        else assert.ok(unloaded instanceof DcpRefusal && unloaded.status < 500, String(unloaded));
         await invariant({ exact: false });
       },
     );

@@ -5,18 +5,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import type { Claim } from '../../src/core/claim.ts';
+import { toHex } from '../../src/core/bytes.ts';
 import type { SecureElementKind } from '../../src/core/certificate.ts';
-import { encodeSigned } from '../../src/core/signed.ts';
 import { NodeVerifier } from '../../src/crypto/node-crypto.ts';
-import type { DeviceApp } from '../../src/dcp/device-app.ts';
-import type { Clock, FaultHook } from '../../src/dcp/domain/ports.ts';
 import {
-  loadRequestDigest,
-  transferRequestDigest,
-  unloadRequestDigest,
-} from '../../src/dcp/domain/requests.ts';
+  DcpClient,
+  type DcpSupply,
+  type DcpWallet,
+  type LoadBody,
+  type SettleKind,
+} from '../../src/dcp/api/client.ts';
+import type { DeviceApp, PreparedSettlement } from '../../src/device/device-app.ts';
+import type { Clock, FaultHook } from '../../src/dcp/domain/ports.ts';
 import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -71,42 +71,13 @@ export class TestClock implements Clock {
   }
 }
 
-export async function adminCall<T>(
-  baseUrl: string,
-  apiKey: string,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': freshKey() }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed = (await response.json()) as T;
-  if (response.status >= 400)
-    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
+/** An operator's client of the DCP at `baseUrl`. */
+export function adminClient(baseUrl: string, apiKey: string): DcpClient {
+  return new DcpClient({ baseUrl, apiKey });
 }
 
-/** `GET /v1/supply`: decimal strings. */
-export interface Supply {
-  readonly minted: string;
-  readonly queued: string;
-  readonly issued: string;
-  readonly retired: string;
-  readonly outstanding: string;
-  readonly poolBalance: string;
-  readonly inFlight: string;
-}
-
-export interface Wallet {
-  readonly id: string;
-  readonly accountId: string;
-}
+export type Supply = DcpSupply;
+export type Wallet = DcpWallet;
 
 /** A DCP in this process, its operator key, and a restart on the same database. */
 export interface TestDcp {
@@ -239,13 +210,9 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           await dcp.server.close();
           dcp.server = await start();
         },
-        supply: () => adminCall<Supply>(dcp.server.url, operatorKey, 'GET', '/v1/supply'),
-        createWallet: async (walletName) =>
-          (
-            await adminCall<{ wallet: Wallet }>(dcp.server.url, operatorKey, 'POST', '/v1/wallets', {
-              name: walletName,
-            })
-          ).wallet,
+        supply: () => adminClient(dcp.server.url, operatorKey).supply(),
+        createWallet: (walletName) =>
+          adminClient(dcp.server.url, operatorKey).createWallet(freshKey(), { name: walletName }),
       };
       cleanups.push(() => dcp.server.close());
       dcps.set(name, dcp);
@@ -287,54 +254,24 @@ export async function loadRequest(
   app: DeviceApp,
   device: Device,
   amount: bigint,
-): Promise<{ readonly path: '/v1/loads'; readonly body: Record<string, string> }> {
-  const client = device.client();
-  const data = client.getData();
-  const seId = toHex(data.seId);
-  const nonce = await app.nonce(seId);
-  const request = client.authenticate(nonce, loadRequestDigest(verifier, amount, data.balance));
-  return {
-    path: '/v1/loads',
-    body: {
-      seId,
-      amount: amount.toString(),
-      balance: data.balance.toString(),
-      deviceRequest: toHex(encodeSigned(request)),
-    },
-  };
+): Promise<{ readonly kind: 'load'; readonly body: LoadBody }> {
+  return { kind: 'load', body: await app.prepareLoad(device.client(), amount) };
 }
 
-export type SettleKind = 'renewal' | 'unload' | 'transfer';
+export type { SettleKind };
 
 /** What the device app posts for a renewal, an unload or an online transfer (BEGIN SYNC over a nonce). */
-export async function settleRequest(
+export function settleRequest(
   app: DeviceApp,
   device: Device,
   kind: SettleKind,
   options: { readonly amount?: bigint; readonly payeeSeId?: string } = {},
-): Promise<{ readonly path: string; readonly body: Record<string, string>; readonly claim: Claim }> {
+): Promise<PreparedSettlement> {
   const client = device.client();
-  const nonce = await app.nonce(seIdOf(device));
-  const { claim, sealedUpload } = client.beginSync(nonce);
-  const base = { claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) };
-  if (kind === 'renewal') return { path: '/v1/renewals', body: base, claim };
-  const amount = options.amount!;
-  if (kind === 'unload') {
-    const signed = client.authenticate(nonce, unloadRequestDigest(verifier, amount, claim.bodyBytes));
-    return {
-      path: '/v1/unloads',
-      body: { ...base, amount: amount.toString(), deviceRequest: toHex(encodeSigned(signed)) },
-      claim,
-    };
-  }
-  const payeeSeId = options.payeeSeId!;
-  const signed = client.authenticate(
-    nonce,
-    transferRequestDigest(verifier, amount, fromHex(payeeSeId)!, claim.bodyBytes),
-  );
-  return {
-    path: '/v1/transfers',
-    body: { ...base, amount: amount.toString(), payeeSeId, deviceRequest: toHex(encodeSigned(signed)) },
-    claim,
-  };
+  if (kind === 'renewal') return app.prepareSettlement(client, { kind });
+  const { amount, payeeSeId } = options;
+  if (amount === undefined) throw new RangeError(`a ${kind} needs an amount`);
+  if (kind === 'unload') return app.prepareSettlement(client, { kind, amount });
+  if (payeeSeId === undefined) throw new RangeError('a transfer needs a payee');
+  return app.prepareSettlement(client, { kind, amount, payeeSeId });
 }

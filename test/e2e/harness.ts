@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { toHex } from '../../src/core/bytes.ts';
+import { DcpClient } from '../../src/dcp/api/client.ts';
 import type { FaultPoint } from '../../src/dcp/domain/ports.ts';
 import { crashAtEnvironment } from '../../src/dcp/server.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -155,7 +156,7 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
           );
         const url = `http://127.0.0.1:${port}`;
         const first = await launch();
-        const described = (await (await fetch(`${url}/v1/dcp`)).json()) as { poolAccountId: string };
+        const described = await new DcpClient({ baseUrl: url }).describe();
         const handle: DcpHandle = {
           name,
           dcpId,

@@ -10,13 +10,15 @@
 // `/v1/supply` = the value the test expects, exactly.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DeviceApp } from '../../src/dcp/device-app.ts';
+import { isCbdcError } from '../../src/core/errors.ts';
+import { poolDifference } from '../../src/dcp/domain/invariant.ts';
+import { DeviceApp } from '../../src/device/device-app.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
 import { crashCases, runCrashCases } from '../dcp/crash-cases.ts';
 import {
-  adminCall,
+  adminClient,
   freshKey,
   ledgerStatement,
   newDevice,
@@ -44,7 +46,7 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
   };
   const expected = { 'bank-a': 0n, 'bank-b': 0n };
 
-  const supply = (dcp: DcpHandle) => adminCall<Supply>(dcp.url, dcp.operatorKey, 'GET', '/v1/supply');
+  const supply = (dcp: DcpHandle): Promise<Supply> => adminClient(dcp.url, dcp.operatorKey).supply();
   const balanceOf = async (accountId: string) => (await system.ledger.account(accountId)).balance;
   const seBalance = (device: Device) => device.client().getData().balance;
   /** Per DCP: nothing in flight; pool on the ledger = issued − retired = what the test expects. */
@@ -52,11 +54,11 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
     for (const dcp of [bankA, bankB]) {
       const figures = await supply(dcp);
       const pool = await balanceOf(dcp.poolAccountId);
-      assert.equal(figures.inFlight, '0', dcp.name);
+      assert.equal(figures.inFlight, 0n, dcp.name);
       assert.equal(
-        BigInt(figures.issued) - BigInt(figures.retired),
-        pool,
-        `${dcp.name}: ${JSON.stringify(figures)}`,
+        poolDifference({ ...figures, poolBalance: pool }),
+        0n,
+        `${dcp.name}: pool ${String(pool)} = issued ${String(figures.issued)} − retired ${String(figures.retired)}`,
       );
       assert.equal(pool, expected[dcp.name as keyof typeof expected], dcp.name);
     }
@@ -97,8 +99,8 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
     bankB = system.dcp('bank-b');
     appA = new DeviceApp({ baseUrl: bankA.url, verifier });
     appB = new DeviceApp({ baseUrl: bankB.url, verifier });
-    const wallet = async (dcp: DcpHandle, name: string) =>
-      (await adminCall<{ wallet: Wallet }>(dcp.url, dcp.operatorKey, 'POST', '/v1/wallets', { name })).wallet;
+    const wallet = (dcp: DcpHandle, name: string): Promise<Wallet> =>
+      adminClient(dcp.url, dcp.operatorKey).createWallet(freshKey(), { name });
     [walletA, walletB] = await Promise.all([wallet(bankA, 'Alice'), wallet(bankB, 'Bob')]);
     for (const [account, amount] of [
       [walletA.accountId, 500_000n],
@@ -176,8 +178,8 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
     assert.equal(await appA.renew(devices.phoneA.client(), freshKey()), 76_000n);
     assert.equal(await appA.renew(devices.shopA.client(), freshKey()), 32_000n);
     const supplyAfter = await supply(bankA);
-    assert.equal(BigInt(supplyAfter.minted) - BigInt(supplyBefore.minted), 120_000n);
-    assert.equal(BigInt(supplyAfter.retired) - BigInt(supplyBefore.retired), 120_000n);
+    assert.equal(supplyAfter.minted - supplyBefore.minted, 120_000n);
+    assert.equal(supplyAfter.retired - supplyBefore.retired, 120_000n);
     assert.deepEqual(new OfflinePayment(devices.cardA, devices.phoneA, 1_000n).tap(), {
       outcome: 'completed',
     });
@@ -213,9 +215,9 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
       ],
     );
     assert.equal(paid[0]!.paymentId, received[0]!.paymentId);
-    assert.equal((await supply(bankB)).queued, '3000');
+    assert.equal((await supply(bankB)).queued, 3_000n);
     assert.equal(await appB.renew(devices.cardB.client(), freshKey()), 13_000n);
-    assert.equal((await supply(bankB)).queued, '0');
+    assert.equal((await supply(bankB)).queued, 0n);
     await invariant();
   });
 
@@ -240,8 +242,12 @@ describe('the online system as real processes: ledger, directory, DCPs bank-a an
             ),
           ),
         crash: async (point, next, request) => {
-          // The connection dies with the process: no answer at all.
-          await assert.rejects(request(), (error: unknown) => error instanceof TypeError);
+          // The connection dies with the process: no answer at all (fetch fails; one attempt).
+          await assert.rejects(request(), (error: unknown) => {
+            assert.ok(isCbdcError(error) && error.code === 'dcpUnavailable', String(error));
+            assert.match(error.message, /TypeError/);
+            return true;
+          });
           assert.deepEqual(await bankA.process.exited, { code: null, signal: 'SIGKILL' });
           assert.match(
             bankA.process.stderr,

@@ -183,6 +183,16 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: "the DCP's database does not answer; nothing was changed, retry later",
   },
+  dcpUnavailable: {
+    number: 0x30f4,
+    kind: 'unavailable',
+    meaning: 'client side: the DCP did not answer (refused connection, timeout or 5xx) after every retry',
+  },
+  dcpAnswerInvalid: {
+    number: 0x30f5,
+    kind: 'unavailable',
+    meaning: 'client side: the DCP answered something that does not decode (the message names the field)',
+  },
   dcpInternalError: {
     number: 0x30ff,
     kind: 'unavailable',

@@ -1,24 +1,31 @@
 // The DCP's shared state for its operations: its keys, trust, ports, caches. Built once by the server
 // (or a test) and passed to every operation module; the operations never import each other's state.
-import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import { AssertionFailed } from '../../core/assert.ts';
+import { fromHex, toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { certificateFromCbor, type Certificate, type SecureElementKind } from '../../core/certificate.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { purposes, type Signer, type Verifier } from '../../core/crypto.ts';
 import type { SignedDenyList } from '../../core/deny-list.ts';
-import type { PrincipalId } from '../../core/ids.ts';
+import { principalIdBytes, type PrincipalId } from '../../core/ids.ts';
 import { defaultLimits, limitsToCbor, type Limits, type SignedLimits } from '../../core/limits.ts';
+import { requestFingerprint, type FingerprintField } from '../../core/request-digests.ts';
 import { signBody } from '../../core/signed.ts';
+import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { dcpError } from '../api/errors.ts';
-import type { DcpStore, DeviceRow } from '../store/sql-store.ts';
 import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
 import { NonceMaker } from './nonce.ts';
 import type {
   Clock,
+  DcpStore,
+  DcpTransaction,
+  DeviceRow,
   DirectoryPort,
   DirectoryRecord,
   FaultHook,
   FaultPoint,
+  KeyKind,
+  KeyResult,
   LedgerPort,
   PeerDcpPort,
   RenewalCheck,
@@ -58,6 +65,21 @@ export interface DcpContextOptions {
   readonly faults?: FaultHook;
 }
 
+interface DenyListCache {
+  readonly list: SignedDenyList;
+  readonly atMs: number;
+  readonly denied: ReadonlySet<string>;
+}
+
+/** What an idempotent operation claims its key with. */
+export interface KeyClaim<Kind extends KeyKind> {
+  /** An SE id for device operations, the participant for administrative ones. */
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly kind: Kind;
+}
+
 export class DcpContext {
   readonly store: DcpStore;
   readonly ledger: LedgerPort;
@@ -81,9 +103,7 @@ export class DcpContext {
   /** Parsed certificates of cached device rows (a row is immutable once active). */
   readonly #certificates = new WeakMap<DeviceRow, Certificate>();
   readonly #statuses = new Map<string, { readonly record: DirectoryRecord | null; readonly atMs: number }>();
-  #denyList:
-    | { readonly list: SignedDenyList; readonly atMs: number; readonly denied: ReadonlySet<string> }
-    | undefined;
+  #denyList: DenyListCache | undefined;
 
   constructor(options: DcpContextOptions) {
     this.store = options.store;
@@ -148,17 +168,16 @@ export class DcpContext {
   }
 
   /**
-   * Refuses a suspended or revoked SE (DESIGN §8: the directory is the register of status). The deny
-   * list is the directory's whole deny set (every suspended or revoked SE, docs/directory.md), as
-   * fresh as a per-SE lookup (both are cached `directoryCacheMs`): an SE whose registration this DCP
-   * finished (an active device) and that is not on it is active, with no directory call per
-   * operation. Any other SE is looked up, which also names the status of a listed one.
-   */
-  /**
    * Refuses a device whose certificate has expired, or that the directory lists as suspended or
-   * revoked. The expiry check comes first: the directory drops an SE from the deny list once its
-   * certificate has expired (installing the list moves every SE's trusted time past it), so from
-   * then on only the expiry keeps a revoked SE out.
+   * revoked (DESIGN §8: the directory is the register of status). The expiry check comes first: the
+   * directory drops an SE from the deny list once its certificate has expired (installing the list
+   * moves every SE's trusted time past it), so from then on only the expiry keeps a revoked SE out.
+   *
+   * The deny list is the directory's whole deny set (every suspended or revoked SE,
+   * docs/directory.md), as fresh as a per-SE lookup (both are cached `directoryCacheMs`): an SE whose
+   * registration this DCP finished (an active device) and that is not on it is active, with no
+   * directory call per operation. Any other SE is looked up, which also names the status of a
+   * listed one.
    */
   async requireActive(seId: PrincipalId): Promise<void> {
     const key = toHex(seId);
@@ -166,10 +185,7 @@ export class DcpContext {
     const validUntil = this.#certificateOf(device).body.validUntil;
     if (this.nowSeconds() > validUntil)
       throw dcpError('deviceCertificateExpired', `valid until ${validUntil}`);
-    if (this.#devices.has(key)) {
-      await this.denyList();
-      if (!this.#denyList!.denied.has(key)) return;
-    }
+    if (this.#devices.has(key) && !(await this.#freshDenyList()).denied.has(key)) return;
     const record = await this.directoryRecord(seId);
     if (record === null) throw dcpError('deviceNotFound', 'the directory does not know the secure element');
     if (record.status === 'suspended') throw dcpError('deviceSuspended');
@@ -179,23 +195,23 @@ export class DcpContext {
   #certificateOf(device: DeviceRow): Certificate {
     let certificate = this.#certificates.get(device);
     if (certificate === undefined) {
-      certificate = certificateFromCbor(decodeCbor(fromHex(device.certificate)!));
+      certificate = storedCertificate(device.certificate);
       this.#certificates.set(device, certificate);
     }
     return certificate;
   }
 
   async denyList(): Promise<SignedDenyList> {
+    return (await this.#freshDenyList()).list;
+  }
+
+  async #freshDenyList(): Promise<DenyListCache> {
     const now = this.clock.nowMs();
-    if (this.#denyList !== undefined && this.#fresh(this.#denyList.atMs, now)) return this.#denyList.list;
+    if (this.#denyList !== undefined && this.#fresh(this.#denyList.atMs, now)) return this.#denyList;
     const list = await this.callDirectory(() => this.directory.denyList());
     if (this.#denyList === undefined || list.body.version >= this.#denyList.list.body.version)
-      this.#denyList = {
-        list,
-        atMs: now,
-        denied: new Set(list.body.entries.map(toHex)),
-      };
-    return this.#denyList.list;
+      this.#denyList = { list, atMs: now, denied: new Set(list.body.entries.map(toHex)) };
+    return this.#denyList;
   }
 
   /**
@@ -215,6 +231,45 @@ export class DcpContext {
       if (isCbdcError(error)) throw error;
       throw dcpError('dcpDirectoryUnavailable', error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** The request's fingerprint: the SHA-256 of its canonical text (requests carry sealed uploads). */
+  fingerprint(operation: string, fields: readonly FingerprintField[]): string {
+    return toHex(this.verifier.sha256(utf8(requestFingerprint(operation, fields))));
+  }
+
+  /**
+   * What an earlier request under this key created, or null; another request under it is refused.
+   * Read before the checks, so that a replay answers even after its nonce expired.
+   */
+  async earlier(scope: string, key: string, fingerprint: string): Promise<KeyResult | null> {
+    const record = await this.store.reader.findKey(scope, key);
+    if (record === null) return null;
+    if (record.fingerprint !== fingerprint) throw dcpError('dcpIdempotencyKeyReused');
+    return record.result;
+  }
+
+  /**
+   * Claims the key inside `tx` and runs `execute` (src/storage/idempotency.ts); when another request
+   * with the key committed first, its result, marked replayed, and `execute` does not run.
+   */
+  idempotent<Kind extends KeyKind>(
+    tx: DcpTransaction,
+    claim: KeyClaim<Kind>,
+    execute: () => Promise<Extract<KeyResult, { readonly kind: Kind }>>,
+  ): Promise<IdempotentAnswer<Extract<KeyResult, { readonly kind: Kind }>>> {
+    return replayOrExecute(
+      tx.idempotencyKeys,
+      {
+        participantId: claim.scope,
+        key: claim.key,
+        fingerprint: claim.fingerprint,
+        kind: claim.kind,
+        nowMs: this.clock.nowMs(),
+      },
+      execute,
+      () => dcpError('dcpIdempotencyKeyReused'),
+    );
   }
 }
 
@@ -238,4 +293,24 @@ export function decodeField<T>(
       throw dcpError('dcpRequestInvalid', `${field}: ${error.message}`);
     throw error;
   }
+}
+
+/** A 16-byte SE id of a request field (hex), naming the field on failure. */
+export function seIdField(hex: string, field: string): PrincipalId {
+  const bytes = hexField(hex, field);
+  if (bytes.length !== principalIdBytes) throw dcpError('dcpRequestInvalid', `${field} has 16 bytes`);
+  return bytes;
+}
+
+/** A stored id or certificate: the store wrote it, so one that does not decode is a bug. */
+export function storedSeId(hex: string): PrincipalId {
+  const bytes = fromHex(hex);
+  if (bytes?.length !== principalIdBytes) throw new AssertionFailed(`stored SE id ${hex} is not 16 bytes`);
+  return bytes;
+}
+
+export function storedCertificate(hex: string): Certificate {
+  const bytes = fromHex(hex);
+  if (bytes === undefined) throw new AssertionFailed('a stored certificate is not hex');
+  return certificateFromCbor(decodeCbor(bytes));
 }

@@ -6,7 +6,7 @@ import { purposes, type Signer, type Verifier } from '../../core/crypto.ts';
 import { requestReferenceBytes, tokenIdOf, type PrincipalId, type TokenId } from '../../core/ids.ts';
 import { issuanceBodyToCbor, type Issuance, type IssuanceKind, type Output } from '../../core/issuance.ts';
 import { encodeSigned, signBody } from '../../core/signed.ts';
-import type { IssuanceRow } from '../store/sql-store.ts';
+import type { IssuanceRow } from './ports.ts';
 
 export interface Minted {
   readonly issuance: Issuance;
@@ -19,27 +19,38 @@ export function requestReferenceOf(verifier: Verifier, operationId: string, part
     .subarray(0, requestReferenceBytes);
 }
 
-export function mint(
-  signer: Signer,
-  verifier: Verifier,
-  dcpId: PrincipalId,
-  operationId: string,
-  part: string,
-  kind: IssuanceKind,
-  seId: PrincipalId,
-  values: readonly bigint[],
-  retiredTokenIds: readonly TokenId[],
-  time: number,
-): Minted {
+/** The DCP that signs: its issuer key, its hash and its id (a `DcpContext` is one). */
+export interface Issuer {
+  readonly signer: Signer;
+  readonly verifier: Verifier;
+  readonly dcpId: PrincipalId;
+}
+
+export interface MintOrder {
+  readonly issuer: Issuer;
+  /** The operation the issuance belongs to; with the kind, it derives the request reference. */
+  readonly operationId: string;
+  readonly kind: IssuanceKind;
+  readonly seId: PrincipalId;
+  /** One output per value, each owned by `seId`. */
+  readonly values: readonly bigint[];
+  readonly retiredTokenIds: readonly TokenId[];
+  /** Seconds; see `nextIssuanceTime`. */
+  readonly time: number;
+}
+
+export function mint(order: MintOrder): Minted {
+  const { issuer, operationId, kind, seId, values, retiredTokenIds, time } = order;
   const outputs: Output[] = values.map((value) => ({ value, owner: seId }));
-  const requestReference = requestReferenceOf(verifier, operationId, part);
+  // One issuance of each kind per operation: the kind is the reference's part.
+  const requestReference = requestReferenceOf(issuer.verifier, operationId, kind);
   const issuance = signBody(
-    signer,
+    issuer.signer,
     purposes.issuance,
-    { dcpId, kind, requestReference, outputs, retiredTokenIds, time },
+    { dcpId: issuer.dcpId, kind, requestReference, outputs, retiredTokenIds, time },
     issuanceBodyToCbor,
   );
-  const id = verifier.sha256(issuance.bodyBytes);
+  const id = issuer.verifier.sha256(issuance.bodyBytes);
   return {
     issuance,
     row: {
@@ -50,7 +61,10 @@ export function mint(
       value: values.reduce((sum, value) => sum + value, 0n),
       operationId,
       signed: toHex(encodeSigned(issuance)),
-      tokens: values.map((value, index) => ({ tokenId: toHex(tokenIdOf(verifier, id, index)), value })),
+      tokens: values.map((value, index) => ({
+        tokenId: toHex(tokenIdOf(issuer.verifier, id, index)),
+        value,
+      })),
     },
   };
 }

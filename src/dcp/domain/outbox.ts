@@ -9,30 +9,55 @@
 //             (a refused hold deletes the row: nothing was issued, nothing moved)
 //   unload:   pending --pay pool→wallet--> done        (tokens retired and change minted at pending)
 //   transfer: pending --pay pool→payee pool--> paid --payee DCP queues the credit--> done
+//             (to a device of this DCP: done at once, the credit queued in the settlement's commit)
 //   renewal:  done at once (no ledger movement)
-import { fromHex } from '../../core/bytes.ts';
-import { decodeCbor } from '../../core/cbor.ts';
-import { certificateFromCbor } from '../../core/certificate.ts';
+//
+// Each state is a member of the `Operation` union (ports.ts) carrying what it needs: a held load its
+// hold, a paid transfer its payment. After every pass `reconcile` checks the pool invariant.
+import { assert, unreachable } from '../../core/assert.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { dcpError } from '../api/errors.ts';
-import type { OperationRow } from '../store/sql-store.ts';
-import type { DcpContext } from './context.ts';
+import { storedCertificate, storedSeId, type DcpContext } from './context.ts';
+import { poolDifference } from './invariant.ts';
 import { loadHoldSeconds, reconcileBatchMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
+import type {
+  DcpTransaction,
+  LoadOperation,
+  LoadResult,
+  OpenOperation,
+  Operation,
+  TransferOperation,
+  UnloadOperation,
+} from './ports.ts';
+import { poolFigures } from './supply.ts';
 
-export interface LoadAnswer {
-  readonly operationId: string;
-  readonly issuance: string;
-}
+type Stage<T extends Operation, State extends Operation['state']> = Extract<T, { readonly state: State }>;
+type PendingLoad = Stage<LoadOperation, 'pending'>;
+type HeldLoad = Stage<LoadOperation, 'held'>;
+type PendingUnload = Stage<UnloadOperation, 'pending'>;
+type PendingTransfer = Extract<Stage<TransferOperation, 'pending'>, { readonly route: 'peer' }>;
+type PaidTransfer = Stage<TransferOperation, 'paid'>;
+
+/** Steps from an operation's first state to done: load, held, done (the longest). */
+const stepsMax = 3;
 
 /** Drives an operation until it is done (or a call fails, which throws and leaves it for a retry). */
-export async function drive(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+export async function drive(context: DcpContext, operation: Operation): Promise<Operation> {
   let current = operation;
-  for (let step = 0; step < 3 && current.state !== 'done'; step++) current = await advance(context, current);
+  for (let step = 0; step < stepsMax && current.state !== 'done'; step++)
+    current = await advance(context, current);
+  assert(current.state === 'done', `operation ${current.id} is done after ${stepsMax} steps`);
   return current;
 }
 
-async function advance(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+/** What a load answered, once driven to done. */
+export function loadResultOf(operation: Operation): LoadResult {
+  assert(operation.kind === 'load' && operation.state === 'done', 'a driven load is done');
+  return operation.answer;
+}
+
+async function advance(context: DcpContext, operation: OpenOperation): Promise<Operation> {
   switch (operation.kind) {
     case 'load':
       return operation.state === 'pending'
@@ -44,16 +69,47 @@ async function advance(context: DcpContext, operation: OperationRow): Promise<Op
       return operation.state === 'pending'
         ? payTransfer(context, operation)
         : creditPayee(context, operation);
-    case 'renewal':
-      return operation;
+    default:
+      return unreachable(operation);
   }
 }
 
-async function placeLoadHold(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+/**
+ * Commits one step: under the row's lock, when the operation is still in the state `from` accepts,
+ * writes what `next` makes of it; otherwise (another driver was faster) answers the row as it is.
+ */
+async function step<T extends Operation>(
+  context: DcpContext,
+  id: string,
+  from: (operation: Operation) => operation is T,
+  next: (current: T, tx: DcpTransaction, nowMs: number) => Promise<Operation> | Operation,
+): Promise<Operation | null> {
+  return context.store.transaction(async (tx) => {
+    const current = await tx.findOperation(id, true);
+    if (current === null || !from(current)) return current;
+    const nowMs = context.clock.nowMs();
+    const updated = await next(current, tx, nowMs);
+    await tx.updateOperation(updated, nowMs);
+    return updated;
+  });
+}
+
+const isPendingLoad = (operation: Operation): operation is PendingLoad =>
+  operation.kind === 'load' && operation.state === 'pending';
+const isHeldLoad = (operation: Operation): operation is HeldLoad =>
+  operation.kind === 'load' && operation.state === 'held';
+const isPendingUnload = (operation: Operation): operation is PendingUnload =>
+  operation.kind === 'unload' && operation.state === 'pending';
+const isPendingTransfer = (operation: Operation): operation is PendingTransfer =>
+  operation.kind === 'transfer' && operation.state === 'pending';
+const isPaidTransfer = (operation: Operation): operation is PaidTransfer =>
+  operation.kind === 'transfer' && operation.state === 'paid';
+
+async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promise<Operation> {
   let holdId: string;
   try {
     const hold = await context.ledger.placeHold(`dcp-load-${operation.id}`, {
-      payerAccountId: operation.accountId!,
+      payerAccountId: operation.accountId,
       payeeAccountId: context.poolAccountId,
       amount: operation.amount,
       expiresInSeconds: loadHoldSeconds,
@@ -69,21 +125,19 @@ async function placeLoadHold(context: DcpContext, operation: OperationRow): Prom
     }
     throw ledgerUnavailable(error);
   }
-  const held = await context.store.transaction(async (tx) => {
-    const current = await tx.findOperation(operation.id, true);
-    if (current === null || current.state !== 'pending') return current;
-    const next = { ...current, state: 'held' as const, holdId };
-    await tx.updateOperation(next, context.clock.nowMs());
-    return next;
-  });
+  const held = await step(context, operation.id, isPendingLoad, (current) => ({
+    ...current,
+    state: 'held',
+    holdId,
+  }));
   context.fault('load.afterHold');
   if (held === null) throw dcpError('dcpRequestInvalid', 'the load was abandoned');
   return held;
 }
 
-async function captureLoad(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+async function captureLoad(context: DcpContext, operation: HeldLoad): Promise<Operation> {
   try {
-    await context.ledger.captureHold(operation.holdId!);
+    await context.ledger.captureHold(operation.holdId);
   } catch (error) {
     if (isCbdcError(error) && (error.code === 'holdExpired' || error.code === 'holdAlreadyReleased')) {
       await context.store.transaction((tx) => tx.deleteOperation(operation.id));
@@ -92,87 +146,89 @@ async function captureLoad(context: DcpContext, operation: OperationRow): Promis
     throw ledgerUnavailable(error);
   }
   context.fault('load.afterCapture');
-  const done = await context.store.transaction(async (tx) => {
-    const current = await tx.findOperation(operation.id, true);
-    if (current === null || current.state !== 'held') return current;
-    const device = await tx.findDevice(current.seId, true);
-    if (device === null) throw dcpError('deviceNotFound');
-    const time = nextIssuanceTime(context.nowSeconds(), device.lastTime);
-    const seId = fromHex(current.seId)!;
-    const minted = mint(
-      context.signer,
-      context.verifier,
-      context.dcpId,
-      current.id,
-      'load',
-      'load',
-      seId,
-      [current.amount],
-      [],
-      time,
-    );
-    const nowMs = context.clock.nowMs();
-    await tx.insertIssuance(minted.row, nowMs);
-    await tx.setDeviceLastTime(current.seId, time);
-    const answer: LoadAnswer = { operationId: current.id, issuance: minted.row.signed };
-    const next = { ...current, state: 'done' as const, answer: JSON.stringify(answer) };
-    await tx.updateOperation(next, nowMs);
-    return next;
-  });
+  const done = await step(context, operation.id, isHeldLoad, (current, tx, nowMs) =>
+    mintLoad(context, current, tx, nowMs),
+  );
   context.fault('load.afterCommit');
   if (done === null) throw dcpError('dcpRequestInvalid', 'the load was abandoned');
   return done;
 }
 
-async function payUnload(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+/** The load's issuance, in the commit that records its capture. */
+async function mintLoad(
+  context: DcpContext,
+  load: HeldLoad,
+  tx: DcpTransaction,
+  nowMs: number,
+): Promise<Operation> {
+  const device = await tx.findDevice(load.seId, true);
+  if (device === null) throw dcpError('deviceNotFound');
+  const time = nextIssuanceTime(context.nowSeconds(), device.lastTime);
+  const minted = mint({
+    issuer: context,
+    operationId: load.id,
+    kind: 'load',
+    seId: storedSeId(load.seId),
+    values: [load.amount],
+    retiredTokenIds: [],
+    time,
+  });
+  await tx.insertIssuance(minted.row, nowMs);
+  await tx.setDeviceLastTime(load.seId, time);
+  return { ...load, state: 'done', answer: { operationId: load.id, issuance: minted.row.signed } };
+}
+
+async function payUnload(context: DcpContext, operation: PendingUnload): Promise<Operation> {
   const payment = await ledgerCall(() =>
     context.ledger.pay(`dcp-unload-${operation.id}`, {
       payerAccountId: context.poolAccountId,
-      payeeAccountId: operation.accountId!,
+      payeeAccountId: operation.accountId,
       amount: operation.amount,
       reference: `unload:${operation.id}`,
     }),
   );
   context.fault('unload.afterPayment');
-  const done = await finish(context, operation, 'pending', 'done', payment.value.id);
+  const done = await step(context, operation.id, isPendingUnload, (current) => ({
+    ...current,
+    state: 'done',
+    paymentId: payment.value.id,
+  }));
   context.fault('unload.afterCommit');
-  return done;
+  return vanishedUnlessFound(operation, done);
 }
 
-async function payTransfer(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
+async function payTransfer(context: DcpContext, operation: PendingTransfer): Promise<Operation> {
   const payment = await ledgerCall(() =>
     context.ledger.pay(`dcp-transfer-${operation.id}`, {
       payerAccountId: context.poolAccountId,
-      payeeAccountId: operation.accountId!,
+      payeeAccountId: operation.accountId,
       amount: operation.amount,
-      reference: transferReference(operation.id, operation.payeeSeId!),
+      reference: transferReference(operation.id, operation.payeeSeId),
     }),
   );
   context.fault('transfer.afterPayment');
-  return finish(context, operation, 'pending', 'paid', payment.value.id);
+  const paid = await step(context, operation.id, isPendingTransfer, (current) => ({
+    ...current,
+    state: 'paid',
+    paymentId: payment.value.id,
+  }));
+  return vanishedUnlessFound(operation, paid);
 }
 
-async function creditPayee(context: DcpContext, operation: OperationRow): Promise<OperationRow> {
-  await context.peers.credit(operation.payeeEndpoint!, operation.paymentId!);
+async function creditPayee(context: DcpContext, operation: PaidTransfer): Promise<Operation> {
+  await context.peers.credit(operation.payeeEndpoint, operation.paymentId);
   context.fault('transfer.afterCredit');
-  return finish(context, operation, 'paid', 'done', operation.paymentId!);
+  const done = await step(context, operation.id, isPaidTransfer, (current) => ({
+    ...current,
+    state: 'done',
+  }));
+  return vanishedUnlessFound(operation, done);
 }
 
-async function finish(
-  context: DcpContext,
-  operation: OperationRow,
-  from: OperationRow['state'],
-  to: OperationRow['state'],
-  paymentId: string,
-): Promise<OperationRow> {
-  return context.store.transaction(async (tx) => {
-    const current = await tx.findOperation(operation.id, true);
-    if (current === null) throw dcpError('dcpInternalError', `operation ${operation.id} vanished`);
-    if (current.state !== from) return current;
-    const next = { ...current, state: to, paymentId };
-    await tx.updateOperation(next, context.clock.nowMs());
-    return next;
-  });
+/** Only a refused load deletes its row: an unload's or a transfer's row never vanishes. */
+function vanishedUnlessFound(operation: Operation, found: Operation | null): Operation {
+  if (found === null) throw dcpError('dcpInternalError', `operation ${operation.id} vanished`);
+  return found;
 }
 
 /** The ledger reference of a transfer's payment; the payee DCP reads the payee SE from it. */
@@ -200,11 +256,17 @@ export interface ReconcileReport {
   readonly driven: number;
   readonly failed: number;
   readonly registered: number;
+  /**
+   * The pool invariant after the pass (invariant.ts): pool − (issued − retired), zero when every
+   * operation is done; null when the ledger could not be read.
+   */
+  readonly poolDifference: bigint | null;
 }
 
 /**
  * Drives every open operation and finishes every interrupted device registration (on start and
- * periodically). Failures are counted, not thrown: the next pass retries them.
+ * periodically), then checks the pool invariant. Failures are counted, not thrown: the next pass
+ * retries them.
  */
 export async function reconcile(
   context: DcpContext,
@@ -232,7 +294,13 @@ export async function reconcile(
     }
   }
   await context.store.transaction((tx) => tx.forgetExpiredNonces(context.clock.nowMs() - 60_000));
-  return { driven, failed, registered };
+  let difference: bigint | null = null;
+  try {
+    difference = poolDifference(await poolFigures(context));
+  } catch (error) {
+    log?.(error, 'pool invariant check');
+  }
+  return { driven, failed, registered, poolDifference: difference };
 }
 
 /** Registers a personalised SE in the directory (idempotent there), then marks it active. */
@@ -242,7 +310,7 @@ export async function finishRegistration(
   certificateHex: string,
   walletId: string,
 ): Promise<void> {
-  const certificate = certificateFromCbor(decodeCbor(fromHex(certificateHex)!));
+  const certificate = storedCertificate(certificateHex);
   await context.callDirectory(() => context.directory.register(certificate, walletId));
   await context.store.transaction((tx) => tx.setDeviceState(seId, 'active'));
 }

@@ -1,12 +1,17 @@
-// What the DCP's domain needs from the world, as interfaces the domain owns: the ledger (through the
-// gateway), the directory, the MDS renewal check, the clock and fault injection for crash tests.
-import type { Certificate } from '../../core/certificate.ts';
+// What the DCP's domain needs from the world, as interfaces the domain owns: its store (rows and
+// transactions, implemented in store/sql-store.ts), the ledger (through the gateway), the directory,
+// peer DCPs, the MDS renewal check, the clock and fault injection for crash tests.
+import type { Certificate, SecureElementKind } from '../../core/certificate.ts';
 import type { SignedDenyList } from '../../core/deny-list.ts';
 import type { Claim } from '../../core/claim.ts';
 import type { Bytes } from '../../core/bytes.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../ledger/api/types.ts';
 import type { HoldOrder, PaymentOrder } from '../../ledger/api/client.ts';
+import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
+import type { ParticipantRole, SettleKind } from '../api/types.ts';
+
+export type { ParticipantRole, SettleKind } from '../api/types.ts';
 
 export interface Clock {
   nowMs(): number;
@@ -90,3 +95,219 @@ export const faultPoints = [
   'transfer.afterCredit',
 ] as const;
 export type FaultPoint = (typeof faultPoints)[number];
+
+// The store.
+
+export interface ParticipantRow {
+  readonly id: string;
+  readonly name: string;
+  readonly role: ParticipantRole;
+}
+
+export interface WalletRow {
+  readonly id: string;
+  readonly name: string;
+  readonly accountId: string;
+  readonly createdAtMs: number;
+}
+
+export interface DeviceRow {
+  /** Hex of the 16-byte SE id. */
+  readonly seId: string;
+  readonly walletId: string;
+  readonly kind: SecureElementKind;
+  /** The uncompressed P-256 point INITIALISE gave. */
+  readonly publicKey: Bytes;
+  /** Hex of the signed certificate, as PERSONALISE takes it. */
+  readonly certificate: string;
+  readonly state: 'registering' | 'active';
+  /** The newest time (seconds) stamped on an issuance for this SE: stamps never go back. */
+  readonly lastTime: number;
+}
+
+/** What a load answered, as stored with its operation: hex of the signed issuance. */
+export interface LoadResult {
+  readonly operationId: string;
+  readonly issuance: string;
+}
+
+/** What a settlement answered, as stored with its operation: hex of the signed issuances. */
+export interface SettleResult {
+  readonly operationId: string;
+  readonly kind: SettleKind;
+  readonly renewal: string;
+  readonly credits: readonly string[];
+  /** Decimal minor units: what left the SE (0 for a renewal). */
+  readonly amount: string;
+}
+
+interface OperationCommon {
+  readonly id: string;
+  /** Hex of the SE that asked. */
+  readonly seId: string;
+  readonly amount: bigint;
+}
+
+/** pending --hold--> held --capture + mint--> done (a refused hold deletes the row). */
+export type LoadOperation = OperationCommon & { readonly kind: 'load'; readonly accountId: string } & (
+    | { readonly state: 'pending' }
+    | { readonly state: 'held'; readonly holdId: string }
+    | { readonly state: 'done'; readonly holdId: string; readonly answer: LoadResult }
+  );
+
+/** Done in its one commit: no ledger movement. */
+export type RenewalOperation = OperationCommon & {
+  readonly kind: 'renewal';
+  readonly state: 'done';
+  readonly answer: SettleResult;
+};
+
+/** pending --pay pool → wallet account--> done. */
+export type UnloadOperation = OperationCommon & {
+  readonly kind: 'unload';
+  /** The wallet's ledger account. */
+  readonly accountId: string;
+  readonly answer: SettleResult;
+} & ({ readonly state: 'pending' } | { readonly state: 'done'; readonly paymentId: string });
+
+/**
+ * To a device of this DCP (`local`): done in its commit, the payee's credit queued there. To a
+ * device of another DCP (`peer`): pending --pay pool → payee pool--> paid --payee DCP credit--> done.
+ */
+export type TransferOperation = OperationCommon & {
+  readonly kind: 'transfer';
+  readonly payeeSeId: string;
+  readonly answer: SettleResult;
+} & (
+    | { readonly route: 'local'; readonly state: 'done' }
+    | ({
+        readonly route: 'peer';
+        readonly payeeEndpoint: string;
+        /** The payee DCP's pool account. */
+        readonly accountId: string;
+      } & (
+        | { readonly state: 'pending' }
+        | { readonly state: 'paid'; readonly paymentId: string }
+        | { readonly state: 'done'; readonly paymentId: string }
+      ))
+  );
+
+/** A row of `dcp_operations`: a union discriminated by kind and state, each with what it needs. */
+export type Operation = LoadOperation | RenewalOperation | UnloadOperation | TransferOperation;
+export type OperationKind = Operation['kind'];
+export type OperationState = Operation['state'];
+/** An operation the outbox still drives. */
+export type OpenOperation = Exclude<Operation, { readonly state: 'done' }>;
+
+export interface IssuanceRow {
+  readonly id: string;
+  readonly requestReference: string;
+  readonly kind: 'load' | 'renewal' | 'credit' | 'refund';
+  readonly seId: string;
+  readonly value: bigint;
+  readonly operationId: string;
+  readonly signed: string;
+  readonly tokens: readonly { readonly tokenId: string; readonly value: bigint }[];
+}
+
+export interface CreditRow {
+  readonly id: string;
+  readonly kind: 'credit' | 'refund';
+  readonly value: bigint;
+}
+
+export interface Supply {
+  readonly minted: bigint;
+  readonly queued: bigint;
+  readonly retired: bigint;
+}
+
+/** What an idempotency key names: the participant, wallet, device or operation it created. */
+export type KeyKind = 'participant' | 'wallet' | 'personalisation' | OperationKind;
+export const keyKinds = [
+  'participant',
+  'wallet',
+  'personalisation',
+  'load',
+  'renewal',
+  'unload',
+  'transfer',
+] as const satisfies readonly KeyKind[];
+export type KeyResult = { readonly [K in KeyKind]: { readonly kind: K; readonly id: string } }[KeyKind];
+
+/** Reads outside a transaction (no locks). */
+export interface DcpReader {
+  /** The record of an idempotency key, read before the checks so that a replay skips them. */
+  findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null>;
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<ParticipantRow | null>;
+  findWallet(id: string): Promise<WalletRow | null>;
+  findDevice(seId: string): Promise<DeviceRow | null>;
+  findOperation(id: string): Promise<Operation | null>;
+}
+
+/**
+ * One transaction. Locks are taken in one order: idempotency key, then devices by id, then the
+ * operation. Keys are scoped: device operations by the SE id, administrative ones by the participant.
+ */
+export interface DcpTransaction {
+  readonly idempotencyKeys: IdempotencyKeys<KeyResult>;
+  /** Frees a key whose operation was refused and deleted (a refused load). */
+  releaseKey(scope: string, key: string): Promise<void>;
+  /** False when another participant has this key digest. */
+  insertParticipant(participant: ParticipantRow, apiKeySha256: string, nowMs: number): Promise<boolean>;
+  insertWallet(wallet: WalletRow): Promise<void>;
+  /** False when a device with this SE id or public key exists. */
+  insertDevice(device: DeviceRow, nowMs: number): Promise<boolean>;
+  findDevice(seId: string, lock?: boolean): Promise<DeviceRow | null>;
+  /** Locks the devices that exist, in id order. */
+  lockDevices(seIds: readonly string[]): Promise<ReadonlyMap<string, DeviceRow>>;
+  setDeviceState(seId: string, state: DeviceRow['state']): Promise<void>;
+  setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
+  /** Marks a nonce used; false if it was used before. */
+  useNonce(nonce: string, expiresAtMs: number): Promise<boolean>;
+  forgetExpiredNonces(nowMs: number): Promise<number>;
+  insertOperation(operation: Operation, nowMs: number): Promise<void>;
+  findOperation(id: string, lock?: boolean): Promise<Operation | null>;
+  /** Writes the operation's state and what that state carries (hold, payment, answer). */
+  updateOperation(operation: Operation, nowMs: number): Promise<void>;
+  deleteOperation(id: string): Promise<void>;
+  insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void>;
+  findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null>;
+  /** Retires a token; false if it was retired before (the unique key decides, even under races). */
+  retireToken(
+    tokenId: string,
+    seId: string,
+    value: bigint,
+    operationId: string,
+    nowMs: number,
+  ): Promise<boolean>;
+  /** Queues a credit; false if one with this id was queued before. */
+  queueCredit(
+    id: string,
+    seId: string,
+    kind: CreditRow['kind'],
+    value: bigint,
+    nowMs: number,
+  ): Promise<boolean>;
+  queuedCredits(seId: string, limit: number): Promise<CreditRow[]>;
+  markCreditMinted(id: string, issuanceId: string): Promise<void>;
+  insertUpload(
+    digest: string,
+    seId: string,
+    operationId: string,
+    sealed: string,
+    nowMs: number,
+  ): Promise<void>;
+}
+
+export interface DcpStore {
+  /** Runs `body` in a transaction and resolves once it is committed. */
+  transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T>;
+  readonly reader: DcpReader;
+  ping(): Promise<void>;
+  supply(): Promise<Supply>;
+  /** Operations not done, oldest first. */
+  openOperations(limit: number): Promise<Operation[]>;
+  registeringDevices(limit: number): Promise<DeviceRow[]>;
+  countIssuances(operationId: string): Promise<number>;
+}

@@ -11,19 +11,23 @@
 // with its value; a token it never minted came to the SE offline and is accepted — its backing is the
 // MDS's to judge from the sealed history (or, in `sync` mode, the renewal check's, before minting).
 // And the claimed value may not exceed the balance limit of the SE's kind.
-import { bytesEqual, fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+//
+// `settle` runs in three steps: decode the request (no I/O), check it (signatures, nonce, limits, the
+// SE's status, where the value goes, the renewal check), then commit it in one transaction.
+import { assert } from '../../core/assert.ts';
+import { bytesEqual, toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { claimFromCbor, type Claim } from '../../core/claim.ts';
 import { purposes } from '../../core/crypto.ts';
-import { deviceRequestFromCbor } from '../../core/device-request.ts';
-import { principalIdBytes } from '../../core/ids.ts';
+import { deviceRequestFromCbor, type DeviceRequest } from '../../core/device-request.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import type { PrincipalId } from '../../core/ids.ts';
+import { transferRequestDigest, unloadRequestDigest } from '../../core/request-digests.ts';
 import { dcpError } from '../api/errors.ts';
-import type { DeviceRow, OperationRow } from '../store/sql-store.ts';
-import { decodeField, hexField, type DcpContext } from './context.ts';
-import { claimOrEarlier, earlierResult, fingerprintOf, Replay } from './idempotency.ts';
+import { decodeField, hexField, seIdField, storedSeId, type DcpContext } from './context.ts';
 import { creditsPerSyncMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
-import { transferRequestDigest, unloadRequestDigest } from './requests.ts';
+import type { DcpTransaction, DeviceRow, Operation, SettleKind, SettleResult } from './ports.ts';
 
 export interface SettleRequest {
   readonly claim: string;
@@ -36,21 +40,37 @@ export interface SettleRequest {
   readonly deviceRequest?: string;
 }
 
-export interface SettleAnswer {
-  readonly operationId: string;
-  readonly kind: 'renewal' | 'unload' | 'transfer';
-  readonly renewal: string;
-  readonly credits: readonly string[];
-  readonly amount: string;
+/** A settlement request, decoded: what the SE signed and what its kind adds. */
+interface Decoded {
+  readonly kind: SettleKind;
+  readonly claim: Claim;
+  /** Hex of the claim's SE id. */
+  readonly seId: string;
+  readonly sealed: Bytes;
+  readonly sealedHex: string;
+  /** What leaves the SE: 0 for a renewal. */
+  readonly amount: bigint;
+  readonly payeeSeId: PrincipalId | null;
+  readonly deviceRequest: DeviceRequest | null;
 }
 
-type SettleKind = SettleAnswer['kind'];
+/** Where the value that leaves the SE goes. */
+type Destination =
+  | { readonly to: 'nowhere' }
+  | { readonly to: 'wallet'; readonly accountId: string }
+  | { readonly to: 'local'; readonly payeeSeId: string }
+  | {
+      readonly to: 'peer';
+      readonly payeeSeId: string;
+      readonly endpoint: string;
+      readonly poolAccountId: string;
+    };
 
-interface Payee {
-  readonly seId: string;
-  /** null: a device of this DCP. */
-  readonly endpoint: string | null;
-  readonly poolAccountId: string | null;
+/** What the checks established. */
+interface Checked {
+  readonly nonceExpiry: number;
+  readonly claimed: bigint;
+  readonly destination: Destination;
 }
 
 export async function settle(
@@ -58,155 +78,96 @@ export async function settle(
   kind: SettleKind,
   key: string,
   request: SettleRequest,
-): Promise<SettleAnswer> {
-  const claim = decodeField(request.claim, 'claim', claimFromCbor);
-  const seId = toHex(claim.body.seId);
-  const fingerprint = fingerprintOf(context.verifier, [
-    kind,
+): Promise<SettleResult> {
+  const decoded = decodeSettlement(kind, request);
+  const fingerprint = context.fingerprint(kind, [
     request.claim,
     request.sealedUpload,
     request.amount ?? null,
     request.payeeSeId ?? null,
     request.deviceRequest ?? null,
   ]);
-  const earlier = await earlierResult(context.store.reader, seId, key, fingerprint);
-  if (earlier !== null) return replay(context, earlier);
+  const earlier = await context.earlier(decoded.seId, key, fingerprint);
+  if (earlier !== null) return replay(context, earlier.id);
+  const checked = await checkSettlement(context, decoded);
+  const operationId = toHex(context.verifier.sha256(utf8(`${decoded.seId}/${key}/${fingerprint}`))).slice(
+    0,
+    32,
+  );
+  let inserted: Operation | undefined;
+  const committed = await context.store.transaction((tx) =>
+    context.idempotent(tx, { scope: decoded.seId, key, fingerprint, kind }, async () => {
+      inserted = await commitSettlement(context, tx, operationId, decoded, checked);
+      return { kind, id: operationId };
+    }),
+  );
+  if (committed.replayed) return replay(context, committed.value.id);
+  assert(inserted !== undefined, 'the commit recorded its operation');
+  context.fault('settle.afterCommit');
+  return settleResultOf(await drive(context, inserted));
+}
 
-  const device = await context.device(seId);
+async function replay(context: DcpContext, operationId: string): Promise<SettleResult> {
+  const operation = await context.store.reader.findOperation(operationId);
+  if (operation === null) throw dcpError('dcpInternalError', `operation ${operationId} is missing`);
+  return settleResultOf(await drive(context, operation));
+}
+
+function settleResultOf(operation: Operation): SettleResult {
+  if (operation.kind === 'load') throw dcpError('dcpInternalError', `operation ${operation.id} is a load`);
+  return operation.answer;
+}
+
+/** Decodes every field (no I/O): a field that does not decode is refused, named. */
+function decodeSettlement(kind: SettleKind, request: SettleRequest): Decoded {
+  const claim = decodeField(request.claim, 'claim', claimFromCbor);
   const sealed = hexField(request.sealedUpload, 'sealedUpload');
-  const nonceExpiry = checkClaim(context, device, claim, sealed);
   const amount = kind === 'renewal' ? 0n : requireAmount(request.amount);
+  return {
+    kind,
+    claim,
+    seId: toHex(claim.body.seId),
+    sealed,
+    sealedHex: request.sealedUpload,
+    amount,
+    payeeSeId: kind === 'transfer' ? seIdField(request.payeeSeId ?? '', 'payeeSeId') : null,
+    deviceRequest:
+      request.deviceRequest === undefined
+        ? null
+        : decodeField(request.deviceRequest, 'deviceRequest', deviceRequestFromCbor),
+  };
+}
+
+function requireAmount(amount: bigint | undefined): bigint {
+  if (amount === undefined || amount <= 0n) throw dcpError('dcpAmountInvalid', 'amount is required');
+  return amount;
+}
+
+/** Everything but the commit: who signed, which nonce, how much, whether the SE may, where it goes. */
+async function checkSettlement(context: DcpContext, decoded: Decoded): Promise<Checked> {
+  const { kind, claim, amount } = decoded;
+  const device = await context.device(decoded.seId);
+  const nonceExpiry = checkClaim(context, device, claim, decoded.sealed);
   const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
   if (kind !== 'renewal') {
     if (claim.body.tokens.length === 0) throw dcpError('claimEmpty');
     if (amount > claimed) throw dcpError('unloadExceedsClaim', `${amount} asked, ${claimed} claimed`);
-    checkDeviceRequest(context, device, claim, kind, amount, request);
+    checkDeviceRequest(context, device, decoded);
   }
   const limits = context.limitsByKind[device.kind];
   if (claimed > limits.body.balanceMax)
     throw dcpError('claimExceedsBalanceLimit', `${claimed} claimed, limit ${limits.body.balanceMax}`);
   await context.requireActive(claim.body.seId);
-  const payee = kind === 'transfer' ? await findPayee(context, seId, request.payeeSeId!) : null;
-  const wallet = kind === 'unload' ? await context.store.reader.findWallet(device.walletId) : null;
-  if (kind === 'unload' && wallet === null) throw dcpError('walletNotFound');
+  const destination = await destinationOf(context, decoded, device);
   // The point where a `sync` renewal check asks the MDS, before anything is retired or minted.
-  const verdict = await context.renewalCheck.check(claim, sealed);
+  const verdict = await context.renewalCheck.check(claim, decoded.sealed);
   if (!verdict.backed) throw dcpError('renewalCheckRefused', verdict.reason);
-
-  const operationId = toHex(
-    context.verifier.sha256(new TextEncoder().encode(`${seId}/${key}/${fingerprint}`)),
-  ).slice(0, 32);
-  let operation: OperationRow;
-  try {
-    operation = await context.store.transaction(async (tx) => {
-      const nowMs = context.clock.nowMs();
-      const won = await claimOrEarlier(tx, seId, key, fingerprint, operationId, nowMs);
-      if (won !== null) throw new Replay(won);
-      const locked = await tx.lockDevices(
-        payee !== null && payee.endpoint === null ? [seId, payee.seId] : [seId],
-      );
-      const current = locked.get(seId)!;
-      if (!(await tx.useNonce(toHex(claim.body.dcpNonce), nonceExpiry * 1000)))
-        throw dcpError('nonceAlreadyUsed');
-      const seenTokens = new Set<string>();
-      for (const token of claim.body.tokens) {
-        const tokenId = toHex(token.tokenId);
-        if (seenTokens.has(tokenId))
-          throw dcpError('dcpRequestInvalid', `claim lists token ${tokenId} twice`);
-        seenTokens.add(tokenId);
-        const minted = await tx.findToken(tokenId);
-        if (minted !== null && (minted.seId !== seId || minted.value !== token.value))
-          throw dcpError('claimTokenNotOwned', `token ${tokenId}`);
-        if (!(await tx.retireToken(tokenId, seId, token.value, operationId, nowMs)))
-          throw dcpError('tokenAlreadyRetired', `token ${tokenId}`);
-      }
-      const time = nextIssuanceTime(context.nowSeconds(), current.lastTime);
-      const keep = claimed - amount;
-      const renewal = mint(
-        context.signer,
-        context.verifier,
-        context.dcpId,
-        operationId,
-        'renewal',
-        'renewal',
-        claim.body.seId,
-        keep > 0n ? [keep] : [],
-        claim.body.tokens.map((token) => token.tokenId),
-        time,
-      );
-      await tx.insertIssuance(renewal.row, nowMs);
-      const credits: string[] = [];
-      const queued = await tx.queuedCredits(seId, creditsPerSyncMax);
-      for (const creditKind of ['credit', 'refund'] as const) {
-        const values = queued.filter((credit) => credit.kind === creditKind);
-        if (values.length === 0) continue;
-        const total = values.reduce((sum, credit) => sum + credit.value, 0n);
-        const minted = mint(
-          context.signer,
-          context.verifier,
-          context.dcpId,
-          operationId,
-          creditKind,
-          creditKind,
-          claim.body.seId,
-          [total],
-          [],
-          time,
-        );
-        await tx.insertIssuance(minted.row, nowMs);
-        for (const credit of values) await tx.markCreditMinted(credit.id, minted.row.id);
-        credits.push(minted.row.signed);
-      }
-      await tx.setDeviceLastTime(seId, time);
-      await tx.insertUpload(toHex(claim.body.uploadDigest), seId, operationId, request.sealedUpload, nowMs);
-      const sameDcpPayee = payee !== null && payee.endpoint === null;
-      if (sameDcpPayee) {
-        if (!locked.has(payee.seId)) throw dcpError('payeeNotFound');
-        await tx.queueCredit(`xfer:${operationId}`, payee.seId, 'credit', amount, nowMs);
-      }
-      const answer: SettleAnswer = {
-        operationId,
-        kind,
-        renewal: renewal.row.signed,
-        credits,
-        amount: amount.toString(),
-      };
-      const row: OperationRow = {
-        id: operationId,
-        kind,
-        seId,
-        amount,
-        state: kind === 'renewal' || sameDcpPayee ? 'done' : 'pending',
-        accountId: kind === 'unload' ? wallet!.accountId : (payee?.poolAccountId ?? null),
-        holdId: null,
-        paymentId: null,
-        payeeSeId: payee?.seId ?? null,
-        payeeEndpoint: payee?.endpoint ?? null,
-        answer: JSON.stringify(answer),
-      };
-      await tx.insertOperation(row, nowMs);
-      return row;
-    });
-  } catch (error) {
-    if (error instanceof Replay) return replay(context, error.result);
-    throw error;
-  }
-  context.fault('settle.afterCommit');
-  const done = await drive(context, operation);
-  return JSON.parse(done.answer!) as SettleAnswer;
-}
-
-async function replay(context: DcpContext, operationId: string): Promise<SettleAnswer> {
-  const operation = await context.store.reader.findOperation(operationId);
-  if (operation === null) throw dcpError('dcpInternalError', `operation ${operationId} is missing`);
-  const done = await drive(context, operation);
-  return JSON.parse(done.answer!) as SettleAnswer;
+  return { nonceExpiry, claimed, destination };
 }
 
 /** Claim signature by the SE's certified key, its nonce, and the sealed upload it names. */
 function checkClaim(context: DcpContext, device: DeviceRow, claim: Claim, sealed: Bytes): number {
-  const publicKey = fromHex(device.publicKey)!;
-  if (!context.verifier.verify(publicKey, purposes.claim, claim.bodyBytes, claim.signature))
+  if (!context.verifier.verify(device.publicKey, purposes.claim, claim.bodyBytes, claim.signature))
     throw dcpError('deviceSignatureInvalid', 'claim signature');
   const expiry = context.nonces.check(claim.body.seId, claim.body.dcpNonce, context.nowSeconds());
   if (!bytesEqual(context.verifier.sha256(sealed), claim.body.uploadDigest))
@@ -214,35 +175,16 @@ function checkClaim(context: DcpContext, device: DeviceRow, claim: Claim, sealed
   return expiry;
 }
 
-function checkDeviceRequest(
-  context: DcpContext,
-  device: DeviceRow,
-  claim: Claim,
-  kind: 'unload' | 'transfer',
-  amount: bigint,
-  request: SettleRequest,
-): void {
-  if (request.deviceRequest === undefined)
-    throw dcpError('deviceSignatureInvalid', 'deviceRequest is missing');
-  const signed = decodeField(request.deviceRequest, 'deviceRequest', deviceRequestFromCbor);
-  if (
-    !context.verifier.verify(
-      fromHex(device.publicKey)!,
-      purposes.deviceRequest,
-      signed.bodyBytes,
-      signed.signature,
-    )
-  )
+/** An unload's or transfer's AUTHENTICATE: the claim's SE, the claim's nonce, this request's digest. */
+function checkDeviceRequest(context: DcpContext, device: DeviceRow, decoded: Decoded): void {
+  const { claim, amount, deviceRequest: signed } = decoded;
+  if (signed === null) throw dcpError('deviceSignatureInvalid', 'deviceRequest is missing');
+  if (!context.verifier.verify(device.publicKey, purposes.deviceRequest, signed.bodyBytes, signed.signature))
     throw dcpError('deviceSignatureInvalid', 'device request signature');
   const digest =
-    kind === 'unload'
+    decoded.payeeSeId === null
       ? unloadRequestDigest(context.verifier, amount, claim.bodyBytes)
-      : transferRequestDigest(
-          context.verifier,
-          amount,
-          hexField(request.payeeSeId ?? '', 'payeeSeId'),
-          claim.bodyBytes,
-        );
+      : transferRequestDigest(context.verifier, amount, decoded.payeeSeId, claim.bodyBytes);
   if (
     !bytesEqual(signed.body.seId, claim.body.seId) ||
     !bytesEqual(signed.body.dcpNonce, claim.body.dcpNonce) ||
@@ -251,25 +193,165 @@ function checkDeviceRequest(
     throw dcpError('deviceRequestMismatch');
 }
 
-function requireAmount(amount: bigint | undefined): bigint {
-  if (amount === undefined || amount <= 0n) throw dcpError('dcpAmountInvalid', 'amount is required');
-  return amount;
+async function destinationOf(context: DcpContext, decoded: Decoded, device: DeviceRow): Promise<Destination> {
+  if (decoded.kind === 'renewal') return { to: 'nowhere' };
+  if (decoded.payeeSeId === null) {
+    const wallet = await context.store.reader.findWallet(device.walletId);
+    if (wallet === null) throw dcpError('walletNotFound');
+    return { to: 'wallet', accountId: wallet.accountId };
+  }
+  return findPayee(context, decoded.seId, decoded.payeeSeId);
 }
 
-async function findPayee(context: DcpContext, payerSeId: string, payeeSeId: string): Promise<Payee> {
-  const payeeBytes = hexField(payeeSeId, 'payeeSeId');
-  if (payeeBytes.length !== principalIdBytes) throw dcpError('dcpRequestInvalid', 'payeeSeId has 16 bytes');
+async function findPayee(context: DcpContext, payerSeId: string, payee: PrincipalId): Promise<Destination> {
+  const payeeSeId = toHex(payee);
   if (payeeSeId === payerSeId) throw dcpError('payeeMustDifferFromPayer');
-  const record = await context.directoryRecord(payeeBytes);
+  const record = await context.directoryRecord(payee);
   if (record === null) throw dcpError('payeeNotFound', `secure element ${payeeSeId}`);
   if (record.status !== 'active')
     throw dcpError(record.status === 'revoked' ? 'deviceRevoked' : 'deviceSuspended', 'the payee');
-  if (bytesEqual(record.dcpId, context.dcpId))
-    return { seId: payeeSeId, endpoint: null, poolAccountId: null };
+  if (bytesEqual(record.dcpId, context.dcpId)) return { to: 'local', payeeSeId };
   const endpoint = await context.callDirectory(() => context.directory.dcpEndpoint(record.dcpId));
   if (endpoint === null) throw dcpError('payeeNotFound', "the payee's DCP published no endpoint");
   const peer = await context.callDirectory(() => context.peers.describe(endpoint));
-  return { seId: payeeSeId, endpoint, poolAccountId: peer.poolAccountId };
+  return { to: 'peer', payeeSeId, endpoint, poolAccountId: peer.poolAccountId };
+}
+
+/**
+ * The one commit: nonce spent, every claimed token retired, the renewal and queued credits minted,
+ * the sealed upload kept for the MDS, a same-DCP payee's credit queued, and the operation recorded.
+ */
+async function commitSettlement(
+  context: DcpContext,
+  tx: DcpTransaction,
+  operationId: string,
+  decoded: Decoded,
+  checked: Checked,
+): Promise<Operation> {
+  const { claim, seId, amount } = decoded;
+  const { destination } = checked;
+  const nowMs = context.clock.nowMs();
+  const locked = await tx.lockDevices(destination.to === 'local' ? [seId, destination.payeeSeId] : [seId]);
+  const current = locked.get(seId);
+  if (current === undefined) throw dcpError('deviceNotFound', `secure element ${seId}`);
+  if (!(await tx.useNonce(toHex(claim.body.dcpNonce), checked.nonceExpiry * 1000)))
+    throw dcpError('nonceAlreadyUsed');
+  await retireClaimed(tx, claim, seId, operationId, nowMs);
+  const time = nextIssuanceTime(context.nowSeconds(), current.lastTime);
+  const keep = checked.claimed - amount;
+  const renewal = mint({
+    issuer: context,
+    operationId,
+    kind: 'renewal',
+    seId: claim.body.seId,
+    values: keep > 0n ? [keep] : [],
+    retiredTokenIds: claim.body.tokens.map((token) => token.tokenId),
+    time,
+  });
+  await tx.insertIssuance(renewal.row, nowMs);
+  const credits = await mintCredits(context, tx, operationId, seId, time, nowMs);
+  await tx.setDeviceLastTime(seId, time);
+  await tx.insertUpload(toHex(claim.body.uploadDigest), seId, operationId, decoded.sealedHex, nowMs);
+  if (destination.to === 'local') {
+    if (!locked.has(destination.payeeSeId)) throw dcpError('payeeNotFound');
+    await tx.queueCredit(`xfer:${operationId}`, destination.payeeSeId, 'credit', amount, nowMs);
+  }
+  const answer: SettleResult = {
+    operationId,
+    kind: decoded.kind,
+    renewal: renewal.row.signed,
+    credits,
+    amount: amount.toString(),
+  };
+  const operation = operationOf({ id: operationId, seId, amount }, destination, answer);
+  await tx.insertOperation(operation, nowMs);
+  return operation;
+}
+
+/** Retires each claimed token once, ever; a token this DCP minted must be the claimer's, with its value. */
+async function retireClaimed(
+  tx: DcpTransaction,
+  claim: Claim,
+  seId: string,
+  operationId: string,
+  nowMs: number,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const token of claim.body.tokens) {
+    const tokenId = toHex(token.tokenId);
+    if (seen.has(tokenId)) throw dcpError('dcpRequestInvalid', `claim lists token ${tokenId} twice`);
+    seen.add(tokenId);
+    const minted = await tx.findToken(tokenId);
+    if (minted !== null && (minted.seId !== seId || minted.value !== token.value))
+      throw dcpError('claimTokenNotOwned', `token ${tokenId}`);
+    if (!(await tx.retireToken(tokenId, seId, token.value, operationId, nowMs)))
+      throw dcpError('tokenAlreadyRetired', `token ${tokenId}`);
+  }
+}
+
+/** One issuance per kind of queued credits (credit, refund); returns their signed hex. */
+async function mintCredits(
+  context: DcpContext,
+  tx: DcpTransaction,
+  operationId: string,
+  seId: string,
+  time: number,
+  nowMs: number,
+): Promise<string[]> {
+  const credits: string[] = [];
+  const queued = await tx.queuedCredits(seId, creditsPerSyncMax);
+  for (const kind of ['credit', 'refund'] as const) {
+    const values = queued.filter((credit) => credit.kind === kind);
+    if (values.length === 0) continue;
+    const total = values.reduce((sum, credit) => sum + credit.value, 0n);
+    const minted = mint({
+      issuer: context,
+      operationId,
+      kind,
+      seId: storedSeId(seId),
+      values: [total],
+      retiredTokenIds: [],
+      time,
+    });
+    await tx.insertIssuance(minted.row, nowMs);
+    for (const credit of values) await tx.markCreditMinted(credit.id, minted.row.id);
+    credits.push(minted.row.signed);
+  }
+  return credits;
+}
+
+/** The operation row: a renewal and a same-DCP transfer are done; an unload or a peer transfer opens. */
+function operationOf(
+  common: { readonly id: string; readonly seId: string; readonly amount: bigint },
+  destination: Destination,
+  answer: SettleResult,
+): Operation {
+  switch (destination.to) {
+    case 'nowhere':
+      return { ...common, kind: 'renewal', state: 'done', answer };
+    case 'wallet':
+      return { ...common, kind: 'unload', state: 'pending', accountId: destination.accountId, answer };
+    case 'local':
+      return {
+        ...common,
+        kind: 'transfer',
+        route: 'local',
+        state: 'done',
+        payeeSeId: destination.payeeSeId,
+        answer,
+      };
+    case 'peer':
+      return {
+        ...common,
+        kind: 'transfer',
+        route: 'peer',
+        state: 'pending',
+        payeeSeId: destination.payeeSeId,
+        payeeEndpoint: destination.endpoint,
+        accountId: destination.poolAccountId,
+        answer,
+      };
+  }
 }
 
 /**
@@ -285,14 +367,13 @@ export async function acceptCredit(
   try {
     payment = await context.ledger.payment(paymentId);
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'paymentNotFound')
+    if (isCbdcError(error) && error.code === 'paymentNotFound')
       throw dcpError('creditPaymentInvalid', `payment ${paymentId} is not visible to this DCP`);
     throw dcpError('dcpLedgerUnavailable', error instanceof Error ? error.message : String(error));
   }
-  const match = transferReferencePattern.exec(payment.reference ?? '');
-  if (payment.payeeAccountId !== context.poolAccountId || match === null)
+  const seId = transferReferencePattern.exec(payment.reference ?? '')?.[2];
+  if (payment.payeeAccountId !== context.poolAccountId || seId === undefined)
     throw dcpError('creditPaymentInvalid', 'not a transfer into this DCP pool');
-  const seId = match[2]!;
   await context.device(seId).catch(() => {
     throw dcpError('creditPaymentInvalid', `secure element ${seId} is not a device of this DCP`);
   });

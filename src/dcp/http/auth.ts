@@ -3,7 +3,7 @@
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import { dcpError } from '../api/errors.ts';
-import type { ParticipantRow } from '../store/sql-store.ts';
+import type { ParticipantRow } from '../domain/ports.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';
 

@@ -2,6 +2,13 @@
 // must hold even against a bug or a race: a token is retired at most once (dcp_retired_tokens' key),
 // an issuance reference is minted at most once (dcp_issuances.request_reference), a nonce is used at
 // most once (dcp_used_nonces' key), a ledger payment is credited at most once (dcp_credits' key).
+//
+// Version 2 moves the idempotency keys to the table shape of the one mechanism every service stores
+// through (src/storage/idempotency.ts): `participant_id` is the key's scope (an SE id for device
+// operations, a participant for administrative ones) and `result` names what the key created as
+// `kind:id`. The kind of an existing row is read from what its id names: participants and wallets
+// by their prefix, a personalisation by its device, an operation by its row; a key whose operation
+// is gone was a refused load (only those are deleted).
 import type { MigrationSet } from '../../storage/migrations.ts';
 
 export const dcpMigrations: MigrationSet = {
@@ -93,6 +100,32 @@ export const dcpMigrations: MigrationSet = {
           state TEXT NOT NULL CHECK (state IN ('pending', 'forwarded')),
           created_at_ms BIGINT NOT NULL)`,
         `CREATE INDEX dcp_uploads_pending ON dcp_uploads (state)`,
+      ],
+    },
+    {
+      version: 2,
+      name: 'idempotency keys of the shared mechanism',
+      statements: () => [
+        `CREATE TABLE dcp_idempotency_keys (
+          participant_id TEXT NOT NULL,
+          idempotency_key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          result TEXT,
+          created_at_ms BIGINT NOT NULL,
+          PRIMARY KEY (participant_id, idempotency_key))`,
+        `INSERT INTO dcp_idempotency_keys (participant_id, idempotency_key, fingerprint, result, created_at_ms)
+          SELECT k.scope, k.idempotency_key, k.fingerprint,
+            CASE
+              WHEN SUBSTR(k.result, 1, 4) = 'prt_' THEN 'participant:' || k.result
+              WHEN SUBSTR(k.result, 1, 4) = 'wal_' THEN 'wallet:' || k.result
+              WHEN EXISTS (SELECT 1 FROM dcp_devices d WHERE d.se_id = k.result) THEN 'personalisation:' || k.result
+              WHEN EXISTS (SELECT 1 FROM dcp_operations o WHERE o.id = k.result)
+                THEN (SELECT o.kind FROM dcp_operations o WHERE o.id = k.result) || ':' || k.result
+              ELSE 'load:' || k.result
+            END,
+            k.created_at_ms
+          FROM dcp_idempotency k`,
+        `DROP TABLE dcp_idempotency`,
       ],
     },
   ],

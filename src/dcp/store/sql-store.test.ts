@@ -11,7 +11,7 @@ import { openDatabase } from '../../storage/open.ts';
 import { createScratchDatabase, engines, type ScratchDatabase } from '../../storage/scratch.ts';
 import { commitGroupOperationsMax } from '../domain/limits.ts';
 import { dcpMigrations } from './migrations.ts';
-import { DcpStore } from './sql-store.ts';
+import { SqlDcpStore } from './sql-store.ts';
 
 class Refused extends Error {}
 
@@ -20,14 +20,14 @@ for (const engine of engines) {
     let scratch: ScratchDatabase;
     let db: Database;
     let other: Database;
-    let store: DcpStore;
+    let store: SqlDcpStore;
 
     before(async () => {
       scratch = await createScratchDatabase(engine, 'file');
       db = openDatabase(scratch.url);
       await migrate(db, dcpMigrations, 1);
       other = openDatabase(scratch.url);
-      store = new DcpStore(db);
+      store = new SqlDcpStore(db);
     });
     after(async () => {
       await other.close();

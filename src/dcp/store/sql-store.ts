@@ -1,10 +1,10 @@
-// The DCP's store over the shared storage layer: raw SQL in the subset both engines share, every row
-// decoded strictly. `DcpStore` wraps the database; `DcpTransaction` is one transaction's view, with
-// row locks (`FOR UPDATE` on PostgreSQL; SQLite serialises transactions) taken in one order:
-// idempotency key, then devices by id, then the operation.
+// The DCP's store (the ports of domain/ports.ts) over the shared storage layer: raw SQL in the subset
+// both engines share, every row decoded strictly (rows.ts, codecs.ts). `SqlDcpStore` wraps the
+// database; `SqlDcpTransaction` is one transaction's view, with row locks (`FOR UPDATE` on
+// PostgreSQL; SQLite serialises transactions) taken in one order: idempotency key, then devices by
+// id, then the operation. Idempotency keys are the shared mechanism's (src/storage/idempotency.ts).
 import { assert } from '../../core/assert.ts';
-import type { Database, Executor, Row } from '../../storage/database.ts';
-import { commitGroupOperationsMax } from '../domain/limits.ts';
+import type { Database, Executor } from '../../storage/database.ts';
 import {
   columnBigint,
   columnOneOf,
@@ -12,95 +12,49 @@ import {
   columnText,
   columnTextOrNull,
 } from '../../storage/decode.ts';
+import { IdempotencyTable, type IdempotencyKeys, type IdempotencyRecord } from '../../storage/idempotency.ts';
+import { participantRoles } from '../api/types.ts';
+import { commitGroupOperationsMax } from '../domain/limits.ts';
+import type {
+  CreditRow,
+  DcpReader,
+  DcpStore,
+  DcpTransaction,
+  DeviceRow,
+  IssuanceRow,
+  KeyResult,
+  Operation,
+  ParticipantRow,
+  Supply,
+  WalletRow,
+} from '../domain/ports.ts';
+import { keyResultCodec } from './codecs.ts';
+import {
+  deviceColumns,
+  deviceFromRow,
+  deviceParams,
+  operationChanges,
+  operationColumns,
+  operationFromRow,
+  operationParams,
+} from './rows.ts';
 
-export type ParticipantRole = 'operator' | 'agent';
-export const participantRoles = ['operator', 'agent'] as const;
-
-export interface ParticipantRow {
-  readonly id: string;
-  readonly name: string;
-  readonly role: ParticipantRole;
-}
-
-export interface WalletRow {
-  readonly id: string;
-  readonly name: string;
-  readonly accountId: string;
-  readonly createdAtMs: number;
-}
-
-export interface DeviceRow {
-  /** Hex of the 16-byte SE id. */
-  readonly seId: string;
-  readonly walletId: string;
-  readonly kind: 'card' | 'phone';
-  readonly publicKey: string;
-  readonly certificate: string;
-  readonly state: 'registering' | 'active';
-  /** The newest time (seconds) stamped on an issuance for this SE: stamps never go back. */
-  readonly lastTime: number;
-}
-
-export type OperationKind = 'load' | 'renewal' | 'unload' | 'transfer';
-export type OperationState = 'pending' | 'held' | 'paid' | 'done';
-
-export interface OperationRow {
-  readonly id: string;
-  readonly kind: OperationKind;
-  readonly seId: string;
-  readonly amount: bigint;
-  readonly state: OperationState;
-  readonly accountId: string | null;
-  readonly holdId: string | null;
-  readonly paymentId: string | null;
-  readonly payeeSeId: string | null;
-  readonly payeeEndpoint: string | null;
-  readonly answer: string | null;
-}
-
-export interface IssuanceRow {
-  readonly id: string;
-  readonly requestReference: string;
-  readonly kind: 'load' | 'renewal' | 'credit' | 'refund';
-  readonly seId: string;
-  readonly value: bigint;
-  readonly operationId: string;
-  readonly signed: string;
-  readonly tokens: readonly { readonly tokenId: string; readonly value: bigint }[];
-}
-
-export interface CreditRow {
-  readonly id: string;
-  readonly kind: 'credit' | 'refund';
-  readonly value: bigint;
-}
-
-export interface Supply {
-  readonly minted: bigint;
-  readonly queued: bigint;
-  readonly retired: bigint;
-}
-
-const operationColumns =
-  'id, kind, se_id, amount, state, account_id, hold_id, payment_id, payee_se_id, payee_endpoint, answer';
-const deviceColumns = 'se_id, wallet_id, kind, public_key, certificate, state, last_time';
+const idempotencyTable = new IdempotencyTable<KeyResult>('dcp_idempotency_keys', keyResultCodec);
+const findKeySql =
+  'SELECT fingerprint, result FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?';
 
 /** A transaction body waiting for its commit group (SQLite). */
 interface GroupedBody {
-  readonly body: (tx: DcpTransaction) => Promise<void>;
+  readonly body: (tx: SqlDcpTransaction) => Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
-export class DcpStore {
+export class SqlDcpStore implements DcpStore {
   #waiting: GroupedBody[] = [];
   #scheduled = false;
 
   constructor(private readonly db: Database) {}
-
-  get engine() {
-    return this.db.engine;
-  }
 
   /**
    * Runs `body` in a transaction and resolves once it is committed. On SQLite, which serialises
@@ -113,7 +67,7 @@ export class DcpStore {
    */
   transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T> {
     if (this.db.engine !== 'sqlite')
-      return this.db.transaction((executor) => body(new DcpTransaction(executor, this.db.lockRows)));
+      return this.db.transaction((executor) => body(new SqlDcpTransaction(executor, this.db.lockRows)));
     return new Promise<T>((resolve, reject) => {
       let value: T;
       this.#waiting.push({
@@ -146,7 +100,7 @@ export class DcpStore {
     const answers: (() => void)[] = [];
     try {
       await this.db.transaction(async (executor) => {
-        const tx = new DcpTransaction(executor, this.db.lockRows);
+        const tx = new SqlDcpTransaction(executor, this.db.lockRows);
         for (const waiting of group) {
           await executor.run('SAVEPOINT dcp_operation');
           try {
@@ -171,8 +125,8 @@ export class DcpStore {
   }
 
   /** Reads outside a transaction (no locks). */
-  get reader(): DcpTransaction {
-    return new DcpTransaction(this.db, '');
+  get reader(): DcpReader {
+    return new SqlDcpTransaction(this.db, '');
   }
 
   async ping(): Promise<void> {
@@ -193,7 +147,7 @@ export class DcpStore {
     };
   }
 
-  async openOperations(limit: number): Promise<OperationRow[]> {
+  async openOperations(limit: number): Promise<Operation[]> {
     const rows = await this.db.all(
       `SELECT ${operationColumns} FROM dcp_operations WHERE state <> 'done' ORDER BY created_at_ms, id LIMIT ?`,
       [limit],
@@ -222,53 +176,35 @@ export class DcpStore {
   }
 }
 
-export class DcpTransaction {
+export class SqlDcpTransaction implements DcpTransaction, DcpReader {
+  readonly idempotencyKeys: IdempotencyKeys<KeyResult>;
+
   constructor(
     private readonly executor: Executor,
     private readonly lockRows: string,
-  ) {}
-
-  /** Claims (scope, key); returns null if claimed now, else the earlier fingerprint and result. */
-  async claimKey(
-    scope: string,
-    key: string,
-    fingerprint: string,
-    result: string,
-    nowMs: number,
-  ): Promise<{ readonly fingerprint: string; readonly result: string } | null> {
-    const inserted = await this.executor.run(
-      'INSERT INTO dcp_idempotency (scope, idempotency_key, fingerprint, result, created_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [scope, key, fingerprint, result, nowMs],
-    );
-    if (inserted === 1) return null;
-    const rows = await this.executor.all(
-      'SELECT fingerprint, result FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?',
-      [scope, key],
-    );
-    const row = rows[0]!;
-    return { fingerprint: columnText(row, 'fingerprint'), result: columnText(row, 'result') };
+  ) {
+    this.idempotencyKeys = idempotencyTable.in(executor);
   }
 
-  async findKey(
-    scope: string,
-    key: string,
-  ): Promise<{ readonly fingerprint: string; readonly result: string } | null> {
-    const rows = await this.executor.all(
-      'SELECT fingerprint, result FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?',
-      [scope, key],
-    );
-    const row = rows[0];
-    return row === undefined
-      ? null
-      : { fingerprint: columnText(row, 'fingerprint'), result: columnText(row, 'result') };
+  /**
+   * A committed key's record, read outside the claiming transaction. The shared table has no read of
+   * its own (`IdempotencyTable` claims and completes inside a transaction), so the DCP reads its own
+   * table here with the same codec: a replay then skips every check (a spent nonce included).
+   */
+  async findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null> {
+    const row = (await this.executor.all(findKeySql, [scope, key]))[0];
+    if (row === undefined) return null;
+    const result = columnTextOrNull(row, 'result');
+    // NULL only inside a claiming transaction, which no other reader sees.
+    assert(result !== null, 'a committed idempotency key has its result');
+    return { fingerprint: columnText(row, 'fingerprint'), result: keyResultCodec.decode(result) };
   }
 
   async releaseKey(scope: string, key: string): Promise<void> {
-    await this.executor.run('DELETE FROM dcp_idempotency WHERE scope = ? AND idempotency_key = ?', [
-      scope,
-      key,
-    ]);
+    await this.executor.run(
+      'DELETE FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?',
+      [scope, key],
+    );
   }
 
   async insertParticipant(
@@ -323,16 +259,7 @@ export class DcpTransaction {
   async insertDevice(device: DeviceRow, nowMs: number): Promise<boolean> {
     const changed = await this.executor.run(
       `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [
-        device.seId,
-        device.walletId,
-        device.kind,
-        device.publicKey,
-        device.certificate,
-        device.state,
-        device.lastTime,
-        nowMs,
-      ],
+      deviceParams(device, nowMs),
     );
     return changed === 1;
   }
@@ -375,14 +302,14 @@ export class DcpTransaction {
     return this.executor.run('DELETE FROM dcp_used_nonces WHERE expires_at_ms < ?', [nowMs]);
   }
 
-  async insertOperation(operation: OperationRow, nowMs: number): Promise<void> {
+  async insertOperation(operation: Operation, nowMs: number): Promise<void> {
     await this.executor.run(
       `INSERT INTO dcp_operations (${operationColumns}, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [...operationParams(operation), nowMs, nowMs],
     );
   }
 
-  async findOperation(id: string, lock = false): Promise<OperationRow | null> {
+  async findOperation(id: string, lock = false): Promise<Operation | null> {
     const rows = await this.executor.all(
       `SELECT ${operationColumns} FROM dcp_operations WHERE id = ?${lock ? this.lockRows : ''}`,
       [id],
@@ -390,10 +317,11 @@ export class DcpTransaction {
     return rows[0] === undefined ? null : operationFromRow(rows[0]);
   }
 
-  async updateOperation(operation: OperationRow, nowMs: number): Promise<void> {
+  async updateOperation(operation: Operation, nowMs: number): Promise<void> {
+    const changes = operationChanges(operation);
     await this.executor.run(
       'UPDATE dcp_operations SET state = ?, hold_id = ?, payment_id = ?, answer = ?, updated_at_ms = ? WHERE id = ?',
-      [operation.state, operation.holdId, operation.paymentId, operation.answer, nowMs, operation.id],
+      [changes.state, changes.holdId, changes.paymentId, changes.answer, nowMs, operation.id],
     );
   }
 
@@ -498,48 +426,4 @@ export class DcpTransaction {
       [digest, seId, operationId, sealed, nowMs],
     );
   }
-}
-
-function operationParams(operation: OperationRow) {
-  return [
-    operation.id,
-    operation.kind,
-    operation.seId,
-    operation.amount,
-    operation.state,
-    operation.accountId,
-    operation.holdId,
-    operation.paymentId,
-    operation.payeeSeId,
-    operation.payeeEndpoint,
-    operation.answer,
-  ];
-}
-
-function operationFromRow(row: Row): OperationRow {
-  return {
-    id: columnText(row, 'id'),
-    kind: columnOneOf(row, 'kind', ['load', 'renewal', 'unload', 'transfer'] as const),
-    seId: columnText(row, 'se_id'),
-    amount: columnBigint(row, 'amount'),
-    state: columnOneOf(row, 'state', ['pending', 'held', 'paid', 'done'] as const),
-    accountId: columnTextOrNull(row, 'account_id'),
-    holdId: columnTextOrNull(row, 'hold_id'),
-    paymentId: columnTextOrNull(row, 'payment_id'),
-    payeeSeId: columnTextOrNull(row, 'payee_se_id'),
-    payeeEndpoint: columnTextOrNull(row, 'payee_endpoint'),
-    answer: columnTextOrNull(row, 'answer'),
-  };
-}
-
-function deviceFromRow(row: Row): DeviceRow {
-  return {
-    seId: columnText(row, 'se_id'),
-    walletId: columnText(row, 'wallet_id'),
-    kind: columnOneOf(row, 'kind', ['card', 'phone'] as const),
-    publicKey: columnText(row, 'public_key'),
-    certificate: columnText(row, 'certificate'),
-    state: columnOneOf(row, 'state', ['registering', 'active'] as const),
-    lastTime: columnSafeInteger(row, 'last_time'),
-  };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
-import { HttpPeers } from './directory-http.ts';
+import { HttpPeers } from './peers.ts';
 
 async function listen(status: number, body: string): Promise<{ server: Server; url: string }> {
   const server = createServer((_request, response) => {
@@ -23,7 +23,7 @@ async function code(promise: Promise<unknown>): Promise<string> {
 }
 
 test('a payee DCP that is down or failing is unavailable (retry later), one that refuses is payeeNotFound', async () => {
-  const peers = new HttpPeers(2_000);
+  const peers = new HttpPeers({ timeoutMs: 2_000 });
   const down = await listen(200, '{}');
   const downUrl = down.url;
   await new Promise<void>((resolve) => {
@@ -36,7 +36,7 @@ test('a payee DCP that is down or failing is unavailable (retry later), one that
 
   const failing = await listen(503, '{"error":{"code":"dcpStorageUnavailable"}}');
   const refusing = await listen(404, '{"error":{"code":"paymentNotFound"}}');
-  const accepting = await listen(201, '{}');
+  const accepting = await listen(201, '{"seId":"00112233445566778899aabbccddeeff","amount":"1"}');
   try {
     assert.equal(await code(peers.credit(failing.url, 'payment-1')), 'dcpPeerUnavailable');
     assert.equal(await code(peers.credit(refusing.url, 'payment-1')), 'payeeNotFound');

@@ -1,0 +1,97 @@
+// Nonces and loads (DESIGN §7). A load: the device signs [amount, balance] over a fresh nonce; the
+// DCP checks it, commits the operation (spending the nonce), then the outbox holds the wallet's
+// money for the pool, captures it and mints the load issuance in one commit (outbox.ts).
+import { bytesEqual, toHex } from '../../core/bytes.ts';
+import { purposes } from '../../core/crypto.ts';
+import { deviceRequestFromCbor, type DeviceRequest } from '../../core/device-request.ts';
+import { loadRequestDigest } from '../../core/request-digests.ts';
+import { dcpError } from '../api/errors.ts';
+import { decodeField, hexField, type DcpContext } from './context.ts';
+import { drive, loadResultOf } from './outbox.ts';
+import type { DeviceRow, LoadOperation, LoadResult } from './ports.ts';
+
+export async function makeNonce(
+  context: DcpContext,
+  seId: string,
+): Promise<{ readonly nonce: string; readonly expiresAt: number }> {
+  const bytes = hexField(seId, 'seId');
+  await context.device(seId);
+  const made = context.nonces.make(bytes, context.nowSeconds());
+  return { nonce: toHex(made.nonce), expiresAt: made.expiresAt };
+}
+
+export interface LoadRequest {
+  readonly seId: string;
+  readonly amount: bigint;
+  /** The SE's balance before the load, as the device read it (GET DATA) and signed it. */
+  readonly balance: bigint;
+  readonly deviceRequest: string;
+}
+
+export async function load(context: DcpContext, key: string, request: LoadRequest): Promise<LoadResult> {
+  const fingerprint = context.fingerprint('load', [
+    request.seId,
+    request.amount,
+    request.balance,
+    request.deviceRequest,
+  ]);
+  await forgetRefusedLoad(context, request.seId, key);
+  const earlier = await context.earlier(request.seId, key, fingerprint);
+  if (earlier !== null) return replayLoad(context, earlier.id);
+  const device = await context.device(request.seId);
+  const signed = checkLoadRequest(context, device, request);
+  const expiry = context.nonces.check(signed.body.seId, signed.body.dcpNonce, context.nowSeconds());
+  const limits = context.limitsByKind[device.kind].body;
+  if (request.balance + request.amount > limits.balanceMax)
+    throw dcpError(
+      'loadBalanceLimitExceeded',
+      `would hold ${request.balance + request.amount}, limit ${limits.balanceMax}`,
+    );
+  await context.requireActive(signed.body.seId);
+  const wallet = await context.store.reader.findWallet(device.walletId);
+  if (wallet === null) throw dcpError('walletNotFound');
+  const operation: LoadOperation = {
+    id: context.newId('op'),
+    kind: 'load',
+    seId: request.seId,
+    amount: request.amount,
+    state: 'pending',
+    accountId: wallet.accountId,
+  };
+  const committed = await context.store.transaction((tx) =>
+    context.idempotent(tx, { scope: request.seId, key, fingerprint, kind: 'load' }, async () => {
+      if (!(await tx.useNonce(toHex(signed.body.dcpNonce), expiry * 1000)))
+        throw dcpError('nonceAlreadyUsed');
+      await tx.insertOperation(operation, context.clock.nowMs());
+      return { kind: 'load', id: operation.id };
+    }),
+  );
+  if (committed.replayed) return replayLoad(context, committed.value.id);
+  context.fault('load.afterIntent');
+  return loadResultOf(await drive(context, operation));
+}
+
+/** The device request: signed by the SE's certified key, over this load's digest. */
+function checkLoadRequest(context: DcpContext, device: DeviceRow, request: LoadRequest): DeviceRequest {
+  const signed = decodeField(request.deviceRequest, 'deviceRequest', deviceRequestFromCbor);
+  if (!context.verifier.verify(device.publicKey, purposes.deviceRequest, signed.bodyBytes, signed.signature))
+    throw dcpError('deviceSignatureInvalid', 'device request signature');
+  const digest = loadRequestDigest(context.verifier, request.amount, request.balance);
+  if (toHex(signed.body.seId) !== request.seId || !bytesEqual(signed.body.requestDigest, digest))
+    throw dcpError('deviceRequestMismatch');
+  return signed;
+}
+
+/** A refused load deleted its operation (nothing moved): its key is free again for a new attempt. */
+async function forgetRefusedLoad(context: DcpContext, seId: string, key: string): Promise<void> {
+  const earlier = await context.store.reader.findKey(seId, key);
+  if (earlier === null || (await context.store.reader.findOperation(earlier.result.id)) !== null) return;
+  await context.store.transaction((tx) => tx.releaseKey(seId, key));
+}
+
+async function replayLoad(context: DcpContext, operationId: string): Promise<LoadResult> {
+  const operation = await context.store.reader.findOperation(operationId);
+  // A refused load forgets its operation (nothing moved): the same key may be retried.
+  if (operation === null) throw dcpError('walletInsufficientBalance', 'the load with this key was refused');
+  return loadResultOf(await drive(context, operation));
+}

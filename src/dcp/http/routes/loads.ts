@@ -1,0 +1,27 @@
+// A device's nonces and loads: `POST /v1/nonces`, `POST /v1/loads` (no API key: the SE's signature
+// over a DCP nonce authenticates a load).
+import { load, makeNonce } from '../../domain/load.ts';
+import { IdempotencyHeaders, LoadBody, NonceBody, responses } from '../schemas.ts';
+import type { DcpRoutes } from './routes.ts';
+
+export function loadRoutes({ app, context, metrics }: DcpRoutes): void {
+  app.post('/v1/nonces', { schema: { body: NonceBody, response: responses.nonce } }, async (request, reply) =>
+    reply.status(201).send(await makeNonce(context, request.body.seId)),
+  );
+
+  app.post(
+    '/v1/loads',
+    { schema: { headers: IdempotencyHeaders, body: LoadBody, response: responses.load } },
+    async (request, reply) => {
+      const body = request.body;
+      const answer = await load(context, request.headers['idempotency-key'], {
+        seId: body.seId,
+        amount: BigInt(body.amount),
+        balance: BigInt(body.balance),
+        deviceRequest: body.deviceRequest,
+      });
+      metrics.operations.inc({ kind: 'load' });
+      return reply.status(201).send(answer);
+    },
+  );
+}

@@ -1,0 +1,73 @@
+// Migration 2 moves the DCP's idempotency keys to the shared mechanism's table on both engines: every
+// key keeps its scope, key and fingerprint, and its result names the kind of what it created.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Database } from '../../storage/database.ts';
+import { migrate } from '../../storage/migrations.ts';
+import { openDatabase } from '../../storage/open.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../../storage/scratch.ts';
+import { dcpMigrations } from './migrations.ts';
+import { SqlDcpStore } from './sql-store.ts';
+
+const seId = '00112233445566778899aabbccddeeff';
+const renewalId = 'ffeeddccbbaa99887766554433221100';
+const refusedLoadId = '0123456789abcdef0123456789abcdef';
+
+for (const engine of engines) {
+  describe(`DCP migration 2 on ${engine}`, () => {
+    let scratch: ScratchDatabase;
+    let db: Database;
+
+    before(async () => {
+      scratch = await createScratchDatabase(engine, 'file');
+      db = openDatabase(scratch.url);
+      await migrate(db, { service: 'dcp', migrations: dcpMigrations.migrations.slice(0, 1) }, 1);
+      await db.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO dcp_wallets (id, name, account_id, created_at_ms) VALUES ('wal_1', 'W', 'acc_1', 1)",
+        );
+        await tx.run(
+          'INSERT INTO dcp_devices (se_id, wallet_id, kind, public_key, certificate, state, last_time, created_at_ms) ' +
+            "VALUES (?, 'wal_1', 'card', '04', '00', 'active', 0, 1)",
+          [seId],
+        );
+        await tx.run(
+          'INSERT INTO dcp_operations (id, kind, se_id, amount, state, answer, created_at_ms, updated_at_ms) ' +
+            "VALUES (?, 'renewal', ?, 0, 'done', NULL, 1, 1)",
+          [renewalId, seId],
+        );
+        const keys: readonly (readonly [string, string, string])[] = [
+          ['prt_op', 'k1', 'prt_2'],
+          ['prt_op', 'k2', 'wal_1'],
+          ['prt_op', 'k3', seId],
+          [seId, 'k4', renewalId],
+          [seId, 'k5', refusedLoadId],
+        ];
+        for (const [scope, key, result] of keys)
+          await tx.run(
+            'INSERT INTO dcp_idempotency (scope, idempotency_key, fingerprint, result, created_at_ms) VALUES (?, ?, ?, ?, 1)',
+            [scope, key, `print-${key}`, result],
+          );
+      });
+      await migrate(db, dcpMigrations, 2);
+    });
+    after(async () => {
+      await db.close();
+      await scratch.drop();
+    });
+
+    test('every key keeps its fingerprint and names what it created, by kind', async () => {
+      const reader = new SqlDcpStore(db).reader;
+      const read = async (scope: string, key: string) => reader.findKey(scope, key);
+      assert.deepEqual(await read('prt_op', 'k1'), {
+        fingerprint: 'print-k1',
+        result: { kind: 'participant', id: 'prt_2' },
+      });
+      assert.deepEqual((await read('prt_op', 'k2'))?.result, { kind: 'wallet', id: 'wal_1' });
+      assert.deepEqual((await read('prt_op', 'k3'))?.result, { kind: 'personalisation', id: seId });
+      assert.deepEqual((await read(seId, 'k4'))?.result, { kind: 'renewal', id: renewalId });
+      assert.deepEqual((await read(seId, 'k5'))?.result, { kind: 'load', id: refusedLoadId });
+      assert.equal(await read(seId, 'nothing'), null);
+    });
+  });
+}
