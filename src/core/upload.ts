@@ -143,7 +143,8 @@ function tokenFromCbor(value: CborValue, where: string): UploadToken {
 
 function outgoingFromCbor(value: CborValue, where: string): UploadOutgoing {
   const r = new FieldReader(value, where, 5);
-  const state = outgoingStates[r.uint(1, 'state', outgoingStates.length - 1)]!;
+  const stateIndex = r.uint(1, 'state', outgoingStates.length - 1);
+  const state: UploadOutgoingState = stateIndex === 0 ? 'pending' : 'acknowledged';
   const receipt = boundedBytes(r, 4, 'receipt', where, uploadReceiptBytesMax);
   if ((state === 'pending') !== (receipt.length === 0))
     throw FieldReader.invalid(`${where}.receipt`, 'must be empty exactly while pending');
