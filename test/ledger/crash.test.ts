@@ -107,7 +107,6 @@ describe('ledger process crash safety', () => {
         ledger = await startLedger(scratch.url, port, operatorKey);
       }
     };
-    const started = Date.now();
     await Promise.all([...Array.from({ length: lanes }, lane), killer()]);
     assert.equal(acknowledged.size, paymentsTotal);
     assert.equal(killedAt.length, kills);
@@ -139,7 +138,6 @@ describe('ledger process crash safety', () => {
       balances.reduce((sum, account) => sum + account.balance, 0n),
       0n,
     );
-    assert.ok(Date.now() - started < 30_000);
   });
 
   test('SIGTERM stops the ledger cleanly with exit code 0', async () => {
