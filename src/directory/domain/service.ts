@@ -38,6 +38,7 @@ import type {
   Status,
   StoredResult,
 } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
 export type Answer<T> = IdempotentAnswer<T>;
@@ -300,7 +301,7 @@ export class DirectoryService {
         tx.idempotencyKeys,
         { participantId: caller.id, key, fingerprint: print, kind, nowMs },
         () => execute(tx, nowMs),
-        () => directoryError('directoryIdempotencyKeyReused', `idempotency key ${key}`),
+        () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
       );
     });
   }

@@ -14,7 +14,6 @@ import type { DirectoryStore } from '../domain/ports.ts';
 import { decodeHexField, decodeId } from '../domain/rules.ts';
 import { DirectoryService } from '../domain/service.ts';
 import type { ApiKeys, Clock, IdGenerator } from '../domain/types.ts';
-import { directoryError } from '../api/errors.ts';
 import { directoryAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DirectoryMetrics } from './metrics.ts';
@@ -93,7 +92,6 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
     requestBodyBytesMax,
     logger: options.logger,
     errorAnswer,
-    routeNotFound: (detail) => directoryError('directoryRouteNotFound', detail),
     metrics,
     ping: () => options.store.ping(),
   });

@@ -36,6 +36,7 @@ import {
   type Role,
   type StoredResult,
 } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
 export type Answer<T> = IdempotentAnswer<T>;
@@ -79,7 +80,7 @@ export class LedgerService {
     };
     await this.store.transaction(async (tx) => {
       if (!(await tx.insertParticipant(participant, apiKeySha256)))
-        throw ledgerError('apiKeyAlreadyRegistered');
+        throw serviceError('apiKeyAlreadyRegistered');
     });
     return participant;
   }
@@ -94,7 +95,7 @@ export class LedgerService {
     return this.idempotent(caller, key, print, 'participant', async (tx, nowMs) => {
       const participant: Participant = { id: this.ids.next('prt'), ...pick(request), createdAtMs: nowMs };
       if (!(await tx.insertParticipant(participant, request.apiKeySha256)))
-        throw ledgerError('apiKeyAlreadyRegistered');
+        throw serviceError('apiKeyAlreadyRegistered');
       return { kind: 'participant', participant };
     }).then((answer) => ({ value: answer.value.participant, replayed: answer.replayed }));
   }
@@ -307,7 +308,7 @@ export class LedgerService {
         tx.idempotencyKeys,
         { participantId: caller.id, key, fingerprint: print, kind, nowMs },
         () => execute(tx, nowMs),
-        () => ledgerError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
+        () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
       );
     });
   }

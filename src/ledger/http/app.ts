@@ -8,7 +8,6 @@ import { requestBodyBytesMax, statementPageSizeDefault, statementPageSizeMax } f
 import type { LedgerStore } from '../domain/ports.ts';
 import { LedgerService, type Answer } from '../domain/service.ts';
 import type { Clock, IdGenerator, Payment } from '../domain/types.ts';
-import { ledgerError } from '../api/errors.ts';
 import { ledgerAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { LedgerMetrics } from './metrics.ts';
@@ -26,6 +25,7 @@ import {
   responses,
 } from './schemas.ts';
 import { accountWire, entryWire, holdWire, participantWire, paymentWire } from './wire.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export interface LedgerAppOptions {
   readonly store: LedgerStore;
@@ -50,7 +50,6 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
     requestBodyBytesMax,
     logger: options.logger,
     errorAnswer,
-    routeNotFound: (detail) => ledgerError('routeNotFound', detail),
     metrics,
     ping: () => options.store.ping(),
   });
@@ -130,7 +129,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
       const limit =
         request.query.limit === undefined ? statementPageSizeDefault : Number(request.query.limit);
       if (limit > statementPageSizeMax)
-        throw ledgerError('requestInvalid', `limit must be at most ${statementPageSizeMax}`);
+        throw serviceError('requestInvalid', `limit must be at most ${statementPageSizeMax}`);
       const after = request.query.after === undefined ? 0 : Number(request.query.after);
       const who = caller(request);
       const entries = await service.statement(who, request.params.accountId, after, limit);
