@@ -102,7 +102,15 @@ export interface DirectoryFixture {
   close(): Promise<void>;
 }
 
-export async function directoryFixture(engine: Engine): Promise<DirectoryFixture> {
+export interface DirectoryFixtureOptions {
+  /** Process metrics on /metrics, as in a server process (off by default, as in tests). */
+  readonly processMetrics?: boolean;
+}
+
+export async function directoryFixture(
+  engine: Engine,
+  options: DirectoryFixtureOptions = {},
+): Promise<DirectoryFixture> {
   const { dir, pki, remove } = testPki();
   const scratch = await createScratchDatabase(engine);
   const db = openDatabase(scratch.url);
@@ -111,7 +119,7 @@ export async function directoryFixture(engine: Engine): Promise<DirectoryFixture
   const parts = directoryParts(dir, clock, countingIds());
   const store = new SqlDirectoryStore(db);
   await prepareDirectoryDatabase(db, { ...parts, store }, operatorKey);
-  const app = await buildDirectoryApp({ ...parts, store });
+  const app = await buildDirectoryApp({ ...parts, store, processMetrics: options.processMetrics ?? false });
   const participant = async (name: string, role: string, dcpId?: string): Promise<string> => {
     const created = await call(app, operatorKey, 'POST', '/v1/participants', {
       key: freshKey(),

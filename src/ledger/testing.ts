@@ -19,13 +19,26 @@ export interface LedgerFixture {
   close(): Promise<void>;
 }
 
-export async function ledgerFixture(engine: Engine): Promise<LedgerFixture> {
+export interface LedgerFixtureOptions {
+  /** Process metrics on /metrics, as in a server process (off by default, as in tests). */
+  readonly processMetrics?: boolean;
+}
+
+export async function ledgerFixture(
+  engine: Engine,
+  options: LedgerFixtureOptions = {},
+): Promise<LedgerFixture> {
   const scratch = await createScratchDatabase(engine);
   const db = openDatabase(scratch.url);
   const clock = new ManualClock();
   const operatorKey = newApiKey();
   await prepareLedgerDatabase(db, clock, operatorKey);
-  const app = await buildLedgerApp({ store: new SqlLedgerStore(db), clock, ids: countingIds() });
+  const app = await buildLedgerApp({
+    store: new SqlLedgerStore(db),
+    clock,
+    ids: countingIds(),
+    processMetrics: options.processMetrics ?? false,
+  });
   return {
     app,
     clock,

@@ -13,6 +13,7 @@ import { errorAnswerer } from './errors.ts';
 import { HttpMetrics } from './metrics.ts';
 import { strict } from './schemas.ts';
 import { serviceErrors } from './service-errors.ts';
+import { promtoolCheckMetrics, promtoolSkip } from './testing.ts';
 
 const kitErrors = defineErrorCatalogue({
   kitThingRefused: { number: 0x7f01, kind: 'conflict', meaning: 'a domain refusal of the test app' },
@@ -261,3 +262,27 @@ describe("a service that still has its own copies of generic codes (the DCP's) k
     assert.deepEqual([bug.status, bug.code], [500, 'internalError']);
   });
 });
+
+test(
+  "the kit's /metrics, process metrics included, passes promtool check metrics",
+  { skip: promtoolSkip() },
+  async () => {
+    const app = await kitApp({ processMetrics: true });
+    try {
+      await app.inject({ method: 'GET', url: '/v1/things/a' });
+      await app.inject({ method: 'GET', url: '/v1/nothing' });
+      const response = await app.inject({ method: 'GET', url: '/metrics' });
+      assert.match(response.body, /^kit_http_requests_total\{/m);
+      assert.match(response.body, /^nodejs_active_handles\b/m, 'process metrics are on');
+      assert.doesNotMatch(response.body, /^nodejs_active_\w+_total\b/m);
+      const verdict = promtoolCheckMetrics(response.body);
+      assert.equal(verdict.kind, 'checked');
+      assert.ok(
+        verdict.kind === 'checked' && verdict.passed,
+        verdict.kind === 'checked' ? verdict.output : '',
+      );
+    } finally {
+      await app.close();
+    }
+  },
+);
