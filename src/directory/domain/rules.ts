@@ -125,8 +125,3 @@ export function checkBaseUrl(text: string): string {
   }
   return text;
 }
-
-/** The request as canonical text: a replay must match it exactly. */
-export function fingerprint(operation: string, fields: readonly (string | number | null)[]): string {
-  return JSON.stringify([operation, ...fields]);
-}

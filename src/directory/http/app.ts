@@ -9,6 +9,7 @@ import type { Signer, Verifier } from '../../core/crypto.ts';
 import { encodeSigned } from '../../core/signed.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
 import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
+import { scheduleMaintenance } from '../../service-kit/maintenance.ts';
 import { certificateBytesMax, requestBodyBytesMax } from '../domain/limits.ts';
 import type { DirectoryStore } from '../domain/ports.ts';
 import { decodeHexField, decodeId } from '../domain/rules.ts';
@@ -52,6 +53,10 @@ export interface DirectoryAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
   readonly processMetrics?: boolean;
+  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
+  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 const security = [{ apiKey: [] }];
@@ -72,6 +77,9 @@ export function directoryService(options: DirectoryAppOptions): DirectoryService
     anchors: options.trust.anchors,
     signer: options.signer,
     directoryId: options.trust.directory.body.subjectId,
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
   });
 }
 
@@ -95,6 +103,14 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
     metrics,
     ping: () => options.store.ping(),
   });
+
+  if (options.idempotencyExpiryIntervalMs !== undefined) {
+    scheduleMaintenance(app, {
+      name: 'idempotency expiry',
+      intervalMs: options.idempotencyExpiryIntervalMs,
+      run: () => service.expireIdempotencyAnswers(),
+    });
+  }
 
   const caller = authenticatedCallers(app, {
     protects: (request) =>

@@ -126,11 +126,3 @@ function entry(
     createdAtMs: payment.createdAtMs,
   };
 }
-
-/** The request as canonical text: a replay must match it exactly. */
-export function fingerprint(operation: string, fields: readonly (string | number | bigint | null)[]): string {
-  return JSON.stringify([
-    operation,
-    ...fields.map((field) => (typeof field === 'bigint' ? field.toString() : field)),
-  ]);
-}

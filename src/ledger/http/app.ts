@@ -3,6 +3,7 @@
 // (strict decoding, error envelope, metrics, operations routes) is the shared service kit's.
 import type { FastifyServerOptions } from 'fastify';
 import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
+import { scheduleMaintenance } from '../../service-kit/maintenance.ts';
 import { decodeAmount } from '../domain/amount.ts';
 import { requestBodyBytesMax, statementPageSizeDefault, statementPageSizeMax } from '../domain/limits.ts';
 import type { LedgerStore } from '../domain/ports.ts';
@@ -35,12 +36,20 @@ export interface LedgerAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
   readonly processMetrics?: boolean;
+  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
+  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 const security = [{ apiKey: [] }];
 
 export async function buildLedgerApp(options: LedgerAppOptions) {
-  const service = new LedgerService(options.store, options.clock, options.ids);
+  const service = new LedgerService(options.store, options.clock, options.ids, {
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+  });
   const auth = ledgerAuthenticator((digest) => service.authenticate(digest));
   const metrics = new LedgerMetrics(options.processMetrics ?? false);
   const app = await createServiceApp({
@@ -53,6 +62,14 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
     metrics,
     ping: () => options.store.ping(),
   });
+
+  if (options.idempotencyExpiryIntervalMs !== undefined) {
+    scheduleMaintenance(app, {
+      name: 'idempotency expiry',
+      intervalMs: options.idempotencyExpiryIntervalMs,
+      run: () => service.expireIdempotencyAnswers(),
+    });
+  }
 
   // Every /v1 route needs a participant: nothing of the ledger is public.
   const caller = authenticatedCallers(app, {
