@@ -16,7 +16,7 @@ export const ledgerErrors = defineErrorCatalogue({
     meaning: 'an amount is not a decimal string of digits without leading zeros',
   },
   amountMustExceedZero: { number: 0x1004, kind: 'wrongData', meaning: 'an amount is zero or negative' },
-  amountAboveMaximum: { number: 0x1005, kind: 'wrongData', meaning: 'an amount is above amountMax' },
+  amountAboveMaximum: { number: 0x1005, kind: 'wrongData', meaning: 'an amount is above movementAmountMax' },
   // Authority (0x101x)
   notAccountOwner: {
     number: 0x1013,
@@ -43,6 +43,9 @@ export const ledgerErrors = defineErrorCatalogue({
     kind: 'conditionsNotSatisfied',
     meaning: 'the available balance (balance minus active holds) is below the amount',
   },
+  // One rule with core's `payToSelf` (an SE paying itself offline) and the DCP's
+  // `payeeMustDifferFromPayer` (an online transfer to the paying SE); this is the name the three
+  // should share, in core, once core and the DCP move to it (until then each refuses its own case).
   payerMustDifferFromPayee: {
     number: 0x1031,
     kind: 'wrongData',

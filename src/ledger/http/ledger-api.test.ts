@@ -121,7 +121,7 @@ for (const engine of engines) {
         { name: 'zero amount', body: pay('0'), status: 400, code: 'amountMustExceedZero' },
         { name: 'negative amount', body: pay('-5'), status: 400, code: 'amountMustExceedZero' },
         {
-          name: 'amount above amountMax',
+          name: 'amount above movementAmountMax',
           body: pay('1000000000000000001'),
           status: 400,
           code: 'amountAboveMaximum',
