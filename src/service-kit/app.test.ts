@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { InjectOptions } from 'fastify';
-import { defineErrorCatalogue, catalogueFunctions } from '../core/errors.ts';
+import { catalogueFunctions, coreError, defineErrorCatalogue } from '../core/errors.ts';
 import { StorageUnavailable } from '../storage/database.ts';
 import { createServiceApp, pathParameterLengthMax, type ServiceApp } from './app.ts';
 import { errorAnswerer } from './errors.ts';
@@ -42,6 +42,9 @@ export async function kitApp(
       isCode: isKitCode,
       definition: (code) => kitErrors[code],
       ...(own ? { requestInvalid: 'kitRequestInvalid' as const } : {}),
+      // Core's decoding refusals answered as the generic requestInvalid (what the DCP will do).
+      translate: (error) =>
+        error.code === 'fieldInvalid' ? { code: 'requestInvalid', message: error.message } : undefined,
     }),
     ...(own ? { routeNotFound: (detail: string) => kitError('kitRouteNotFound', detail) } : {}),
     metrics,
@@ -57,6 +60,7 @@ export async function kitApp(
     if (thingId === 'refused') throw kitError('kitThingRefused', 'thing refused');
     if (thingId === 'bug') throw new TypeError('a bug');
     if (thingId === 'down') throw new StorageUnavailable('connection refused');
+    if (thingId === 'core') throw coreError('fieldInvalid', 'thing.name');
     return { thingId };
   });
   return app;
@@ -175,6 +179,12 @@ describe('a kit app answers every refusal in the envelope with a generic code', 
       code: 'kitThingRefused',
     },
     { name: 'a bug', request: { method: 'GET', url: '/v1/things/bug' }, status: 500, code: 'internalError' },
+    {
+      name: "another component's refusal, translated",
+      request: { method: 'GET', url: '/v1/things/core' },
+      status: 400,
+      code: 'requestInvalid',
+    },
     {
       name: 'database down',
       request: { method: 'GET', url: '/v1/things/down' },

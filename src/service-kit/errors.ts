@@ -33,10 +33,13 @@ export interface ErrorEnvelope<Code extends string> {
   /** Transitional (leave out): a service's own copy of `internalError`, answered with 500. */
   readonly internalError?: Code;
   /**
-   * Another component's typed error, answered with one of this service's codes (e.g. a gateway's
-   * `ledgerUnavailable`); undefined leaves it to the rules below (in the end, internalError).
+   * Another component's typed error, answered with one of this service's codes or a generic one
+   * (e.g. a gateway's `ledgerUnavailable`, a core decoding refusal as `requestInvalid`); undefined
+   * leaves it to the rules below (in the end, internalError).
    */
-  translate?(error: CbdcError): { readonly code: Code; readonly message: string } | undefined;
+  translate?(
+    error: CbdcError,
+  ): { readonly code: Code | ServiceErrorCode; readonly message: string } | undefined;
 }
 
 /** The generic code for each of fastify's own errors that a client can cause. */

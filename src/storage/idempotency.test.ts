@@ -11,10 +11,11 @@ import { createScratchDatabase, engines, type ScratchDatabase } from './scratch.
 
 type Result = { readonly kind: 'note'; readonly text: string } | { readonly kind: 'other' };
 
-const table = new IdempotencyTable<Result>('contract_idempotency', {
-  encode: (result) => JSON.stringify(result),
-  decode: (text) => JSON.parse(text) as Result,
-});
+const codec = {
+  encode: (result: Result) => JSON.stringify(result),
+  decode: (text: string) => JSON.parse(text) as Result,
+};
+const table = new IdempotencyTable<Result>('contract_idempotency', codec);
 
 class KeyReused extends Error {}
 class KeyExpired extends Error {}
@@ -60,6 +61,10 @@ for (const engine of engines) {
                   'fingerprint TEXT NOT NULL, result TEXT, created_at_ms BIGINT NOT NULL, ' +
                   'PRIMARY KEY (participant_id, idempotency_key))',
                 'CREATE TABLE contract_notes (text TEXT NOT NULL)',
+                // A table scoped by another column (the DCP's `scope`).
+                'CREATE TABLE contract_scoped (scope TEXT NOT NULL, idempotency_key TEXT NOT NULL, ' +
+                  'fingerprint TEXT NOT NULL, result TEXT, created_at_ms BIGINT NOT NULL, ' +
+                  'PRIMARY KEY (scope, idempotency_key))',
               ],
             },
           ],
@@ -94,6 +99,22 @@ for (const engine of engines) {
       assert.equal(executions - before, 1);
       assert.equal(answers.filter((answer) => !answer.replayed).length, 1);
       assert.ok(answers.every((answer) => answer.value.kind === 'note' && answer.value.text === 'raced'));
+    });
+
+    test('a table may scope its keys by another column', async () => {
+      const scoped = new IdempotencyTable<Result>('contract_scoped', codec, { scopeColumn: 'scope' });
+      const once = () =>
+        db.transaction((tx) =>
+          replayOrExecute(
+            scoped.in(tx),
+            { participantId: 'se_1', key: 'k-s', fingerprint: 'f-1', kind: 'note', nowMs },
+            () => Promise.resolve({ kind: 'note' as const, text: 'scoped' }),
+            () => new KeyReused('k-s'),
+          ),
+        );
+      assert.equal((await once()).replayed, false);
+      assert.equal((await once()).replayed, true);
+      assert.deepEqual(await db.all('SELECT scope FROM contract_scoped'), [{ scope: 'se_1' }]);
     });
 
     test('an answer replays until its retention ends; then the key is refused and nothing runs', async () => {

@@ -81,23 +81,33 @@ export class IdempotencyTable<Result> {
   private readonly completeSql: string;
   private readonly expireSql: string;
 
+  /**
+   * `options.scopeColumn` names the column that scopes keys when it is not `participant_id` (the
+   * DCP scopes device operations by SE id in a `scope` column); the API still calls it participantId.
+   */
   constructor(
     table: string,
     private readonly codec: ResultCodec<Result>,
+    options: { readonly scopeColumn?: string } = {},
   ) {
-    // The name is spliced into SQL text: only a constant identifier may come here, never input.
-    assert(/^[a-z][a-z0-9_]{0,62}$/.test(table), `idempotency table name ${table} is an identifier`);
+    const scope = options.scopeColumn ?? 'participant_id';
+    // The names are spliced into SQL text: only constant identifiers may come here, never input.
+    for (const name of [table, scope])
+      assert(
+        /^[a-z][a-z0-9_]{0,62}$/.test(name),
+        `idempotency table or column name ${name} is an identifier`,
+      );
     this.claimSql =
-      `INSERT INTO ${table} (participant_id, idempotency_key, fingerprint, result, created_at_ms) ` +
-      'VALUES (?, ?, ?, NULL, ?) ON CONFLICT (participant_id, idempotency_key) DO NOTHING';
+      `INSERT INTO ${table} (${scope}, idempotency_key, fingerprint, result, created_at_ms) ` +
+      `VALUES (?, ?, ?, NULL, ?) ON CONFLICT (${scope}, idempotency_key) DO NOTHING`;
     this.readSql =
       `SELECT fingerprint, result, created_at_ms FROM ${table} ` +
-      'WHERE participant_id = ? AND idempotency_key = ?';
-    this.completeSql = `UPDATE ${table} SET result = ? WHERE participant_id = ? AND idempotency_key = ?`;
+      `WHERE ${scope} = ? AND idempotency_key = ?`;
+    this.completeSql = `UPDATE ${table} SET result = ? WHERE ${scope} = ? AND idempotency_key = ?`;
     // Row values in IN and LIMIT in a subquery: both engines have them (SQLite ≥ 3.15).
     this.expireSql =
-      `UPDATE ${table} SET result = NULL, fingerprint = '' WHERE (participant_id, idempotency_key) IN ` +
-      `(SELECT participant_id, idempotency_key FROM ${table} ` +
+      `UPDATE ${table} SET result = NULL, fingerprint = '' WHERE (${scope}, idempotency_key) IN ` +
+      `(SELECT ${scope}, idempotency_key FROM ${table} ` +
       'WHERE result IS NOT NULL AND created_at_ms <= ? LIMIT ?)';
   }
 
