@@ -4,6 +4,7 @@ import { coreErrors, type ErrorCatalogue } from './core/errors.ts';
 import { dcpErrors } from './dcp/api/errors.ts';
 import { ledgerErrors } from './ledger/api/errors.ts';
 import { directoryErrors } from './directory/api/errors.ts';
+import { serviceErrors } from './service-kit/service-errors.ts';
 
 export interface CatalogueEntry {
   readonly component: string;
@@ -12,6 +13,8 @@ export interface CatalogueEntry {
 
 export const catalogues: readonly CatalogueEntry[] = [
   { component: 'core', catalogue: coreErrors },
+  // The generic codes every HTTP service answers with (service-kit/service-errors.ts).
+  { component: 'service', catalogue: serviceErrors },
   { component: 'ledger', catalogue: ledgerErrors },
   { component: 'dcp', catalogue: dcpErrors },
   { component: 'directory', catalogue: directoryErrors },

@@ -24,7 +24,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
   'service-kit': ['core', 'storage'],
   ledger: ['core', 'storage', 'service-kit', 'http-client'],
   directory: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client'],
-  'errors.ts': ['core', 'ledger/api/', 'directory/api/', 'dcp/api/'],
+  'errors.ts': ['core', 'service-kit/service-errors.ts', 'ledger/api/', 'directory/api/', 'dcp/api/'],
   pki: ['core', 'crypto'],
   dcp: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'ledger/api/', 'directory/api/'],
   cli: '*',
@@ -33,8 +33,11 @@ const allowed: Record<string, readonly string[] | '*'> = {
   system: '*',
 };
 
-/** A service's `api/` is what other services and devices import: it must stand on core and the http-client alone. */
-const apiAllowed = ['core', 'http-client'];
+/**
+ * A service's `api/` is what other services and devices import: it must stand on core and the
+ * http-client alone, and the generic service codes every service answers with (which import only core).
+ */
+const apiAllowed = ['core', 'http-client', 'service-kit/service-errors.ts'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -37,7 +37,12 @@ export interface DirectoryServerOptions {
   readonly operatorKey?: string;
   readonly logLevel?: LogLevel;
   readonly clock?: Clock;
+  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
+  readonly idempotencyRetentionMs?: number;
 }
+
+/** How often the process drops expired idempotency answers (a bounded batch each time). */
+export const idempotencyExpiryIntervalMs = 60_000;
 
 export type DirectoryServer = ServiceServer<DirectoryApp>;
 
@@ -83,6 +88,10 @@ export async function startDirectoryServer(options: DirectoryServerOptions): Pro
         store,
         logger,
         processMetrics: true,
+        idempotencyExpiryIntervalMs,
+        ...(options.idempotencyRetentionMs === undefined
+          ? {}
+          : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
       });
     },
   });

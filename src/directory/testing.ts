@@ -22,7 +22,7 @@ import {
 import type { Database, Engine } from '../storage/database.ts';
 import { openDatabase } from '../storage/open.ts';
 import { createScratchDatabase } from '../storage/scratch.ts';
-import { buildDirectoryApp, type DirectoryApp } from './http/app.ts';
+import { buildDirectoryApp, directoryService, type DirectoryApp } from './http/app.ts';
 import { directoryParts, prepareDirectoryDatabase } from './server.ts';
 import { SqlDirectoryStore } from './store/sql-store.ts';
 
@@ -99,10 +99,21 @@ export interface DirectoryFixture {
   readonly dcpAKey: string;
   readonly dcpBKey: string;
   readonly mdsKey: string;
+  /** What the process does every minute: drops expired idempotency answers (one bounded batch). */
+  expireIdempotencyAnswers(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function directoryFixture(engine: Engine): Promise<DirectoryFixture> {
+export interface DirectoryFixtureOptions {
+  /** Process metrics on /metrics, as in a server process (off by default, as in tests). */
+  readonly processMetrics?: boolean;
+  readonly idempotencyRetentionMs?: number;
+}
+
+export async function directoryFixture(
+  engine: Engine,
+  options: DirectoryFixtureOptions = {},
+): Promise<DirectoryFixture> {
   const { dir, pki, remove } = testPki();
   const scratch = await createScratchDatabase(engine);
   const db = openDatabase(scratch.url);
@@ -111,7 +122,17 @@ export async function directoryFixture(engine: Engine): Promise<DirectoryFixture
   const parts = directoryParts(dir, clock, countingIds());
   const store = new SqlDirectoryStore(db);
   await prepareDirectoryDatabase(db, { ...parts, store }, operatorKey);
-  const app = await buildDirectoryApp({ ...parts, store });
+  const retention =
+    options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs };
+  const app = await buildDirectoryApp({
+    ...parts,
+    store,
+    processMetrics: options.processMetrics ?? false,
+    ...retention,
+  });
+  const service = directoryService({ ...parts, store, ...retention });
   const participant = async (name: string, role: string, dcpId?: string): Promise<string> => {
     const created = await call(app, operatorKey, 'POST', '/v1/participants', {
       key: freshKey(),
@@ -130,6 +151,7 @@ export async function directoryFixture(engine: Engine): Promise<DirectoryFixture
     dcpAKey: await participant('Bank A', 'dcp', dcpIdOf(pki, 'bank-a')),
     dcpBKey: await participant('Bank B', 'dcp', dcpIdOf(pki, 'bank-b')),
     mdsKey: await participant('MDS', 'mds'),
+    expireIdempotencyAnswers: () => service.expireIdempotencyAnswers(),
     close: async () => {
       await app.close();
       await db.close();

@@ -27,7 +27,12 @@ export interface LedgerServerOptions {
   readonly operatorKey?: string;
   readonly logLevel?: LogLevel;
   readonly clock?: Clock;
+  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
+  readonly idempotencyRetentionMs?: number;
 }
+
+/** How often the process drops expired idempotency answers (a bounded batch each time). */
+export const idempotencyExpiryIntervalMs = 60_000;
 
 export type LedgerServer = ServiceServer<LedgerApp>;
 
@@ -47,6 +52,10 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
         ids: randomIds,
         logger,
         processMetrics: true,
+        idempotencyExpiryIntervalMs,
+        ...(options.idempotencyRetentionMs === undefined
+          ? {}
+          : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
       });
     },
   });

@@ -1,7 +1,8 @@
 // Test fixtures for the ledger: a migrated scratch database on either engine, an app with a
 // manual clock and counting ids, and helpers that go through the public HTTP API.
 import { ManualClock, call, countingIds, freshKey, newApiKey } from '../service-kit/testing.ts';
-import type { Engine } from '../storage/database.ts';
+import type { Database, Engine } from '../storage/database.ts';
+import { LedgerService } from './domain/service.ts';
 import { openDatabase } from '../storage/open.ts';
 import { createScratchDatabase } from '../storage/scratch.ts';
 import { buildLedgerApp, type LedgerApp } from './http/app.ts';
@@ -14,21 +15,47 @@ export * from '../service-kit/testing.ts';
 
 export interface LedgerFixture {
   readonly app: LedgerApp;
+  readonly db: Database;
   readonly clock: ManualClock;
   readonly operatorKey: string;
+  /** What the process does every minute: drops expired idempotency answers (one bounded batch). */
+  expireIdempotencyAnswers(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function ledgerFixture(engine: Engine): Promise<LedgerFixture> {
+export interface LedgerFixtureOptions {
+  /** Process metrics on /metrics, as in a server process (off by default, as in tests). */
+  readonly processMetrics?: boolean;
+  readonly idempotencyRetentionMs?: number;
+}
+
+export async function ledgerFixture(
+  engine: Engine,
+  options: LedgerFixtureOptions = {},
+): Promise<LedgerFixture> {
   const scratch = await createScratchDatabase(engine);
   const db = openDatabase(scratch.url);
   const clock = new ManualClock();
   const operatorKey = newApiKey();
   await prepareLedgerDatabase(db, clock, operatorKey);
-  const app = await buildLedgerApp({ store: new SqlLedgerStore(db), clock, ids: countingIds() });
+  const store = new SqlLedgerStore(db);
+  const retention =
+    options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs };
+  const app = await buildLedgerApp({
+    store,
+    clock,
+    ids: countingIds(),
+    processMetrics: options.processMetrics ?? false,
+    ...retention,
+  });
+  const service = new LedgerService(store, clock, countingIds(), retention);
   return {
     app,
+    db,
     clock,
+    expireIdempotencyAnswers: () => service.expireIdempotencyAnswers(),
     operatorKey,
     close: async () => {
       await app.close();

@@ -1,12 +1,23 @@
 // The fastify app every service starts from: strict decoding, a body limit, the OpenAPI document,
 // the error envelope, request metrics and the operations routes (/healthz, /metrics,
 // /openapi.json). A service adds its authentication hook and its /v1 routes to what this returns.
+//
+// Every answer is the service's: besides the routes' own refusals, what the router (unknown path,
+// wrong method, a path segment over its bound, bad percent-encoding), the body parser (media type,
+// JSON, size) and the HTTP parser (malformed request, headers too large, too slow) refuse is
+// answered in the `{error:{code,number,message}}` envelope with a generic code (service-errors.ts),
+// never with fastify's or Node's own body.
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { assert } from '../core/assert.ts';
 import type { ErrorAnswer } from './errors.ts';
 import type { HttpMetrics } from './metrics.ts';
+import { serviceError } from './service-errors.ts';
+
+/** The router's bound on one path segment (an id); a longer one is `pathParameterTooLong` (414). */
+export const pathParameterLengthMax = 100;
 
 export interface ServiceAppOptions {
   /** The OpenAPI document's title, e.g. `CBDC core ledger`. */
@@ -21,17 +32,34 @@ export interface ServiceAppOptions {
   readonly logger?: FastifyServerOptions['logger'] | undefined;
   /** The service's error envelope (`errorAnswerer` of its codes). */
   readonly errorAnswer: (error: unknown) => ErrorAnswer;
-  /** The service's refusal for a method and path no route has (`detail`: `GET /v1/nothing`). */
-  readonly routeNotFound: (detail: string) => Error;
+  /**
+   * Transitional (leave out): the generic `routeNotFound` answers a path no route has. Given (the
+   * DCP's own copy, until it moves over), it makes the refusal (`detail`: `GET /v1/nothing`).
+   */
+  readonly routeNotFound?: (detail: string) => Error;
   readonly metrics: HttpMetrics;
   /** A database round trip, for /healthz. */
   readonly ping: () => Promise<void>;
 }
 
 export async function createServiceApp(options: ServiceAppOptions) {
+  const refuse = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = options.errorAnswer(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body);
+  };
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.requestBodyBytesMax,
+    routerOptions: { maxParamLength: pathParameterLengthMax },
+    // The router's refusals (a path segment over maxParamLength, bad percent-encoding), which never
+    // reach the error handler.
+    frameworkErrors: (error, request, reply) => {
+      void refuse(error, request, reply);
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      answerClientError(options.errorAnswer, error, socket);
+    },
     // Strict decoding: no type coercion ("5" stays a string, 5 stays a number), no silent removal
     // of unknown properties (they are refused), no defaults filled in.
     ajv: {
@@ -55,14 +83,23 @@ export async function createServiceApp(options: ServiceAppOptions) {
     },
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = options.errorAnswer(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).send(body);
+  // Only JSON bodies: fastify's text/plain parser would hand a string to schemas that want objects.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(refuse);
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method, route.url);
   });
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = options.errorAnswer(options.routeNotFound(`${request.method} ${request.url}`));
-    return reply.status(status).send(body);
+    const detail = `${request.method} ${request.url}`;
+    const allowed = routes.methodsOf(request.url);
+    if (allowed.length > 0) {
+      // RFC 9110 §15.5.6: a 405 lists the methods the target supports.
+      void reply.header('allow', allowed.join(', '));
+      return refuse(serviceError('methodNotAllowed', detail), request, reply);
+    }
+    const notFound = options.routeNotFound?.(detail) ?? serviceError('routeNotFound', detail);
+    return refuse(notFound, request, reply);
   });
   const { metrics } = options;
   app.addHook('onResponse', (request, reply, done) => {
@@ -83,6 +120,67 @@ export async function createServiceApp(options: ServiceAppOptions) {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }
+
+/** Which methods the routes have for a path: what a 405 lists in its Allow header. */
+class RouteMethods {
+  private readonly routes: { readonly methods: readonly string[]; readonly pattern: RegExp }[] = [];
+
+  add(method: string | readonly string[], url: string): void {
+    // The services' routes are literal segments and `:name` parameters (a parameter matches one
+    // non-empty segment, as in the router); anything else is escaped and matched literally.
+    const source = url
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    this.routes.push({
+      methods: typeof method === 'string' ? [method] : method,
+      pattern: new RegExp(`^${source}$`),
+    });
+  }
+
+  methodsOf(url: string): readonly string[] {
+    const path = url.split('?', 1)[0] ?? url;
+    const methods = new Set<string>();
+    for (const route of this.routes) {
+      if (route.pattern.test(path)) for (const method of route.methods) methods.add(method);
+    }
+    return [...methods].sort();
+  }
+}
+
+/** What the HTTP parser refuses, before any request exists: answered on the socket, then closed. */
+function answerClientError(
+  errorAnswer: (error: unknown) => ErrorAnswer,
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+): void {
+  // A reset connection has no one left to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'requestTimeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'requestHeadersTooLarge'
+        : 'requestMalformed';
+  const { status, body } = errorAnswer(serviceError(code));
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(text)}\r\n` +
+      'connection: close\r\n\r\n' +
+      text,
+  );
+}
+
+const statusText: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /** Tells the client the answer is an earlier request's (`Idempotent-Replayed: true`, what clients read). */
 export function markReplayed(reply: FastifyReply, answer: { readonly replayed: boolean }): void {

@@ -1,10 +1,12 @@
 // The error envelope every service answers with: `{ "error": { "code", "number", "message" } }`, a
-// stable code from the service's catalogue and the HTTP status of its kind (docs/errors.md), except
-// 413 for an oversized body and 500 for a bug. Each service names its own codes for the failures
-// every service has (schema refusal, oversized body, database down, bug); the mapping is here.
+// stable code and the HTTP status of its kind (docs/errors.md), or the precise status of a generic
+// code (405, 413, 414, 415, 500: service-errors.ts). The failures every service has — a request
+// that does not decode, an oversized body, the database down, a bug — are answered with the generic
+// codes of service-errors.ts; a service's own catalogue holds only its domain codes.
 import type { FastifyError } from 'fastify';
-import { httpStatusByKind, isCbdcError, type CbdcError, type ErrorDefinition } from '../core/errors.ts';
+import { isCbdcError, type CbdcError, type ErrorDefinition } from '../core/errors.ts';
 import { StorageUnavailable } from '../storage/database.ts';
+import { httpStatusOf, isServiceErrorCode, serviceErrors, type ServiceErrorCode } from './service-errors.ts';
 
 export interface ErrorAnswer {
   readonly status: number;
@@ -13,56 +15,92 @@ export interface ErrorAnswer {
   };
 }
 
-/** A service's codes, and which of them answer the failures every service has. */
+/**
+ * A service's own codes. The four optional codes are for a service that still has its own copies of
+ * generic codes (the DCP until it moves over): given, they answer those failures instead of the
+ * generic `requestInvalid`, `requestBodyTooLarge`, `storageUnavailable` and `internalError`.
+ */
 export interface ErrorEnvelope<Code extends string> {
   /** The codes this service answers with (its catalogue, and any it passes through, e.g. core's). */
   isCode(code: string): code is Code;
   definition(code: Code): ErrorDefinition;
-  /** Schema or decoding refusals by fastify: a missing, extra or wrongly typed field or header. */
-  readonly requestInvalid: Code;
-  /** Answered with 413 (RFC 9110 §15.5.14) rather than the 400 of its kind. */
-  readonly requestBodyTooLarge: Code;
-  readonly storageUnavailable: Code;
-  /** Anything unexpected: a bug, answered with 500 and logged. */
-  readonly internalError: Code;
+  /** Transitional (leave out): a service's own copy of `requestInvalid`. */
+  readonly requestInvalid?: Code;
+  /** Transitional (leave out): a service's own copy of `requestBodyTooLarge`, answered with 413. */
+  readonly requestBodyTooLarge?: Code;
+  /** Transitional (leave out): a service's own copy of `storageUnavailable`. */
+  readonly storageUnavailable?: Code;
+  /** Transitional (leave out): a service's own copy of `internalError`, answered with 500. */
+  readonly internalError?: Code;
   /**
-   * Another component's typed error, answered with one of this service's codes (e.g. a gateway's
-   * `ledgerUnavailable`); undefined leaves it to the rules below (in the end, internalError).
+   * Another component's typed error, answered with one of this service's codes or a generic one
+   * (e.g. a gateway's `ledgerUnavailable`, a core decoding refusal as `requestInvalid`); undefined
+   * leaves it to the rules below (in the end, internalError).
    */
-  translate?(error: CbdcError): { readonly code: Code; readonly message: string } | undefined;
+  translate?(
+    error: CbdcError,
+  ): { readonly code: Code | ServiceErrorCode; readonly message: string } | undefined;
 }
 
-/** The function that turns anything thrown in a route into the service's error answer. */
+/** The generic code for each of fastify's own errors that a client can cause. */
+const codeByFastifyError: Readonly<Record<string, ServiceErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'requestBodyTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'mediaTypeUnsupported',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'requestBodyMalformed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'requestBodyMalformed',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'requestBodyMalformed',
+  FST_ERR_MAX_PARAM_LENGTH: 'pathParameterTooLong',
+  FST_ERR_BAD_URL: 'urlMalformed',
+  FST_ERR_VALIDATION: 'requestInvalid',
+};
+
+/** The function that turns anything thrown in a route (or by the framework) into the error answer. */
 export function errorAnswerer<Code extends string>(
   envelope: ErrorEnvelope<Code>,
 ): (error: unknown) => ErrorAnswer {
-  const answer = (code: Code, message: string): ErrorAnswer => {
-    const definition = envelope.definition(code);
+  type AnyCode = Code | ServiceErrorCode;
+  const definition = (code: AnyCode): ErrorDefinition =>
+    isServiceErrorCode(code) ? serviceErrors[code] : envelope.definition(code);
+  const answer = (code: AnyCode, message: string): ErrorAnswer => {
+    const found = definition(code);
+    // A service's own copies of 413 and 500 keep their statuses until it moves to the generic codes.
     const status =
       code === envelope.requestBodyTooLarge
         ? 413
         : code === envelope.internalError
           ? 500
-          : httpStatusByKind[definition.kind];
-    return { status, body: { error: { code, number: definition.number, message } } };
+          : httpStatusOf(code, found);
+    return { status, body: { error: { code, number: found.number, message } } };
   };
-  const meaning = (code: Code) => envelope.definition(code).meaning;
+  // The generic code, or the service's own copy of it while it has one.
+  const generic = (code: ServiceErrorCode): AnyCode => {
+    if (code === 'requestInvalid') return envelope.requestInvalid ?? code;
+    if (code === 'requestBodyTooLarge') return envelope.requestBodyTooLarge ?? code;
+    if (code === 'storageUnavailable') return envelope.storageUnavailable ?? code;
+    if (code === 'internalError') return envelope.internalError ?? code;
+    return code;
+  };
+  const meaning = (code: AnyCode) => definition(code).meaning;
   return (error) => {
     if (isCbdcError(error)) {
       if (envelope.isCode(error.code)) return answer(error.code, error.detail ?? error.definition.meaning);
+      if (isServiceErrorCode(error.code)) return answer(error.code, error.detail ?? error.definition.meaning);
       const translated = envelope.translate?.(error);
       if (translated !== undefined) return answer(translated.code, translated.message);
     }
-    if (error instanceof StorageUnavailable)
-      return answer(envelope.storageUnavailable, meaning(envelope.storageUnavailable));
-    if (isFastifyError(error)) {
-      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-        return answer(envelope.requestBodyTooLarge, error.message);
-      if (error.validation !== undefined) return answer(envelope.requestInvalid, error.message);
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) return answer(envelope.requestInvalid, error.message);
+    if (error instanceof StorageUnavailable) {
+      const code = generic('storageUnavailable');
+      return answer(code, meaning(code));
     }
-    return answer(envelope.internalError, meaning(envelope.internalError));
+    if (isFastifyError(error)) {
+      const known = codeByFastifyError[error.code];
+      if (known !== undefined) return answer(generic(known), error.message);
+      if (error.validation !== undefined) return answer(generic('requestInvalid'), error.message);
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) return answer(generic('requestInvalid'), error.message);
+    }
+    const code = generic('internalError');
+    return answer(code, meaning(code));
   };
 }
 

@@ -1,6 +1,7 @@
 // Test support every service's fixtures share: a manual clock, counting ids, fresh API and
 // idempotency keys, one request through a service app's `inject` (no socket), and the rows of an
 // error table in a service's document, to compare with its catalogue.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { ErrorCatalogue } from '../core/errors.ts';
@@ -98,4 +99,25 @@ export function documentedErrorRows(markdown: string): ErrorRow[] {
 /** The same rows from the catalogue, in its order. */
 export function catalogueErrorRows(catalogue: ErrorCatalogue): ErrorRow[] {
   return Object.entries(catalogue).map(([code, definition]) => [code, definition.number, definition.kind]);
+}
+
+/** What Prometheus's own linter says of a /metrics text, or that it is not installed. */
+export type PromtoolVerdict =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'checked'; readonly passed: boolean; readonly output: string };
+
+/** Runs `promtool check metrics` (Debian package `prometheus`) on an exposition text. */
+export function promtoolCheckMetrics(text: string): PromtoolVerdict {
+  const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  if (run.error !== undefined && (run.error as NodeJS.ErrnoException).code === 'ENOENT')
+    return { kind: 'missing' };
+  if (run.error !== undefined) throw run.error;
+  return { kind: 'checked', passed: run.status === 0, output: `${run.stdout}${run.stderr}` };
+}
+
+/** The skip reason of a promtool test: only a missing promtool skips it, and says how to get it. */
+export function promtoolSkip(): string | false {
+  return promtoolCheckMetrics('').kind === 'missing'
+    ? 'promtool is not installed: apt-get install --no-install-recommends prometheus (.ci/run does)'
+    : false;
 }

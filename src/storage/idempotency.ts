@@ -4,17 +4,55 @@
 // fingerprint is refused. Because claim, mutation and answer commit together, a refused or crashed
 // request leaves no claim behind and may be retried with the same key.
 //
+// Answers are kept for a retention (`idempotencyRetentionMsDefault`, a service may configure its
+// own); after it the key is expired: any request under it is refused (`expired`), never executed
+// again. `IdempotencyTable.expire` then drops the answer and keeps a tombstone — the row without its
+// answer or fingerprint, ~100 bytes — forever, so even a replay years later cannot move money twice.
+//
+//   key:  claimed ──commit──▶ answered ──retention──▶ expired (lazy: refused) ──expire()──▶ tombstone
+//         (uncommitted;         (replays answer)        (answer still stored,      (answer and print
+//          rolled back on a                              never sent again)          dropped; refused)
+//          refusal: no trace)
+//
 // Each service keeps its keys in its own table of this shape (its migration creates it):
 //   <table> (participant_id TEXT, idempotency_key TEXT, fingerprint TEXT, result TEXT NULL,
 //            created_at_ms BIGINT, PRIMARY KEY (participant_id, idempotency_key))
-// `result` is NULL only inside the claiming transaction, so no other reader ever sees it NULL.
+// plus, for `expire`, an index on created_at_ms WHERE result IS NOT NULL. `result` is NULL inside the
+// claiming transaction (no other reader sees that) and in a committed tombstone.
 import { assert } from '../core/assert.ts';
 import type { Executor } from './database.ts';
-import { columnText, columnTextOrNull } from './decode.ts';
+import { columnSafeInteger, columnText, columnTextOrNull } from './decode.ts';
+
+/**
+ * How long an answer is kept: 7 days. Longer than any retry loop of a client (the DCP's outbox
+ * retries within minutes) and than the ledger's longest hold (holdSecondsMax, 7 days), so every key
+ * a client may still replay replays.
+ */
+export const idempotencyRetentionMsDefault = 7 * 24 * 60 * 60 * 1000;
+/** Answers `expire` turns into tombstones per call: it runs often, each run short. */
+export const idempotencyExpiryRowsMax = 1_000;
+
+/**
+ * The request fingerprint every service uses: the operation and its fields as canonical text (JSON
+ * of an array), which a replay must match exactly. bigints are written as their decimal digits; an
+ * operation gives each position one type, so a bigint and a string of digits never meet.
+ */
+export function requestFingerprint(
+  operation: string,
+  fields: readonly (string | number | bigint | boolean | null)[],
+): string {
+  return JSON.stringify([
+    operation,
+    ...fields.map((field) => (typeof field === 'bigint' ? field.toString() : field)),
+  ]);
+}
 
 export interface IdempotencyRecord<Result> {
   readonly fingerprint: string;
-  readonly result: Result;
+  /** null for a tombstone: the key was used and expired, its answer dropped. */
+  readonly result: Result | null;
+  /** When the key was claimed; left out by a store that keeps no time (its keys never expire). */
+  readonly createdAtMs?: number;
 }
 
 /** A service's idempotency keys inside one transaction (its transaction port has them). */
@@ -41,18 +79,50 @@ export class IdempotencyTable<Result> {
   private readonly claimSql: string;
   private readonly readSql: string;
   private readonly completeSql: string;
+  private readonly expireSql: string;
 
+  /**
+   * `options.scopeColumn` names the column that scopes keys when it is not `participant_id` (the
+   * DCP scopes device operations by SE id in a `scope` column); the API still calls it participantId.
+   */
   constructor(
     table: string,
     private readonly codec: ResultCodec<Result>,
+    options: { readonly scopeColumn?: string } = {},
   ) {
-    // The name is spliced into SQL text: only a constant identifier may come here, never input.
-    assert(/^[a-z][a-z0-9_]{0,62}$/.test(table), `idempotency table name ${table} is an identifier`);
+    const scope = options.scopeColumn ?? 'participant_id';
+    // The names are spliced into SQL text: only constant identifiers may come here, never input.
+    for (const name of [table, scope])
+      assert(
+        /^[a-z][a-z0-9_]{0,62}$/.test(name),
+        `idempotency table or column name ${name} is an identifier`,
+      );
     this.claimSql =
-      `INSERT INTO ${table} (participant_id, idempotency_key, fingerprint, result, created_at_ms) ` +
-      'VALUES (?, ?, ?, NULL, ?) ON CONFLICT (participant_id, idempotency_key) DO NOTHING';
-    this.readSql = `SELECT fingerprint, result FROM ${table} WHERE participant_id = ? AND idempotency_key = ?`;
-    this.completeSql = `UPDATE ${table} SET result = ? WHERE participant_id = ? AND idempotency_key = ?`;
+      `INSERT INTO ${table} (${scope}, idempotency_key, fingerprint, result, created_at_ms) ` +
+      `VALUES (?, ?, ?, NULL, ?) ON CONFLICT (${scope}, idempotency_key) DO NOTHING`;
+    this.readSql =
+      `SELECT fingerprint, result, created_at_ms FROM ${table} ` +
+      `WHERE ${scope} = ? AND idempotency_key = ?`;
+    this.completeSql = `UPDATE ${table} SET result = ? WHERE ${scope} = ? AND idempotency_key = ?`;
+    // Row values in IN and LIMIT in a subquery: both engines have them (SQLite ≥ 3.15).
+    this.expireSql =
+      `UPDATE ${table} SET result = NULL, fingerprint = '' WHERE (${scope}, idempotency_key) IN ` +
+      `(SELECT ${scope}, idempotency_key FROM ${table} ` +
+      'WHERE result IS NOT NULL AND created_at_ms <= ? LIMIT ?)';
+  }
+
+  /**
+   * Turns up to `rowsMax` answers claimed at or before `claimedAtOrBeforeMs` into tombstones; returns
+   * how many. A statement of its own (no transaction needed): each row changes alone, and a claim
+   * racing it finds the key either way and refuses it as expired.
+   */
+  async expire(
+    db: Executor,
+    claimedAtOrBeforeMs: number,
+    rowsMax: number = idempotencyExpiryRowsMax,
+  ): Promise<number> {
+    assert(Number.isSafeInteger(rowsMax) && rowsMax > 0, 'expire a positive, bounded number of rows');
+    return db.run(this.expireSql, [claimedAtOrBeforeMs, rowsMax]);
   }
 
   /** The keys as one transaction sees them. */
@@ -79,9 +149,14 @@ export class IdempotencyTable<Result> {
     const rows = await tx.all(this.readSql, [participantId, key]);
     const row = rows[0];
     assert(row !== undefined, 'a conflicting idempotency claim is committed');
+    // A committed claim has its answer, or is a tombstone (NULL): inside the claiming transaction
+    // the row is not visible to any other.
     const result = columnTextOrNull(row, 'result');
-    assert(result !== null, 'a committed idempotency claim has its answer');
-    return { fingerprint: columnText(row, 'fingerprint'), result: this.codec.decode(result) };
+    return {
+      fingerprint: columnText(row, 'fingerprint'),
+      result: result === null ? null : this.codec.decode(result),
+      createdAtMs: columnSafeInteger(row, 'created_at_ms'),
+    };
   }
 
   private async complete(tx: Executor, participantId: string, key: string, result: Result): Promise<void> {
@@ -96,27 +171,53 @@ export interface IdempotentAnswer<T> {
   readonly replayed: boolean;
 }
 
+/** The refusals of the protocol, in the service's catalogue. */
+export interface IdempotencyRefusals {
+  /** The key was used for another request (another fingerprint). */
+  reused(): Error;
+  /** The key was used longer ago than the retention (or its answer was dropped): nothing runs. */
+  expired(): Error;
+}
+
+export interface IdempotencyClaim<Kind extends string> {
+  readonly participantId: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  /** The operation; equal fingerprints always name the same one. */
+  readonly kind: Kind;
+  readonly nowMs: number;
+  /** How long an answer replays; left out, answers never expire (but a tombstone is still refused). */
+  readonly retentionMs?: number;
+}
+
+/** Whether an earlier record may no longer be replayed: a tombstone, or older than the retention. */
+export function isExpired(record: IdempotencyRecord<unknown>, nowMs: number, retentionMs?: number): boolean {
+  if (record.result === null) return true;
+  if (retentionMs === undefined || record.createdAtMs === undefined) return false;
+  return record.createdAtMs <= nowMs - retentionMs;
+}
+
 /**
- * The protocol inside one transaction: the earlier answer for a replay, a refusal (`reused`) for the
- * same key with another fingerprint, or `execute`'s answer, stored under the key. Pure over the
- * port: a service's domain calls it with its own transaction and error.
+ * The protocol inside one transaction: the earlier answer for a replay, a refusal for the same key
+ * with another fingerprint (`reused`) or for a key past its retention (`expired`), or `execute`'s
+ * answer, stored under the key. Pure over the port: a service's domain calls it with its own
+ * transaction and errors. `refusals` may be the `reused` function alone (the first form of this
+ * API): an expired key is then refused with it.
  */
 export async function replayOrExecute<Result extends { readonly kind: string }, Kind extends Result['kind']>(
   keys: IdempotencyKeys<Result>,
-  claim: {
-    readonly participantId: string;
-    readonly key: string;
-    readonly fingerprint: string;
-    /** The operation; equal fingerprints always name the same one. */
-    readonly kind: Kind;
-    readonly nowMs: number;
-  },
+  claim: IdempotencyClaim<Kind>,
   execute: () => Promise<Extract<Result, { kind: Kind }>>,
-  reused: () => Error,
+  refusals: IdempotencyRefusals | (() => Error),
 ): Promise<IdempotentAnswer<Extract<Result, { kind: Kind }>>> {
+  const refuse = typeof refusals === 'function' ? { reused: refusals, expired: refusals } : refusals;
   const earlier = await keys.claim(claim.participantId, claim.key, claim.fingerprint, claim.nowMs);
   if (earlier !== null) {
-    if (earlier.fingerprint !== claim.fingerprint) throw reused();
+    // Expiry first: once the retention has passed the first answer is never sent again, whatever
+    // the request, so a key's fate does not depend on when expire() last ran.
+    if (isExpired(earlier, claim.nowMs, claim.retentionMs)) throw refuse.expired();
+    if (earlier.fingerprint !== claim.fingerprint) throw refuse.reused();
+    assert(earlier.result !== null, 'an unexpired record has its answer');
     assert(earlier.result.kind === claim.kind, 'equal fingerprints name the same operation');
     return { value: earlier.result as Extract<Result, { kind: Kind }>, replayed: true };
   }

@@ -122,7 +122,7 @@ describe('directory process', () => {
       },
     );
     assert.equal(migrated.status, 0, migrated.stderr);
-    assert.match(migrated.stdout, /directory: nothing to apply; schema at version 1/);
+    assert.match(migrated.stdout, /directory: nothing to apply; schema at version 2/);
     const noPki = spawnSync(process.execPath, ['bin/cbdc.mjs', 'serve', 'directory', '--port', '0'], {
       cwd: root,
       encoding: 'utf8',

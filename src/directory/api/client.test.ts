@@ -93,7 +93,7 @@ describe('DirectoryClient over HTTP', () => {
     );
     await assert.rejects(
       client().whoAmI(),
-      (error) => error instanceof DirectoryRefusal && error.code === 'directoryApiKeyMissing',
+      (error) => error instanceof DirectoryRefusal && error.code === 'apiKeyMissing',
     );
   });
 });

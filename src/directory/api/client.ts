@@ -64,7 +64,7 @@ export interface DirectoryClientOptions extends JsonCallerOptions {
   readonly apiKey?: string;
 }
 
-/** A refusal from the directory: `code` from its catalogue or core's, `status` the HTTP status. */
+/** A refusal from the directory: `code` from its catalogue, core's or the generic service codes; `status` the HTTP status. */
 export class DirectoryRefusal extends ServiceRefusal<DirectoryAnswerCode> {
   constructor(code: DirectoryAnswerCode, status: number, message: string) {
     super(code, answerDefinition(code), status, message);

@@ -1,50 +1,29 @@
-// The directory's error catalogue (0x20xx). Registered in `src/errors.ts`; `docs/directory.md` lists
-// every code and a test keeps the two in step. This file is the directory's public contract for
-// errors: `client.ts` (and through it every service that calls the directory) types refusals with
-// it, so it imports nothing but core. Codes are unique across all catalogues, hence the
-// `directory` prefix on the generic ones the other services also have.
+// The directory's error catalogue: its domain codes (0x20xx). The directory also answers the generic
+// service codes (src/service-kit/service-errors.ts: requestInvalid, apiKeyMissing,
+// idempotencyKeyReusedWithDifferentRequest, internalError...), which are not repeated here, and
+// core's for certificates and CBOR. Numbers of codes that moved there (0x2001–0x2003, 0x2010–0x2012,
+// 0x2060, 0x20F0, 0x20FF) are not given to other codes.
+// Registered in `src/errors.ts`; `docs/directory.md` lists every code and a test keeps the two in
+// step. This file is the directory's public contract for errors: `client.ts` (and through it every
+// service that calls the directory) types refusals with it, so it imports nothing but core and the
+// generic catalogue (which imports only core).
 import {
   catalogueFunctions,
   coreErrors,
   defineErrorCatalogue,
   type CoreErrorCode,
+  type ErrorDefinition,
 } from '../../core/errors.ts';
+import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
 
 export const directoryErrors = defineErrorCatalogue({
   // Requests (0x200x)
-  directoryRequestInvalid: {
-    number: 0x2001,
-    kind: 'wrongData',
-    meaning:
-      'the request does not match its schema: a missing, extra or wrongly typed field or header (the message names it)',
-  },
-  directoryRequestBodyTooLarge: {
-    number: 0x2002,
-    kind: 'wrongLength',
-    meaning: 'the request body is larger than requestBodyBytesMax (HTTP 413)',
-  },
-  directoryRouteNotFound: { number: 0x2003, kind: 'notFound', meaning: 'no route has this method and path' },
   directoryHexMalformed: {
     number: 0x2004,
     kind: 'wrongData',
     meaning: 'a hex field is not lowercase hex of the expected length (the message names the field)',
   },
   // Authority (0x201x)
-  directoryApiKeyMissing: {
-    number: 0x2010,
-    kind: 'securityNotSatisfied',
-    meaning: 'the request carries no `Authorization: Bearer <API key>` header',
-  },
-  directoryApiKeyUnknown: {
-    number: 0x2011,
-    kind: 'securityNotSatisfied',
-    meaning: 'the API key belongs to no participant',
-  },
-  directoryRoleNotAllowed: {
-    number: 0x2012,
-    kind: 'securityNotSatisfied',
-    meaning: "the participant's role may not perform this operation",
-  },
   certificateIssuerNotCaller: {
     number: 0x2013,
     kind: 'securityNotSatisfied',
@@ -122,12 +101,6 @@ export const directoryErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: 'baseUrl is not an absolute http(s) URL without credentials, query or fragment',
   },
-  // Idempotency (0x206x)
-  directoryIdempotencyKeyReused: {
-    number: 0x2060,
-    kind: 'conflict',
-    meaning: 'this idempotency key was used before by the participant for a different request',
-  },
   // Client (0x20Ex)
   directoryUnavailable: {
     number: 0x20e0,
@@ -139,30 +112,21 @@ export const directoryErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: 'client: the directory answered something that does not decode (wrong version or a bug)',
   },
-  // Service (0x20Fx)
-  directoryStorageUnavailable: {
-    number: 0x20f0,
-    kind: 'unavailable',
-    meaning: "the directory's database does not answer; nothing was changed, retry later",
-  },
-  directoryInternalError: {
-    number: 0x20ff,
-    kind: 'unavailable',
-    meaning: 'an unexpected failure inside the directory (a bug; answered with HTTP 500 and logged)',
-  },
 });
 
 export type DirectoryErrorCode = keyof typeof directoryErrors;
 
 export const { error: directoryError, isCode: isDirectoryErrorCode } = catalogueFunctions(directoryErrors);
 
-/** Codes a directory answer may carry: its own, and core's for certificates and CBOR. */
-export type DirectoryAnswerCode = DirectoryErrorCode | CoreErrorCode;
+/** Codes a directory answer may carry: its own, core's for certificates and CBOR, the generic ones. */
+export type DirectoryAnswerCode = DirectoryErrorCode | CoreErrorCode | ServiceErrorCode;
+
+const directoryAnswers = answerCatalogue<DirectoryErrorCode | CoreErrorCode>(directoryErrors, coreErrors);
 
 export function isDirectoryAnswerCode(code: string): code is DirectoryAnswerCode {
-  return isDirectoryErrorCode(code) || Object.hasOwn(coreErrors, code);
+  return directoryAnswers.isCode(code);
 }
 
-export function answerDefinition(code: DirectoryAnswerCode) {
-  return isDirectoryErrorCode(code) ? directoryErrors[code] : coreErrors[code];
+export function answerDefinition(code: DirectoryAnswerCode): ErrorDefinition {
+  return directoryAnswers.definition(code);
 }

@@ -49,6 +49,11 @@ export interface DirectoryStore {
   latestDenyList(): Promise<DenyListVersion | null>;
   denyList(version: number): Promise<DenyListVersion | null>;
   dcpEndpoint(dcpId: string): Promise<DcpEndpoint | null>;
+  /**
+   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
+   * their tombstones (storage/idempotency.ts); returns how many.
+   */
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
   /** Database round trip for health checks. */
   ping(): Promise<void>;
 }

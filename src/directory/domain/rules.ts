@@ -5,10 +5,11 @@ import { bytesEqual, fromHex, type Bytes } from '../../core/bytes.ts';
 import { directoryError } from '../api/errors.ts';
 import { statusChangesMax } from './limits.ts';
 import type { Participant, Role, SecureElementRecord, Status } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export function requireRole(caller: Participant, allowed: readonly Role[], operation: string): void {
   if (!allowed.includes(caller.role)) {
-    throw directoryError('directoryRoleNotAllowed', `a ${caller.role} may not ${operation}`);
+    throw serviceError('roleNotAllowed', `a ${caller.role} may not ${operation}`);
   }
 }
 
@@ -16,7 +17,7 @@ export function requireRole(caller: Participant, allowed: readonly Role[], opera
 export function callerDcpId(caller: Participant, operation: string): string {
   requireRole(caller, ['dcp'], operation);
   const dcpId = caller.dcpId;
-  if (dcpId === null) throw directoryError('directoryRoleNotAllowed', 'a dcp participant without a DCP id');
+  if (dcpId === null) throw serviceError('roleNotAllowed', 'a dcp participant without a DCP id');
   return dcpId;
 }
 
@@ -123,9 +124,4 @@ export function checkBaseUrl(text: string): string {
     throw directoryError('dcpBaseUrlInvalid', 'no credentials, query or fragment');
   }
   return text;
-}
-
-/** The request as canonical text: a replay must match it exactly. */
-export function fingerprint(operation: string, fields: readonly (string | number | null)[]): string {
-  return JSON.stringify([operation, ...fields]);
 }

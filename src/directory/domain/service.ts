@@ -9,7 +9,13 @@ import { certificateFromCbor, isSecureElementRole, type Certificate } from '../.
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
-import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import {
+  idempotencyExpiryRowsMax,
+  idempotencyRetentionMsDefault,
+  replayOrExecute,
+  requestFingerprint as fingerprint,
+  type IdempotentAnswer,
+} from '../../storage/idempotency.ts';
 import { directoryError } from '../api/errors.ts';
 import { denyListDelta, signDenyList } from './deny-list.ts';
 import { denyListEntriesMax } from './limits.ts';
@@ -19,7 +25,6 @@ import {
   checkBaseUrl,
   checkParticipantDcpId,
   checkTransition,
-  fingerprint,
   isDenied,
   mayReadWallet,
   registrationOfKnown,
@@ -38,6 +43,7 @@ import type {
   Status,
   StoredResult,
 } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
 export type Answer<T> = IdempotentAnswer<T>;
@@ -53,6 +59,8 @@ export interface DirectoryDependencies {
   /** The directory's signing key (its certificate is in the trust file). */
   readonly signer: Signer;
   readonly directoryId: PrincipalId;
+  /** How long an idempotency key's answer replays (default idempotencyRetentionMsDefault, 7 days). */
+  readonly idempotencyRetentionMs?: number;
 }
 
 export interface SecureElementView {
@@ -75,10 +83,24 @@ const everyRole: readonly Role[] = ['operator', 'dcp', 'mds'];
 export class DirectoryService {
   private readonly store: DirectoryStore;
   private readonly clock: Clock;
+  private readonly retentionMs: number;
 
   constructor(private readonly deps: DirectoryDependencies) {
     this.store = deps.store;
     this.clock = deps.clock;
+    this.retentionMs = deps.idempotencyRetentionMs ?? idempotencyRetentionMsDefault;
+    assert(Number.isSafeInteger(this.retentionMs) && this.retentionMs > 0, 'a positive retention');
+  }
+
+  /**
+   * Drops the answers of keys past the retention, at most idempotencyExpiryRowsMax per call (the
+   * process calls it periodically). Their tombstones stay: a replay is refused, never run again.
+   */
+  expireIdempotencyAnswers(): Promise<number> {
+    return this.store.expireIdempotencyAnswers(
+      this.clock.nowMs() - this.retentionMs,
+      idempotencyExpiryRowsMax,
+    );
   }
 
   authenticate(apiKeySha256: string): Promise<Participant | null> {
@@ -298,9 +320,16 @@ export class DirectoryService {
       const nowMs = this.clock.nowMs();
       return replayOrExecute(
         tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs, retentionMs: this.retentionMs },
         () => execute(tx, nowMs),
-        () => directoryError('directoryIdempotencyKeyReused', `idempotency key ${key}`),
+        {
+          reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
+          expired: () =>
+            serviceError(
+              'idempotencyKeyExpired',
+              `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
+            ),
+        },
       );
     });
   }

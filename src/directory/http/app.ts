@@ -9,12 +9,12 @@ import type { Signer, Verifier } from '../../core/crypto.ts';
 import { encodeSigned } from '../../core/signed.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
 import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
+import { scheduleMaintenance } from '../../service-kit/maintenance.ts';
 import { certificateBytesMax, requestBodyBytesMax } from '../domain/limits.ts';
 import type { DirectoryStore } from '../domain/ports.ts';
 import { decodeHexField, decodeId } from '../domain/rules.ts';
 import { DirectoryService } from '../domain/service.ts';
 import type { ApiKeys, Clock, IdGenerator } from '../domain/types.ts';
-import { directoryError } from '../api/errors.ts';
 import { directoryAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { DirectoryMetrics } from './metrics.ts';
@@ -53,6 +53,10 @@ export interface DirectoryAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
   readonly processMetrics?: boolean;
+  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
+  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 const security = [{ apiKey: [] }];
@@ -73,6 +77,9 @@ export function directoryService(options: DirectoryAppOptions): DirectoryService
     anchors: options.trust.anchors,
     signer: options.signer,
     directoryId: options.trust.directory.body.subjectId,
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
   });
 }
 
@@ -93,10 +100,17 @@ export async function buildDirectoryApp(options: DirectoryAppOptions) {
     requestBodyBytesMax,
     logger: options.logger,
     errorAnswer,
-    routeNotFound: (detail) => directoryError('directoryRouteNotFound', detail),
     metrics,
     ping: () => options.store.ping(),
   });
+
+  if (options.idempotencyExpiryIntervalMs !== undefined) {
+    scheduleMaintenance(app, {
+      name: 'idempotency expiry',
+      intervalMs: options.idempotencyExpiryIntervalMs,
+      run: () => service.expireIdempotencyAnswers(),
+    });
+  }
 
   const caller = authenticatedCallers(app, {
     protects: (request) =>

@@ -4,7 +4,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Bytes } from '../../core/bytes.ts';
 import { apiKeyDigest, BearerAuthenticator } from '../../service-kit/api-key.ts';
-import { directoryError } from '../api/errors.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { ApiKeys, Participant } from '../domain/types.ts';
 
@@ -34,7 +34,7 @@ export function directoryAuthenticator(
     find,
     length: apiKeyLength,
     cacheEntriesMax: participantCacheEntriesMax,
-    missing: (detail) => directoryError('directoryApiKeyMissing', detail),
-    unknown: () => directoryError('directoryApiKeyUnknown'),
+    missing: (detail) => serviceError('apiKeyMissing', detail),
+    unknown: () => serviceError('apiKeyUnknown'),
   });
 }

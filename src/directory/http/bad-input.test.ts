@@ -11,6 +11,7 @@ import { NodeSigner, NodeVerifier } from '../../crypto/node-crypto.ts';
 import { principalSigner } from '../../pki/deployment-pki.ts';
 import type { Database } from '../../storage/database.ts';
 import { engines } from '../../storage/scratch.ts';
+import { pathParameterLengthMax } from '../../service-kit/app.ts';
 import { denyListEntriesMax, requestBodyBytesMax } from '../domain/limits.ts';
 import {
   call,
@@ -198,7 +199,7 @@ for (const engine of engines) {
       {
         name: 'stale idempotency key with another body',
         status: 409,
-        code: 'directoryIdempotencyKeyReused',
+        code: 'idempotencyKeyReusedWithDifferentRequest',
         send: () =>
           register(
             fixture.dcpAKey,
@@ -210,13 +211,13 @@ for (const engine of engines) {
       {
         name: 'walletId with spaces',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () => register(fixture.dcpAKey, active.hex, 'a wallet'),
       },
       {
         name: 'missing idempotency key',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () =>
           call(fixture.app, fixture.dcpAKey, 'POST', '/v1/secure-elements', {
             body: { certificate: active.hex, walletId: 'w' },
@@ -225,7 +226,7 @@ for (const engine of engines) {
       {
         name: 'extra field',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () =>
           call(fixture.app, fixture.dcpAKey, 'POST', '/v1/secure-elements', {
             key: freshKey(),
@@ -235,7 +236,7 @@ for (const engine of engines) {
       {
         name: 'not JSON',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestBodyMalformed',
         send: () =>
           call(fixture.app, fixture.dcpAKey, 'POST', '/v1/secure-elements', {
             key: freshKey(),
@@ -245,7 +246,7 @@ for (const engine of engines) {
       {
         name: 'oversized body',
         status: 413,
-        code: 'directoryRequestBodyTooLarge',
+        code: 'requestBodyTooLarge',
         send: () =>
           call(fixture.app, fixture.dcpAKey, 'POST', '/v1/secure-elements', {
             key: freshKey(),
@@ -255,7 +256,7 @@ for (const engine of engines) {
       {
         name: 'no API key',
         status: 403,
-        code: 'directoryApiKeyMissing',
+        code: 'apiKeyMissing',
         send: () => register(null, active.hex),
       },
       {
@@ -291,19 +292,19 @@ for (const engine of engines) {
       {
         name: 'unknown status',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () => status(active.seId, { status: 'frozen', reason: 'x' }),
       },
       {
         name: 'empty reason',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () => status(active.seId, { status: 'suspended', reason: '' }),
       },
       {
         name: 'deny list since not a number',
         status: 400,
-        code: 'directoryRequestInvalid',
+        code: 'requestInvalid',
         send: () => call(fixture.app, null, 'GET', '/v1/deny-list?since=-1'),
       },
       {
@@ -357,8 +358,50 @@ for (const engine of engines) {
       {
         name: 'unknown route',
         status: 404,
-        code: 'directoryRouteNotFound',
+        code: 'routeNotFound',
         send: () => call(fixture.app, null, 'GET', '/nothing'),
+      },
+      {
+        // Fastify's own answer was `414 {"error":"Bad Request","code":"FST_ERR_MAX_PARAM_LENGTH"}`.
+        name: 'SE id over the router bound',
+        status: 414,
+        code: 'pathParameterTooLong',
+        send: () =>
+          call(
+            fixture.app,
+            fixture.dcpAKey,
+            'GET',
+            `/v1/secure-elements/${'a'.repeat(pathParameterLengthMax + 1)}`,
+          ),
+      },
+      {
+        name: 'a path with another method',
+        status: 405,
+        code: 'methodNotAllowed',
+        send: () =>
+          call(fixture.app, fixture.dcpAKey, 'PUT', '/v1/secure-elements', { key: freshKey(), body: {} }),
+      },
+      {
+        name: 'a body that is not JSON',
+        status: 415,
+        code: 'mediaTypeUnsupported',
+        send: async () => {
+          const response = await fixture.app.inject({
+            method: 'POST',
+            url: '/v1/secure-elements',
+            headers: {
+              authorization: `Bearer ${fixture.dcpAKey}`,
+              'idempotency-key': freshKey(),
+              'content-type': 'text/plain',
+            },
+            payload: 'certificate',
+          });
+          return {
+            status: response.statusCode,
+            body: response.json<Record<string, unknown>>(),
+            replayed: false,
+          };
+        },
       },
     ];
 

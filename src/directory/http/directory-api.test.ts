@@ -186,7 +186,7 @@ for (const engine of engines) {
       assert.equal(replay.replayed, true);
       assert.deepEqual(replay.body, first.body);
       const other = await changeStatus(fixture.mdsKey, se.seId, 'revoked', 'alert 1', key);
-      assert.equal(errorCode(other), 'directoryIdempotencyKeyReused');
+      assert.equal(errorCode(other), 'idempotencyKeyReusedWithDifferentRequest');
       const read = await call(fixture.app, fixture.mdsKey, 'GET', `/v1/secure-elements/${se.seId}`);
       assert.equal(secureElementOf(read.body).status, 'suspended');
     });
@@ -289,17 +289,17 @@ for (const engine of engines) {
 
     test('roles: a DCP may not change status, the MDS may not register, only operators create participants', async () => {
       const se = issueSecureElement(fixture.pki, 'bank-a', 'card');
-      assert.equal(errorCode(await register(fixture.mdsKey, se.hex, 'w')), 'directoryRoleNotAllowed');
-      assert.equal(errorCode(await register(fixture.operatorKey, se.hex, 'w')), 'directoryRoleNotAllowed');
+      assert.equal(errorCode(await register(fixture.mdsKey, se.hex, 'w')), 'roleNotAllowed');
+      assert.equal(errorCode(await register(fixture.operatorKey, se.hex, 'w')), 'roleNotAllowed');
       await register(fixture.dcpAKey, se.hex, 'w');
       const byDcp = await changeStatus(fixture.dcpAKey, se.seId, 'suspended', 'mine');
       assert.equal(byDcp.status, 403);
-      assert.equal(errorCode(byDcp), 'directoryRoleNotAllowed');
+      assert.equal(errorCode(byDcp), 'roleNotAllowed');
       const participant = await call(fixture.app, fixture.mdsKey, 'POST', '/v1/participants', {
         key: freshKey(),
         body: { name: 'x', role: 'mds' },
       });
-      assert.equal(errorCode(participant), 'directoryRoleNotAllowed');
+      assert.equal(errorCode(participant), 'roleNotAllowed');
     });
 
     test('a created participant gets its key once per request; a replay shows the same key, which works', async () => {
@@ -364,9 +364,9 @@ for (const engine of engines) {
       });
       assert.equal((await denyList()).status, 200);
       const privateRoute = await call(fixture.app, null, 'GET', '/v1/participants/me');
-      assert.equal(errorCode(privateRoute), 'directoryApiKeyMissing');
+      assert.equal(errorCode(privateRoute), 'apiKeyMissing');
       const unknownKey = await call(fixture.app, 'x'.repeat(40), 'GET', '/v1/participants/me');
-      assert.equal(errorCode(unknownKey), 'directoryApiKeyUnknown');
+      assert.equal(errorCode(unknownKey), 'apiKeyUnknown');
     });
 
     test('health, metrics and the OpenAPI document', async () => {

@@ -2,16 +2,14 @@
 // `{ "error": { "code", "number", "message" } }` with a stable code and the HTTP status of its kind.
 // Core's codes (CBOR and certificate checks) pass through unchanged: they are the precise protocol
 // reasons.
+import { coreErrors, type CoreErrorCode } from '../../core/errors.ts';
 import { errorAnswerer } from '../../service-kit/errors.ts';
-import { answerDefinition, isDirectoryAnswerCode } from '../api/errors.ts';
+import { directoryErrors, isDirectoryErrorCode, type DirectoryErrorCode } from '../api/errors.ts';
 
 export type { ErrorAnswer } from '../../service-kit/errors.ts';
 
-export const errorAnswer = errorAnswerer({
-  isCode: isDirectoryAnswerCode,
-  definition: answerDefinition,
-  requestInvalid: 'directoryRequestInvalid',
-  requestBodyTooLarge: 'directoryRequestBodyTooLarge',
-  storageUnavailable: 'directoryStorageUnavailable',
-  internalError: 'directoryInternalError',
+export const errorAnswer = errorAnswerer<DirectoryErrorCode | CoreErrorCode>({
+  isCode: (code): code is DirectoryErrorCode | CoreErrorCode =>
+    isDirectoryErrorCode(code) || Object.hasOwn(coreErrors, code),
+  definition: (code) => (isDirectoryErrorCode(code) ? directoryErrors[code] : coreErrors[code]),
 });

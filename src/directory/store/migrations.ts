@@ -63,5 +63,14 @@ export const directoryMigrations: MigrationSet = {
           PRIMARY KEY (participant_id, idempotency_key))`,
       ],
     },
+    {
+      version: 2,
+      name: 'idempotency expiry',
+      // What IdempotencyTable.expire scans: the answers still kept, oldest first (a partial index,
+      // which both engines have; tombstones leave it).
+      statements: () => [
+        'CREATE INDEX directory_idempotency_answers ON directory_idempotency (created_at_ms) WHERE result IS NOT NULL',
+      ],
+    },
   ],
 };

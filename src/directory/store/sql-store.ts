@@ -87,6 +87,10 @@ export class SqlDirectoryStore implements DirectoryStore {
     return rows[0] === undefined ? null : dcpEndpointFromRow(rows[0]);
   }
 
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
+    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
+  }
+
   async ping(): Promise<void> {
     await this.db.all('SELECT 1 AS one');
   }

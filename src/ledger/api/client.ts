@@ -3,7 +3,7 @@
 // twice: the ledger answers a replay with the first answer. Retries are bounded, with exponential
 // backoff (the shared `JsonCaller`); refusals (4xx) are never retried and surface as typed
 // `CbdcError`s with the ledger's code.
-import { isLedgerErrorCode, ledgerError, ledgerErrors, type LedgerErrorCode } from './errors.ts';
+import { ledgerAnswers, ledgerError, type LedgerAnswerCode } from './errors.ts';
 import {
   JsonCaller,
   type CallErrors,
@@ -39,10 +39,13 @@ export interface LedgerClientOptions extends JsonCallerOptions {
   readonly apiKey: string;
 }
 
-/** A refusal from the ledger: `code` is one of the ledger's catalogue, `status` the HTTP status. */
-export class LedgerRefusal extends ServiceRefusal<LedgerErrorCode> {
-  constructor(code: LedgerErrorCode, status: number, message: string) {
-    super(code, ledgerErrors[code], status, message);
+/**
+ * A refusal from the ledger: `code` is one of the ledger's catalogue or a generic service code
+ * (service-kit/service-errors.ts), `status` the HTTP status.
+ */
+export class LedgerRefusal extends ServiceRefusal<LedgerAnswerCode> {
+  constructor(code: LedgerAnswerCode, status: number, message: string) {
+    super(code, ledgerAnswers.definition(code), status, message);
   }
 }
 
@@ -50,7 +53,7 @@ const ledgerCallErrors: CallErrors = {
   unavailable: (detail) => ledgerError('ledgerUnavailable', detail),
   answerInvalid: (detail) => ledgerError('ledgerAnswerInvalid', detail),
   refusal: (code, status, message) =>
-    isLedgerErrorCode(code) ? new LedgerRefusal(code, status, message) : undefined,
+    ledgerAnswers.isCode(code) ? new LedgerRefusal(code, status, message) : undefined,
 };
 
 export interface PaymentOrder {

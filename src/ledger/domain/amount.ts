@@ -1,6 +1,6 @@
 // Amounts cross the wire as decimal strings (never JSON numbers, which lose precision past 2^53).
 import { ledgerError } from '../api/errors.ts';
-import { amountDigitsMax, amountMax } from './limits.ts';
+import { amountDigitsMax, movementAmountMax } from './limits.ts';
 
 const decimal = /^-?[0-9]+$/;
 
@@ -18,6 +18,7 @@ export function decodeAmount(text: string, field: string): bigint {
   }
   const value = BigInt(text);
   if (value <= 0n) throw ledgerError('amountMustExceedZero', `${field} is ${text}`);
-  if (value > amountMax) throw ledgerError('amountAboveMaximum', `${field} is above ${amountMax}`);
+  if (value > movementAmountMax)
+    throw ledgerError('amountAboveMaximum', `${field} is above ${movementAmountMax}`);
   return value;
 }

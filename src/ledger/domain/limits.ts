@@ -1,7 +1,13 @@
 // Every limit of the core ledger, in one place. Units last.
 
-/** The largest amount one payment, hold or issuance carries: 10^18 minor units. */
-export const amountMax = 10n ** 18n;
+/**
+ * The largest amount one ledger movement (payment, hold or issuance) carries: 10^18 minor units.
+ * Not core's `amountMax` (10^15), which bounds one token or offline payment an SE carries: the
+ * ledger moves wholesale central bank money between intermediaries and DCP pools, which is far
+ * above what any one token holds, and its own bound is what keeps sums inside supplyMax and a
+ * BIGINT. Two quantities, so two names.
+ */
+export const movementAmountMax = 10n ** 18n;
 /** The most money that may exist (minus the issuance account's balance). Below 2^63 − 1, so with
  *  every other balance non-negative and summing to the supply, no balance can overflow a BIGINT. */
 export const supplyMax = 9_000_000_000_000_000_000n;

@@ -37,6 +37,11 @@ export interface LedgerStore {
   accountView(id: string, nowMs: number): Promise<AccountView | null>;
   /** Entries with sequence > afterSequence, ascending, at most `limit`. */
   entries(accountId: string, afterSequence: number, limit: number): Promise<readonly Entry[]>;
+  /**
+   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
+   * their tombstones (storage/idempotency.ts); returns how many.
+   */
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
   /** Database round trip for health checks. */
   ping(): Promise<void>;
 }

@@ -14,10 +14,11 @@ import type {
   PaymentKind,
   Role,
 } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export function requireRole(caller: Participant, allowed: readonly Role[], operation: string): void {
   if (!allowed.includes(caller.role)) {
-    throw ledgerError('roleNotAllowed', `a ${caller.role} may not ${operation}`);
+    throw serviceError('roleNotAllowed', `a ${caller.role} may not ${operation}`);
   }
 }
 
@@ -30,7 +31,7 @@ const kindsByRole: Readonly<Record<Role, readonly AccountKind[]>> = {
 /** Operators open accounts for anyone; others open accounts only for themselves. */
 export function checkAccountOpening(caller: Participant, owner: Participant, kind: AccountKind): void {
   if (caller.role !== 'operator' && caller.id !== owner.id) {
-    throw ledgerError('roleNotAllowed', `a ${caller.role} opens accounts only for itself`);
+    throw serviceError('roleNotAllowed', `a ${caller.role} opens accounts only for itself`);
   }
   if (!kindsByRole[owner.role].includes(kind)) {
     throw ledgerError('accountKindNotAllowedForOwner', `a ${owner.role} may not own a ${kind} account`);
@@ -124,12 +125,4 @@ function entry(
     balanceAfter,
     createdAtMs: payment.createdAtMs,
   };
-}
-
-/** The request as canonical text: a replay must match it exactly. */
-export function fingerprint(operation: string, fields: readonly (string | number | bigint | null)[]): string {
-  return JSON.stringify([
-    operation,
-    ...fields.map((field) => (typeof field === 'bigint' ? field.toString() : field)),
-  ]);
 }

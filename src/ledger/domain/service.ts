@@ -3,7 +3,13 @@
 // a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
 // request changes nothing and may be retried with the same key once the cause is gone.
 import { assert } from '../../core/assert.ts';
-import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import {
+  idempotencyExpiryRowsMax,
+  idempotencyRetentionMsDefault,
+  replayOrExecute,
+  requestFingerprint as fingerprint,
+  type IdempotentAnswer,
+} from '../../storage/idempotency.ts';
 import { ledgerError } from '../api/errors.ts';
 import type { LedgerStore, LedgerTransaction } from './ports.ts';
 import {
@@ -14,7 +20,6 @@ import {
   checkHoldPlacement,
   checkIssuance,
   checkRead,
-  fingerprint,
   holdStatus,
   isVisible,
   postings,
@@ -36,6 +41,7 @@ import {
   type Role,
   type StoredResult,
 } from './types.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
 export type Answer<T> = IdempotentAnswer<T>;
@@ -56,12 +62,34 @@ export interface Capture {
   readonly payment: Payment;
 }
 
+export interface LedgerServiceOptions {
+  /** How long an idempotency key's answer replays (default idempotencyRetentionMsDefault, 7 days). */
+  readonly idempotencyRetentionMs?: number;
+}
+
 export class LedgerService {
+  private readonly retentionMs: number;
+
   constructor(
     private readonly store: LedgerStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-  ) {}
+    options: LedgerServiceOptions = {},
+  ) {
+    this.retentionMs = options.idempotencyRetentionMs ?? idempotencyRetentionMsDefault;
+    assert(Number.isSafeInteger(this.retentionMs) && this.retentionMs > 0, 'a positive retention');
+  }
+
+  /**
+   * Drops the answers of keys past the retention, at most idempotencyExpiryRowsMax per call (the
+   * process calls it periodically). Their tombstones stay: a replay is refused, never paid again.
+   */
+  expireIdempotencyAnswers(): Promise<number> {
+    return this.store.expireIdempotencyAnswers(
+      this.clock.nowMs() - this.retentionMs,
+      idempotencyExpiryRowsMax,
+    );
+  }
 
   authenticate(apiKeySha256: string): Promise<Participant | null> {
     return this.store.findParticipantByKeyDigest(apiKeySha256);
@@ -79,7 +107,7 @@ export class LedgerService {
     };
     await this.store.transaction(async (tx) => {
       if (!(await tx.insertParticipant(participant, apiKeySha256)))
-        throw ledgerError('apiKeyAlreadyRegistered');
+        throw serviceError('apiKeyAlreadyRegistered');
     });
     return participant;
   }
@@ -94,7 +122,7 @@ export class LedgerService {
     return this.idempotent(caller, key, print, 'participant', async (tx, nowMs) => {
       const participant: Participant = { id: this.ids.next('prt'), ...pick(request), createdAtMs: nowMs };
       if (!(await tx.insertParticipant(participant, request.apiKeySha256)))
-        throw ledgerError('apiKeyAlreadyRegistered');
+        throw serviceError('apiKeyAlreadyRegistered');
       return { kind: 'participant', participant };
     }).then((answer) => ({ value: answer.value.participant, replayed: answer.replayed }));
   }
@@ -305,9 +333,16 @@ export class LedgerService {
       const nowMs = this.clock.nowMs();
       return replayOrExecute(
         tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs, retentionMs: this.retentionMs },
         () => execute(tx, nowMs),
-        () => ledgerError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
+        {
+          reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
+          expired: () =>
+            serviceError(
+              'idempotencyKeyExpired',
+              `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
+            ),
+        },
       );
     });
   }

@@ -3,12 +3,12 @@
 // (strict decoding, error envelope, metrics, operations routes) is the shared service kit's.
 import type { FastifyServerOptions } from 'fastify';
 import { authenticatedCallers, createServiceApp, markReplayed } from '../../service-kit/app.ts';
+import { scheduleMaintenance } from '../../service-kit/maintenance.ts';
 import { decodeAmount } from '../domain/amount.ts';
 import { requestBodyBytesMax, statementPageSizeDefault, statementPageSizeMax } from '../domain/limits.ts';
 import type { LedgerStore } from '../domain/ports.ts';
 import { LedgerService, type Answer } from '../domain/service.ts';
 import type { Clock, IdGenerator, Payment } from '../domain/types.ts';
-import { ledgerError } from '../api/errors.ts';
 import { ledgerAuthenticator } from './auth.ts';
 import { errorAnswer } from './errors.ts';
 import { LedgerMetrics } from './metrics.ts';
@@ -26,6 +26,7 @@ import {
   responses,
 } from './schemas.ts';
 import { accountWire, entryWire, holdWire, participantWire, paymentWire } from './wire.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export interface LedgerAppOptions {
   readonly store: LedgerStore;
@@ -35,12 +36,20 @@ export interface LedgerAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
   readonly processMetrics?: boolean;
+  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
+  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 const security = [{ apiKey: [] }];
 
 export async function buildLedgerApp(options: LedgerAppOptions) {
-  const service = new LedgerService(options.store, options.clock, options.ids);
+  const service = new LedgerService(options.store, options.clock, options.ids, {
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+  });
   const auth = ledgerAuthenticator((digest) => service.authenticate(digest));
   const metrics = new LedgerMetrics(options.processMetrics ?? false);
   const app = await createServiceApp({
@@ -50,10 +59,17 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
     requestBodyBytesMax,
     logger: options.logger,
     errorAnswer,
-    routeNotFound: (detail) => ledgerError('routeNotFound', detail),
     metrics,
     ping: () => options.store.ping(),
   });
+
+  if (options.idempotencyExpiryIntervalMs !== undefined) {
+    scheduleMaintenance(app, {
+      name: 'idempotency expiry',
+      intervalMs: options.idempotencyExpiryIntervalMs,
+      run: () => service.expireIdempotencyAnswers(),
+    });
+  }
 
   // Every /v1 route needs a participant: nothing of the ledger is public.
   const caller = authenticatedCallers(app, {
@@ -130,7 +146,7 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
       const limit =
         request.query.limit === undefined ? statementPageSizeDefault : Number(request.query.limit);
       if (limit > statementPageSizeMax)
-        throw ledgerError('requestInvalid', `limit must be at most ${statementPageSizeMax}`);
+        throw serviceError('requestInvalid', `limit must be at most ${statementPageSizeMax}`);
       const after = request.query.after === undefined ? 0 : Number(request.query.after);
       const who = caller(request);
       const entries = await service.statement(who, request.params.accountId, after, limit);

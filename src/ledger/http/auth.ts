@@ -3,7 +3,7 @@
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { Participant } from '../domain/types.ts';
-import { ledgerError } from '../api/errors.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';
 
@@ -16,7 +16,7 @@ export function ledgerAuthenticator(
     find,
     length: apiKeyLength,
     cacheEntriesMax: participantCacheEntriesMax,
-    missing: (detail) => ledgerError('apiKeyMissing', detail),
-    unknown: () => ledgerError('apiKeyUnknown'),
+    missing: (detail) => serviceError('apiKeyMissing', detail),
+    unknown: () => serviceError('apiKeyUnknown'),
   });
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines } from '../../storage/scratch.ts';
+import { pathParameterLengthMax } from '../../service-kit/app.ts';
 import { apiKeyDigest } from './auth.ts';
 import {
   balanceOf,
@@ -108,7 +109,7 @@ for (const engine of engines) {
         name: string;
         key?: string;
         apiKey?: string;
-        method?: 'GET' | 'POST';
+        method?: 'GET' | 'POST' | 'PUT';
         url?: string;
         body?: unknown;
         rawBody?: string;
@@ -120,7 +121,7 @@ for (const engine of engines) {
         { name: 'zero amount', body: pay('0'), status: 400, code: 'amountMustExceedZero' },
         { name: 'negative amount', body: pay('-5'), status: 400, code: 'amountMustExceedZero' },
         {
-          name: 'amount above amountMax',
+          name: 'amount above movementAmountMax',
           body: pay('1000000000000000001'),
           status: 400,
           code: 'amountAboveMaximum',
@@ -141,7 +142,7 @@ for (const engine of engines) {
           code: 'requestInvalid',
         },
         { name: 'no idempotency key', body: pay('5'), noKey: true, status: 400, code: 'requestInvalid' },
-        { name: 'malformed JSON', rawBody: '{"amount": ', status: 400, code: 'requestInvalid' },
+        { name: 'malformed JSON', rawBody: '{"amount": ', status: 400, code: 'requestBodyMalformed' },
         {
           name: 'oversized body',
           body: pay('5', { reference: 'x'.repeat(requestBodyBytesMax) }),
@@ -200,6 +201,21 @@ for (const engine of engines) {
         { name: 'no API key', apiKey: '', body: pay('5'), status: 403, code: 'apiKeyMissing' },
         { name: 'unknown API key', apiKey: newApiKey(), body: pay('5'), status: 403, code: 'apiKeyUnknown' },
         { name: 'unknown route', url: '/v1/nothing', body: {}, status: 404, code: 'routeNotFound' },
+        {
+          // Fastify's own answer was `414 {"error":"Bad Request","code":"FST_ERR_MAX_PARAM_LENGTH"}`.
+          name: 'account id over the router bound',
+          method: 'GET',
+          url: `/v1/accounts/${'a'.repeat(pathParameterLengthMax + 1)}`,
+          status: 414,
+          code: 'pathParameterTooLong',
+        },
+        {
+          name: 'a path with another method',
+          method: 'PUT',
+          body: pay('5'),
+          status: 405,
+          code: 'methodNotAllowed',
+        },
         {
           name: 'reading another participant account',
           apiKey: world.otherDcpKey,

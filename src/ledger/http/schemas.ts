@@ -24,7 +24,7 @@ import { accountKinds, holdStates, paymentKinds, roles } from '../domain/types.t
 export const Id = Type.String({ pattern: `^[A-Za-z0-9_-]{1,${idLengthMax}}$` });
 const AmountIn = Type.String({
   maxLength: amountDigitsMax + 1,
-  description: 'minor units as a decimal string: ^[1-9][0-9]{0,18}$, at most amountMax',
+  description: 'minor units as a decimal string: ^[1-9][0-9]{0,18}$, at most movementAmountMax (10^18)',
   examples: ['1250'],
 });
 const AmountOut = Type.String({ pattern: '^[1-9][0-9]{0,18}$' });

@@ -85,6 +85,10 @@ export class SqlLedgerStore implements LedgerStore {
     return rows.map(entryFromRow);
   }
 
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
+    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
+  }
+
   async ping(): Promise<void> {
     await this.db.all('SELECT 1 AS one');
   }
