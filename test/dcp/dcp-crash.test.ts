@@ -65,7 +65,7 @@ for (const engine of engines) {
           countIssuances: (operationId) => bankA.server.context.store.countIssuances(operationId),
           crash: async (point, _next, request) => {
             armed = point;
-            // The DCP answered 500 (dcpInternalError); the device's client tried once and says so.
+            // The DCP answered 500 (internalError); the device's client tried once and says so.
             await assert.rejects(request(), (error: unknown) => {
               assert.ok(isCbdcError(error) && error.code === 'dcpUnavailable', String(error));
               assert.match(error.message, /HTTP 500/);

@@ -258,9 +258,9 @@ for (const engine of engines) {
       } finally {
         clock.offsetMs = 0;
       }
-      await refusedWith(post(renewal({ ...body, sealedUpload: '00' }), 'first'), 'dcpIdempotencyKeyReused');
+      await refusedWith(post(renewal({ ...body, sealedUpload: '00' }), 'first'), 'idempotencyKeyReusedWithDifferentRequest');
       appA.complete(client, answer);
-      await refusedWith(post(renewal({ claim: 'a0', sealedUpload: '' })), 'dcpRequestInvalid');
+      await refusedWith(post(renewal({ claim: 'a0', sealedUpload: '' })), 'requestInvalid');
       await invariant();
     });
 

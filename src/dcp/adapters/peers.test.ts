@@ -34,7 +34,7 @@ test('a payee DCP that is down or failing is unavailable (retry later), one that
   assert.equal(await code(peers.credit(downUrl, 'payment-1')), 'dcpPeerUnavailable');
   assert.equal(await code(peers.describe(downUrl)), 'dcpPeerUnavailable');
 
-  const failing = await listen(503, '{"error":{"code":"dcpStorageUnavailable"}}');
+  const failing = await listen(503, '{"error":{"code":"storageUnavailable"}}');
   const refusing = await listen(404, '{"error":{"code":"paymentNotFound"}}');
   const accepting = await listen(201, '{"seId":"00112233445566778899aabbccddeeff","amount":"1"}');
   try {

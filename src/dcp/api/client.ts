@@ -29,7 +29,7 @@ import {
   decodeWalletBalance,
   field,
 } from './decode.ts';
-import { dcpError, dcpErrors, isDcpErrorCode, type DcpErrorCode } from './errors.ts';
+import { dcpAnswers, dcpError, type DcpAnswerCode } from './errors.ts';
 import type {
   CreditAnswer,
   CreditBody,
@@ -66,10 +66,10 @@ export interface DcpClientOptions extends JsonCallerOptions {
   readonly apiKey?: string;
 }
 
-/** A refusal from the DCP: `code` from its catalogue, `status` the HTTP status. */
-export class DcpRefusal extends ServiceRefusal<DcpErrorCode> {
-  constructor(code: DcpErrorCode, status: number, message: string) {
-    super(code, dcpErrors[code], status, message);
+/** A refusal from the DCP: `code` from its catalogue or a generic service code, `status` the HTTP status. */
+export class DcpRefusal extends ServiceRefusal<DcpAnswerCode> {
+  constructor(code: DcpAnswerCode, status: number, message: string) {
+    super(code, dcpAnswers.definition(code), status, message);
   }
 }
 
@@ -77,7 +77,7 @@ const dcpCallErrors: CallErrors = {
   unavailable: (detail) => dcpError('dcpUnavailable', detail),
   answerInvalid: (detail) => dcpError('dcpAnswerInvalid', detail),
   refusal: (code, status, message) =>
-    isDcpErrorCode(code) ? new DcpRefusal(code, status, message) : undefined,
+    dcpAnswers.isCode(code) ? new DcpRefusal(code, status, message) : undefined,
 };
 
 /** The route of each settlement kind. */

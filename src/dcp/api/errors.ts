@@ -1,42 +1,20 @@
-// The DCP's error catalogue (0x30xx). Registered in `src/errors.ts`; `docs/dcp.md` lists every code and
-// a test keeps the two in step. Codes are unique across every catalogue, so the DCP's generic ones
-// carry a `dcp` prefix where the ledger already uses the plain word.
+// The DCP's error catalogue: its domain codes (0x30xx). The DCP also answers the generic service codes
+// (src/service-kit/service-errors.ts: requestInvalid, apiKeyMissing, roleNotAllowed,
+// idempotencyKeyReusedWithDifferentRequest, internalError...), which are not repeated here. Numbers of
+// codes that moved there (0x3001–0x3003, 0x3010–0x3012, 0x3040, 0x3042, 0x30F2, 0x30FF) are not given
+// to other codes. Registered in `src/errors.ts`; `docs/dcp.md` lists every code and a test keeps the
+// two in step.
 import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
+import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
 
 export const dcpErrors = defineErrorCatalogue({
   // Requests (0x300x)
-  dcpRequestInvalid: {
-    number: 0x3001,
-    kind: 'wrongData',
-    meaning: 'the request does not match its schema or a field does not decode (the message names it)',
-  },
-  dcpRequestBodyTooLarge: {
-    number: 0x3002,
-    kind: 'wrongLength',
-    meaning: 'the request body is larger than requestBodyBytesMax (HTTP 413)',
-  },
-  dcpRouteNotFound: { number: 0x3003, kind: 'notFound', meaning: 'no route has this method and path' },
   dcpAmountInvalid: {
     number: 0x3004,
     kind: 'wrongData',
     meaning: 'an amount is not a decimal string of 1..amountMax minor units',
   },
   // Authority (0x301x)
-  dcpApiKeyMissing: {
-    number: 0x3010,
-    kind: 'securityNotSatisfied',
-    meaning: 'the request carries no `Authorization: Bearer <API key>` header',
-  },
-  dcpApiKeyUnknown: {
-    number: 0x3011,
-    kind: 'securityNotSatisfied',
-    meaning: 'the API key belongs to no DCP participant',
-  },
-  dcpRoleNotAllowed: {
-    number: 0x3012,
-    kind: 'securityNotSatisfied',
-    meaning: "the participant's role may not perform this operation",
-  },
   deviceSignatureInvalid: {
     number: 0x3013,
     kind: 'securityNotSatisfied',
@@ -147,20 +125,10 @@ export const dcpErrors = defineErrorCatalogue({
     meaning: 'an online transfer names the paying secure element as its payee',
   },
   // Idempotency and state (0x304x)
-  dcpIdempotencyKeyReused: {
-    number: 0x3040,
-    kind: 'conflict',
-    meaning: 'this idempotency key was used before for a different request',
-  },
   deviceAlreadyPersonalised: {
     number: 0x3041,
     kind: 'conflict',
     meaning: 'a secure element with this public key is already personalised',
-  },
-  dcpApiKeyAlreadyRegistered: {
-    number: 0x3042,
-    kind: 'conflict',
-    meaning: 'another participant already uses an API key with this digest',
   },
   // Dependencies (0x30Fx)
   dcpDirectoryUnavailable: {
@@ -178,11 +146,6 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: "the payee's DCP did not answer; the transfer is kept in the outbox and completes on a retry",
   },
-  dcpStorageUnavailable: {
-    number: 0x30f2,
-    kind: 'unavailable',
-    meaning: "the DCP's database does not answer; nothing was changed, retry later",
-  },
   dcpUnavailable: {
     number: 0x30f4,
     kind: 'unavailable',
@@ -193,13 +156,13 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: 'client side: the DCP answered something that does not decode (the message names the field)',
   },
-  dcpInternalError: {
-    number: 0x30ff,
-    kind: 'unavailable',
-    meaning: 'an unexpected failure inside the DCP (a bug; answered with HTTP 500 and logged)',
-  },
 });
 
 export type DcpErrorCode = keyof typeof dcpErrors;
 
 export const { error: dcpError, isCode: isDcpErrorCode } = catalogueFunctions(dcpErrors);
+
+/** Codes a DCP answer may carry: its own and the generic service codes. */
+export type DcpAnswerCode = DcpErrorCode | ServiceErrorCode;
+
+export const dcpAnswers = answerCatalogue(dcpErrors);

@@ -30,6 +30,7 @@ import type {
   PeerDcpPort,
   RenewalCheck,
 } from './ports.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export interface DcpTrust {
   readonly rootPublicKey: Bytes;
@@ -245,7 +246,7 @@ export class DcpContext {
   async earlier(scope: string, key: string, fingerprint: string): Promise<KeyResult | null> {
     const record = await this.store.reader.findKey(scope, key);
     if (record === null) return null;
-    if (record.fingerprint !== fingerprint) throw dcpError('dcpIdempotencyKeyReused');
+    if (record.fingerprint !== fingerprint) throw serviceError('idempotencyKeyReusedWithDifferentRequest');
     return record.result;
   }
 
@@ -268,7 +269,7 @@ export class DcpContext {
         nowMs: this.clock.nowMs(),
       },
       execute,
-      () => dcpError('dcpIdempotencyKeyReused'),
+      () => serviceError('idempotencyKeyReusedWithDifferentRequest'),
     );
   }
 }
@@ -276,7 +277,7 @@ export class DcpContext {
 /** Hex → bytes for a request field, naming it on failure. */
 export function hexField(hex: string, field: string): Bytes {
   const bytes = fromHex(hex);
-  if (bytes === undefined) throw dcpError('dcpRequestInvalid', `${field} is not hex`);
+  if (bytes === undefined) throw serviceError('requestInvalid', `${field} is not hex`);
   return bytes;
 }
 
@@ -289,8 +290,8 @@ export function decodeField<T>(
   try {
     return decode(decodeCbor(hexField(hex, field)));
   } catch (error) {
-    if (isCbdcError(error) && error.code !== 'dcpRequestInvalid')
-      throw dcpError('dcpRequestInvalid', `${field}: ${error.message}`);
+    if (isCbdcError(error) && error.code !== 'requestInvalid')
+      throw serviceError('requestInvalid', `${field}: ${error.message}`);
     throw error;
   }
 }
@@ -298,7 +299,7 @@ export function decodeField<T>(
 /** A 16-byte SE id of a request field (hex), naming the field on failure. */
 export function seIdField(hex: string, field: string): PrincipalId {
   const bytes = hexField(hex, field);
-  if (bytes.length !== principalIdBytes) throw dcpError('dcpRequestInvalid', `${field} has 16 bytes`);
+  if (bytes.length !== principalIdBytes) throw serviceError('requestInvalid', `${field} has 16 bytes`);
   return bytes;
 }
 

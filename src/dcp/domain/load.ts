@@ -85,7 +85,8 @@ function checkLoadRequest(context: DcpContext, device: DeviceRow, request: LoadR
 /** A refused load deleted its operation (nothing moved): its key is free again for a new attempt. */
 async function forgetRefusedLoad(context: DcpContext, seId: string, key: string): Promise<void> {
   const earlier = await context.store.reader.findKey(seId, key);
-  if (earlier === null || (await context.store.reader.findOperation(earlier.result.id)) !== null) return;
+  if (earlier?.result == null || (await context.store.reader.findOperation(earlier.result.id)) !== null)
+    return;
   await context.store.transaction((tx) => tx.releaseKey(seId, key));
 }
 

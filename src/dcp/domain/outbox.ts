@@ -31,6 +31,7 @@ import type {
   UnloadOperation,
 } from './ports.ts';
 import { poolFigures } from './supply.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 type Stage<T extends Operation, State extends Operation['state']> = Extract<T, { readonly state: State }>;
 type PendingLoad = Stage<LoadOperation, 'pending'>;
@@ -121,7 +122,7 @@ async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promi
       // Refused: nothing moved and nothing will be issued; forget the operation.
       await context.store.transaction((tx) => tx.deleteOperation(operation.id));
       if (error.code === 'insufficientBalance') throw dcpError('walletInsufficientBalance', error.message);
-      throw dcpError('dcpRequestInvalid', `the ledger refused the hold: ${error.message}`);
+      throw serviceError('requestInvalid', `the ledger refused the hold: ${error.message}`);
     }
     throw ledgerUnavailable(error);
   }
@@ -131,7 +132,7 @@ async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promi
     holdId,
   }));
   context.fault('load.afterHold');
-  if (held === null) throw dcpError('dcpRequestInvalid', 'the load was abandoned');
+  if (held === null) throw serviceError('requestInvalid', 'the load was abandoned');
   return held;
 }
 
@@ -150,7 +151,7 @@ async function captureLoad(context: DcpContext, operation: HeldLoad): Promise<Op
     mintLoad(context, current, tx, nowMs),
   );
   context.fault('load.afterCommit');
-  if (done === null) throw dcpError('dcpRequestInvalid', 'the load was abandoned');
+  if (done === null) throw serviceError('requestInvalid', 'the load was abandoned');
   return done;
 }
 
@@ -227,7 +228,7 @@ async function creditPayee(context: DcpContext, operation: PaidTransfer): Promis
 
 /** Only a refused load deletes its row: an unload's or a transfer's row never vanishes. */
 function vanishedUnlessFound(operation: Operation, found: Operation | null): Operation {
-  if (found === null) throw dcpError('dcpInternalError', `operation ${operation.id} vanished`);
+  if (found === null) throw serviceError('internalError', `operation ${operation.id} vanished`);
   return found;
 }
 

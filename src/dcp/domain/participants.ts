@@ -2,9 +2,9 @@
 // core-ledger accounts. Each is idempotent by the caller's key, scoped by the participant.
 import { assert } from '../../core/assert.ts';
 import { toHex, utf8 } from '../../core/bytes.ts';
-import { dcpError } from '../api/errors.ts';
 import type { DcpContext } from './context.ts';
 import type { ParticipantRole, ParticipantRow, WalletRow } from './ports.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export async function createParticipant(
   context: DcpContext,
@@ -18,7 +18,7 @@ export async function createParticipant(
   const answer = await context.store.transaction((tx) =>
     context.idempotent(tx, { scope: caller.id, key, fingerprint, kind: 'participant' }, async () => {
       if (!(await tx.insertParticipant(participant, request.apiKeySha256, context.clock.nowMs())))
-        throw dcpError('dcpApiKeyAlreadyRegistered');
+        throw serviceError('apiKeyAlreadyRegistered');
       return { kind: 'participant', id: participant.id };
     }),
   );
@@ -81,5 +81,5 @@ async function walletNamed(context: DcpContext, walletId: string): Promise<Walle
 }
 
 export function requireRole(caller: ParticipantRow, roles: readonly ParticipantRole[]): void {
-  if (!roles.includes(caller.role)) throw dcpError('dcpRoleNotAllowed', `${caller.role} may not do this`);
+  if (!roles.includes(caller.role)) throw serviceError('roleNotAllowed', `${caller.role} may not do this`);
 }

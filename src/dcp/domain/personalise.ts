@@ -12,6 +12,7 @@ import { secureElementCertificateSeconds } from './limits.ts';
 import { finishRegistration } from './outbox.ts';
 import { requireRole } from './participants.ts';
 import type { DeviceRow, ParticipantRow } from './ports.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** What `POST /v1/wallets/{id}/devices` answers: hex of each signed structure. */
 export interface PersonalisationResult {
@@ -36,7 +37,7 @@ export async function personalise(
   requireRole(caller, ['operator', 'agent']);
   const publicKey = hexField(request.publicKey, 'publicKey');
   if (publicKey.length !== publicKeyBytes || !isPoint(context, publicKey))
-    throw dcpError('dcpRequestInvalid', 'publicKey is not an uncompressed P-256 point');
+    throw serviceError('requestInvalid', 'publicKey is not an uncompressed P-256 point');
   const seIdBytes = principalIdOf(context.verifier, publicKey);
   const seId = toHex(seIdBytes);
   const fingerprint = context.fingerprint('personalise', [walletId, request.kind, request.publicKey]);
@@ -53,7 +54,7 @@ export async function personalise(
     );
   }
   const device = await context.store.reader.findDevice(seId);
-  if (device === null) throw dcpError('dcpInternalError', `device ${seId} missing`);
+  if (device === null) throw serviceError('internalError', `device ${seId} missing`);
   if (device.state === 'registering')
     await finishRegistration(context, seId, device.certificate, device.walletId);
   return {

@@ -28,6 +28,7 @@ import { creditsPerSyncMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
 import type { DcpTransaction, DeviceRow, Operation, SettleKind, SettleResult } from './ports.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export interface SettleRequest {
   readonly claim: string;
@@ -109,12 +110,12 @@ export async function settle(
 
 async function replay(context: DcpContext, operationId: string): Promise<SettleResult> {
   const operation = await context.store.reader.findOperation(operationId);
-  if (operation === null) throw dcpError('dcpInternalError', `operation ${operationId} is missing`);
+  if (operation === null) throw serviceError('internalError', `operation ${operationId} is missing`);
   return settleResultOf(await drive(context, operation));
 }
 
 function settleResultOf(operation: Operation): SettleResult {
-  if (operation.kind === 'load') throw dcpError('dcpInternalError', `operation ${operation.id} is a load`);
+  if (operation.kind === 'load') throw serviceError('internalError', `operation ${operation.id} is a load`);
   return operation.answer;
 }
 
@@ -279,7 +280,7 @@ async function retireClaimed(
   const seen = new Set<string>();
   for (const token of claim.body.tokens) {
     const tokenId = toHex(token.tokenId);
-    if (seen.has(tokenId)) throw dcpError('dcpRequestInvalid', `claim lists token ${tokenId} twice`);
+    if (seen.has(tokenId)) throw serviceError('requestInvalid', `claim lists token ${tokenId} twice`);
     seen.add(tokenId);
     const minted = await tx.findToken(tokenId);
     if (minted !== null && (minted.seId !== seId || minted.value !== token.value))

@@ -4,7 +4,6 @@
 // domain. See docs/dcp.md.
 import type { FastifyServerOptions } from 'fastify';
 import { authenticatedCallers, createServiceApp } from '../../service-kit/app.ts';
-import { dcpError } from '../api/errors.ts';
 import type { DcpContext } from '../domain/context.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import { dcpAuthenticator } from './auth.ts';
@@ -39,7 +38,6 @@ export async function buildDcpApp(options: DcpAppOptions) {
     requestBodyBytesMax,
     logger: options.logger,
     errorAnswer,
-    routeNotFound: (detail) => dcpError('dcpRouteNotFound', detail),
     metrics,
     ping: () => context.store.ping(),
   });

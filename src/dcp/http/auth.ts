@@ -2,8 +2,8 @@
 // (service-kit/api-key.ts), with the DCP's codes and limits. Only the SHA-256 digest of a key is kept.
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
-import { dcpError } from '../api/errors.ts';
 import type { ParticipantRow } from '../domain/ports.ts';
+import { serviceError } from '../../service-kit/service-errors.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';
 
@@ -16,7 +16,7 @@ export function dcpAuthenticator(
     find,
     length: apiKeyLength,
     cacheEntriesMax: participantCacheEntriesMax,
-    missing: (detail) => dcpError('dcpApiKeyMissing', detail),
-    unknown: () => dcpError('dcpApiKeyUnknown'),
+    missing: (detail) => serviceError('apiKeyMissing', detail),
+    unknown: () => serviceError('apiKeyUnknown'),
   });
 }
