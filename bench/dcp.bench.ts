@@ -36,12 +36,12 @@ import { startDirectoryServer, type DirectoryServer } from '../src/directory/ser
 import { LedgerClient } from '../src/ledger/api/client.ts';
 import { apiKeyDigest as ledgerApiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer, type LedgerServer } from '../src/ledger/server.ts';
-import { newApiKey } from '../src/ledger/testing.ts';
+import { newApiKey } from '../src/testing/ledger.ts';
 import { createDeploymentPki } from '../src/pki/deployment-pki.ts';
 import { nodePlatform } from '../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../src/secure-element/store/medium.ts';
 import type { Engine } from '../src/storage/database.ts';
-import { createScratchDatabase, engines, type ScratchDatabase } from '../src/storage/scratch.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../src/testing/scratch.ts';
 import { HttpLoad, type LoadAnswer, type PreparedRequest } from './http-load.ts';
 import { opsPerSecond, report } from './report.ts';
 

@@ -11,8 +11,8 @@ import {
   freshKey,
   issueSecureElement,
   type DirectoryFixture,
-} from '../src/directory/testing.ts';
-import { engines } from '../src/storage/scratch.ts';
+} from '../src/testing/directory.ts';
+import { engines } from '../src/testing/scratch.ts';
 import { report } from './report.ts';
 
 const clientsCount = 16;

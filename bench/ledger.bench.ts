@@ -5,11 +5,11 @@
 import { Agent, request } from 'node:http';
 import { apiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer } from '../src/ledger/server.ts';
-import { newApiKey } from '../src/ledger/testing.ts';
+import { newApiKey } from '../src/testing/ledger.ts';
 import { LedgerClient } from '../src/ledger/api/client.ts';
 import type { Engine } from '../src/storage/database.ts';
 import { openDatabase } from '../src/storage/open.ts';
-import { createScratchDatabase } from '../src/storage/scratch.ts';
+import { createScratchDatabase } from '../src/testing/scratch.ts';
 import { report } from './report.ts';
 
 const clientsCount = 32;

@@ -130,3 +130,12 @@ test('no product module imports test support (src/testing)', () => {
     );
   assert.deepEqual(violations, []);
 });
+
+test('test support lives in src/testing alone: no testing.ts, fixture or support folder elsewhere', () => {
+  const elsewhere = files(source)
+    .concat(files(join(root, 'test')))
+    .map((path) => relative(root, path))
+    .filter((path) => !path.startsWith('src/testing/'))
+    .filter((path) => /(^|\/)(testing|scratch)\.ts$|(^|\/)(support|testing)\//.test(path));
+  assert.deepEqual(elsewhere, []);
+});

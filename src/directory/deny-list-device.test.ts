@@ -18,7 +18,13 @@ import { principalSigner, type Principal } from '../pki/deployment-pki.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
 import { MemoryMedium } from '../secure-element/store/medium.ts';
 import { DirectoryClient } from './api/client.ts';
-import { call, directoryFixture, freshKey, issueSecureElement, type DirectoryFixture } from './testing.ts';
+import {
+  call,
+  directoryFixture,
+  freshKey,
+  issueSecureElement,
+  type DirectoryFixture,
+} from '../testing/directory.ts';
 
 let fixture: DirectoryFixture;
 let baseUrl: string;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { catalogueErrorRows, documentedErrorRows } from '../service-kit/testing.ts';
+import { catalogueErrorRows, documentedErrorRows } from '../testing/service-kit.ts';
 import { directoryErrors } from './api/errors.ts';
 
 test('docs/directory.md lists exactly the directory error catalogue', () => {

@@ -6,8 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { engines } from '../storage/scratch.ts';
-import { buildWorld, call, freshKey, ledgerFixture, type LedgerFixture, type World } from './testing.ts';
+import { engines } from '../testing/scratch.ts';
+import {
+  buildWorld,
+  call,
+  freshKey,
+  ledgerFixture,
+  type LedgerFixture,
+  type World,
+} from '../testing/ledger.ts';
 
 type Command =
   | { readonly op: 'issue'; readonly amount: number }

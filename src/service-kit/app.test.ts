@@ -13,7 +13,7 @@ import { errorAnswerer } from './errors.ts';
 import { HttpMetrics } from './metrics.ts';
 import { strict } from './schemas.ts';
 import { serviceErrors } from './service-errors.ts';
-import { promtoolCheckMetrics, promtoolSkip } from './testing.ts';
+import { promtoolCheckMetrics, promtoolSkip } from '../testing/service-kit.ts';
 
 const kitErrors = defineErrorCatalogue({
   kitThingRefused: { number: 0x7f01, kind: 'conflict', meaning: 'a domain refusal of the test app' },

@@ -7,7 +7,7 @@ import type { Database } from './database.ts';
 import { IdempotencyTable, replayOrExecute, requestFingerprint } from './idempotency.ts';
 import { migrate } from './migrations.ts';
 import { openDatabase } from './open.ts';
-import { createScratchDatabase, engines, type ScratchDatabase } from './scratch.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../testing/scratch.ts';
 
 type Result = { readonly kind: 'note'; readonly text: string } | { readonly kind: 'other' };
 

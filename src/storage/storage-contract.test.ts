@@ -6,7 +6,7 @@ import { StorageUnavailable, type Database } from './database.ts';
 import { columnBigint, columnText } from './decode.ts';
 import { appliedMigrations, migrate, type MigrationSet } from './migrations.ts';
 import { openDatabase } from './open.ts';
-import { createScratchDatabase, engines, type ScratchDatabase } from './scratch.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../testing/scratch.ts';
 
 const counterSet: MigrationSet = {
   service: 'contract',

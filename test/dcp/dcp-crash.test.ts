@@ -10,7 +10,7 @@ import { isCbdcError } from '../../src/core/errors.ts';
 import { DeviceApp } from '../../src/device/device-app.ts';
 import type { FaultPoint } from '../../src/dcp/domain/ports.ts';
 import { crashAtEnvironment, crashHookFromEnvironment } from '../../src/dcp/server.ts';
-import { engines } from '../../src/storage/scratch.ts';
+import { engines } from '../../src/testing/scratch.ts';
 import { runCrashCases } from './crash-cases.ts';
 import { freshKey, newDevice, startWorld, verifier, type World } from './fixtures.ts';
 

@@ -16,7 +16,7 @@ import { DeviceApp } from '../../src/device/device-app.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
-import { engines } from '../../src/storage/scratch.ts';
+import { engines } from '../../src/testing/scratch.ts';
 import {
   freshKey,
   loadRequest,
@@ -258,7 +258,10 @@ for (const engine of engines) {
       } finally {
         clock.offsetMs = 0;
       }
-      await refusedWith(post(renewal({ ...body, sealedUpload: '00' }), 'first'), 'idempotencyKeyReusedWithDifferentRequest');
+      await refusedWith(
+        post(renewal({ ...body, sealedUpload: '00' }), 'first'),
+        'idempotencyKeyReusedWithDifferentRequest',
+      );
       appA.complete(client, answer);
       await refusedWith(post(renewal({ claim: 'a0', sealedUpload: '' })), 'requestInvalid');
       await invariant();

@@ -29,7 +29,7 @@ import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-p
 import { nodePlatform } from '../../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import type { Engine } from '../../src/storage/database.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/testing/scratch.ts';
 
 export const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);

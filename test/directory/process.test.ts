@@ -12,10 +12,10 @@ import { purposes } from '../../src/core/crypto.ts';
 import { encodeSigned } from '../../src/core/signed.ts';
 import { NodeVerifier } from '../../src/crypto/node-crypto.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
-import { dcpIdOf, freshKey, issueSecureElement, newApiKey } from '../../src/directory/testing.ts';
+import { dcpIdOf, freshKey, issueSecureElement, newApiKey } from '../../src/testing/directory.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
-import { freePort, repositoryRoot as root, ServiceProcess } from '../support/service-process.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/testing/scratch.ts';
+import { freePort, repositoryRoot as root, ServiceProcess } from '../../src/testing/service-process.ts';
 
 function startDirectory(
   databaseUrl: string,

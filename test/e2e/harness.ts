@@ -17,7 +17,7 @@ import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { freshKey, newApiKey } from '../dcp/fixtures.ts';
-import { freePort, ServiceProcess } from '../support/service-process.ts';
+import { freePort, ServiceProcess } from '../../src/testing/service-process.ts';
 
 /** The money the central bank issues to the bank at bootstrap (the only issuance on the ledger). */
 export const bankIssuedAmount = 100_000_000n;

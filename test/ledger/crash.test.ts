@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
-import { newApiKey } from '../../src/ledger/testing.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/storage/scratch.ts';
-import { freePort, repositoryRoot as root, ServiceProcess } from '../support/service-process.ts';
+import { newApiKey } from '../../src/testing/ledger.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/testing/scratch.ts';
+import { freePort, repositoryRoot as root, ServiceProcess } from '../../src/testing/service-process.ts';
 
 const paymentsTotal = 300;
 const lanes = 8;

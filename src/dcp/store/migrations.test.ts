@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../storage/database.ts';
 import { migrate } from '../../storage/migrations.ts';
 import { openDatabase } from '../../storage/open.ts';
-import { createScratchDatabase, engines, type ScratchDatabase } from '../../storage/scratch.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../../testing/scratch.ts';
 import { dcpMigrations } from './migrations.ts';
 import { SqlDcpStore } from './sql-store.ts';
 

@@ -8,7 +8,7 @@ import type { Database } from '../../storage/database.ts';
 import { columnSafeInteger } from '../../storage/decode.ts';
 import { migrate } from '../../storage/migrations.ts';
 import { openDatabase } from '../../storage/open.ts';
-import { createScratchDatabase, engines, type ScratchDatabase } from '../../storage/scratch.ts';
+import { createScratchDatabase, engines, type ScratchDatabase } from '../../testing/scratch.ts';
 import { commitGroupOperationsMax } from '../domain/limits.ts';
 import { dcpMigrations } from './migrations.ts';
 import { SqlDcpStore } from './sql-store.ts';

@@ -12,7 +12,7 @@ import {
   freshKey,
   issueSecureElement,
   type DirectoryFixture,
-} from '../testing.ts';
+} from '../../testing/directory.ts';
 
 describe('DirectoryClient over HTTP', () => {
   let fixture: DirectoryFixture;

@@ -10,7 +10,7 @@ import { encodeSigned, signBody } from '../../core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../../crypto/node-crypto.ts';
 import { principalSigner } from '../../pki/deployment-pki.ts';
 import type { Database } from '../../storage/database.ts';
-import { engines } from '../../storage/scratch.ts';
+import { engines } from '../../testing/scratch.ts';
 import { pathParameterLengthMax } from '../../service-kit/app.ts';
 import { denyListEntriesMax, requestBodyBytesMax } from '../domain/limits.ts';
 import {
@@ -24,7 +24,7 @@ import {
   testPki,
   type CallResult,
   type DirectoryFixture,
-} from '../testing.ts';
+} from '../../testing/directory.ts';
 
 const tables = [
   'directory_participants',

@@ -9,7 +9,7 @@ import { purposes } from '../../core/crypto.ts';
 import { signedDenyListFromCbor, type SignedDenyList } from '../../core/deny-list.ts';
 import { encodeSigned } from '../../core/signed.ts';
 import { NodeVerifier } from '../../crypto/node-crypto.ts';
-import { engines } from '../../storage/scratch.ts';
+import { engines } from '../../testing/scratch.ts';
 import {
   call,
   daySeconds,
@@ -19,7 +19,7 @@ import {
   freshKey,
   issueSecureElement,
   type DirectoryFixture,
-} from '../testing.ts';
+} from '../../testing/directory.ts';
 
 interface SecureElementBody {
   readonly seId: string;

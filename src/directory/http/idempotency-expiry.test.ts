@@ -4,8 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { idempotencyRetentionMsDefault } from '../../storage/idempotency.ts';
-import { engines } from '../../storage/scratch.ts';
-import { call, directoryFixture, errorCode, freshKey, type DirectoryFixture } from '../testing.ts';
+import { engines } from '../../testing/scratch.ts';
+import {
+  call,
+  directoryFixture,
+  errorCode,
+  freshKey,
+  type DirectoryFixture,
+} from '../../testing/directory.ts';
 
 for (const engine of engines) {
   describe(`directory idempotency expiry on ${engine}`, () => {

@@ -8,7 +8,7 @@ import {
   promtoolCheckMetrics,
   promtoolSkip,
   type DirectoryFixture,
-} from '../testing.ts';
+} from '../../testing/directory.ts';
 
 let fixture: DirectoryFixture;
 before(async () => {

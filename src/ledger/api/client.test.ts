@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isCbdcError } from '../../core/errors.ts';
 import { apiKeyDigest } from '../http/auth.ts';
-import { ledgerFixture, newApiKey, type LedgerFixture } from '../testing.ts';
+import { ledgerFixture, newApiKey, type LedgerFixture } from '../../testing/ledger.ts';
 import { LedgerClient, LedgerRefusal } from './client.ts';
 
 describe('ledger gateway', () => {

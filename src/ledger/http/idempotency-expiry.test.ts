@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { idempotencyRetentionMsDefault } from '../../storage/idempotency.ts';
-import { engines } from '../../storage/scratch.ts';
+import { engines } from '../../testing/scratch.ts';
 import {
   balanceOf,
   buildWorld,
@@ -14,7 +14,7 @@ import {
   ledgerFixture,
   type LedgerFixture,
   type World,
-} from '../testing.ts';
+} from '../../testing/ledger.ts';
 
 for (const engine of engines) {
   describe(`ledger idempotency expiry on ${engine}`, () => {

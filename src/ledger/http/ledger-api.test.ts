@@ -2,7 +2,7 @@
 // statements, and every kind of bad input refused with its stable code and no change at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { engines } from '../../storage/scratch.ts';
+import { engines } from '../../testing/scratch.ts';
 import { pathParameterLengthMax } from '../../service-kit/app.ts';
 import { apiKeyDigest } from './auth.ts';
 import {
@@ -15,7 +15,7 @@ import {
   newApiKey,
   type LedgerFixture,
   type World,
-} from '../testing.ts';
+} from '../../testing/ledger.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 
 for (const engine of engines) {

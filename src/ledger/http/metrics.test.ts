@@ -10,7 +10,7 @@ import {
   promtoolCheckMetrics,
   promtoolSkip,
   type LedgerFixture,
-} from '../testing.ts';
+} from '../../testing/ledger.ts';
 
 let fixture: LedgerFixture;
 before(async () => {

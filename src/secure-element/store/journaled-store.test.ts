@@ -5,7 +5,7 @@ import { CbdcError } from '../../core/errors.ts';
 import { FaultyMedium, isPowerCut } from './faults.ts';
 import { JournaledStore, storeBlocksMax, storeBytesMax } from './journaled-store.ts';
 import { MemoryMedium } from './medium.ts';
-import { fileMediumKind, filledBytes, memoryMediumKind, snapshot } from './testing.ts';
+import { fileMediumKind, filledBytes, memoryMediumKind, snapshot } from '../../testing/se-store.ts';
 
 const put = (...entries: [string, Uint8Array | null][]): ReadonlyMap<string, Uint8Array | null> =>
   new Map(entries);

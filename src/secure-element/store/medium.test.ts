@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AssertionFailed } from '../../core/assert.ts';
 import { FileMedium } from './medium.ts';
-import { fileMediumKind, memoryMediumKind } from './testing.ts';
+import { fileMediumKind, memoryMediumKind } from '../../testing/se-store.ts';
 
 for (const kind of [memoryMediumKind(), fileMediumKind()]) {
   void describe(`${kind.name} contract`, () => {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { FaultyMedium, isPowerCut, type FaultPlan, type Tear } from './faults.ts';
 import { JournaledStore } from './journaled-store.ts';
 import { MemoryMedium, type Medium } from './medium.ts';
-import { applyChanges, snapshot, type State } from './testing.ts';
+import { applyChanges, snapshot, type State } from '../../testing/se-store.ts';
 
 type Changes = ReadonlyMap<string, Uint8Array | null>;
 

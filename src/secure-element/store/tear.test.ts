@@ -14,7 +14,7 @@ import {
   snapshot,
   type MediumKind,
   type State,
-} from './testing.ts';
+} from '../../testing/se-store.ts';
 
 type Changes = ReadonlyMap<string, Uint8Array | null>;
 

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JournaledStore } from './journaled-store.ts';
-import { FileMedium, MemoryMedium, type Medium } from './medium.ts';
+import { JournaledStore } from '../secure-element/store/journaled-store.ts';
+import { FileMedium, MemoryMedium, type Medium } from '../secure-element/store/medium.ts';
 
 /** A store's visible state, values in hex, so that `assert.deepStrictEqual` compares it. */
 export type State = ReadonlyMap<string, string>;

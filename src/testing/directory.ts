@@ -11,23 +11,16 @@ import { principalIdOf } from '../core/ids.ts';
 import { encodeSigned, signBody } from '../core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../crypto/node-crypto.ts';
 import { createDeploymentPki, principalSigner, type CreatedPki } from '../pki/deployment-pki.ts';
-import {
-  ManualClock,
-  call,
-  countingIds,
-  freshKey,
-  newApiKey,
-  testEpochSeconds,
-} from '../service-kit/testing.ts';
+import { ManualClock, call, countingIds, freshKey, newApiKey, testEpochSeconds } from './service-kit.ts';
 import type { Database, Engine } from '../storage/database.ts';
 import { openDatabase } from '../storage/open.ts';
-import { createScratchDatabase } from '../storage/scratch.ts';
-import { buildDirectoryApp, directoryService, type DirectoryApp } from './http/app.ts';
-import { directoryParts, prepareDirectoryDatabase } from './server.ts';
-import { SqlDirectoryStore } from './store/sql-store.ts';
+import { createScratchDatabase } from './scratch.ts';
+import { buildDirectoryApp, directoryService, type DirectoryApp } from '../directory/http/app.ts';
+import { directoryParts, prepareDirectoryDatabase } from '../directory/server.ts';
+import { SqlDirectoryStore } from '../directory/store/sql-store.ts';
 
 // The shared test support (clock, ids, keys, `call`), with this service's fixtures below.
-export * from '../service-kit/testing.ts';
+export * from './service-kit.ts';
 
 export const daySeconds = 24 * 3600;
 

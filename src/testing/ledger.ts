@@ -1,17 +1,17 @@
 // Test fixtures for the ledger: a migrated scratch database on either engine, an app with a
 // manual clock and counting ids, and helpers that go through the public HTTP API.
-import { ManualClock, call, countingIds, freshKey, newApiKey } from '../service-kit/testing.ts';
+import { ManualClock, call, countingIds, freshKey, newApiKey } from './service-kit.ts';
 import type { Database, Engine } from '../storage/database.ts';
-import { LedgerService } from './domain/service.ts';
+import { LedgerService } from '../ledger/domain/service.ts';
 import { openDatabase } from '../storage/open.ts';
-import { createScratchDatabase } from '../storage/scratch.ts';
-import { buildLedgerApp, type LedgerApp } from './http/app.ts';
-import { apiKeyDigest } from './http/auth.ts';
-import { prepareLedgerDatabase } from './server.ts';
-import { SqlLedgerStore } from './store/sql-store.ts';
+import { createScratchDatabase } from './scratch.ts';
+import { buildLedgerApp, type LedgerApp } from '../ledger/http/app.ts';
+import { apiKeyDigest } from '../ledger/http/auth.ts';
+import { prepareLedgerDatabase } from '../ledger/server.ts';
+import { SqlLedgerStore } from '../ledger/store/sql-store.ts';
 
 // The shared test support (clock, ids, keys, `call`), with this service's fixtures below.
-export * from '../service-kit/testing.ts';
+export * from './service-kit.ts';
 
 export interface LedgerFixture {
   readonly app: LedgerApp;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Engine } from './database.ts';
+import type { Engine } from '../storage/database.ts';
 
 export const engines: readonly Engine[] = ['sqlite', 'postgres'];
 
