@@ -32,7 +32,16 @@ import {
   type State,
   type TokenRecord,
 } from './records.ts';
-import { fromHex } from '../core/bytes.ts';
+import { bytesEqual, fromHex } from '../core/bytes.ts';
+import { VerifiedCertificates } from '../core/verified-certificates.ts';
+import type { IdentifiedEntry } from '../core/validate-bundle.ts';
+
+/**
+ * Secure element certificates an SE remembers as verified, in RAM (VerifiedCertificates): a payee's
+ * and a history's payers recur from payment to payment. 32 × about 230 bytes. A power cut empties the
+ * memory with the rest of RAM, which costs only verifications again.
+ */
+export const verifiedCertificatesMax = 32;
 
 interface Memo<T> {
   readonly bytes: Bytes;
@@ -55,6 +64,8 @@ export class SecureElementView {
   readonly store: JournaledStore;
   readonly platform: SecureElementPlatform;
   readonly #memos = new Map<string, Memo<unknown>>();
+  /** RAM only: a new view (power-up) starts empty, and entries are tied to the anchors they were checked under. */
+  readonly verifiedCertificates = new VerifiedCertificates(verifiedCertificatesMax);
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
@@ -116,6 +127,20 @@ export class SecureElementView {
 
   entry(id: EntryId): HistoryEntry | undefined {
     return this.#memo(recordKeys.entry(id), decodeEntry);
+  }
+
+  /**
+   * True when this SE stores this very entry: same id, kind, body bytes and signature. Everything it
+   * stores was verified when stored (RECEIVE, LOAD, COMPLETE SYNC) or signed by itself (PAY's change).
+   */
+  holds(entry: IdentifiedEntry): boolean {
+    const held = this.entry(entry.id);
+    return (
+      held !== undefined &&
+      held.kind === entry.kind &&
+      bytesEqual(held.signed.signature, entry.signed.signature) &&
+      bytesEqual(held.signed.bodyBytes, entry.signed.bodyBytes)
+    );
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {
