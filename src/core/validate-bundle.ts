@@ -118,13 +118,15 @@ function verifyCertificates(
 
     // Expiry is judged only for the direct payer (checkFinalTransfer): an ancestor's certificate may
     // have expired since it paid, which does not make the value it passed on invalid.
+    // A remembered certificate comes back byte-identical: its key is then the same object each time.
+    let verified = certificate;
     if (rules.certificates === undefined)
       verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
-    else rules.certificates.verify(rules.verifier, rules.anchors, certificate, undefined);
+    else verified = rules.certificates.verify(rules.verifier, rules.anchors, certificate, undefined);
     // After its own checks, so that a forged certificate is named as forged rather than as unused.
     if (!payers.has(key))
       throw coreError('bundleCertificateUnused', 'a certificate of an SE that signed no transfer here');
-    signers.set(key, certificate);
+    signers.set(key, verified);
   }
   return signers;
 }

@@ -37,13 +37,15 @@ export class VerifiedCertificates {
   /**
    * `verifySecureElementCertificate`, skipping the signature for a certificate verified before under
    * the same anchors: throws the same typed errors, and expiry at `time` is checked on every call.
+   * Returns the remembered certificate (byte-identical to `certificate`), whose key bytes are then
+   * the same object at every use, as the verifier's key cache likes.
    */
   verify(
     verifier: Verifier,
     anchors: TrustAnchors,
     certificate: Certificate,
     time: number | undefined,
-  ): void {
+  ): Certificate {
     const key = toHex(certificate.signature);
     const held = this.#entries.get(key);
     if (held !== undefined && held.anchors === anchors && sameBytes(held.certificate, certificate)) {
@@ -51,10 +53,11 @@ export class VerifiedCertificates {
       this.#entries.delete(key);
       this.#entries.set(key, held);
       if (time !== undefined) checkNotExpired(held.certificate, time);
-      return;
+      return held.certificate;
     }
     verifySecureElementCertificate(verifier, anchors, certificate, time);
     this.#remember(key, { certificate, anchors });
+    return certificate;
   }
 
   #remember(key: string, entry: VerifiedEntry): void {
