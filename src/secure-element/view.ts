@@ -2,6 +2,7 @@
 // parsed keys and anchors in RAM too). A cache entry is reused only while the store returns the very
 // same bytes object, so a commit invalidates it by construction.
 import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
+import { assert } from '../core/assert.ts';
 import { coreError } from '../core/errors.ts';
 import { idKey, type EntryId, type PrincipalId } from '../core/ids.ts';
 import { decodeEntry, type HistoryEntry } from '../core/bundle.ts';
@@ -141,6 +142,18 @@ export class SecureElementView {
       bytesEqual(held.signed.signature, entry.signed.signature) &&
       bytesEqual(held.signed.bodyBytes, entry.signed.bodyBytes)
     );
+  }
+
+  /**
+   * The `idKey`s of the tokens the entry stored at `key` spends (none for an issuance), kept with
+   * its record: a RECEIVE compares them with its new inputs without rendering ids again.
+   */
+  storedEntryInputs(key: string): readonly string[] {
+    return this.#derived(key, 'inputs', () => {
+      const entry = this.#memo(key, decodeEntry);
+      assert(entry !== undefined, 'a listed entry is stored');
+      return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
+    });
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {
