@@ -97,22 +97,22 @@ void test('a remembered certificate with a changed byte or signature is verified
   memory.verify(verifier, anchors, certificate, now);
   for (let index = 0; index < certificate.bodyBytes.length; index += 17) {
     const forged = { ...certificate, bodyBytes: withByteFlipped(certificate.bodyBytes, index) };
-    const verifications = counted(() =>
+    const verifications = counted(() => {
       assert.throws(
         () => memory.verify(verifier, anchors, forged, now),
         refusedWith('certificateChainInvalid'),
-      ),
-    );
+      );
+    });
     assert.equal(verifications, 1, `body byte ${index}: verified anew`);
   }
   for (const index of [0, 31, 32, 63]) {
     const forged = { ...certificate, signature: withByteFlipped(certificate.signature, index) };
-    const verifications = counted(() =>
+    const verifications = counted(() => {
       assert.throws(
         () => memory.verify(verifier, anchors, forged, now),
         refusedWith('certificateChainInvalid'),
-      ),
-    );
+      );
+    });
     assert.equal(verifications, 1, `signature byte ${index}: verified anew`);
   }
   assert.equal(memory.size, 1, 'a refused certificate is not remembered');
@@ -128,12 +128,12 @@ void test('expiry is judged on every use of a remembered certificate', () => {
   const certificate = phoneCertificate(now + 100);
   memory.verify(verifier, anchors, certificate, now);
   memory.verify(verifier, anchors, certificate, undefined);
-  const verifications = counted(() =>
+  const verifications = counted(() => {
     assert.throws(
       () => memory.verify(verifier, anchors, certificate, now + 101),
       refusedWith('certificateExpired'),
-    ),
-  );
+    );
+  });
   assert.equal(verifications, 0, 'refused from memory, by its expiry alone');
   memory.verify(verifier, anchors, certificate, now + 100);
 });
