@@ -4,6 +4,13 @@
 //                                               whose payment token is of generation 1 / 8, the payee
 //                                               verifying the whole history; reference = the crypto bound
 //                                               (the time of the payment's signatures and verifications alone)
+//
+// The reference is the naive crypto bound: what a payment would cost if its time were only its
+// signatures, with every signature a payment involves verified, none remembered. It is
+// 1 / (signs / signRate + verifies / verifyRate), the rates of node:crypto measured in this process
+// just before and just after each figure's payments (their mean: a shared machine's speed drifts
+// between phases). An SE that verifies less (remembered certificates, held entries) may therefore
+// reach a ratio above 1: that is the point of the ratio, and no part of the bound is discounted.
 //   bundle-bytes.gen1 / .gen8                   bytes of the bundle PAY returns
 import { purposes } from '../src/core/crypto.ts';
 import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
@@ -16,12 +23,18 @@ const signer = NodeSigner.generate();
 const verifier = new NodeVerifier();
 const message = new Uint8Array(300).fill(1);
 const signature = signer.sign(purposes.transfer, message);
-const signRate = opsPerSecond(() => signer.sign(purposes.transfer, message));
-const verifyRate = opsPerSecond(() =>
-  verifier.verify(signer.publicKey, purposes.transfer, message, signature),
-);
-report({ name: 'crypto.p256.sign', value: signRate, unit: 'ops/s' });
-report({ name: 'crypto.p256.verify', value: verifyRate, unit: 'ops/s' });
+const cryptoRates = (seconds: number): { sign: number; verify: number } => ({
+  sign: opsPerSecond(() => signer.sign(purposes.transfer, message), seconds),
+  verify: opsPerSecond(
+    () => verifier.verify(signer.publicKey, purposes.transfer, message, signature),
+    seconds,
+  ),
+});
+{
+  const rates = cryptoRates(1);
+  report({ name: 'crypto.p256.sign', value: rates.sign, unit: 'ops/s' });
+  report({ name: 'crypto.p256.verify', value: rates.verify, unit: 'ops/s' });
+}
 
 const tokenValue = 100n;
 const benchLimits = {
@@ -41,6 +54,7 @@ const walletTokens = 20;
  */
 function measure(generation: number, batches: number): void {
   const pki = new TestPki();
+  const before = cryptoRates(0.5);
   let seconds = 0;
   let bundleBytes = 0;
   for (let batch = 0; batch < batches; batch++) {
@@ -61,6 +75,9 @@ function measure(generation: number, batches: number): void {
     for (let index = 0; index < walletTokens; index++) bundleBytes = pay(payer, payee).bundleBytes;
     seconds += (performance.now() - start) / 1000;
   }
+  const after = cryptoRates(0.5);
+  const signRate = (before.sign + after.sign) / 2;
+  const verifyRate = (before.verify + after.verify) / 2;
   const payments = batches * walletTokens;
   // Per payment: PAY signs the transfer, RECEIVE signs the receipt; PAY verifies the payee certificate;
   // RECEIVE verifies one certificate per distinct payer in the history (generation), each transfer

@@ -7,6 +7,7 @@ import { coreError } from './errors.ts';
 import { idKey, tokenIdOf, type EntryId, type PrincipalId, type TokenId } from './ids.ts';
 import { decodeBundle, type HistoryEntry } from './bundle.ts';
 import { checkNotExpired, verifySecureElementCertificate, type TrustAnchors } from './trust.ts';
+import type { VerifiedCertificates } from './verified-certificates.ts';
 import type { Certificate } from './certificate.ts';
 import type { Issuance } from './issuance.ts';
 import type { Transfer } from './transfer.ts';
@@ -21,6 +22,14 @@ export interface BundleRules {
   readonly generationMax: number;
   readonly historyBytesMax: number;
   readonly inputsMax: number;
+  /** Certificates the receiver verified before: each is verified again only when not among them. */
+  readonly certificates?: VerifiedCertificates;
+  /**
+   * True when the receiver already holds this very entry — same kind, body bytes and signature —
+   * and verified it when it stored it: its signature is not verified again. Every other rule
+   * (trusted issuer, certified payer, conservation, spending, limits) is still checked.
+   */
+  readonly isHeld?: (entry: IdentifiedEntry) => boolean;
 }
 
 export interface Expectation {
@@ -109,11 +118,15 @@ function verifyCertificates(
 
     // Expiry is judged only for the direct payer (checkFinalTransfer): an ancestor's certificate may
     // have expired since it paid, which does not make the value it passed on invalid.
-    verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
+    // A remembered certificate comes back byte-identical: its key is then the same object each time.
+    let verified = certificate;
+    if (rules.certificates === undefined)
+      verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
+    else verified = rules.certificates.verify(rules.verifier, rules.anchors, certificate, undefined);
     // After its own checks, so that a forged certificate is named as forged rather than as unused.
     if (!payers.has(key))
       throw coreError('bundleCertificateUnused', 'a certificate of an SE that signed no transfer here');
-    signers.set(key, certificate);
+    signers.set(key, verified);
   }
   return signers;
 }
@@ -160,10 +173,11 @@ function replayHistory(
   const unspent = new Map<string, ProducedToken>();
   const spent = new Set<string>();
   for (const entry of entries) {
+    const held = rules.isHeld?.(entry) ?? false;
     const generation =
       entry.kind === 'issuance'
-        ? verifyIssuance(rules, entry.signed)
-        : verifyTransfer(rules, entry.signed, signers, unspent, spent);
+        ? verifyIssuance(rules, entry.signed, held)
+        : verifyTransfer(rules, entry.signed, held, signers, unspent, spent);
     entry.outputIds.forEach((id, index) => {
       const output = entry.signed.body.outputs[index]!;
       unspent.set(idKey(id), { id, value: output.value, owner: output.owner, generation });
@@ -172,11 +186,12 @@ function replayHistory(
   return unspent;
 }
 
-/** Returns the generation of the issuance's outputs: 0. */
-function verifyIssuance(rules: BundleRules, issuance: Issuance): number {
+/** Returns the generation of the issuance's outputs: 0. A `held` issuance's signature was verified when stored. */
+function verifyIssuance(rules: BundleRules, issuance: Issuance, held: boolean): number {
   const issuer = rules.anchors.dcpIssuers.get(idKey(issuance.body.dcpId));
   if (issuer === undefined) throw coreError('issuanceNotFromDcp', 'issuer is not a trusted DCP');
   if (
+    !held &&
     !rules.verifier.verify(issuer.body.publicKey, purposes.issuance, issuance.bodyBytes, issuance.signature)
   ) {
     throw coreError('issuanceNotFromDcp', 'issuance signature does not verify');
@@ -184,10 +199,14 @@ function verifyIssuance(rules: BundleRules, issuance: Issuance): number {
   return 0;
 }
 
-/** Checks one transfer against the unspent outputs, spends its inputs and returns its outputs' generation. */
+/**
+ * Checks one transfer against the unspent outputs, spends its inputs and returns its outputs'
+ * generation. A `held` transfer's signature was verified when stored; its payer must still be certified.
+ */
 function verifyTransfer(
   rules: BundleRules,
   transfer: Transfer,
+  held: boolean,
   signers: ReadonlyMap<string, Certificate>,
   unspent: Map<string, ProducedToken>,
   spent: Set<string>,
@@ -199,6 +218,7 @@ function verifyTransfer(
   if (certificate === undefined)
     throw coreError('certificateChainInvalid', 'no certificate for a payer in the history');
   if (
+    !held &&
     !rules.verifier.verify(
       certificate.body.publicKey,
       purposes.transfer,

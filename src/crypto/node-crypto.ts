@@ -11,7 +11,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
+import { bytesEqual, concatBytes, utf8 } from '../core/bytes.ts';
 import type { Bytes } from '../core/bytes.ts';
 import { publicKeyBytes, signatureBytes, type Purpose, type Signer, type Verifier } from '../core/crypto.ts';
 
@@ -39,10 +39,6 @@ export function signedBytes(purpose: Purpose, message: Bytes): Bytes {
   return concatBytes(prefix, message);
 }
 
-function bigintFrom(bytes: Bytes): bigint {
-  return BigInt('0x' + (bytes.length === 0 ? '0' : toHex(bytes)));
-}
-
 function bytesFrom(value: bigint, length: number): Bytes {
   const out = new Uint8Array(length);
   let rest = value;
@@ -53,16 +49,37 @@ function bytesFrom(value: bigint, length: number): Bytes {
   return out;
 }
 
+/** n and n/2 as 32 big-endian bytes: the low-S rule compares bytes, on every verify and sign. */
+const curveOrderBytes = bytesFrom(curveOrder, 32);
+const halfCurveOrderBytes = bytesFrom(halfCurveOrder, 32);
+
+/** s ≤ n/2, s being bytes 32..63 of r ‖ s: big-endian order is lexicographic order. */
+function sIsAtMostHalfOrder(signature: Bytes): boolean {
+  for (let i = 0; i < 32; i++) {
+    const difference = signature[32 + i]! - halfCurveOrderBytes[i]!;
+    if (difference !== 0) return difference < 0;
+  }
+  return true;
+}
+
 /** True when s (the second half of r ‖ s) is at most n/2. */
 export function isLowS(signature: Bytes): boolean {
-  return signature.length === signatureBytes && bigintFrom(signature.subarray(32)) <= halfCurveOrder;
+  return signature.length === signatureBytes && sIsAtMostHalfOrder(signature);
 }
 
 /** Replaces s by n − s when s > n/2: both verify, only the low one is accepted (DESIGN §3). */
 export function normaliseLowS(signature: Bytes): Bytes {
-  const s = bigintFrom(signature.subarray(32));
-  if (s <= halfCurveOrder) return signature;
-  return concatBytes(signature.subarray(0, 32), bytesFrom(curveOrder - s, 32));
+  if (sIsAtMostHalfOrder(signature)) return signature;
+  const out = new Uint8Array(signatureBytes);
+  out.set(signature.subarray(0, 32));
+  // n − s, big-endian with borrow (modulo 2^256, as the BigInt rendering in 32 bytes was).
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    const difference = curveOrderBytes[i]! - signature[32 + i]! - borrow;
+    borrow = difference < 0 ? 1 : 0;
+    out[32 + i] = difference & 0xff;
+  }
+  return out;
 }
 
 /**
@@ -71,9 +88,25 @@ export function normaliseLowS(signature: Bytes): Bytes {
  */
 const publicKeyObjects = new Map<string, KeyObject | null>();
 
+/**
+ * The last KeyObject found for a given bytes object, with a copy of the bytes it was found for: the
+ * same key object (an issuer's, a remembered certificate's) comes back at every verify, and a
+ * 65-byte comparison is cheaper than rendering a Map key. The copy makes a later change of the
+ * array's contents a miss, never a wrong key.
+ */
+const recentKeyObjects = new WeakMap<Bytes, { readonly point: Bytes; readonly key: KeyObject | null }>();
+
 /** The KeyObject for a raw uncompressed point, or null when it is not a valid P-256 point. */
 function publicKeyObject(publicKey: Bytes): KeyObject | null {
   if (publicKey.length !== publicKeyBytes || publicKey[0] !== 0x04) return null;
+  const recent = recentKeyObjects.get(publicKey);
+  if (recent !== undefined && bytesEqual(recent.point, publicKey)) return recent.key;
+  const key = importedKeyObject(publicKey);
+  recentKeyObjects.set(publicKey, { point: publicKey.slice(), key });
+  return key;
+}
+
+function importedKeyObject(publicKey: Bytes): KeyObject | null {
   const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
   const cached = publicKeyObjects.get(cacheKey);
   if (cached !== undefined) return cached;

@@ -2,6 +2,7 @@
 // parsed keys and anchors in RAM too). A cache entry is reused only while the store returns the very
 // same bytes object, so a commit invalidates it by construction.
 import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
+import { assert } from '../core/assert.ts';
 import { coreError } from '../core/errors.ts';
 import { idKey, type EntryId, type PrincipalId } from '../core/ids.ts';
 import { decodeEntry, type HistoryEntry } from '../core/bundle.ts';
@@ -32,7 +33,16 @@ import {
   type State,
   type TokenRecord,
 } from './records.ts';
-import { fromHex } from '../core/bytes.ts';
+import { bytesEqual, fromHex } from '../core/bytes.ts';
+import { VerifiedCertificates } from '../core/verified-certificates.ts';
+import type { IdentifiedEntry } from '../core/validate-bundle.ts';
+
+/**
+ * Secure element certificates an SE remembers as verified, in RAM (VerifiedCertificates): a payee's
+ * and a history's payers recur from payment to payment. 32 × about 230 bytes. A power cut empties the
+ * memory with the rest of RAM, which costs only verifications again.
+ */
+export const verifiedCertificatesMax = 32;
 
 interface Memo<T> {
   readonly bytes: Bytes;
@@ -55,6 +65,8 @@ export class SecureElementView {
   readonly store: JournaledStore;
   readonly platform: SecureElementPlatform;
   readonly #memos = new Map<string, Memo<unknown>>();
+  /** RAM only: a new view (power-up) starts empty, and entries are tied to the anchors they were checked under. */
+  readonly verifiedCertificates = new VerifiedCertificates(verifiedCertificatesMax);
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
@@ -116,6 +128,32 @@ export class SecureElementView {
 
   entry(id: EntryId): HistoryEntry | undefined {
     return this.#memo(recordKeys.entry(id), decodeEntry);
+  }
+
+  /**
+   * True when this SE stores this very entry: same id, kind, body bytes and signature. Everything it
+   * stores was verified when stored (RECEIVE, LOAD, COMPLETE SYNC) or signed by itself (PAY's change).
+   */
+  holds(entry: IdentifiedEntry): boolean {
+    const held = this.entry(entry.id);
+    return (
+      held !== undefined &&
+      held.kind === entry.kind &&
+      bytesEqual(held.signed.signature, entry.signed.signature) &&
+      bytesEqual(held.signed.bodyBytes, entry.signed.bodyBytes)
+    );
+  }
+
+  /**
+   * The `idKey`s of the tokens the entry stored at `key` spends (none for an issuance), kept with
+   * its record: a RECEIVE compares them with its new inputs without rendering ids again.
+   */
+  storedEntryInputs(key: string): readonly string[] {
+    return this.#derived(key, 'inputs', () => {
+      const entry = this.#memo(key, decodeEntry);
+      assert(entry !== undefined, 'a listed entry is stored');
+      return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
+    });
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {

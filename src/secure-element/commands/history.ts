@@ -5,7 +5,7 @@ import { idKey, type EntryId, type PrincipalId } from '../../core/ids.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { HistoryEntry } from '../../core/bundle.ts';
 import { recordKeys, recordPrefixes, type TokenRecord } from '../records.ts';
-import { idFromKey, type SecureElementView } from '../view.ts';
+import type { SecureElementView } from '../view.ts';
 import type { IdentifiedEntry } from '../../core/validate-bundle.ts';
 
 /**
@@ -70,17 +70,16 @@ export function heldHistoryConflict(
   const incoming = new Set<string>();
   for (const entry of entries) {
     if (entry.kind !== 'transfer' || se.store.has(recordKeys.entry(entry.id))) continue;
-    for (const input of entry.signed.body.inputs) incoming.add(idKey(input));
+    for (const input of entry.signed.body.inputs) {
+      // A lookup per incoming input rather than a scan of every token held.
+      if (se.store.has(recordKeys.token(input))) return 'a new transfer spends a token this SE holds';
+      incoming.add(idKey(input));
+    }
   }
   if (incoming.size === 0) return undefined;
-  for (const token of se.tokens())
-    if (incoming.has(idKey(token.id))) return 'a new transfer spends a token this SE holds';
   for (const key of se.store.keys(recordPrefixes.entry)) {
-    const stored = se.entry(idFromKey(key));
-    assert(stored !== undefined, 'a listed entry is stored');
-    if (stored.kind !== 'transfer') continue;
-    for (const input of stored.signed.body.inputs) {
-      if (incoming.has(idKey(input))) return 'a new transfer spends a token a held history spends';
+    for (const input of se.storedEntryInputs(key)) {
+      if (incoming.has(input)) return 'a new transfer spends a token a held history spends';
     }
   }
   return undefined;

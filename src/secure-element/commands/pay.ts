@@ -11,7 +11,6 @@ import { encodeBundle, encodeEntry } from '../../core/bundle.ts';
 import { signBody } from '../../core/signed.ts';
 import { transferBodyToCbor, type TransferBody } from '../../core/transfer.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
-import { verifySecureElementCertificate } from '../../core/trust.ts';
 import type { Output } from '../../core/issuance.ts';
 import {
   encodeIncoming,
@@ -109,7 +108,7 @@ export function pay(se: SecureElementView, data: Bytes): Bytes {
 
   const state = se.state();
   const verifier = se.platform.verifier;
-  verifySecureElementCertificate(verifier, context.anchors, request.payeeCertificate, state.trustedTime);
+  se.verifiedCertificates.verify(verifier, context.anchors, request.payeeCertificate, state.trustedTime);
   if (context.denied.has(idKey(payee.subjectId)))
     throw coreError('deniedSecureElement', 'payee is on the deny list');
   if (bytesEqual(payee.subjectId, context.identity.seId)) throw coreError('payToSelf');

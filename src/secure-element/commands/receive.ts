@@ -8,7 +8,7 @@ import { decodeReceipt, receiptBodyToCbor } from '../../core/payment.ts';
 import { encodeEntry } from '../../core/bundle.ts';
 import { encodeSigned, signBody } from '../../core/signed.ts';
 import { signedToCbor } from '../../core/signed.ts';
-import { validateBundle, type ValidatedBundle } from '../../core/validate-bundle.ts';
+import { validateBundle, type IdentifiedEntry, type ValidatedBundle } from '../../core/validate-bundle.ts';
 import {
   encodeIncoming,
   encodeOutgoing,
@@ -40,6 +40,8 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
     generationMax: context.limits.generationMax,
     historyBytesMax: context.limits.historyBytesMax,
     inputsMax: context.limits.inputsMax,
+    certificates: se.verifiedCertificates,
+    isHeld: (entry: IdentifiedEntry) => se.holds(entry),
   };
   let validated: ValidatedBundle;
   try {
