@@ -56,7 +56,8 @@ const halfCurveOrderBytes = bytesFrom(halfCurveOrder, 32);
 /** s ≤ n/2, s being bytes 32..63 of r ‖ s: big-endian order is lexicographic order. */
 function sIsAtMostHalfOrder(signature: Bytes): boolean {
   for (let i = 0; i < 32; i++) {
-    const difference = signature[32 + i]! - halfCurveOrderBytes[i]!;
+    // Indices stay below 64 and 32 (the length is checked first): `?? 0` only satisfies the type.
+    const difference = (signature[32 + i] ?? 0) - (halfCurveOrderBytes[i] ?? 0);
     if (difference !== 0) return difference < 0;
   }
   return true;
@@ -75,7 +76,7 @@ export function normaliseLowS(signature: Bytes): Bytes {
   // n − s, big-endian with borrow (modulo 2^256, as the BigInt rendering in 32 bytes was).
   let borrow = 0;
   for (let i = 31; i >= 0; i--) {
-    const difference = curveOrderBytes[i]! - signature[32 + i]! - borrow;
+    const difference = (curveOrderBytes[i] ?? 0) - (signature[32 + i] ?? 0) - borrow;
     borrow = difference < 0 ? 1 : 0;
     out[32 + i] = difference & 0xff;
   }
