@@ -72,6 +72,22 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: "the ledger payment named for a credit does not pay this DCP's pool for one of its devices",
   },
+  walletAccountNotFound: {
+    number: 0x3024,
+    kind: 'notFound',
+    meaning: "the ledger has no account with the wallet's accountId",
+  },
+  walletAccountNotOwned: {
+    number: 0x3025,
+    kind: 'securityNotSatisfied',
+    meaning:
+      "the ledger account belongs to another participant: a wallet is linked only to an account of the DCP's own ledger participant",
+  },
+  walletAccountNotWallet: {
+    number: 0x3026,
+    kind: 'wrongData',
+    meaning: "the ledger account is not of kind wallet (the DCP's pool account, for one)",
+  },
   // Value rules (0x303x)
   tokenAlreadyRetired: {
     number: 0x3030,
@@ -130,6 +146,18 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'conflict',
     meaning: 'a secure element with this public key is already personalised',
   },
+  publicKeyAlreadyRegistered: {
+    number: 0x3043,
+    kind: 'conflict',
+    meaning:
+      'the directory already registers a secure element with this public key (by another DCP or under another wallet); nothing was kept',
+  },
+  walletHoldsLimitReached: {
+    number: 0x3044,
+    kind: 'notEnoughMemory',
+    meaning:
+      "the wallet's ledger account has as many loads in progress as the ledger allows; retry when one ends",
+  },
   // Dependencies (0x30Fx)
   dcpDirectoryUnavailable: {
     number: 0x30f0,
@@ -145,6 +173,18 @@ export const dcpErrors = defineErrorCatalogue({
     number: 0x30f3,
     kind: 'unavailable',
     meaning: "the payee's DCP did not answer; the transfer is kept in the outbox and completes on a retry",
+  },
+  dcpLedgerRefused: {
+    number: 0x30f6,
+    kind: 'unavailable',
+    meaning:
+      "the ledger refused the DCP's call for a reason that is no caller's (the DCP's ledger key, role or setup; the message names the ledger's code): an operator must look",
+  },
+  dcpDirectoryRefused: {
+    number: 0x30f7,
+    kind: 'unavailable',
+    meaning:
+      "the directory refused the DCP's call for a reason that is no caller's (the DCP's directory key, role or trust; the message names the directory's code): an operator must look",
   },
   dcpUnavailable: {
     number: 0x30f4,

@@ -1,7 +1,7 @@
 // The DCP's shared state for its operations: its keys, trust, ports, caches. Built once by the server
 // (or a test) and passed to every operation module; the operations never import each other's state.
 import { AssertionFailed } from '../../core/assert.ts';
-import { fromHex, toHex, utf8, type Bytes } from '../../core/bytes.ts';
+import { bytesEqual, fromHex, toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { certificateFromCbor, type Certificate, type SecureElementKind } from '../../core/certificate.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { isCbdcError } from '../../core/errors.ts';
@@ -12,7 +12,7 @@ import { defaultLimits, limitsToCbor, type Limits, type SignedLimits } from '../
 import { requestFingerprint, type FingerprintField } from '../../core/request-digests.ts';
 import { signBody } from '../../core/signed.ts';
 import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
-import { dcpError } from '../api/errors.ts';
+import { dcpError, isDcpErrorCode } from '../api/errors.ts';
 import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
 import { NonceMaker } from './nonce.ts';
 import type {
@@ -189,6 +189,10 @@ export class DcpContext {
     if (this.#devices.has(key) && !(await this.#freshDenyList()).denied.has(key)) return;
     const record = await this.directoryRecord(seId);
     if (record === null) throw dcpError('deviceNotFound', 'the directory does not know the secure element');
+    // A device row this DCP has not finished registering may name another DCP's SE (the directory
+    // refuses the registration then): its record says nothing about this DCP's device.
+    if (!bytesEqual(record.dcpId, this.dcpId))
+      throw dcpError('deviceNotFound', 'the directory registers the secure element for another DCP');
     if (record.status === 'suspended') throw dcpError('deviceSuspended');
     if (record.status === 'revoked') throw dcpError('deviceRevoked');
   }
@@ -225,11 +229,15 @@ export class DcpContext {
     return age >= 0 && age < this.#cacheMs;
   }
 
+  /**
+   * A call to the directory (or to a peer): its port answers in DCP codes (adapters/directory.ts);
+   * any other failure is the directory not answering.
+   */
   async callDirectory<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (isCbdcError(error)) throw error;
+      if ((isCbdcError(error) && isDcpErrorCode(error.code)) || error instanceof AssertionFailed) throw error;
       throw dcpError('dcpDirectoryUnavailable', error instanceof Error ? error.message : String(error));
     }
   }

@@ -21,6 +21,7 @@ import { storedCertificate, storedSeId, type DcpContext } from './context.ts';
 import { poolDifference } from './invariant.ts';
 import { loadHoldSeconds, reconcileBatchMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
+import { fromLedger, ledgerCall } from './refusals.ts';
 import type {
   DcpTransaction,
   LoadOperation,
@@ -118,13 +119,12 @@ async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promi
     });
     holdId = hold.value.id;
   } catch (error) {
-    if (isCbdcError(error) && error.code !== 'ledgerUnavailable' && error.code !== 'ledgerAnswerInvalid') {
+    const refusal = fromLedger(error, 'hold');
+    if (isCbdcError(refusal) && refusalIsFinal(refusal.code)) {
       // Refused: nothing moved and nothing will be issued; forget the operation.
       await context.store.transaction((tx) => tx.deleteOperation(operation.id));
-      if (error.code === 'insufficientBalance') throw dcpError('walletInsufficientBalance', error.message);
-      throw serviceError('requestInvalid', `the ledger refused the hold: ${error.message}`);
     }
-    throw ledgerUnavailable(error);
+    throw refusal;
   }
   const held = await step(context, operation.id, isPendingLoad, (current) => ({
     ...current,
@@ -144,7 +144,7 @@ async function captureLoad(context: DcpContext, operation: HeldLoad): Promise<Op
       await context.store.transaction((tx) => tx.deleteOperation(operation.id));
       throw dcpError('walletInsufficientBalance', `the load's hold ended before capture: ${error.message}`);
     }
-    throw ledgerUnavailable(error);
+    throw fromLedger(error, 'other');
   }
   context.fault('load.afterCapture');
   const done = await step(context, operation.id, isHeldLoad, (current, tx, nowMs) =>
@@ -180,7 +180,7 @@ async function mintLoad(
 }
 
 async function payUnload(context: DcpContext, operation: PendingUnload): Promise<Operation> {
-  const payment = await ledgerCall(() =>
+  const payment = await ledgerCall('other', () =>
     context.ledger.pay(`dcp-unload-${operation.id}`, {
       payerAccountId: context.poolAccountId,
       payeeAccountId: operation.accountId,
@@ -199,7 +199,7 @@ async function payUnload(context: DcpContext, operation: PendingUnload): Promise
 }
 
 async function payTransfer(context: DcpContext, operation: PendingTransfer): Promise<Operation> {
-  const payment = await ledgerCall(() =>
+  const payment = await ledgerCall('other', () =>
     context.ledger.pay(`dcp-transfer-${operation.id}`, {
       payerAccountId: context.poolAccountId,
       payeeAccountId: operation.accountId,
@@ -239,18 +239,13 @@ export function transferReference(operationId: string, payeeSeId: string): strin
 
 export const transferReferencePattern = /^xfer:([0-9a-f]{32}):([0-9a-f]{32})$/;
 
-async function ledgerCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw ledgerUnavailable(error);
-  }
-}
-
-function ledgerUnavailable(error: unknown): Error {
-  if (isCbdcError(error) && error.code.startsWith('dcp')) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return dcpError('dcpLedgerUnavailable', message);
+/**
+ * Whether a hold's refusal ends the load: a refusal about the wallet or the request does; the ledger
+ * not answering, or refusing the DCP itself (`dcpLedgerRefused`, its setup), leaves the row for a
+ * retry once an operator has looked.
+ */
+function refusalIsFinal(code: string): boolean {
+  return code !== 'dcpLedgerUnavailable' && code !== 'dcpLedgerRefused';
 }
 
 export interface ReconcileReport {
@@ -304,7 +299,13 @@ export async function reconcile(
   return { driven, failed, registered, poolDifference: difference };
 }
 
-/** Registers a personalised SE in the directory (idempotent there), then marks it active. */
+/**
+ * Registers a personalised SE in the directory (idempotent there), then marks it active. When the
+ * directory refuses the registration (the public key is another DCP's SE, the SE is revoked...), the
+ * device row is removed in one step and the refusal thrown: nothing was certified that anyone holds
+ * (PERSONALISE never ran), the next pass does not retry it, and a retry of the request under the
+ * same key runs again and meets the same refusal (personalise.ts).
+ */
 export async function finishRegistration(
   context: DcpContext,
   seId: string,
@@ -312,6 +313,10 @@ export async function finishRegistration(
   walletId: string,
 ): Promise<void> {
   const certificate = storedCertificate(certificateHex);
-  await context.callDirectory(() => context.directory.register(certificate, walletId));
+  const outcome = await context.callDirectory(() => context.directory.register(certificate, walletId));
+  if (outcome !== 'registered') {
+    await context.store.transaction((tx) => tx.deleteRegisteringDevice(seId));
+    throw dcpError(outcome.refused, outcome.message);
+  }
   await context.store.transaction((tx) => tx.setDeviceState(seId, 'active'));
 }

@@ -3,8 +3,10 @@
 import { assert } from '../../core/assert.ts';
 import { toHex, utf8 } from '../../core/bytes.ts';
 import type { DcpContext } from './context.ts';
+import { ledgerCall } from './refusals.ts';
 import type { ParticipantRole, ParticipantRow, WalletRow } from './ports.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
+import { dcpError } from '../api/errors.ts';
 
 export async function createParticipant(
   context: DcpContext,
@@ -52,13 +54,16 @@ export async function createWallet(
   // same account back, and the wallet row below is written once.
   const accountKey = toHex(context.verifier.sha256(utf8(`${caller.id}/${key}`))).slice(0, 40);
   const accountId =
-    request.accountId ??
-    (
-      await context.ledger.createAccount(`dcp-wallet-${accountKey}`, {
-        kind: 'wallet',
-        ownerId: context.ledgerParticipantId,
-      })
-    ).value.id;
+    request.accountId === undefined
+      ? (
+          await ledgerCall('other', () =>
+            context.ledger.createAccount(`dcp-wallet-${accountKey}`, {
+              kind: 'wallet',
+              ownerId: context.ledgerParticipantId,
+            }),
+          )
+        ).value.id
+      : await checkedWalletAccount(context, request.accountId);
   const wallet: WalletRow = {
     id: context.newId('wal'),
     name: request.name,
@@ -72,6 +77,24 @@ export async function createWallet(
     }),
   );
   return walletNamed(context, answer.value.id);
+}
+
+/**
+ * A given account is checked before the wallet is kept: loads hold it and unloads pay into it, so
+ * it must be a wallet account of the DCP's own ledger participant. The ledger shows an account only
+ * to its owner (and the operator), so reading it tells both: another participant's account is
+ * refused as `notAccountOwner`, a missing one as `accountNotFound`.
+ */
+export async function checkedWalletAccount(context: DcpContext, accountId: string): Promise<string> {
+  const account = await ledgerCall('walletAccount', () => context.ledger.account(accountId));
+  if (account.ownerId !== context.ledgerParticipantId)
+    throw dcpError(
+      'walletAccountNotOwned',
+      `account ${accountId} is owned by ${account.ownerId ?? 'nobody'}`,
+    );
+  if (account.kind !== 'wallet')
+    throw dcpError('walletAccountNotWallet', `account ${accountId} is ${account.kind}`);
+  return account.id;
 }
 
 async function walletNamed(context: DcpContext, walletId: string): Promise<WalletRow> {

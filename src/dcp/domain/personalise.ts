@@ -41,6 +41,7 @@ export async function personalise(
   const seIdBytes = principalIdOf(context.verifier, publicKey);
   const seId = toHex(seIdBytes);
   const fingerprint = context.fingerprint('personalise', [walletId, request.kind, request.publicKey]);
+  await forgetRefusedPersonalisation(context, caller.id, key);
   if ((await context.earlier(caller.id, key, fingerprint)) === null) {
     const wallet = await context.store.reader.findWallet(walletId);
     if (wallet === null) throw dcpError('walletNotFound', `wallet ${walletId}`);
@@ -68,6 +69,18 @@ export async function personalise(
     limits: toHex(encodeSigned(context.limitsByKind[device.kind])),
     denyList: toHex(encodeSigned(await context.denyList())),
   };
+}
+
+/**
+ * The directory refused an earlier personalisation under this key and its device row was removed
+ * (outbox.ts `finishRegistration`): the key is free again, so that a retry runs the request again and
+ * meets the same refusal rather than a replay of a device that is not there (as a refused load).
+ */
+async function forgetRefusedPersonalisation(context: DcpContext, scope: string, key: string): Promise<void> {
+  const earlier = await context.store.reader.findKey(scope, key);
+  if (earlier?.result?.kind !== 'personalisation') return;
+  if ((await context.store.reader.findDevice(earlier.result.id)) !== null) return;
+  await context.store.transaction((tx) => tx.releaseKey(scope, key));
 }
 
 /** The device row of a freshly certified SE, still to be registered in the directory. */

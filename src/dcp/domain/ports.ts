@@ -41,9 +41,21 @@ export interface DirectoryRecord {
   readonly status: SecureElementStatus;
 }
 
+/**
+ * How the directory answered a registration: registered, or refused for good, with the DCP code the
+ * refusal means (the directory's own code in the message). Not answering is thrown, not returned.
+ */
+export type RegistrationOutcome =
+  | 'registered'
+  | {
+      readonly refused:
+        'publicKeyAlreadyRegistered' | 'deviceRevoked' | 'deviceSuspended' | 'dcpDirectoryRefused';
+      readonly message: string;
+    };
+
 export interface DirectoryPort {
   /** Registers a personalised SE under its wallet; idempotent for the same certificate. */
-  register(certificate: Certificate, walletId: string): Promise<void>;
+  register(certificate: Certificate, walletId: string): Promise<RegistrationOutcome>;
   /** The SE's record, or null when the directory does not know it. */
   lookup(seId: PrincipalId): Promise<DirectoryRecord | null>;
   /** The newest complete signed deny list. */
@@ -262,6 +274,8 @@ export interface DcpTransaction {
   /** Locks the devices that exist, in id order. */
   lockDevices(seIds: readonly string[]): Promise<ReadonlyMap<string, DeviceRow>>;
   setDeviceState(seId: string, state: DeviceRow['state']): Promise<void>;
+  /** Removes a device whose registration the directory refused; an active device is never removed. */
+  deleteRegisteringDevice(seId: string): Promise<void>;
   setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
   /** Marks a nonce used; false if it was used before. */
   useNonce(nonce: string, expiresAtMs: number): Promise<boolean>;

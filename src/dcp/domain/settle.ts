@@ -27,6 +27,7 @@ import { decodeField, hexField, seIdField, storedSeId, type DcpContext } from '.
 import { creditsPerSyncMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
+import { fromLedger } from './refusals.ts';
 import type { DcpTransaction, DeviceRow, Operation, SettleKind, SettleResult } from './ports.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
 
@@ -370,7 +371,7 @@ export async function acceptCredit(
   } catch (error) {
     if (isCbdcError(error) && error.code === 'paymentNotFound')
       throw dcpError('creditPaymentInvalid', `payment ${paymentId} is not visible to this DCP`);
-    throw dcpError('dcpLedgerUnavailable', error instanceof Error ? error.message : String(error));
+    throw fromLedger(error, 'other');
   }
   const seId = transferReferencePattern.exec(payment.reference ?? '')?.[2];
   if (payment.payeeAccountId !== context.poolAccountId || seId === undefined)

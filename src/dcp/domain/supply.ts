@@ -1,6 +1,7 @@
 // The DCP's supply figures (`GET /v1/supply`) and the figures of its pool invariant (invariant.ts).
 import type { DcpContext } from './context.ts';
 import type { PoolFigures } from './invariant.ts';
+import { ledgerCall } from './refusals.ts';
 
 /** Open operations `supply` sums for `inFlight`: more would mean the outbox is far behind anyway. */
 const inFlightOperationsMax = 1_000;
@@ -18,7 +19,7 @@ export async function poolFigures(
   context: DcpContext,
 ): Promise<PoolFigures & { readonly minted: bigint; readonly queued: bigint }> {
   const figures = await context.store.supply();
-  const pool = await context.ledger.account(context.poolAccountId);
+  const pool = await ledgerCall('other', () => context.ledger.account(context.poolAccountId));
   return {
     minted: figures.minted,
     queued: figures.queued,

@@ -285,6 +285,10 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     await this.executor.run('UPDATE dcp_devices SET state = ? WHERE se_id = ?', [state, seId]);
   }
 
+  async deleteRegisteringDevice(seId: string): Promise<void> {
+    await this.executor.run("DELETE FROM dcp_devices WHERE se_id = ? AND state = 'registering'", [seId]);
+  }
+
   async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
     await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
   }

@@ -1,6 +1,7 @@
 // `POST /v1/wallets`, `GET /v1/wallets/{id}`: wallets linked to core-ledger accounts.
 import { dcpError } from '../../api/errors.ts';
 import { createWallet } from '../../domain/participants.ts';
+import { ledgerCall } from '../../domain/refusals.ts';
 import { IdempotencyHeaders, responses, WalletBody, WalletParams } from '../schemas.ts';
 import { security, type DcpRoutes } from './routes.ts';
 
@@ -28,7 +29,9 @@ export function walletRoutes({ app, context, caller }: DcpRoutes): void {
     async (request) => {
       const wallet = await context.store.reader.findWallet(request.params.walletId);
       if (wallet === null) throw dcpError('walletNotFound');
-      const account = await context.ledger.account(wallet.accountId);
+      // Checked when the wallet was created; a wallet kept before that check may name an account
+      // the ledger does not show this DCP, which is answered with the wallet account's code.
+      const account = await ledgerCall('walletAccount', () => context.ledger.account(wallet.accountId));
       return {
         wallet: {
           id: wallet.id,
