@@ -140,6 +140,12 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: 'an online transfer names the paying secure element as its payee',
   },
+  loadUnseenExceedsBalanceLimit: {
+    number: 0x303a,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'the signed balance, the loads issued to the secure element but not yet seen installed and this load exceed its balance limit: install them (or sync) first',
+  },
   // Idempotency and state (0x304x)
   deviceAlreadyPersonalised: {
     number: 0x3041,

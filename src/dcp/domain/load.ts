@@ -8,7 +8,7 @@ import { loadRequestDigest } from '../../core/request-digests.ts';
 import { dcpError } from '../api/errors.ts';
 import { decodeField, hexField, type DcpContext } from './context.ts';
 import { drive, loadResultOf } from './outbox.ts';
-import type { DeviceRow, LoadOperation, LoadResult } from './ports.ts';
+import type { DcpTransaction, DeviceRow, LoadOperation, LoadResult } from './ports.ts';
 
 export async function makeNonce(
   context: DcpContext,
@@ -16,7 +16,7 @@ export async function makeNonce(
 ): Promise<{ readonly nonce: string; readonly expiresAt: number }> {
   const bytes = hexField(seId, 'seId');
   await context.device(seId);
-  const made = context.nonces.make(bytes, context.nowSeconds());
+  const made = context.nonces.make(bytes, context.clock.nowMs());
   return { nonce: toHex(made.nonce), expiresAt: made.expiresAt };
 }
 
@@ -40,7 +40,7 @@ export async function load(context: DcpContext, key: string, request: LoadReques
   if (earlier !== null) return replayLoad(context, earlier.id);
   const device = await context.device(request.seId);
   const signed = checkLoadRequest(context, device, request);
-  const expiry = context.nonces.check(signed.body.seId, signed.body.dcpNonce, context.nowSeconds());
+  const nonce = context.nonces.check(signed.body.seId, signed.body.dcpNonce, context.nowSeconds());
   const limits = context.limitsByKind[device.kind].body;
   if (request.balance + request.amount > limits.balanceMax)
     throw dcpError(
@@ -60,8 +60,9 @@ export async function load(context: DcpContext, key: string, request: LoadReques
   };
   const committed = await context.store.transaction((tx) =>
     context.idempotent(tx, { scope: request.seId, key, fingerprint, kind: 'load' }, async () => {
-      if (!(await tx.useNonce(toHex(signed.body.dcpNonce), expiry * 1000)))
+      if (!(await tx.useNonce(toHex(signed.body.dcpNonce), nonce.expiresAt * 1000)))
         throw dcpError('nonceAlreadyUsed');
+      await requireRoomForUnseen(tx, request, limits.balanceMax, nonce.madeAtMs);
       await tx.insertOperation(operation, context.clock.nowMs());
       return { kind: 'load', id: operation.id };
     }),
@@ -69,6 +70,35 @@ export async function load(context: DcpContext, key: string, request: LoadReques
   if (committed.replayed) return replayLoad(context, committed.value.id);
   context.fault('load.afterIntent');
   return loadResultOf(await drive(context, operation));
+}
+
+/**
+ * The guard against loads no SE will install (issue 8, item 6). The balance the SE signed does not
+ * hold the loads issued to it but not yet installed; the SE would refuse those that pass its limit,
+ * and their value would stay in the pool. So the DCP counts, per SE, the value of its loads not yet
+ * seen installed, and refuses a load that would bring the signed balance, that value and the load
+ * above the balance limit. It is counted under the device row's lock, in the load's own commit, so
+ * concurrent loads of one SE are counted one after the other and cannot both pass.
+ *
+ * A load counts as seen installed when the SE signs a balance over a nonce made after the load was
+ * done (the device app installs a load as soon as it is answered, before it asks for the next
+ * nonce), or when the SE claims its tokens (renewal, unload, transfer) after it: the claim holds it,
+ * or the SE can no longer install it, since it refuses issuances stamped before its last sync. Open
+ * loads, and loads done in or after the millisecond the nonce was made, count as not seen.
+ */
+async function requireRoomForUnseen(
+  tx: DcpTransaction,
+  request: LoadRequest,
+  balanceMax: bigint,
+  nonceMadeAtMs: number,
+): Promise<void> {
+  if ((await tx.findDevice(request.seId, true)) === null) throw dcpError('deviceNotFound');
+  const unseen = await tx.loadValueUnseen(request.seId, nonceMadeAtMs);
+  if (request.balance + unseen + request.amount > balanceMax)
+    throw dcpError(
+      'loadUnseenExceedsBalanceLimit',
+      `balance ${request.balance} + loads not yet installed ${unseen} + ${request.amount} > ${balanceMax}`,
+    );
 }
 
 /** The device request: signed by the SE's certified key, over this load's digest. */

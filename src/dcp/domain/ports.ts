@@ -274,6 +274,11 @@ export interface DcpTransaction {
   /** Locks the devices that exist, in id order. */
   lockDevices(seIds: readonly string[]): Promise<ReadonlyMap<string, DeviceRow>>;
   setDeviceState(seId: string, state: DeviceRow['state']): Promise<void>;
+  /**
+   * The value of the SE's loads not yet seen installed (load.ts): open loads, and loads done at or
+   * after `sinceMs` and after the SE's newest claim. Read under the device's lock.
+   */
+  loadValueUnseen(seId: string, sinceMs: number): Promise<bigint>;
   /** Removes a device whose registration the directory refused; an active device is never removed. */
   deleteRegisteringDevice(seId: string): Promise<void>;
   setDeviceLastTime(seId: string, lastTime: number): Promise<void>;

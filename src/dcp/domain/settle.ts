@@ -171,7 +171,7 @@ async function checkSettlement(context: DcpContext, decoded: Decoded): Promise<C
 function checkClaim(context: DcpContext, device: DeviceRow, claim: Claim, sealed: Bytes): number {
   if (!context.verifier.verify(device.publicKey, purposes.claim, claim.bodyBytes, claim.signature))
     throw dcpError('deviceSignatureInvalid', 'claim signature');
-  const expiry = context.nonces.check(claim.body.seId, claim.body.dcpNonce, context.nowSeconds());
+  const expiry = context.nonces.check(claim.body.seId, claim.body.dcpNonce, context.nowSeconds()).expiresAt;
   if (!bytesEqual(context.verifier.sha256(sealed), claim.body.uploadDigest))
     throw dcpError('uploadDigestMismatch');
   return expiry;

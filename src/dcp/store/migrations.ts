@@ -128,5 +128,10 @@ export const dcpMigrations: MigrationSet = {
         `DROP TABLE dcp_idempotency`,
       ],
     },
+    {
+      version: 3,
+      name: "an SE's operations by kind, for the value of its loads not yet seen installed",
+      statements: () => [`CREATE INDEX dcp_operations_se ON dcp_operations (se_id, kind)`],
+    },
   ],
 };

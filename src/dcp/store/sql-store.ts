@@ -285,6 +285,23 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     await this.executor.run('UPDATE dcp_devices SET state = ? WHERE se_id = ?', [state, seId]);
   }
 
+  async loadValueUnseen(seId: string, sinceMs: number): Promise<bigint> {
+    // Loads done before the SE's newest claim are in that claim or can no longer be installed
+    // (an SE refuses issuances stamped before its last sync); so are loads done before `sinceMs`.
+    const row = (
+      await this.executor.all(
+        `SELECT COALESCE(SUM(o.amount), 0) AS unseen FROM dcp_operations o
+          WHERE o.se_id = ? AND o.kind = 'load'
+            AND (o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
+              (SELECT MAX(c.created_at_ms) FROM dcp_operations c
+                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0)))`,
+        [seId, sinceMs, seId],
+      )
+    )[0];
+    assert(row !== undefined, 'a SUM answers one row');
+    return columnBigint(row, 'unseen');
+  }
+
   async deleteRegisteringDevice(seId: string): Promise<void> {
     await this.executor.run("DELETE FROM dcp_devices WHERE se_id = ? AND state = 'registering'", [seId]);
   }
