@@ -2,6 +2,10 @@
 // the key of a participant whose SHA-256 digest the service stores. Only the digest is kept, so a
 // copy of a database gives no one the keys.
 import { createHash } from 'node:crypto';
+import { serviceError } from './service-errors.ts';
+
+const missingKey = (detail?: string): Error => serviceError('apiKeyMissing', detail);
+const unknownKey = (): Error => serviceError('apiKeyUnknown');
 
 /** Lengths a service accepts for an API key (its limits). */
 export interface ApiKeyLength {
@@ -39,10 +43,10 @@ export interface BearerAuthenticatorOptions<Participant> {
   readonly length: ApiKeyLength;
   /** Participants kept in memory; the cache starts over when full. */
   readonly cacheEntriesMax: number;
-  /** The refusal for a request without a well-formed header (the service's code). */
-  readonly missing: (detail?: string) => Error;
-  /** The refusal for a key that belongs to no participant. */
-  readonly unknown: () => Error;
+  /** The refusal for a request without a well-formed header (default: the generic `apiKeyMissing`). */
+  readonly missing?: (detail?: string) => Error;
+  /** The refusal for a key that belongs to no participant (default: the generic `apiKeyUnknown`). */
+  readonly unknown?: () => Error;
 }
 
 export class BearerAuthenticator<Participant> {
@@ -56,14 +60,15 @@ export class BearerAuthenticator<Participant> {
   }
 
   async authenticate(authorization: string | undefined): Promise<Participant> {
-    if (authorization === undefined) throw this.options.missing();
+    if (authorization === undefined) throw (this.options.missing ?? missingKey)();
     const match = this.bearer.exec(authorization);
-    if (match === null) throw this.options.missing('expected Authorization: Bearer <API key>');
+    if (match === null)
+      throw (this.options.missing ?? missingKey)('expected Authorization: Bearer <API key>');
     const digest = apiKeyDigest(match[1]!);
     const cached = this.cache.get(digest);
     if (cached !== undefined) return cached;
     const participant = await this.options.find(digest);
-    if (participant === null) throw this.options.unknown();
+    if (participant === null) throw (this.options.unknown ?? unknownKey)();
     if (this.cache.size >= this.options.cacheEntriesMax) this.cache.clear();
     this.cache.set(digest, participant);
     return participant;

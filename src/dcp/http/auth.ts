@@ -3,7 +3,6 @@
 import { BearerAuthenticator } from '../../service-kit/api-key.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { ParticipantRow } from '../domain/ports.ts';
-import { serviceError } from '../../service-kit/service-errors.ts';
 
 export { apiKeyDigest } from '../../service-kit/api-key.ts';
 
@@ -12,11 +11,5 @@ export const apiKeyLength = { min: apiKeyLengthMin, max: apiKeyLengthMax } as co
 export function dcpAuthenticator(
   find: (apiKeySha256: string) => Promise<ParticipantRow | null>,
 ): BearerAuthenticator<ParticipantRow> {
-  return new BearerAuthenticator({
-    find,
-    length: apiKeyLength,
-    cacheEntriesMax: participantCacheEntriesMax,
-    missing: (detail) => serviceError('apiKeyMissing', detail),
-    unknown: () => serviceError('apiKeyUnknown'),
-  });
+  return new BearerAuthenticator({ find, length: apiKeyLength, cacheEntriesMax: participantCacheEntriesMax });
 }

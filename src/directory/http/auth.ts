@@ -4,7 +4,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Bytes } from '../../core/bytes.ts';
 import { apiKeyDigest, BearerAuthenticator } from '../../service-kit/api-key.ts';
-import { serviceError } from '../../service-kit/service-errors.ts';
 import { apiKeyLengthMax, apiKeyLengthMin, participantCacheEntriesMax } from '../domain/limits.ts';
 import type { ApiKeys, Participant } from '../domain/types.ts';
 
@@ -30,11 +29,5 @@ export function derivedApiKeys(secret: Bytes): ApiKeys {
 export function directoryAuthenticator(
   find: (apiKeySha256: string) => Promise<Participant | null>,
 ): BearerAuthenticator<Participant> {
-  return new BearerAuthenticator({
-    find,
-    length: apiKeyLength,
-    cacheEntriesMax: participantCacheEntriesMax,
-    missing: (detail) => serviceError('apiKeyMissing', detail),
-    unknown: () => serviceError('apiKeyUnknown'),
-  });
+  return new BearerAuthenticator({ find, length: apiKeyLength, cacheEntriesMax: participantCacheEntriesMax });
 }
