@@ -31,7 +31,7 @@ export function transferRequestDigest(
 }
 
 /** A field of a request fingerprint: amounts as bigint, absent optional fields as null. */
-export type FingerprintField = string | number | bigint | null;
+export type FingerprintField = string | number | bigint | boolean | null;
 
 /**
  * The request as canonical text, `[operation, ...fields]` in JSON with amounts in decimal: a replay

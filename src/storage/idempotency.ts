@@ -32,20 +32,8 @@ export const idempotencyRetentionMsDefault = 7 * 24 * 60 * 60 * 1000;
 /** Answers `expire` turns into tombstones per call: it runs often, each run short. */
 export const idempotencyExpiryRowsMax = 1_000;
 
-/**
- * The request fingerprint every service uses: the operation and its fields as canonical text (JSON
- * of an array), which a replay must match exactly. bigints are written as their decimal digits; an
- * operation gives each position one type, so a bigint and a string of digits never meet.
- */
-export function requestFingerprint(
-  operation: string,
-  fields: readonly (string | number | bigint | boolean | null)[],
-): string {
-  return JSON.stringify([
-    operation,
-    ...fields.map((field) => (typeof field === 'bigint' ? field.toString() : field)),
-  ]);
-}
+/** The request fingerprint every service uses (defined in core, where the device side uses it too). */
+export { requestFingerprint } from '../core/request-digests.ts';
 
 export interface IdempotencyRecord<Result> {
   readonly fingerprint: string;
