@@ -22,19 +22,12 @@ import {
   type SettleAnswer,
   type SettleSubmission,
 } from '../dcp/api/client.ts';
+import type { Personalisation } from '../dcp/api/types.ts';
 
 /** The SE instructions the app uses (structurally `SecureElementClient`, se-client.ts). */
 export interface SecureElementPort {
   initialise(): { seId: Bytes; publicKey: Bytes };
-  personalise(personalisation: {
-    readonly certificate: Certificate;
-    readonly rootPublicKey: Bytes;
-    readonly dcpIssuers: readonly Certificate[];
-    readonly directory: Certificate;
-    readonly mds: Certificate;
-    readonly limits: SignedLimits;
-    readonly denyList: SignedDenyList;
-  }): void;
+  personalise(personalisation: Omit<Personalisation, 'seId' | 'walletId'>): void;
   getData(): {
     readonly seId: Bytes;
     readonly publicKey: Bytes;
