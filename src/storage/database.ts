@@ -28,7 +28,9 @@ export interface Database extends Executor {
    * stall every writer.
    *
    * - SQLite: `BEGIN IMMEDIATE` takes the write lock at once, and one queue per database serialises
-   *   transactions: every transaction is serialisable by construction.
+   *   transactions: every transaction is serialisable by construction. Transactions waiting together
+   *   share one commit (group commit, a savepoint each; see `sqlite.ts`): one that throws rolls back
+   *   alone, and none resolves before its group committed.
    * - PostgreSQL: READ COMMITTED plus row locks (`lockRows`) taken in a consistent order by the
    *   caller. See `postgres.ts` for why, and for the retry on 40001/40P01 kept as a safety net.
    */

@@ -5,11 +5,13 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Database, Executor, Row, SqlValue } from './database.ts';
-import { SerialQueue } from './serial-queue.ts';
+import { StorageUnavailable, type Database, type Executor, type Row, type SqlValue } from './database.ts';
+import { JobQueue } from './job-queue.ts';
 
 export const sqliteStatementCacheEntriesMax = 512;
 export const sqliteWaitingJobsMax = 10_000;
+/** Transactions that may share one commit (group commit): bounds how much one crash can roll back. */
+export const sqliteGroupTransactionsMax = 64;
 export const sqliteBusyTimeoutMs = 5_000;
 export const sqliteCheckpointPages = 10_000;
 
@@ -39,8 +41,9 @@ class SqliteDatabase implements Database {
   readonly engine = 'sqlite';
   readonly lockRows = '';
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  private readonly queue = new SerialQueue(sqliteWaitingJobsMax);
+  private readonly jobs = new JobQueue<Job>(sqliteWaitingJobsMax);
   private readonly direct: Executor;
+  private draining = false;
   private closed = false;
 
   constructor(private readonly connection: BetterSqlite3.Database) {
@@ -52,35 +55,119 @@ class SqliteDatabase implements Database {
   }
 
   all(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return this.queue.run(() => Promise.resolve(this.allNow(sql, params)));
+    return this.plain(() => this.allNow(sql, params));
   }
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.queue.run(() => Promise.resolve(this.runNow(sql, params)));
+    return this.plain(() => this.runNow(sql, params));
   }
 
   transaction<T>(body: (tx: Executor) => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
-      this.connection.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await body(this.direct);
-        this.connection.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.connection.inTransaction) this.connection.exec('ROLLBACK');
-        throw error;
-      }
+    return new Promise<T>((resolve, reject) => {
+      const run = async (tx: Executor) => {
+        const value = await body(tx);
+        return () => {
+          resolve(value);
+        };
+      };
+      this.enqueue({ kind: 'transaction', run, fail: reject });
     });
   }
 
   close(): Promise<void> {
-    return this.queue.run(() => {
+    return this.plain(() => {
       if (!this.closed) {
         this.closed = true;
         this.connection.close();
       }
-      return Promise.resolve();
     });
+  }
+
+  /** A statement outside any transaction: at once when the connection is idle, else in its turn. */
+  private plain<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          resolve(work());
+        } catch (error) {
+          // better-sqlite3 throws only Errors; anything else is wrapped so callers always get one.
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      this.enqueue({ kind: 'plain', run, fail: reject });
+    });
+  }
+
+  private enqueue(job: Job): void {
+    if (!this.jobs.push(job)) {
+      job.fail(new StorageUnavailable(`more than ${sqliteWaitingJobsMax} database jobs waiting`));
+      return;
+    }
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let job = this.jobs.peek(); job !== undefined; job = this.jobs.peek()) {
+        if (job.kind === 'plain') {
+          this.jobs.shift();
+          job.run();
+        } else {
+          await this.runGroup();
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * Group commit: the transactions waiting at the head of the queue (and those that join while it
+   * runs, up to `sqliteGroupTransactionsMax`) share one BEGIN … COMMIT, each in its own savepoint, so
+   * one that throws rolls back alone. Every member is answered only after the group's COMMIT: a
+   * crash mid-group loses only transactions nobody was told about. If the engine itself aborts the
+   * whole transaction (disk full, I/O error), every member of the group is refused.
+   */
+  private async runGroup(): Promise<void> {
+    const answers: { readonly job: TransactionJob; readonly answer: () => void }[] = [];
+    const refusals: { readonly job: TransactionJob; readonly error: unknown }[] = [];
+    this.connection.exec('BEGIN IMMEDIATE');
+    let aborted: unknown;
+    for (let job = this.jobs.peek(); job?.kind === 'transaction'; job = this.jobs.peek()) {
+      if (answers.length + refusals.length === sqliteGroupTransactionsMax) break;
+      this.jobs.shift();
+      this.connection.exec('SAVEPOINT member');
+      try {
+        answers.push({ job, answer: await job.run(this.direct) });
+        this.connection.exec('RELEASE member');
+      } catch (error) {
+        refusals.push({ job, error });
+        if (!this.connection.inTransaction) {
+          aborted = error;
+          break;
+        }
+        this.connection.exec('ROLLBACK TO member');
+        this.connection.exec('RELEASE member');
+      }
+    }
+    const failure = aborted ?? this.commit();
+    for (const { job, answer } of answers) {
+      if (failure === undefined) answer();
+      else job.fail(new StorageUnavailable('the transaction group was rolled back', { cause: failure }));
+    }
+    for (const { job, error } of refusals) job.fail(error);
+  }
+
+  /** Commits the open transaction; returns the error if it could not (then it is rolled back). */
+  private commit(): unknown {
+    try {
+      this.connection.exec('COMMIT');
+      return undefined;
+    } catch (error) {
+      if (this.connection.inTransaction) this.connection.exec('ROLLBACK');
+      return error;
+    }
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -108,3 +195,19 @@ class SqliteDatabase implements Database {
     return this.statement(sql).run(...params).changes;
   }
 }
+
+interface PlainJob {
+  readonly kind: 'plain';
+  /** Does the work and settles the caller's promise. */
+  readonly run: () => void;
+  readonly fail: (error: unknown) => void;
+}
+
+interface TransactionJob {
+  readonly kind: 'transaction';
+  /** Runs the body; resolves with what answers the caller, called once the group has committed. */
+  readonly run: (tx: Executor) => Promise<() => void>;
+  readonly fail: (error: unknown) => void;
+}
+
+type Job = PlainJob | TransactionJob;

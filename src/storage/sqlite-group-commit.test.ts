@@ -1,0 +1,109 @@
+// Group commit on SQLite: transactions waiting together share one COMMIT, each in its own savepoint.
+// What callers rely on: a transaction that throws rolls back alone, no transaction is answered
+// before its group committed, and an engine-level abort refuses every member of the group.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { StorageUnavailable, type Database, type Executor } from './database.ts';
+import { columnText } from './decode.ts';
+import { openDatabase } from './open.ts';
+import { sqliteGroupTransactionsMax } from './sqlite.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../testing/scratch.ts';
+
+describe('SQLite group commit', () => {
+  let scratch: ScratchDatabase;
+  let db: Database;
+  let observer: Database;
+
+  before(async () => {
+    scratch = await createScratchDatabase('sqlite', 'file');
+    db = openDatabase(scratch.url);
+    observer = openDatabase(scratch.url);
+    await db.run('CREATE TABLE rows (id TEXT PRIMARY KEY)');
+  });
+  after(async () => {
+    await observer.close();
+    await db.close();
+    await scratch.drop();
+  });
+
+  async function ids(prefix: string): Promise<string[]> {
+    const rows = await observer.all('SELECT id FROM rows WHERE id LIKE ? ORDER BY id', [`${prefix}%`]);
+    return rows.map((row) => columnText(row, 'id'));
+  }
+
+  const insert = (id: string) => (tx: Executor) => tx.run('INSERT INTO rows (id) VALUES (?)', [id]);
+
+  test('a member that throws rolls back alone; every answer comes after its commit, seen by another connection', async () => {
+    const seenAtAnswer: boolean[] = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_unused, index) => {
+        const id = `a-${String(index).padStart(2, '0')}`;
+        return db
+          .transaction(async (tx) => {
+            await insert(id)(tx);
+            if (index === 7) throw new RangeError('member 7 refuses');
+            return id;
+          })
+          .then(async (value) => {
+            seenAtAnswer.push((await ids(value)).length === 1);
+            return value;
+          });
+      }),
+    );
+    assert.deepEqual(
+      results.map((result) => result.status),
+      results.map((_result, index) => (index === 7 ? 'rejected' : 'fulfilled')),
+    );
+    const refused = results[7];
+    assert.ok(refused?.status === 'rejected' && refused.reason instanceof RangeError);
+    assert.deepEqual(
+      seenAtAnswer,
+      Array.from({ length: 19 }, () => true),
+    );
+    assert.equal((await ids('a-')).length, 19);
+    assert.deepEqual(await ids('a-07'), []);
+  });
+
+  test(`more waiting transactions than one group takes (${sqliteGroupTransactionsMax}) all commit, in several groups`, async () => {
+    const count = sqliteGroupTransactionsMax * 3 + 5;
+    await Promise.all(
+      Array.from({ length: count }, (_unused, index) =>
+        db.transaction((tx) => insert(`b-${String(index).padStart(4, '0')}`)(tx)),
+      ),
+    );
+    assert.equal((await ids('b-')).length, count);
+  });
+
+  test('an engine-level abort refuses every member of its group, and the next group goes on', async () => {
+    const results = await Promise.allSettled([
+      db.transaction((tx) => insert('c-1')(tx)),
+      db.transaction((tx) => insert('c-2')(tx)),
+      db.transaction(async (tx) => {
+        await insert('c-3')(tx);
+        // What SQLite does by itself on SQLITE_FULL or an I/O error: the whole transaction is gone.
+        await tx.run('ROLLBACK');
+        throw new Error('disk full');
+      }),
+    ]);
+    assert.deepEqual(
+      results.map((result) => (result.status === 'rejected' ? String(result.reason) : 'fulfilled')),
+      [
+        'StorageUnavailable: the transaction group was rolled back',
+        'StorageUnavailable: the transaction group was rolled back',
+        'Error: disk full',
+      ],
+    );
+    const first = results[0];
+    assert.ok(first?.status === 'rejected' && first.reason instanceof StorageUnavailable);
+    assert.deepEqual(await ids('c-'), []);
+    await db.transaction((tx) => insert('c-4')(tx));
+    assert.deepEqual(await ids('c-'), ['c-4']);
+  });
+
+  test('a statement queued behind transactions sees what they committed', async () => {
+    const writes = [1, 2, 3].map((index) => db.transaction((tx) => insert(`d-${index}`)(tx)));
+    const read = db.all("SELECT COUNT(*) AS n FROM rows WHERE id LIKE 'd-%'");
+    await Promise.all(writes);
+    assert.equal((await read)[0]?.['n'], 3n);
+  });
+});
