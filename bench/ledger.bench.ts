@@ -1,7 +1,9 @@
 // Ledger payments per second through HTTP: a real listening ledger (in this process) and
-// `clientsCount` concurrent keep-alive clients (fetch), on SQLite (file, WAL) and on PostgreSQL.
+// `clientsCount` concurrent keep-alive clients (node:http), on SQLite (file, WAL) and on PostgreSQL.
 // Reference: raw single-row insert transactions per second on the same engine, same concurrency,
 // measured in the same run: the ratio says what the ledger costs over the storage floor.
+// `http.noop` (bench/http-noop.ts) is the HTTP bound measured by the same clients; each ledger line
+// also gives its share of it (`ofHttpNoop`).
 import { Agent, request } from 'node:http';
 import { apiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer } from '../src/ledger/server.ts';
@@ -10,6 +12,7 @@ import { LedgerClient } from '../src/ledger/api/client.ts';
 import type { Engine } from '../src/storage/database.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import { createScratchDatabase } from '../src/testing/scratch.ts';
+import { startNoopServer } from './http-noop.ts';
 import { report } from './report.ts';
 
 const clientsCount = 32;
@@ -122,6 +125,33 @@ async function ledgerPayments(url: string): Promise<number> {
   }
 }
 
+/** The HTTP bound: the same clients posting the same payment bodies to a no-op route. */
+async function noopPosts(): Promise<number> {
+  const apiKey = newApiKey();
+  const server = await startNoopServer(apiKey);
+  const agent = new Agent({ keepAlive: true, maxSockets: clientsCount });
+  const target = new URL('/v1/noop', server.url);
+  let next = 0;
+  try {
+    return await forDuration(clientsCount, async (worker) => {
+      const body = JSON.stringify({
+        payerAccountId: `acc_${worker % accountsCount}`,
+        payeeAccountId: `acc_${(worker + 1) % accountsCount}`,
+        amount: '1',
+      });
+      const status = await post(agent, target, body, {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': `bench-${next++}`,
+      });
+      if (status !== 201) throw new Error(`no-op answered ${status}`);
+    });
+  } finally {
+    agent.destroy();
+    await server.close();
+  }
+}
+
 /** One POST over a keep-alive connection (node:http: lighter than fetch, so the client costs less). */
 function post(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -141,7 +171,7 @@ function post(agent: Agent, url: URL, body: string, headers: Record<string, stri
   });
 }
 
-async function measure(engine: Engine): Promise<void> {
+async function measure(engine: Engine, httpNoop: number): Promise<void> {
   const raw = await createScratchDatabase(engine, 'file');
   const ledger = await createScratchDatabase(engine, 'file');
   try {
@@ -155,6 +185,8 @@ async function measure(engine: Engine): Promise<void> {
       referenceName: `raw single-row insert transactions/s on ${engine}`,
       clients: clientsCount,
       seconds: measureMs / 1000,
+      httpNoop: Math.round(httpNoop),
+      ofHttpNoop: Number((value / httpNoop).toFixed(3)),
     });
   } finally {
     await raw.drop();
@@ -162,5 +194,13 @@ async function measure(engine: Engine): Promise<void> {
   }
 }
 
-await measure('sqlite');
-await measure('postgres');
+const httpNoop = await noopPosts();
+report({
+  name: 'http.noop',
+  value: httpNoop,
+  unit: 'requests/s',
+  clients: clientsCount,
+  seconds: measureMs / 1000,
+});
+await measure('sqlite', httpNoop);
+await measure('postgres', httpNoop);
