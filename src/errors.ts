@@ -4,6 +4,7 @@ import { coreErrors, type ErrorCatalogue } from './core/errors.ts';
 import { dcpErrors } from './dcp/api/errors.ts';
 import { ledgerErrors } from './ledger/api/errors.ts';
 import { directoryErrors } from './directory/api/errors.ts';
+import { mdsErrors } from './mds/api/errors.ts';
 import { serviceErrors } from './service-kit/service-errors.ts';
 
 export interface CatalogueEntry {
@@ -18,4 +19,5 @@ export const catalogues: readonly CatalogueEntry[] = [
   { component: 'ledger', catalogue: ledgerErrors },
   { component: 'dcp', catalogue: dcpErrors },
   { component: 'directory', catalogue: directoryErrors },
+  { component: 'mds', catalogue: mdsErrors },
 ];

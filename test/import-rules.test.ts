@@ -24,9 +24,28 @@ const allowed: Record<string, readonly string[] | '*'> = {
   'service-kit': ['core', 'storage'],
   ledger: ['core', 'storage', 'service-kit', 'http-client'],
   directory: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client'],
-  'errors.ts': ['core', 'service-kit/service-errors.ts', 'ledger/api/', 'directory/api/', 'dcp/api/'],
+  'errors.ts': [
+    'core',
+    'service-kit/service-errors.ts',
+    'ledger/api/',
+    'directory/api/',
+    'dcp/api/',
+    'mds/api/',
+  ],
   pki: ['core', 'crypto'],
-  dcp: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'ledger/api/', 'directory/api/'],
+  dcp: [
+    'core',
+    'crypto',
+    'storage',
+    'pki',
+    'service-kit',
+    'http-client',
+    'ledger/api/',
+    'directory/api/',
+    'mds/api/',
+  ],
+  // Inside the MDS, the enclave and the API process meet only in mds/channel/ (a test below).
+  mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/'],
   cli: '*',
   testing: '*',
   demo: '*',
@@ -80,6 +99,32 @@ test('every component imports only the components it may (a service reaches anot
         ? targetRelative.startsWith(`${component}/api/`) || apiAllowed.some(permitted)
         : target === component || rule.some(permitted);
       if (!allowedTarget) violations.push(`${relative(root, path)} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+/**
+ * The MDS's privacy boundary in the code (docs/mds.md): the enclave (src/mds/enclave/, which alone
+ * opens uploads and reads the raw graph) and the API process (everything else in src/mds/) share only
+ * src/mds/channel/ and the public src/mds/api/; the enclave reaches no HTTP, and nothing outside
+ * src/mds/enclave/ imports it (the API process starts it as a separate process, by file path).
+ */
+test('the MDS enclave and the MDS API process import each other only through mds/channel/', () => {
+  const violations: string[] = [];
+  for (const path of files(source).filter((file) => !componentOf(file).startsWith('testing'))) {
+    const ownPath = relative(source, path);
+    const inEnclave = ownPath.startsWith('mds/enclave/');
+    for (const specifier of imports(path)) {
+      if (!specifier.startsWith('.')) continue;
+      const target = relative(source, resolve(dirname(path), specifier));
+      const targetsEnclave = target.startsWith('mds/enclave/');
+      const mdsShared = target.startsWith('mds/channel/') || target.startsWith('mds/api/');
+      if (!inEnclave && targetsEnclave) violations.push(`${relative(root, path)} imports ${specifier}`);
+      if (inEnclave && target.startsWith('mds/') && !targetsEnclave && !mdsShared)
+        violations.push(`${relative(root, path)} imports ${specifier}`);
+      if (inEnclave && (specifier.includes('service-kit') || specifier.includes('http-client')))
+        violations.push(`${relative(root, path)} imports ${specifier}`);
     }
   }
   assert.deepEqual(violations, []);

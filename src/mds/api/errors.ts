@@ -1,0 +1,106 @@
+// The MDS's error catalogue: its domain codes (0x40xx). The MDS also answers the generic service codes
+// (src/service-kit/service-errors.ts: requestInvalid, apiKeyMissing, roleNotAllowed,
+// idempotencyKeyReusedWithDifferentRequest, internalError...), which are not repeated here.
+// Registered in `src/errors.ts`; `docs/mds.md` lists every code and a test keeps the two in step.
+//
+// An upload the MDS stored but could not ingest is not refused over HTTP (it was already
+// acknowledged): it is recorded as `refused` with one of the `upload*` codes, or the core code that
+// its decoding or verification failed with (docs/mds.md, "Ingest").
+import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
+import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
+
+export const mdsErrors = defineErrorCatalogue({
+  // Ingest (0x400x)
+  uploadBytesLimitExceeded: {
+    number: 0x4001,
+    kind: 'wrongLength',
+    meaning: 'a sealed upload is longer than sealedUploadBytesMax, or a claim longer than claimBytesMax',
+  },
+  uploadClaimInvalid: {
+    number: 0x4002,
+    kind: 'wrongData',
+    meaning: 'the claim does not decode, or does not bind the sealed upload by its digest',
+  },
+  uploadConflict: {
+    number: 0x4003,
+    kind: 'conflict',
+    meaning: 'a sealed upload with this digest was already posted with another claim, or by another DCP',
+  },
+  uploadUnsealable: {
+    number: 0x4004,
+    kind: 'wrongData',
+    meaning:
+      'recorded refusal: the sealed upload does not open with the MDS key (wrong key, info or tampered)',
+  },
+  uploadMismatch: {
+    number: 0x4005,
+    kind: 'securityNotSatisfied',
+    meaning:
+      'recorded refusal: the opened upload disagrees with its claim (secure element, counter or tokens) or its certificate does not chain to a DCP issuer',
+  },
+  uploadReplayed: {
+    number: 0x4006,
+    kind: 'conflict',
+    meaning:
+      'recorded refusal: the secure element already uploaded a later or equal counter under another digest',
+  },
+  // Reports (0x401x)
+  issuanceNotOwn: {
+    number: 0x4010,
+    kind: 'securityNotSatisfied',
+    meaning: "a reported issuance is not signed by the reporting DCP's issuer key",
+  },
+  reportConflict: {
+    number: 0x4011,
+    kind: 'conflict',
+    meaning: 'a reported retirement or issuance is already recorded with other content',
+  },
+  reportItemsLimitExceeded: {
+    number: 0x4012,
+    kind: 'wrongLength',
+    meaning: 'a report carries more than reportItemsMax issuances or retirements',
+  },
+  // Unknown ids (0x402x)
+  uploadUnknown: {
+    number: 0x4020,
+    kind: 'notFound',
+    meaning: 'no upload with this digest was posted by this DCP',
+  },
+  alertUnknown: { number: 0x4021, kind: 'notFound', meaning: 'no alert has this id' },
+  // Alerts (0x403x)
+  alertNotOpen: {
+    number: 0x4030,
+    kind: 'conflict',
+    meaning: 'the alert is already confirmed or revoked',
+  },
+  // Processes (0x40Fx)
+  mdsEnclaveUnavailable: {
+    number: 0x40f1,
+    kind: 'unavailable',
+    meaning: 'the enclave process is not running or did not answer in time; retry later',
+  },
+  mdsDirectoryUnavailable: {
+    number: 0x40f2,
+    kind: 'unavailable',
+    meaning: 'the directory did not answer a revocation; the alert stays confirmed and is retried',
+  },
+  mdsUnavailable: {
+    number: 0x40f4,
+    kind: 'unavailable',
+    meaning: 'client side: the MDS did not answer (refused connection, timeout or 5xx) after every retry',
+  },
+  mdsAnswerInvalid: {
+    number: 0x40f5,
+    kind: 'unavailable',
+    meaning: 'client side: the MDS answered something that does not decode (the message names the field)',
+  },
+});
+
+export type MdsErrorCode = keyof typeof mdsErrors;
+
+export const { error: mdsError, isCode: isMdsErrorCode } = catalogueFunctions(mdsErrors);
+
+/** Codes an MDS answer may carry: its own and the generic service codes. */
+export type MdsAnswerCode = MdsErrorCode | ServiceErrorCode;
+
+export const mdsAnswers = answerCatalogue(mdsErrors);

@@ -1,0 +1,124 @@
+// The one interface between the MDS's API process and its enclave process (docs/mds.md, "Processes
+// and the privacy boundary"). It is narrow on purpose: what crosses it is sealed bytes the API
+// process cannot read going in, and acknowledgements, alerts, evidence and counts coming out, never an
+// opened upload, a raw graph record or the key. Part 2 adds renewal checks, decisions, supply and
+// indicators here, and nothing wider.
+//
+// Both sides import this file and nothing of each other: `src/mds/enclave/` implements `EnclavePort`
+// behind a child-process channel (`node:child_process` fork with advanced serialization, so `bigint`
+// and `Uint8Array` cross as they are), the API process holds a client of it. A test keeps the
+// enclave's modules out of the API process's imports.
+//
+// Every method is idempotent or read-only, so the API process may retry any call after a timeout.
+// A refusal crosses as `EnclaveRefusal` (an MDS or core error code and a message); anything else
+// the enclave throws is a bug and answers `internalError`.
+import type { Bytes } from '../../core/bytes.ts';
+import type { MdsErrorCode } from '../api/errors.ts';
+
+/** What the API process hands the enclave for one `POST /v1/uploads`. */
+export interface StoreUploadRequest {
+  /** The DCP the posting participant is bound to (hex principal id of its issuer). */
+  readonly dcpId: string;
+  /** The SE's signed claim, the canonical CBOR envelope as the SE signed it. */
+  readonly claim: Bytes;
+  /** The HPKE-sealed upload the claim binds by digest; only the enclave can open it. */
+  readonly sealed: Bytes;
+  readonly receivedAtMs: number;
+}
+
+export type UploadState = 'stored' | 'ingested' | 'refused';
+
+export interface UploadStatus {
+  /** Lowercase hex SHA-256 of the sealed bytes. */
+  readonly digest: string;
+  readonly state: UploadState;
+  /** The code it was refused with (an `upload*` MDS code or a core code), else null. */
+  readonly refusal: string | null;
+}
+
+export interface ReportedRetirement {
+  readonly tokenId: string;
+  readonly value: bigint;
+  readonly seId: string;
+  readonly uploadDigest: string;
+  readonly retiredAtMs: number;
+}
+
+export interface RecordReportsRequest {
+  readonly dcpId: string;
+  /** Signed issuance envelopes (canonical CBOR), each signed by the DCP `dcpId`. */
+  readonly issuances: readonly Bytes[];
+  readonly retirements: readonly ReportedRetirement[];
+}
+
+/** How many items were newly recorded; an item already recorded identically is not counted. */
+export interface ReportCounts {
+  readonly issuances: number;
+  readonly retirements: number;
+}
+
+export type AlertKind = 'doubleSpend' | 'fakeFunding' | 'counterReuse' | 'unknownSigner' | 'revokedSigner';
+
+/**
+ * An alert as the enclave raises it: a fact about the graph, with no status (confirming and revoking
+ * are the API process's decisions, kept in its own database). The id is a digest of the kind and the
+ * sorted evidence ids, so any ingest order raises the same alerts; more evidence for the same fact
+ * (a third spend of a token) updates `value` and `evidenceCount` of the same id.
+ */
+export interface EnclaveAlert {
+  readonly id: string;
+  readonly kind: AlertKind;
+  /** The SE to blame (hex principal id). */
+  readonly seId: string;
+  /** The value at stake, in minor units. */
+  readonly value: bigint;
+  readonly raisedAtMs: number;
+  readonly evidenceCount: number;
+  /** Increases on every raise or update: the API process copies alerts by this cursor. */
+  readonly sequence: number;
+}
+
+export interface AlertsPage {
+  readonly alerts: readonly EnclaveAlert[];
+  /** The largest sequence in `alerts`, or the `after` asked for when none. */
+  readonly sequence: number;
+}
+
+export interface EvidenceItem {
+  /** Hex id of the history entry (transfer or issuance id). */
+  readonly entryId: string;
+  readonly kind: 'transfer' | 'issuance';
+  /** The entry's signed envelope, canonical CBOR. */
+  readonly entry: Bytes;
+}
+
+export interface EnclaveStatus {
+  readonly uploads: Readonly<Record<UploadState, number>>;
+  readonly alerts: Readonly<Record<AlertKind, number>>;
+}
+
+export interface EnclavePort {
+  /** Stores the pair durably, then answers; the same pair again answers its current status. */
+  storeUpload(request: StoreUploadRequest): Promise<UploadStatus>;
+  /** The status of an upload this DCP posted, or undefined (`uploadUnknown`). */
+  uploadStatus(dcpId: string, digest: string): Promise<UploadStatus | undefined>;
+  recordReports(request: RecordReportsRequest): Promise<ReportCounts>;
+  /** Alerts raised or updated after `after` (a sequence), oldest first, at most `limit`. */
+  alertsAfter(after: number, limit: number): Promise<AlertsPage>;
+  /** The evidence of one alert, or undefined (`alertUnknown`). The API process audits before asking. */
+  evidence(alertId: string): Promise<readonly EvidenceItem[] | undefined>;
+  status(): Promise<EnclaveStatus>;
+}
+
+/** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
+export interface EnclaveRefusal {
+  readonly code: MdsErrorCode | string;
+  readonly message: string;
+}
+
+/** Bounds on what crosses: a page of alerts, items of one report. */
+export const alertsPageMax = 256;
+export const reportItemsMax = 256;
+/** A sealed upload's bound (the plaintext's `uploadBytesMax` plus HPKE framing) and a claim's. */
+export const sealedUploadBytesMax = 16 * 1024 * 1024 + 1024;
+export const claimBytesMax = 32 * 1024;
