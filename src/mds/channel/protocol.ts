@@ -13,6 +13,7 @@
 // A refusal crosses as `EnclaveRefusal` (an MDS or core error code and a message); anything else
 // the enclave throws is a bug and answers `internalError`.
 import type { Bytes } from '../../core/bytes.ts';
+import type { CoreErrorCode } from '../../core/errors.ts';
 import type { MdsErrorCode } from '../api/errors.ts';
 
 /** What the API process hands the enclave for one `POST /v1/uploads`. */
@@ -33,7 +34,7 @@ export interface UploadStatus {
   readonly digest: string;
   readonly state: UploadState;
   /** The code it was refused with (an `upload*` MDS code or a core code), else null. */
-  readonly refusal: string | null;
+  readonly refusal: MdsErrorCode | CoreErrorCode | null;
 }
 
 export interface ReportedRetirement {
@@ -112,7 +113,7 @@ export interface EnclavePort {
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
 export interface EnclaveRefusal {
-  readonly code: MdsErrorCode | string;
+  readonly code: MdsErrorCode | CoreErrorCode;
   readonly message: string;
 }
 
