@@ -17,17 +17,12 @@ import { promtoolCheckMetrics, promtoolSkip } from '../testing/service-kit.ts';
 
 const kitErrors = defineErrorCatalogue({
   kitThingRefused: { number: 0x7f01, kind: 'conflict', meaning: 'a domain refusal of the test app' },
-  kitRequestInvalid: { number: 0x7f02, kind: 'wrongData', meaning: "a service's own copy" },
-  kitRouteNotFound: { number: 0x7f03, kind: 'notFound', meaning: "a service's own copy" },
 });
 const { error: kitError, isCode: isKitCode } = catalogueFunctions(kitErrors);
 const bodyBytesMax = 256;
 
-/** A kit app with one route of each shape, over the generic codes or a service's own copies. */
-export async function kitApp(
-  options: { readonly ownCopies?: boolean; readonly processMetrics?: boolean } = {},
-) {
-  const own = options.ownCopies === true;
+/** A kit app with one route of each shape, over the generic codes. */
+export async function kitApp(options: { readonly processMetrics?: boolean } = {}) {
   const metrics = new (class extends HttpMetrics {
     constructor() {
       super('kit');
@@ -41,12 +36,10 @@ export async function kitApp(
     errorAnswer: errorAnswerer({
       isCode: isKitCode,
       definition: (code) => kitErrors[code],
-      ...(own ? { requestInvalid: 'kitRequestInvalid' as const } : {}),
       // Core's decoding refusals answered as the generic requestInvalid (what the DCP will do).
       translate: (error) =>
         error.code === 'fieldInvalid' ? { code: 'requestInvalid', message: error.message } : undefined,
     }),
-    ...(own ? { routeNotFound: (detail: string) => kitError('kitRouteNotFound', detail) } : {}),
     metrics,
     ping: () => Promise.resolve(),
   });
@@ -244,32 +237,6 @@ describe('a kit app answers every refusal in the envelope with a generic code', 
       assert.equal(parsed.error.code, code);
       assert.equal(parsed.error.number, serviceErrors[code].number);
     }
-  });
-});
-
-describe("a service that still has its own copies of generic codes (the DCP's) keeps answering them", () => {
-  let app: ServiceApp;
-  before(async () => {
-    app = await kitApp({ ownCopies: true });
-  });
-  after(() => app.close());
-
-  test('its copies answer what they answered; the new refusals answer generic codes in the envelope', async () => {
-    assert.equal((await refusal(app, { method: 'GET', url: '/v1/nothing' })).code, 'kitRouteNotFound');
-    const invalid = await refusal(app, {
-      method: 'POST',
-      url: '/v1/things',
-      headers: json,
-      payload: '{"name":5}',
-    });
-    assert.deepEqual([invalid.status, invalid.code], [400, 'kitRequestInvalid']);
-    const long = await refusal(app, {
-      method: 'GET',
-      url: `/v1/things/${'a'.repeat(pathParameterLengthMax + 1)}`,
-    });
-    assert.deepEqual([long.status, long.code], [414, 'pathParameterTooLong']);
-    const bug = await refusal(app, { method: 'GET', url: '/v1/things/bug' });
-    assert.deepEqual([bug.status, bug.code], [500, 'internalError']);
   });
 });
 

@@ -13,6 +13,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { assert } from '../core/assert.ts';
 import type { ErrorAnswer } from './errors.ts';
+import { scheduleMaintenance, type MaintenanceTask } from './maintenance.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { serviceError } from './service-errors.ts';
 
@@ -32,11 +33,8 @@ export interface ServiceAppOptions {
   readonly logger?: FastifyServerOptions['logger'] | undefined;
   /** The service's error envelope (`errorAnswerer` of its codes). */
   readonly errorAnswer: (error: unknown) => ErrorAnswer;
-  /**
-   * Transitional (leave out): the generic `routeNotFound` answers a path no route has. Given (the
-   * DCP's own copy, until it moves over), it makes the refusal (`detail`: `GET /v1/nothing`).
-   */
-  readonly routeNotFound?: (detail: string) => Error;
+  /** Periodic housekeeping (maintenance.ts), scheduled when the app is built, stopped when it closes. */
+  readonly maintenance?: readonly MaintenanceTask[];
   readonly metrics: HttpMetrics;
   /** A database round trip, for /healthz. */
   readonly ping: () => Promise<void>;
@@ -98,8 +96,7 @@ export async function createServiceApp(options: ServiceAppOptions) {
       void reply.header('allow', allowed.join(', '));
       return refuse(serviceError('methodNotAllowed', detail), request, reply);
     }
-    const notFound = options.routeNotFound?.(detail) ?? serviceError('routeNotFound', detail);
-    return refuse(notFound, request, reply);
+    return refuse(serviceError('routeNotFound', detail), request, reply);
   });
   const { metrics } = options;
   app.addHook('onResponse', (request, reply, done) => {
@@ -118,6 +115,7 @@ export async function createServiceApp(options: ServiceAppOptions) {
     return metrics.registry.metrics();
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  for (const task of options.maintenance ?? []) scheduleMaintenance(app, task);
   return app;
 }
 

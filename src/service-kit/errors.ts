@@ -15,23 +15,11 @@ export interface ErrorAnswer {
   };
 }
 
-/**
- * A service's own codes. The four optional codes are for a service that still has its own copies of
- * generic codes (the DCP until it moves over): given, they answer those failures instead of the
- * generic `requestInvalid`, `requestBodyTooLarge`, `storageUnavailable` and `internalError`.
- */
+/** A service's own codes; the generic ones (service-errors.ts) are answered for every service. */
 export interface ErrorEnvelope<Code extends string> {
   /** The codes this service answers with (its catalogue, and any it passes through, e.g. core's). */
   isCode(code: string): code is Code;
   definition(code: Code): ErrorDefinition;
-  /** Transitional (leave out): a service's own copy of `requestInvalid`. */
-  readonly requestInvalid?: Code;
-  /** Transitional (leave out): a service's own copy of `requestBodyTooLarge`, answered with 413. */
-  readonly requestBodyTooLarge?: Code;
-  /** Transitional (leave out): a service's own copy of `storageUnavailable`. */
-  readonly storageUnavailable?: Code;
-  /** Transitional (leave out): a service's own copy of `internalError`, answered with 500. */
-  readonly internalError?: Code;
   /**
    * Another component's typed error, answered with one of this service's codes or a generic one
    * (e.g. a gateway's `ledgerUnavailable`, a core decoding refusal as `requestInvalid`); undefined
@@ -63,22 +51,7 @@ export function errorAnswerer<Code extends string>(
     isServiceErrorCode(code) ? serviceErrors[code] : envelope.definition(code);
   const answer = (code: AnyCode, message: string): ErrorAnswer => {
     const found = definition(code);
-    // A service's own copies of 413 and 500 keep their statuses until it moves to the generic codes.
-    const status =
-      code === envelope.requestBodyTooLarge
-        ? 413
-        : code === envelope.internalError
-          ? 500
-          : httpStatusOf(code, found);
-    return { status, body: { error: { code, number: found.number, message } } };
-  };
-  // The generic code, or the service's own copy of it while it has one.
-  const generic = (code: ServiceErrorCode): AnyCode => {
-    if (code === 'requestInvalid') return envelope.requestInvalid ?? code;
-    if (code === 'requestBodyTooLarge') return envelope.requestBodyTooLarge ?? code;
-    if (code === 'storageUnavailable') return envelope.storageUnavailable ?? code;
-    if (code === 'internalError') return envelope.internalError ?? code;
-    return code;
+    return { status: httpStatusOf(code, found), body: { error: { code, number: found.number, message } } };
   };
   const meaning = (code: AnyCode) => definition(code).meaning;
   return (error) => {
@@ -88,19 +61,16 @@ export function errorAnswerer<Code extends string>(
       const translated = envelope.translate?.(error);
       if (translated !== undefined) return answer(translated.code, translated.message);
     }
-    if (error instanceof StorageUnavailable) {
-      const code = generic('storageUnavailable');
-      return answer(code, meaning(code));
-    }
+    if (error instanceof StorageUnavailable)
+      return answer('storageUnavailable', meaning('storageUnavailable'));
     if (isFastifyError(error)) {
       const known = codeByFastifyError[error.code];
-      if (known !== undefined) return answer(generic(known), error.message);
-      if (error.validation !== undefined) return answer(generic('requestInvalid'), error.message);
+      if (known !== undefined) return answer(known, error.message);
+      if (error.validation !== undefined) return answer('requestInvalid', error.message);
       const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) return answer(generic('requestInvalid'), error.message);
+      if (status >= 400 && status < 500) return answer('requestInvalid', error.message);
     }
-    const code = generic('internalError');
-    return answer(code, meaning(code));
+    return answer('internalError', meaning('internalError'));
   };
 }
 

@@ -46,3 +46,14 @@ export function scheduleMaintenance(app: MaintainedApp, task: MaintenanceTask): 
     await running;
   });
 }
+
+/**
+ * A service's idempotency expiry (storage/idempotency.ts): dropping answers past their retention, a
+ * bounded batch per run. None when `intervalMs` is left out (tests, where expiry is called by hand).
+ */
+export function idempotencyExpiry(
+  intervalMs: number | undefined,
+  run: () => Promise<number>,
+): readonly MaintenanceTask[] {
+  return intervalMs === undefined ? [] : [{ name: 'idempotency expiry', intervalMs, run }];
+}
