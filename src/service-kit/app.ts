@@ -20,6 +20,18 @@ import { serviceError } from './service-errors.ts';
 /** The router's bound on one path segment (an id); a longer one is `pathParameterTooLong` (414). */
 export const pathParameterLengthMax = 100;
 
+/** What every service's app takes from its process, beside its own parts (store, clock, keys). */
+export interface ServiceProcessOptions {
+  /** pino options, or false for no logs (tests). */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
+  readonly processMetrics?: boolean;
+  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
+  readonly idempotencyExpiryIntervalMs?: number;
+}
+
 export interface ServiceAppOptions {
   /** The OpenAPI document's title, e.g. `CBDC core ledger`. */
   readonly title: string;

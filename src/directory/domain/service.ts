@@ -3,19 +3,14 @@
 // all; a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a
 // refused request changes nothing and may be retried with the same key once the cause is gone.
 import { assert } from '../../core/assert.ts';
+import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { toHex, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { certificateFromCbor, isSecureElementRole, type Certificate } from '../../core/certificate.ts';
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
-import {
-  idempotencyExpiryRowsMax,
-  idempotencyRetentionMsDefault,
-  replayOrExecute,
-  requestFingerprint as fingerprint,
-  type IdempotentAnswer,
-} from '../../storage/idempotency.ts';
+import { requestFingerprint as fingerprint, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { directoryError } from '../api/errors.ts';
 import { denyListDelta, signDenyList } from './deny-list.ts';
 import { denyListEntriesMax } from './limits.ts';
@@ -43,7 +38,6 @@ import type {
   Status,
   StoredResult,
 } from './types.ts';
-import { serviceError } from '../../service-kit/service-errors.ts';
 
 /** An idempotent answer: `replayed` is true when it comes from an earlier request with the same key. */
 export type Answer<T> = IdempotentAnswer<T>;
@@ -83,24 +77,17 @@ const everyRole: readonly Role[] = ['operator', 'dcp', 'mds'];
 export class DirectoryService {
   private readonly store: DirectoryStore;
   private readonly clock: Clock;
-  private readonly retentionMs: number;
+  private readonly keys: ServiceIdempotency;
 
   constructor(private readonly deps: DirectoryDependencies) {
     this.store = deps.store;
     this.clock = deps.clock;
-    this.retentionMs = deps.idempotencyRetentionMs ?? idempotencyRetentionMsDefault;
-    assert(Number.isSafeInteger(this.retentionMs) && this.retentionMs > 0, 'a positive retention');
+    this.keys = new ServiceIdempotency(deps.clock, deps.idempotencyRetentionMs);
   }
 
-  /**
-   * Drops the answers of keys past the retention, at most idempotencyExpiryRowsMax per call (the
-   * process calls it periodically). Their tombstones stay: a replay is refused, never run again.
-   */
+  /** Drops the answers of keys past the retention, a bounded batch per call (the process calls it). */
   expireIdempotencyAnswers(): Promise<number> {
-    return this.store.expireIdempotencyAnswers(
-      this.clock.nowMs() - this.retentionMs,
-      idempotencyExpiryRowsMax,
-    );
+    return this.keys.expire(this.store);
   }
 
   authenticate(apiKeySha256: string): Promise<Participant | null> {
@@ -318,18 +305,10 @@ export class DirectoryService {
   ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
     return this.store.transaction((tx) => {
       const nowMs = this.clock.nowMs();
-      return replayOrExecute(
+      return this.keys.run(
         tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs, retentionMs: this.retentionMs },
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
         () => execute(tx, nowMs),
-        {
-          reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
-          expired: () =>
-            serviceError(
-              'idempotencyKeyExpired',
-              `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
-            ),
-        },
       );
     });
   }

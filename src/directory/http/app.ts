@@ -2,13 +2,12 @@
 // participant, call the service and encode the answer, one file per resource under routes/; all rules
 // live in the domain. The app itself (strict decoding, error envelope, metrics, operations routes,
 // maintenance) is the shared service kit's.
-import type { FastifyServerOptions } from 'fastify';
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, type Bytes } from '../../core/bytes.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
-import { authenticatedCallers, createServiceApp } from '../../service-kit/app.ts';
+import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
 import { idempotencyExpiry } from '../../service-kit/maintenance.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import type { DirectoryStore } from '../domain/ports.ts';
@@ -32,7 +31,7 @@ export interface DirectoryTrust {
   readonly anchors: TrustAnchors;
 }
 
-export interface DirectoryAppOptions {
+export interface DirectoryAppOptions extends ServiceProcessOptions {
   readonly store: DirectoryStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -41,14 +40,6 @@ export interface DirectoryAppOptions {
   readonly trust: DirectoryTrust;
   /** The directory's signing key: the key of `trust.directory`. */
   readonly signer: Signer;
-  /** pino options, or false for no logs (tests). */
-  readonly logger?: FastifyServerOptions['logger'];
-  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
-  readonly processMetrics?: boolean;
-  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
-  readonly idempotencyRetentionMs?: number;
-  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
-  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 export function directoryService(options: DirectoryAppOptions): DirectoryService {

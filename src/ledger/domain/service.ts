@@ -3,13 +3,8 @@
 // a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
 // request changes nothing and may be retried with the same key once the cause is gone.
 import { assert } from '../../core/assert.ts';
-import {
-  idempotencyExpiryRowsMax,
-  idempotencyRetentionMsDefault,
-  replayOrExecute,
-  requestFingerprint as fingerprint,
-  type IdempotentAnswer,
-} from '../../storage/idempotency.ts';
+import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
+import { requestFingerprint as fingerprint, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { ledgerError } from '../api/errors.ts';
 import type { LedgerStore, LedgerTransaction } from './ports.ts';
 import {
@@ -68,7 +63,7 @@ export interface LedgerServiceOptions {
 }
 
 export class LedgerService {
-  private readonly retentionMs: number;
+  private readonly keys: ServiceIdempotency;
 
   constructor(
     private readonly store: LedgerStore,
@@ -76,19 +71,12 @@ export class LedgerService {
     private readonly ids: IdGenerator,
     options: LedgerServiceOptions = {},
   ) {
-    this.retentionMs = options.idempotencyRetentionMs ?? idempotencyRetentionMsDefault;
-    assert(Number.isSafeInteger(this.retentionMs) && this.retentionMs > 0, 'a positive retention');
+    this.keys = new ServiceIdempotency(clock, options.idempotencyRetentionMs);
   }
 
-  /**
-   * Drops the answers of keys past the retention, at most idempotencyExpiryRowsMax per call (the
-   * process calls it periodically). Their tombstones stay: a replay is refused, never paid again.
-   */
+  /** Drops the answers of keys past the retention, a bounded batch per call (the process calls it). */
   expireIdempotencyAnswers(): Promise<number> {
-    return this.store.expireIdempotencyAnswers(
-      this.clock.nowMs() - this.retentionMs,
-      idempotencyExpiryRowsMax,
-    );
+    return this.keys.expire(this.store);
   }
 
   authenticate(apiKeySha256: string): Promise<Participant | null> {
@@ -331,18 +319,10 @@ export class LedgerService {
   ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
     return this.store.transaction((tx) => {
       const nowMs = this.clock.nowMs();
-      return replayOrExecute(
+      return this.keys.run(
         tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs, retentionMs: this.retentionMs },
+        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
         () => execute(tx, nowMs),
-        {
-          reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
-          expired: () =>
-            serviceError(
-              'idempotencyKeyExpired',
-              `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
-            ),
-        },
       );
     });
   }

@@ -2,8 +2,7 @@
 // participant, call the service and encode the answer, one file per resource under routes/; all rules
 // live in the domain. The app itself (strict decoding, error envelope, metrics, operations routes,
 // maintenance) is the shared service kit's.
-import type { FastifyServerOptions } from 'fastify';
-import { authenticatedCallers, createServiceApp } from '../../service-kit/app.ts';
+import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
 import { idempotencyExpiry } from '../../service-kit/maintenance.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import type { LedgerStore } from '../domain/ports.ts';
@@ -18,18 +17,10 @@ import { participantRoutes } from './routes/participants.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import type { LedgerRoutes } from './routes/routes.ts';
 
-export interface LedgerAppOptions {
+export interface LedgerAppOptions extends ServiceProcessOptions {
   readonly store: LedgerStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
-  /** pino options, or false for no logs (tests). */
-  readonly logger?: FastifyServerOptions['logger'];
-  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
-  readonly processMetrics?: boolean;
-  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
-  readonly idempotencyRetentionMs?: number;
-  /** How often expired answers are dropped; left out (tests), never: expiry itself stays exact. */
-  readonly idempotencyExpiryIntervalMs?: number;
 }
 
 export async function buildLedgerApp(options: LedgerAppOptions) {
