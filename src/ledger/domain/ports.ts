@@ -17,9 +17,11 @@ export interface LedgerTransaction {
   lockAccounts(ids: readonly string[]): Promise<ReadonlyMap<string, Account>>;
   /** Sum and count of the account's holds that are placed and not expired at `nowMs`. */
   activeHolds(accountId: string, nowMs: number): Promise<{ readonly total: bigint; readonly count: number }>;
-  insertPayment(payment: Payment): Promise<void>;
-  /** Writes the entry and sets the account's balance to entry.balanceAfter and its entry count to entry.sequence. */
-  postEntry(entry: Entry): Promise<void>;
+  /**
+   * Writes the payment and its entries, and sets each entry's account's balance to entry.balanceAfter
+   * and its entry count to entry.sequence (the accounts are locked by this transaction).
+   */
+  postPayment(payment: Payment, entries: readonly Entry[]): Promise<void>;
 
   insertHold(hold: Hold): Promise<void>;
   /** Reads a hold without locking it (its accounts never change: they name the accounts to lock). */

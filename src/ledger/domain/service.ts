@@ -372,6 +372,5 @@ async function settle(
   payee: Account,
   payment: Payment,
 ): Promise<void> {
-  await tx.insertPayment(payment);
-  for (const entry of postings(payer, payee, payment)) await tx.postEntry(entry);
+  await tx.postPayment(payment, postings(payer, payee, payment));
 }

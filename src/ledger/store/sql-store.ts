@@ -1,7 +1,7 @@
 // The ledger's store over the shared storage layer. Hot-path statements are raw, prepared SQL (one
 // text per statement, cached by the engine adapters); the SQL is the subset both engines share.
 import { assert } from '../../core/assert.ts';
-import type { Database, Executor } from '../../storage/database.ts';
+import type { Database, Executor, SqlValue } from '../../storage/database.ts';
 import { columnBigint, columnSafeInteger } from '../../storage/decode.ts';
 import { IdempotencyTable, type IdempotencyKeys } from '../../storage/idempotency.ts';
 import type { LedgerStore, LedgerTransaction } from '../domain/ports.ts';
@@ -35,6 +35,11 @@ const idempotencyTable = new IdempotencyTable('ledger_idempotency', {
   encode: encodeResult,
   decode: decodeResult,
 });
+const entryColumns =
+  'account_id, sequence, payment_id, kind, direction, amount, balance_after, created_at_ms';
+const insertPaymentSql = `INSERT INTO ledger_payments (${paymentColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+/** A payment moves money between two accounts; the bound keeps every lock statement small. */
+const lockedAccountsMax = 2;
 const activeHoldsSql =
   'SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, COUNT(*) AS count FROM ledger_holds ' +
   "WHERE payer_account_id = ? AND state = 'held' AND expires_at_ms > ?";
@@ -134,17 +139,21 @@ class SqlLedgerTransaction implements LedgerTransaction {
 
   async lockAccounts(ids: readonly string[]): Promise<ReadonlyMap<string, Account>> {
     const sorted = [...new Set(ids)].sort();
-    const accounts = new Map<string, Account>();
-    // One statement per account, in id order: PostgreSQL takes row locks in the order it reads
-    // rows, which a single IN (...) query does not promise.
-    for (const id of sorted) {
-      const rows = await this.tx.all(
-        `SELECT ${accountColumns} FROM ledger_accounts WHERE id = ?${this.lockRows}`,
-        [id],
-      );
-      if (rows[0] !== undefined) accounts.set(id, accountFromRow(rows[0]));
-    }
-    return accounts;
+    assert(sorted.length > 0 && sorted.length <= lockedAccountsMax, 'a bounded, non-empty set of accounts');
+    // One statement, locks in id order: PostgreSQL sorts before it locks (its LockRows step runs on
+    // the sorted rows; PostgreSQL docs, SELECT, "The Locking Clause"), so two transactions locking
+    // overlapping pairs always wait in the same order and never deadlock.
+    const rows = await this.tx.all(
+      `SELECT ${accountColumns} FROM ledger_accounts WHERE id IN (${placeholders(sorted.length)}) ` +
+        `ORDER BY id${this.lockRows}`,
+      sorted,
+    );
+    return new Map(
+      rows.map((row) => {
+        const account = accountFromRow(row);
+        return [account.id, account];
+      }),
+    );
   }
 
   async activeHolds(accountId: string, nowMs: number): Promise<{ total: bigint; count: number }> {
@@ -154,33 +163,50 @@ class SqlLedgerTransaction implements LedgerTransaction {
     return { total: columnBigint(row, 'total'), count: columnSafeInteger(row, 'count') };
   }
 
-  async insertPayment(payment: Payment): Promise<void> {
-    await this.tx.run(
-      `INSERT INTO ledger_payments (${paymentColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      paymentParams(payment),
+  async postPayment(payment: Payment, entries: readonly Entry[]): Promise<void> {
+    assert(
+      entries.length > 0 && entries.length <= lockedAccountsMax,
+      'a payment posts to its locked accounts',
     );
+    if (this.tx.engine === 'postgres') return this.postPaymentInOneStatement(payment, entries);
+    // SQLite runs in process: a statement costs no round trip, so the plain statements are as fast.
+    await this.tx.run(insertPaymentSql, paymentParams(payment));
+    for (const entry of entries) {
+      const changed = await this.tx.run(
+        'UPDATE ledger_accounts SET balance = ?, entry_count = ? WHERE id = ? AND entry_count = ?',
+        [entry.balanceAfter, entry.sequence, entry.accountId, entry.sequence - 1],
+      );
+      assert(changed === 1, `account ${entry.accountId} was locked and unchanged since read`);
+      await this.tx.run(
+        `INSERT INTO ledger_entries (${entryColumns}) VALUES (${placeholders(8)})`,
+        entryParams(entry),
+      );
+    }
   }
 
-  async postEntry(entry: Entry): Promise<void> {
-    const changed = await this.tx.run(
-      'UPDATE ledger_accounts SET balance = ?, entry_count = ? WHERE id = ? AND entry_count = ?',
-      [entry.balanceAfter, entry.sequence, entry.accountId, entry.sequence - 1],
-    );
-    assert(changed === 1, `account ${entry.accountId} was locked and unchanged since read`);
-    await this.tx.run(
-      'INSERT INTO ledger_entries (account_id, sequence, payment_id, kind, direction, amount, balance_after, created_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  /**
+   * PostgreSQL: the payment, its entries and the balances in one statement (data-modifying CTEs), so
+   * the accounts' row locks are held over one round trip instead of five. The foreign keys of the
+   * entries on the payment are checked at the end of the statement, when the payment row exists.
+   */
+  private async postPaymentInOneStatement(payment: Payment, entries: readonly Entry[]): Promise<void> {
+    const balances = entries.map(() => '(?::text, ?::bigint, ?::bigint)').join(', ');
+    const rows = await this.tx.all(
+      `WITH payment AS (${insertPaymentSql}), ` +
+        'posted AS (UPDATE ledger_accounts AS a SET balance = v.balance, entry_count = v.sequence ' +
+        `FROM (VALUES ${balances}) AS v (id, balance, sequence) ` +
+        'WHERE a.id = v.id AND a.entry_count = v.sequence - 1 RETURNING a.id), ' +
+        `entries AS (INSERT INTO ledger_entries (${entryColumns}) VALUES ` +
+        `${entries.map(() => `(${placeholders(8)})`).join(', ')}) ` +
+        'SELECT COUNT(*) AS posted FROM posted',
       [
-        entry.accountId,
-        entry.sequence,
-        entry.paymentId,
-        entry.kind,
-        entry.direction,
-        entry.amount,
-        entry.balanceAfter,
-        entry.createdAtMs,
+        ...paymentParams(payment),
+        ...entries.flatMap((entry) => [entry.accountId, entry.balanceAfter, entry.sequence]),
+        ...entries.flatMap(entryParams),
       ],
     );
+    const posted = rows[0] === undefined ? 0 : columnSafeInteger(rows[0], 'posted');
+    assert(posted === entries.length, 'every account was locked and unchanged since read');
   }
 
   async insertHold(hold: Hold): Promise<void> {
@@ -219,4 +245,21 @@ async function findHold(executor: Executor, id: string, lockRows: string): Promi
 async function findPayment(executor: Executor, id: string): Promise<Payment | null> {
   const rows = await executor.all(`SELECT ${paymentColumns} FROM ledger_payments WHERE id = ?`, [id]);
   return rows[0] === undefined ? null : paymentFromRow(rows[0]);
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+function entryParams(entry: Entry): SqlValue[] {
+  return [
+    entry.accountId,
+    entry.sequence,
+    entry.paymentId,
+    entry.kind,
+    entry.direction,
+    entry.amount,
+    entry.balanceAfter,
+    entry.createdAtMs,
+  ];
 }
