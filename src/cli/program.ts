@@ -6,9 +6,16 @@ import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
 import { registerServeDirectory } from './serve-directory.ts';
 import { registerServeLedger } from './serve-ledger.ts';
+import { registerStart } from './start.ts';
 
 export function buildProgram(): Command {
-  const program = new Command('cbdc').description('Offline CBDC platform').showHelpAfterError();
+  const program = new Command('cbdc').description('Offline CBDC platform');
+  // Bad usage (an unknown option, a bad value) exits 2 with commander's one-line message; help and
+  // version exit 0. Subcommands inherit this, so it is set before any is added.
+  program.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+  registerStart(program);
   const serve = program.command('serve').description('run one service in the foreground');
   registerServeLedger(serve);
   registerServeDcp(serve);

@@ -13,7 +13,7 @@ import { Device } from '../device/device.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
-import { MemoryMedium } from '../secure-element/store/medium.ts';
+import { MemoryMedium, type Medium } from '../secure-element/store/medium.ts';
 import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';
 import { formatAmount } from './format.ts';
 import type { SecureElementKind } from '../core/certificate.ts';
@@ -21,16 +21,41 @@ import type { SecureElementKind } from '../core/certificate.ts';
 const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
 
-function key(): string {
+export function key(): string {
   return randomBytes(12).toString('hex');
 }
 
-interface Holder {
+export interface Holder {
   readonly name: string;
   readonly device: Device;
   readonly dcp: RunningDcp;
   readonly app: DeviceApp;
+  readonly walletId: string;
   readonly walletAccountId: string;
+}
+
+/** The demo bank on the core ledger: its client (with its key) and its account. */
+export interface DemoBank {
+  readonly key: string;
+  readonly client: LedgerClient;
+  readonly accountId: string;
+}
+
+/** Where each device keeps its chip's store: in memory, or a folder per device (`cbdc start`). */
+export type DeviceMedia = (holderName: string) => Medium;
+
+/** What the tour leaves behind: the bank and the holders, for the live economy to go on with. */
+export interface DemoWorld {
+  readonly bank: DemoBank;
+  readonly holders: readonly Holder[];
+}
+
+export function holderDevice(name: string, kind: SecureElementKind, medium: Medium): Device {
+  return new Device(kind, `${name}'s ${kind}`, medium, platform);
+}
+
+export function holderApp(dcp: RunningDcp): DeviceApp {
+  return new DeviceApp({ baseUrl: dcp.url, verifier });
 }
 
 /** The DCP's administrative routes, as its operator. */
@@ -41,7 +66,8 @@ function admin(dcp: RunningDcp): DcpClient {
 /** A person: a wallet at `dcp` funded from the bank, and a device personalised into it. */
 async function onboard(
   system: RunningSystem,
-  bank: { client: LedgerClient; accountId: string },
+  bank: DemoBank,
+  media: DeviceMedia,
   name: string,
   kind: SecureElementKind,
   dcpName: string,
@@ -56,13 +82,13 @@ async function onboard(
       amount: funds,
     });
   }
-  const device = new Device(kind, `${name}'s ${kind}`, new MemoryMedium(), platform);
-  const app = new DeviceApp({ baseUrl: dcp.url, verifier });
+  const device = holderDevice(name, kind, media(name));
+  const app = holderApp(dcp);
   await app.personalise(device.client(), kind, wallet.id, dcp.operatorKey, key());
-  return { name, device, dcp, app, walletAccountId: wallet.accountId };
+  return { name, device, dcp, app, walletId: wallet.id, walletAccountId: wallet.accountId };
 }
 
-function payOffline(payer: Holder, payee: Holder, amount: bigint, cutAfterBytes?: number): string {
+export function payOffline(payer: Holder, payee: Holder, amount: bigint, cutAfterBytes?: number): string {
   const payment = new OfflinePayment(payer.device, payee.device, amount);
   let outcome = payment.tap(cutAfterBytes === undefined ? {} : { cutAfterBytes });
   let note = '';
@@ -84,7 +110,7 @@ export interface EconomySummary {
 export type Log = (line: string) => void;
 
 /** Prints every holder and every DCP's supply; throws if a pool differs from issued − retired. */
-async function report(
+export async function report(
   system: RunningSystem,
   ledger: LedgerClient,
   holders: readonly Holder[],
@@ -122,9 +148,8 @@ async function report(
   return summary;
 }
 
-/** Runs the demo economy against a started system, logging each step; returns the final figures. */
-export async function runEconomy(system: RunningSystem, log: Log = console.log): Promise<EconomySummary> {
-  const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+/** The demo bank: an intermediary participant and its account, which the central bank issues to. */
+async function createBank(system: RunningSystem, operator: LedgerClient): Promise<DemoBank> {
   const bankKey = newApiKey();
   const bankParticipant = await operator.createParticipant(key(), {
     name: 'Demo Bank',
@@ -136,16 +161,45 @@ export async function runEconomy(system: RunningSystem, log: Log = console.log):
     ownerId: bankParticipant.value.id,
   });
   await operator.issue(key(), { accountId: bankAccount.value.id, amount: 10_000_000n });
-  const bank = {
+  const bank: DemoBank = {
+    key: bankKey,
     client: new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: bankKey }),
     accountId: bankAccount.value.id,
   };
+  return bank;
+}
+
+/** Runs the demo economy against a started system, logging each step; returns the final figures. */
+export async function runEconomy(system: RunningSystem, log: Log = console.log): Promise<EconomySummary> {
+  return (await runTour(system, log, () => new MemoryMedium())).summary;
+}
+
+/**
+ * The tour: onboarding, loads, offline payments across DCPs (one tap broken and resumed), a renewal,
+ * an unload and an online transfer, with a report after every step. Returns the final figures and
+ * the world it made, on the media given.
+ */
+export async function runTour(
+  system: RunningSystem,
+  log: Log,
+  media: DeviceMedia,
+  onboarded: (world: DemoWorld) => void = () => undefined,
+): Promise<{ readonly summary: EconomySummary; readonly world: DemoWorld }> {
+  const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+  const bank = await createBank(system, operator);
   log(`central bank issued ${formatAmount(10_000_000n)} to Demo Bank on the core ledger`);
 
-  const alice = await onboard(system, bank, 'Alice', 'card', 'bank-a', 100_000n);
-  const bob = await onboard(system, bank, 'Bob', 'phone', 'bank-a', 200_000n);
-  const shop = await onboard(system, bank, 'Shop', 'phone', 'bank-b', 0n);
+  // Alice and Bob bank with the first DCP, the shop with the last: with two or more DCPs, value
+  // crosses DCPs offline and online.
+  const dcpNames = [...system.dcps.keys()];
+  const home = dcpNames[0];
+  const shops = dcpNames.at(-1);
+  if (home === undefined || shops === undefined) throw new Error('the demo needs at least one DCP');
+  const alice = await onboard(system, bank, media, 'Alice', 'card', home, 100_000n);
+  const bob = await onboard(system, bank, media, 'Bob', 'phone', home, 200_000n);
+  const shop = await onboard(system, bank, media, 'Shop', 'phone', shops, 0n);
   const holders = [alice, bob, shop];
+  onboarded({ bank, holders });
   await report(
     system,
     operator,
@@ -181,6 +235,7 @@ export async function runEconomy(system: RunningSystem, log: Log = console.log):
 
   await bob.app.transfer(bob.device.client(), toHex(shop.device.client().getData().seId), 2_000n, key());
   await shop.app.renew(shop.device.client(), key());
-  const transferred = 'Bob (bank-a) paid Shop (bank-b) 20.00 XTS online; Shop received it at its next sync';
-  return report(system, operator, holders, transferred, log);
+  const transferred = `Bob (${home}) paid Shop (${shops}) 20.00 XTS online; Shop received it at its next sync`;
+  const summary = await report(system, operator, holders, transferred, log);
+  return { summary, world: { bank, holders } };
 }

@@ -1,16 +1,29 @@
 // Starts the whole online side on one machine — the core ledger, the directory and one DCP per name —
-// each its own `cbdc serve` process on 127.0.0.1 with its own SQLite file under one data folder, and
-// wires them together: a deployment PKI, operator keys, and each DCP's participants on the ledger
-// and in the directory (DESIGN §9: "one command starts the whole system on one machine").
+// each its own `cbdc serve` process on 127.0.0.1 with its own database (a SQLite file under the data
+// folder, or its own PostgreSQL database), and wires them together: a deployment PKI, operator keys,
+// and each DCP's participants on the ledger and in the directory (DESIGN §9: "one command starts the
+// whole system on one machine"). The first start creates the PKI and the keys and keeps them in the
+// data folder (state.ts); a restart on the same folder reuses them and registers nothing twice, so
+// every service resumes on its data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toHex } from '../core/bytes.ts';
 import { DirectoryClient } from '../directory/api/client.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
-import { createDeploymentPki, type CreatedPki } from '../pki/deployment-pki.ts';
+import { createDeploymentPki, loadPrincipal } from '../pki/deployment-pki.ts';
+import { serviceDatabases, type ServiceDatabases } from './databases.ts';
+import {
+  freshSystemState,
+  readSystemState,
+  writeSystemState,
+  type DcpState,
+  type SystemState,
+} from './state.ts';
+
+export { newApiKey } from './state.ts';
 
 /** How long a service may take to print its listening line. */
 export const serviceStartMsMax = 20_000;
@@ -20,12 +33,28 @@ export const serviceStopMsMax = 10_000;
 const cbdcBin = resolve(import.meta.dirname, '../../bin/cbdc.mjs');
 
 export interface SystemOptions {
-  /** Folder for the PKI and every service's SQLite file; created when absent. */
+  /**
+   * Folder for the PKI, the kept keys (system.json) and every service's SQLite file; created when
+   * absent, resumed when it holds an earlier start's.
+   */
   readonly dataDirectory: string;
   readonly dcpNames: readonly string[];
   /** pino level for the services' own logs (written to this process's stderr), or silent. */
   readonly logLevel?: string;
+  /**
+   * `postgres://…/NAME`: each service gets its own database NAME_<service> on that server, created
+   * when missing. Left out: a SQLite file per service in the data folder.
+   */
+  readonly databaseUrl?: string;
+  /**
+   * The ledger listens on portBase, the directory on portBase + 1, the DCPs on portBase + 10, + 11…
+   * Left out or 0: any free ports (tests).
+   */
+  readonly portBase?: number;
 }
+
+/** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
+export const servicePortOffsets = { ledger: 0, directory: 1, firstDcp: 10 } as const;
 
 export interface RunningDcp {
   readonly name: string;
@@ -35,8 +64,9 @@ export interface RunningDcp {
 }
 
 export interface RunningSystem {
-  readonly pki: CreatedPki;
   readonly pkiDirectory: string;
+  /** True when this start created the data folder's PKI and keys (a first start). */
+  readonly created: boolean;
   readonly ledgerUrl: string;
   readonly ledgerOperatorKey: string;
   readonly directoryUrl: string;
@@ -51,10 +81,6 @@ interface Service {
   readonly url: string;
 }
 
-export function newApiKey(): string {
-  return randomBytes(24).toString('base64url');
-}
-
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -65,8 +91,10 @@ function startService(
   args: readonly string[],
   environment: Record<string, string>,
   logLevel: string,
+  port: number,
 ): Promise<Service> {
-  const child = spawn(process.execPath, [cbdcBin, 'serve', ...args, '--port', '0', '--log-level', logLevel], {
+  const command = [cbdcBin, 'serve', ...args, '--port', String(port), '--log-level', logLevel];
+  const child = spawn(process.execPath, command, {
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -105,40 +133,66 @@ async function stopService(service: Service): Promise<void> {
   clearTimeout(timer);
 }
 
-/** A DCP's participants on the ledger and in the directory, then its process. */
+interface Central {
+  readonly ledger: Service;
+  readonly directory: Service;
+  readonly ledgerOperatorKey: string;
+  readonly directoryOperatorKey: string;
+}
+
+/**
+ * Registers a DCP's participants on the ledger and in the directory, unless an earlier start did:
+ * each registration is idempotent by its kept key, and marked done in the state once answered.
+ */
+async function registerDcp(
+  name: string,
+  dcpId: string,
+  central: Central,
+  kept: DcpState,
+  save: (state: DcpState) => void,
+): Promise<DcpState & { readonly directoryKey: string }> {
+  let state = kept;
+  if (!state.ledgerRegistered) {
+    const ledger = new LedgerClient({ baseUrl: central.ledger.url, apiKey: central.ledgerOperatorKey });
+    await ledger.createParticipant(state.ledgerRegistrationKey, {
+      name: `DCP ${name}`,
+      role: 'dcp',
+      apiKeySha256: sha256Hex(state.ledgerKey),
+    });
+    state = { ...state, ledgerRegistered: true };
+    save(state);
+  }
+  if (state.directoryKey === null) {
+    const directory = new DirectoryClient({
+      baseUrl: central.directory.url,
+      apiKey: central.directoryOperatorKey,
+    });
+    const registered = await directory.createParticipant(state.directoryRegistrationKey, {
+      name: `DCP ${name}`,
+      role: 'dcp',
+      dcpId,
+    });
+    state = { ...state, directoryKey: registered.value.apiKey };
+    save(state);
+  }
+  const { directoryKey } = state;
+  if (directoryKey === null) throw new Error(`DCP ${name} has no directory key`);
+  return { ...state, directoryKey };
+}
+
+/** A DCP's participants (registered once), then its process. */
 async function startDcp(
   name: string,
-  pki: CreatedPki,
   pkiDirectory: string,
-  central: {
-    readonly ledger: Service;
-    readonly directory: Service;
-    readonly ledgerOperatorKey: string;
-    readonly directoryOperatorKey: string;
-  },
+  central: Central,
+  kept: DcpState,
+  save: (state: DcpState) => void,
   database: string,
   logLevel: string,
+  port: number,
 ): Promise<{ readonly service: Service; readonly dcp: RunningDcp }> {
-  const certificate = pki.dcps.get(name)?.certificate;
-  if (certificate === undefined) throw new Error(`the PKI has no DCP ${name}`);
-  const dcpId = toHex(certificate.body.subjectId);
-  const ledgerKey = newApiKey();
-  const ledger = new LedgerClient({ baseUrl: central.ledger.url, apiKey: central.ledgerOperatorKey });
-  await ledger.createParticipant(newApiKey().slice(0, 32), {
-    name: `DCP ${name}`,
-    role: 'dcp',
-    apiKeySha256: sha256Hex(ledgerKey),
-  });
-  const directory = new DirectoryClient({
-    baseUrl: central.directory.url,
-    apiKey: central.directoryOperatorKey,
-  });
-  const registered = await directory.createParticipant(newApiKey().slice(0, 32), {
-    name: `DCP ${name}`,
-    role: 'dcp',
-    dcpId,
-  });
-  const operatorKey = newApiKey();
+  const dcpId = toHex(loadPrincipal(pkiDirectory, `dcp-${name}.json`).certificate.body.subjectId);
+  const keys = await registerDcp(name, dcpId, central, kept, save);
   const service = await startService(
     `dcp-${name}`,
     [
@@ -155,54 +209,98 @@ async function startDcp(
       name,
     ],
     {
-      CBDC_DCP_LEDGER_KEY: ledgerKey,
-      CBDC_DCP_DIRECTORY_KEY: registered.value.apiKey,
-      CBDC_DCP_OPERATOR_KEY: operatorKey,
+      CBDC_DCP_LEDGER_KEY: keys.ledgerKey,
+      CBDC_DCP_DIRECTORY_KEY: keys.directoryKey,
+      CBDC_DCP_OPERATOR_KEY: keys.operatorKey,
     },
     logLevel,
+    port,
   );
-  return { service, dcp: { name, url: service.url, operatorKey, dcpId } };
+  return { service, dcp: { name, url: service.url, operatorKey: keys.operatorKey, dcpId } };
+}
+
+/** The kept state of the data folder, or a fresh one with a new PKI on a first start. */
+function openDataFolder(
+  options: SystemOptions,
+  pkiDirectory: string,
+): { readonly state: SystemState; readonly created: boolean } {
+  const kept = readSystemState(options.dataDirectory);
+  if (kept !== undefined) {
+    const same =
+      kept.dcpNames.length === options.dcpNames.length &&
+      kept.dcpNames.every((name, index) => options.dcpNames[index] === name);
+    if (!same)
+      throw new Error(
+        `${options.dataDirectory} holds DCPs ${kept.dcpNames.join(', ')}: start it with those, or use another folder`,
+      );
+    return { state: kept, created: false };
+  }
+  if (existsSync(join(pkiDirectory, 'trust.json')))
+    throw new Error(
+      `${pkiDirectory} exists without ${options.dataDirectory}/system.json: use a fresh data folder`,
+    );
+  createDeploymentPki(pkiDirectory, options.dcpNames, Math.floor(Date.now() / 1000));
+  const state = freshSystemState(options.dcpNames);
+  writeSystemState(options.dataDirectory, state);
+  return { state, created: true };
 }
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const logLevel = options.logLevel ?? 'silent';
   mkdirSync(options.dataDirectory, { recursive: true });
   const pkiDirectory = join(options.dataDirectory, 'pki');
-  if (existsSync(join(pkiDirectory, 'trust.json')))
-    throw new Error(`${pkiDirectory} exists: use a fresh data folder`);
-  const pki = createDeploymentPki(pkiDirectory, options.dcpNames, Math.floor(Date.now() / 1000));
-  const database = (name: string) => `sqlite:${join(options.dataDirectory, `${name}.sqlite`)}`;
+  const opened = openDataFolder(options, pkiDirectory);
+  let state = opened.state;
+  const saveDcp = (name: string) => (dcp: DcpState) => {
+    state = { ...state, dcps: { ...state.dcps, [name]: dcp } };
+    writeSystemState(options.dataDirectory, state);
+  };
+  const databases: ServiceDatabases = serviceDatabases(options.dataDirectory, options.databaseUrl);
+  const portBase = options.portBase ?? 0;
+  const port = (offset: number) => (portBase === 0 ? 0 : portBase + offset);
   const services: Service[] = [];
   const stop = async () => {
-    await Promise.all(services.reverse().map(stopService));
+    await Promise.all([...services].reverse().map(stopService));
   };
   try {
-    const ledgerOperatorKey = newApiKey();
+    const { ledgerOperatorKey, directoryOperatorKey } = state;
     const ledger = await startService(
       'ledger',
-      ['ledger', '--db', database('ledger')],
+      ['ledger', '--db', await databases.urlOf('ledger')],
       { CBDC_LEDGER_OPERATOR_KEY: ledgerOperatorKey },
       logLevel,
+      port(servicePortOffsets.ledger),
     );
     services.push(ledger);
-    const directoryOperatorKey = newApiKey();
     const directory = await startService(
       'directory',
-      ['directory', '--db', database('directory'), '--pki', pkiDirectory],
+      ['directory', '--db', await databases.urlOf('directory'), '--pki', pkiDirectory],
       { CBDC_DIRECTORY_OPERATOR_KEY: directoryOperatorKey },
       logLevel,
+      port(servicePortOffsets.directory),
     );
     services.push(directory);
     const dcps = new Map<string, RunningDcp>();
     const central = { ledger, directory, ledgerOperatorKey, directoryOperatorKey };
-    for (const name of options.dcpNames) {
-      const started = await startDcp(name, pki, pkiDirectory, central, database(`dcp-${name}`), logLevel);
+    for (const [index, name] of options.dcpNames.entries()) {
+      const kept = state.dcps[name];
+      if (kept === undefined) throw new Error(`system.json has no DCP ${name}`);
+      const started = await startDcp(
+        name,
+        pkiDirectory,
+        central,
+        kept,
+        saveDcp(name),
+        await databases.urlOf(`dcp-${name}`),
+        logLevel,
+        port(servicePortOffsets.firstDcp + index),
+      );
       services.push(started.service);
       dcps.set(name, started.dcp);
     }
     return {
-      pki,
       pkiDirectory,
+      created: opened.created,
       ledgerUrl: ledger.url,
       ledgerOperatorKey,
       directoryUrl: directory.url,

@@ -58,7 +58,8 @@ export async function createScratchDatabase(
 
 let reachable: string | undefined;
 
-async function reachableMaintenanceUrl(): Promise<string> {
+/** The local server's maintenance database URL (its user included), as a reachable one was found. */
+export async function reachableMaintenanceUrl(): Promise<string> {
   if (reachable !== undefined) return reachable;
   let last: unknown;
   for (const url of maintenanceUrls) {

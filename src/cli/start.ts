@@ -1,0 +1,94 @@
+// `cbdc start`: the README's main job. Starts the ledger, the directory and the DCPs as real HTTP
+// services on 127.0.0.1 (each its own process and database: SQLite files under --data, or PostgreSQL
+// databases with --db), prints their URLs, and runs the living demo economy through them until
+// SIGINT or SIGTERM, then stops everything cleanly. The first start creates the PKI and the API keys
+// and keeps them in the data folder; a restart on the same folder resumes the services' data and the
+// economy where it stopped.
+import { InvalidArgumentError, type Command } from 'commander';
+import { runLiveEconomy } from '../demo/live.ts';
+import { startSystem, servicePortOffsets } from '../system/launcher.ts';
+import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
+
+interface StartOptions {
+  readonly data: string;
+  readonly db?: string;
+  readonly portBase: number;
+  readonly dcps: readonly string[];
+  readonly roundMs: number;
+  readonly rounds?: number;
+  readonly seed: number;
+  readonly logLevel: CliLogLevel;
+}
+
+function parseCount(text: string): number {
+  if (!/^[0-9]{1,9}$/.test(text)) throw new InvalidArgumentError('expected a whole number');
+  return Number(text);
+}
+
+function parseNames(text: string): string[] {
+  const names = text.split(',');
+  if (names.some((name) => !/^[a-z0-9-]{1,32}$/.test(name)) || new Set(names).size !== names.length)
+    throw new InvalidArgumentError('expected distinct names of a-z, 0-9 and -, comma-separated');
+  return names;
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the whole system on this machine with a living demo economy, until stopped')
+    .option('--data <dir>', 'data folder: PKI, kept keys, SQLite files, device stores', 'data')
+    .option('--db <url>', 'postgres://host/NAME: one database NAME_<service> per service (default SQLite)')
+    .option(
+      '--port-base <port>',
+      `ledger on it, directory +${servicePortOffsets.directory}, DCPs +${servicePortOffsets.firstDcp}... (0: any free ports)`,
+      parsePort,
+      4100,
+    )
+    .option('--dcps <names>', 'DCP names, comma-separated (a first start fixes them)', parseNames, [
+      'bank-a',
+      'bank-b',
+    ])
+    .option('--round-ms <ms>', 'pause between rounds of the demo economy', parseCount, 2_000)
+    .option('--rounds <n>', 'stop after this many rounds (default: until SIGINT or SIGTERM)', parseCount)
+    .option('--seed <n>', "seed of the demo economy's choices", parseCount, 1)
+    .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
+    .action(async (options: StartOptions) => {
+      // The first signal ends the economy after its round and stops every service; later ones are
+      // ignored (not the default exit), so a second Ctrl-C cannot leave services running.
+      const stop = new AbortController();
+      const onSignal = () => {
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const system = await startSystem({
+        dataDirectory: options.data,
+        dcpNames: options.dcps,
+        logLevel: options.logLevel,
+        portBase: options.portBase,
+        ...(options.db === undefined ? {} : { databaseUrl: options.db }),
+      });
+      try {
+        console.log(system.created ? `created ${options.data}/ (PKI, keys)` : `resumed ${options.data}/`);
+        console.log(`ledger     ${system.ledgerUrl}`);
+        console.log(`directory  ${system.directoryUrl}`);
+        for (const dcp of system.dcps.values()) console.log(`dcp ${dcp.name.padEnd(7)}${dcp.url}`);
+        console.log('demo economy running; Ctrl-C stops everything');
+        await runLiveEconomy(system, {
+          dataDirectory: options.data,
+          log: (line) => {
+            console.log(line);
+          },
+          roundMs: options.roundMs,
+          signal: stop.signal,
+          seed: options.seed,
+          ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
+        });
+      } finally {
+        await system.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      console.log('all services stopped cleanly');
+    });
+}
