@@ -135,12 +135,14 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     const metrics = new DcpMetrics(true);
+    // The MDS outbox on /metrics, also without an MDS (uploads then wait there, counted).
+    metrics.watchForwarding(() => context.store.mdsOutbox.figures());
     app = await buildDcpApp({ context, logger: loggerOptions(options.logLevel), metrics });
     if (options.faults === undefined && faults !== undefined)
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const pass = reconcilePass(context, metrics, started);
-    const forward = forwardingPass(options, context, metrics, started);
+    const forward = forwardingPass(options, context, started);
     if (forward !== null)
       scheduleMaintenance(started, {
         name: 'mds forwarding',
@@ -236,10 +238,10 @@ async function contextOf(
 }
 
 /**
- * The MDS forwarding pass over the configured MDS, the gauges set after it; null without an MDS. A
+ * The MDS forwarding pass over the configured MDS; null without an MDS. A
  * refusal of the DCP's setup (its key, its role) is logged like an MDS that does not answer.
  */
-function forwardingPass(options: DcpServerOptions, context: DcpContext, metrics: DcpMetrics, app: DcpApp) {
+function forwardingPass(options: DcpServerOptions, context: DcpContext, app: DcpApp) {
   const mds =
     options.mds ??
     (options.mdsUrl === undefined
@@ -262,11 +264,7 @@ function forwardingPass(options: DcpServerOptions, context: DcpContext, metrics:
       app.log.warn({ err: error }, what);
     },
   });
-  return async (): Promise<ForwardReport> => {
-    const report = await forwarder.pass();
-    metrics.setForwarding(await context.store.mdsOutbox.figures());
-    return report;
-  };
+  return () => forwarder.pass();
 }
 
 /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */
@@ -276,8 +274,6 @@ function reconcilePass(context: DcpContext, metrics: DcpMetrics, app: DcpApp) {
   };
   return async (): Promise<ReconcileReport> => {
     const report = await reconcile(context, log);
-    // The MDS outbox's gauges, also without an MDS (uploads then wait, counted).
-    metrics.setForwarding(await context.store.mdsOutbox.figures());
     if (report.poolDifference !== null) {
       metrics.poolDifference.set(Number(report.poolDifference));
       if (report.poolDifference !== 0n)

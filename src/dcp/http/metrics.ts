@@ -23,24 +23,40 @@ export class DcpMetrics extends HttpMetrics {
     registers: [this.registry],
   });
 
-  /** Sealed uploads not delivered to the MDS, by state (pending, refused, unforwardable). */
+  /** Sealed uploads not delivered to the MDS, by state, read from the store at every scrape. */
   readonly mdsUploads = new Gauge({
     name: 'dcp_mds_uploads',
     help: 'sealed uploads not delivered to the MDS, by state (pending, refused, unforwardable)',
     labelNames: ['state'] as const,
     registers: [this.registry],
+    collect: () => this.#refreshForwarding(),
   });
 
-  /** Issuances and retired tokens not reported to the MDS, by kind and state. */
+  /** Issuances and retired tokens not reported to the MDS, by kind and state, read at every scrape. */
   readonly mdsReports = new Gauge({
     name: 'dcp_mds_reports',
     help: 'issuances and retired tokens not reported to the MDS, by kind and state (pending, refused, unreportable)',
     labelNames: ['kind', 'state'] as const,
     registers: [this.registry],
+    collect: () => this.#refreshForwarding(),
   });
 
-  /** Sets the two gauges above from the store's figures. */
-  setForwarding(figures: ForwardingFigures): void {
+  #readForwarding: (() => Promise<ForwardingFigures>) | undefined;
+
+  /** Where the two gauges above read their figures (the DCP's store). */
+  watchForwarding(read: () => Promise<ForwardingFigures>): void {
+    this.#readForwarding = read;
+  }
+
+  /** The figures now; a store that does not answer leaves the last ones (the scrape still answers). */
+  async #refreshForwarding(): Promise<void> {
+    if (this.#readForwarding === undefined) return;
+    let figures: ForwardingFigures;
+    try {
+      figures = await this.#readForwarding();
+    } catch {
+      return;
+    }
     for (const [state, count] of Object.entries(figures.uploads)) this.mdsUploads.set({ state }, count);
     for (const [state, count] of Object.entries(figures.issuances))
       this.mdsReports.set({ kind: 'issuance', state }, count);
