@@ -45,6 +45,8 @@ class RecordingMds {
   down = false;
   readonly refusedUploads = new Set<string>();
   readonly refusedIssuances = new Set<string>();
+  /** Uploads answered 500 (a bug of the MDS's that this one upload meets). */
+  readonly failingUploads = new Set<string>();
   /** Every request: method, path and the status answered. */
   readonly requests: { readonly path: string; readonly status: number }[] = [];
   /** Acknowledged uploads, in order. */
@@ -93,6 +95,7 @@ class RecordingMds {
       const { claim, sealed } = body as { claim: string; sealed: string };
       const digest = createHash('sha256').update(Buffer.from(sealed, 'hex')).digest('hex');
       if (this.refusedUploads.has(digest)) return refuse(409, 'uploadConflict');
+      if (this.failingUploads.has(digest)) return refuse(500, 'internalError');
       if (!this.uploads.some((upload) => upload.digest === digest))
         this.uploads.push({ digest, claim, sealed });
       return [202, { digest, state: 'stored' }];
@@ -138,7 +141,13 @@ const quietGauges = {
   'dcp_mds_reports{kind="retirement",state="unreportable"}': 0,
 };
 
-const noPass = { uploadsForwarded: 0, uploadsRefused: 0, itemsReported: 0, itemsRefused: 0 };
+const noPass = {
+  uploadsForwarded: 0,
+  uploadsRefused: 0,
+  uploadsPostponed: 0,
+  itemsReported: 0,
+  itemsRefused: 0,
+};
 
 for (const engine of engines) {
   describe(`DCP forwarding to the MDS on ${engine}`, () => {
@@ -279,17 +288,19 @@ for (const engine of engines) {
       mds.down = true;
       const requestsBefore = mds.requests.length;
       const renewal = await settle('renewal');
-      assert.deepEqual(await pass(), { ...noPass, unavailable: true });
-      // The client's two attempts at the oldest upload, then the pass stopped.
+      assert.deepEqual(await pass(), { ...noPass, uploadsPostponed: 1, unavailable: true });
+      // The client's two attempts at the upload, then at the report: two failures, the pass stops.
       assert.deepEqual(
         mds.requests.slice(requestsBefore).map((request) => [request.path, request.status]),
         [
           ['/v1/uploads', 503],
           ['/v1/uploads', 503],
+          ['/v1/reports', 503],
+          ['/v1/reports', 503],
         ],
       );
       assert.deepEqual(await pass(), { ...noPass, unavailable: true });
-      assert.equal(mds.requests.length, requestsBefore + 2, 'the next pass waits its backoff');
+      assert.equal(mds.requests.length, requestsBefore + 4, 'the next pass waits its backoff');
       assert.deepEqual(await mdsGauges(dcp), {
         ...quietGauges,
         'dcp_mds_uploads{state="pending"}': 1,
@@ -329,7 +340,7 @@ for (const engine of engines) {
       const requestsBefore = mds.requests.length;
       // The report of two items is refused, then each half alone: the issuance refused, the retirement taken.
       assert.deepEqual(await pass(), {
-        uploadsForwarded: 0,
+        ...noPass,
         uploadsRefused: 1,
         itemsReported: 1,
         itemsRefused: 1,
@@ -360,8 +371,14 @@ for (const engine of engines) {
     test("a refusal of the DCP's own key keeps the upload pending and is retried", async () => {
       mds.apiKey = 'another-key';
       const renewal = await settle('renewal');
-      assert.deepEqual(await pass(), { ...noPass, unavailable: true });
-      assert.equal(mds.requests.at(-1)?.status, 401);
+      assert.deepEqual(await pass(), { ...noPass, uploadsPostponed: 1, unavailable: true });
+      assert.deepEqual(
+        mds.requests.slice(-2).map((request) => [request.path, request.status]),
+        [
+          ['/v1/uploads', 401],
+          ['/v1/reports', 401],
+        ],
+      );
       assert.equal((await mdsGauges(dcp))['dcp_mds_uploads{state="pending"}'], 1);
       mds.apiKey = 'mds-key-of-the-dcp';
       laterThanBackoff();
@@ -377,6 +394,31 @@ for (const engine of engines) {
         'dcp_mds_uploads{state="refused"}': 1,
         'dcp_mds_reports{kind="issuance",state="refused"}': 1,
       });
+    });
+
+    test('an upload the MDS keeps failing on waits its own backoff and holds back none behind it', async () => {
+      const stuck = await settleRequest(app, card, 'renewal');
+      const stuckDigest = toHex(stuck.claim.body.uploadDigest);
+      mds.failingUploads.add(stuckDigest);
+      app.complete(card.client(), await app.client.settle(freshKey(), stuck));
+      const next = await settle('renewal');
+      laterThanBackoff();
+      assert.deepEqual(await pass(), {
+        ...noPass,
+        uploadsForwarded: 1,
+        uploadsPostponed: 1,
+        itemsReported: 4,
+        unavailable: false,
+      });
+      assert.equal(mds.uploads.at(-1)?.digest, next.digest);
+      const [row] = await dcp.server.context.store.mdsOutbox.dueUploads(Number.MAX_SAFE_INTEGER, 10);
+      assert.deepEqual([row?.digest, row?.attempts], [stuckDigest, 1]);
+      assert.deepEqual(await dcp.server.context.store.mdsOutbox.dueUploads(clock.nowMs(), 10), []);
+      mds.failingUploads.delete(stuckDigest);
+      laterThanBackoff();
+      assert.deepEqual(await pass(), { ...noPass, uploadsForwarded: 1, unavailable: false });
+      assert.equal(mds.uploads.at(-1)?.digest, stuckDigest);
+      assert.equal(mds.uploads.filter((upload) => upload.digest === stuckDigest).length, 1);
     });
   });
 }

@@ -14,9 +14,10 @@
 //
 // A row is marked only after the MDS acknowledged it, so a crash between the two posts it again; the
 // MDS answers the same upload and the same report items the same (idempotent by content, and under
-// the same idempotency key, made from the content). When the MDS does not answer, the pass stops and
-// the next passes wait a doubling backoff; a single upload that keeps failing waits its own backoff,
-// so it never holds back the ones behind it.
+// the same idempotency key, made from the content). An upload that is not acknowledged waits its own
+// doubling backoff and the pass goes on with the next one, so one upload the MDS keeps failing on
+// never holds back the ones behind it; two failures in a row mean the MDS is down: the pass stops
+// and the next passes wait a doubling backoff too.
 import { toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { reportItemsMax } from '../../mds/api/types.ts';
 import {
@@ -31,6 +32,8 @@ import type { Clock, MdsOutboxStore, MdsPort, ReportBatch } from './ports.ts';
 export interface ForwardReport {
   readonly uploadsForwarded: number;
   readonly uploadsRefused: number;
+  /** Not acknowledged: each waits its own backoff. */
+  readonly uploadsPostponed: number;
   readonly itemsReported: number;
   readonly itemsRefused: number;
   /** The MDS did not answer in this pass (or an earlier one's backoff had not passed). */
@@ -51,12 +54,16 @@ export function backoffMs(failures: number): number {
   return Math.min(mdsBackoffMsMax, mdsBackoffMsFirst * 2 ** Math.min(30, Math.max(0, failures - 1)));
 }
 
-/** Thrown inside a pass when the MDS did not answer: ends the pass, the caught error logged. */
+/** Thrown inside a pass when the MDS did not answer twice in a row: ends the pass. */
 class MdsDown extends Error {}
+
+/** Failed deliveries in a row after which the MDS counts as down for this pass. */
+const failuresInARowMax = 2;
 
 interface Tally {
   uploadsForwarded: number;
   uploadsRefused: number;
+  uploadsPostponed: number;
   itemsReported: number;
   itemsRefused: number;
 }
@@ -65,6 +72,8 @@ export class MdsForwarder {
   readonly #options: MdsForwarderOptions;
   #failures = 0;
   #pausedUntilMs = 0;
+  /** Failed deliveries in a row within the current pass. */
+  #failuresInARow = 0;
 
   constructor(options: MdsForwarderOptions) {
     this.#options = options;
@@ -72,9 +81,16 @@ export class MdsForwarder {
 
   /** One bounded pass: due uploads oldest first, then reports. Never throws for the MDS's sake. */
   async pass(): Promise<ForwardReport> {
-    const tally: Tally = { uploadsForwarded: 0, uploadsRefused: 0, itemsReported: 0, itemsRefused: 0 };
+    const tally: Tally = {
+      uploadsForwarded: 0,
+      uploadsRefused: 0,
+      uploadsPostponed: 0,
+      itemsReported: 0,
+      itemsRefused: 0,
+    };
     const nowMs = this.#options.clock.nowMs();
     if (nowMs < this.#pausedUntilMs) return { ...tally, unavailable: true };
+    this.#failuresInARow = 0;
     try {
       await this.#forwardUploads(nowMs, tally);
       await this.#forwardReports(tally);
@@ -94,13 +110,13 @@ export class MdsForwarder {
       const due = await store.dueUploads(nowMs, Math.min(mdsUploadBatchMax, mdsUploadsPerPassMax - posted));
       for (const upload of due) {
         posted++;
-        const delivery = await this.#attempt(
-          `upload ${upload.digest}`,
-          () => mds.forwardUpload(upload),
-          () =>
-            store.postponeUpload(upload.digest, upload.attempts + 1, nowMs + backoffMs(upload.attempts + 1)),
-        );
-        if (delivery === 'acknowledged') {
+        const delivery = await this.#attempt(`upload ${upload.digest}`, () => mds.forwardUpload(upload));
+        if (delivery === undefined) {
+          const attempts = upload.attempts + 1;
+          await store.postponeUpload(upload.digest, attempts, nowMs + backoffMs(attempts));
+          tally.uploadsPostponed++;
+          this.#stopWhenDown();
+        } else if (delivery === 'acknowledged') {
           await store.markUploadForwarded(upload.digest, nowMs);
           tally.uploadsForwarded++;
         } else {
@@ -130,6 +146,12 @@ export class MdsForwarder {
     const { store, mds } = this.#options;
     const size = batch.issuances.length + batch.retirements.length;
     const delivery = await this.#attempt('report', () => mds.report(this.#reportKey(batch), batch));
+    if (delivery === undefined) {
+      // Nothing to postpone: the same items are read again by the next pass, after its backoff.
+      this.#failuresInARow = failuresInARowMax;
+      this.#stopWhenDown();
+      return;
+    }
     if (delivery === 'acknowledged') {
       await store.markReported(batch);
       tally.itemsReported += size;
@@ -153,15 +175,21 @@ export class MdsForwarder {
     return `dcp-reports-${toHex(this.#options.sha256(utf8(ids.join(',')))).slice(0, 48)}`;
   }
 
-  /** A delivery; when it throws (no answer, the DCP's own setup refused), logs, records, ends the pass. */
-  async #attempt<T>(what: string, deliver: () => Promise<T>, failed?: () => Promise<void>): Promise<T> {
+  /** A delivery, or undefined when it threw (no answer, the DCP's own setup refused): logged, counted. */
+  async #attempt<T>(what: string, deliver: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await deliver();
+      const delivered = await deliver();
+      this.#failuresInARow = 0;
+      return delivered;
     } catch (error) {
       this.#options.log?.(error, `${what} not acknowledged by the MDS`);
-      await failed?.();
-      throw new MdsDown(what, { cause: error });
+      this.#failuresInARow++;
+      return undefined;
     }
+  }
+
+  #stopWhenDown(): void {
+    if (this.#failuresInARow >= failuresInARowMax) throw new MdsDown('the MDS does not answer');
   }
 }
 
