@@ -299,8 +299,11 @@ describe('MDS client', () => {
         isCbdcError(error) && error.code === 'uploadBytesLimitExceeded' && /claim/.test(error.message),
     );
     await assert.rejects(
-      client().postUpload('k', { claim: bytes('00'), sealed: new Uint8Array(0) }),
-      (error: unknown) => isCbdcError(error) && error.code === 'uploadBytesLimitExceeded',
+      client().postUpload('k', { claim: bytes('00'), sealed: new Uint8Array(sealedUploadBytesMax + 1) }),
+      (error: unknown) =>
+        isCbdcError(error) &&
+        error.code === 'uploadBytesLimitExceeded' &&
+        /sealed upload/.test(error.message),
     );
     await assert.rejects(client().listAlerts({ limit: alertsPageMax + 1 }), RangeError);
     assert.equal(received.length, 0);

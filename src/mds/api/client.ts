@@ -102,9 +102,9 @@ export class MdsClient {
 
   /** Stores the pair at the MDS (202 once durable); the same pair again answers its current state. */
   async postUpload(idempotencyKey: string, upload: UploadBody): Promise<Replayable<UploadAcknowledgement>> {
-    if (upload.sealed.length > sealedUploadBytesMax || upload.sealed.length === 0)
+    if (upload.sealed.length > sealedUploadBytesMax)
       throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
-    if (upload.claim.length > claimBytesMax || upload.claim.length === 0)
+    if (upload.claim.length > claimBytesMax)
       throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
     const answer = await this.call({
       method: 'POST',
