@@ -238,8 +238,8 @@ async function contextOf(
 }
 
 /**
- * The MDS forwarding pass over the configured MDS; null without an MDS. A
- * refusal of the DCP's setup (its key, its role) is logged like an MDS that does not answer.
+ * The MDS forwarding pass over the configured MDS; null without an MDS. A refusal of the DCP's setup
+ * (its key, its role) is logged like an MDS that does not answer, and retried.
  */
 function forwardingPass(options: DcpServerOptions, context: DcpContext, app: DcpApp) {
   const mds =

@@ -18,6 +18,7 @@
 // doubling backoff and the pass goes on with the next one, so one upload the MDS keeps failing on
 // never holds back the ones behind it; two failures in a row mean the MDS is down: the pass stops
 // and the next passes wait a doubling backoff too.
+import { AssertionFailed } from '../../core/assert.ts';
 import { toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { reportItemsMax } from '../../mds/api/types.ts';
 import {
@@ -182,6 +183,8 @@ export class MdsForwarder {
       this.#failuresInARow = 0;
       return delivered;
     } catch (error) {
+      // A broken invariant (a stored row that does not decode) is a bug, not an MDS that is away.
+      if (error instanceof AssertionFailed) throw error;
       this.#options.log?.(error, `${what} not acknowledged by the MDS`);
       this.#failuresInARow++;
       return undefined;
