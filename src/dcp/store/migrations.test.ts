@@ -1,5 +1,6 @@
-// Migration 2 moves the DCP's idempotency keys to the shared mechanism's table on both engines: every
-// key keeps its scope, key and fingerprint, and its result names the kind of what it created.
+// The DCP's migrations that move data, on both engines. Migration 2 moves the idempotency keys to
+// the shared mechanism's table: every key keeps its scope, key and fingerprint, and its result names
+// the kind of what it created. Migration 4 (the MDS forwarding) is described below.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../storage/database.ts';
