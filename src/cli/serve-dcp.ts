@@ -1,7 +1,8 @@
 // `cbdc serve dcp`: runs a DCP until SIGTERM or SIGINT, then stops cleanly and exits 0. Secrets come
 // from files or the environment, never from the command line: the DCP's ledger API key
-// (CBDC_DCP_LEDGER_KEY), its directory API key (CBDC_DCP_DIRECTORY_KEY) and an operator key to
-// register at start (CBDC_DCP_OPERATOR_KEY).
+// (CBDC_DCP_LEDGER_KEY), its directory API key (CBDC_DCP_DIRECTORY_KEY), its MDS API key
+// (CBDC_DCP_MDS_KEY, with --mds) and an operator key to register at start (CBDC_DCP_OPERATOR_KEY).
+// Without --mds the sealed uploads and reports wait in the DCP's outbox until one is configured.
 import type { Command } from 'commander';
 import { startDcpServer } from '../dcp/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
@@ -13,6 +14,8 @@ interface ServeDcpOptions {
   readonly db?: string;
   readonly ledger: string;
   readonly directory: string;
+  readonly mds?: string;
+  readonly mdsKeyFile?: string;
   readonly pki: string;
   readonly name: string;
   readonly publicUrl?: string;
@@ -31,6 +34,8 @@ export function registerServeDcp(serve: Command): void {
     .option('--db <url>', 'postgres://... or sqlite:PATH (default: sqlite:.data/dcp-<name>.sqlite)')
     .requiredOption('--ledger <url>', 'the core ledger, e.g. http://127.0.0.1:4100')
     .requiredOption('--directory <url>', 'the directory, e.g. http://127.0.0.1:4200')
+    .option('--mds <url>', 'the MDS to forward sealed uploads and reports to, e.g. http://127.0.0.1:4500')
+    .option('--mds-key-file <path>', 'file with the MDS API key (or CBDC_DCP_MDS_KEY)')
     .requiredOption('--pki <dir>', 'deployment PKI folder (trust.json, dcp-<name>.json)')
     .requiredOption('--name <name>', 'the DCP name in the PKI folder')
     .option('--public-url <url>', 'the URL other DCPs reach this one at (default: the listening address)')
@@ -47,6 +52,10 @@ export function registerServeDcp(serve: Command): void {
         throw new Error('a ledger API key is required (--ledger-key-file or CBDC_DCP_LEDGER_KEY)');
       const directoryKey = secretFrom(options.directoryKeyFile, 'CBDC_DCP_DIRECTORY_KEY');
       const operatorKey = secretFrom(options.bootstrapKeyFile, 'CBDC_DCP_OPERATOR_KEY');
+      const mdsKey =
+        options.mds === undefined ? undefined : secretFrom(options.mdsKeyFile, 'CBDC_DCP_MDS_KEY');
+      if (options.mds !== undefined && mdsKey === undefined)
+        throw new Error('--mds needs an MDS API key (--mds-key-file or CBDC_DCP_MDS_KEY)');
       const server = await startDcpServer({
         databaseUrl: options.db ?? defaultDatabaseUrl(`dcp-${options.name}`),
         host: options.host,
@@ -59,6 +68,7 @@ export function registerServeDcp(serve: Command): void {
         logLevel: options.logLevel,
         ...(directoryKey === undefined ? {} : { directoryKey }),
         ...(operatorKey === undefined ? {} : { operatorKey }),
+        ...(options.mds === undefined || mdsKey === undefined ? {} : { mdsUrl: options.mds, mdsKey }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       });
       serveUntilSignalled('dcp', server);

@@ -1,12 +1,16 @@
 // The DCP process (composition root): loads its issuer key and the deployment's trust, opens and
 // migrates its database, finds its ledger participant and pool account through the gateway, serves
 // the HTTP API, publishes its endpoint in the directory, and reconciles its outbox with the ledger at
-// start and every `reconcileIntervalMs`. The real clock and randomness live here.
+// start and every `reconcileIntervalMs`. With an MDS (`mdsUrl`), a maintenance task forwards the
+// sealed uploads and reports to it every `mdsForwardIntervalMs` (domain/forwarding.ts); without
+// one, uploads stay pending in the outbox. The real clock and randomness live here.
 import { randomBytes } from 'node:crypto';
 import { concatBytes, utf8 } from '../core/bytes.ts';
 import { NodeVerifier, secureRandomBytes } from '../crypto/node-crypto.ts';
 import { DirectoryClient } from '../directory/api/client.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
+import { MdsClient } from '../mds/api/client.ts';
+import { scheduleMaintenance } from '../service-kit/maintenance.ts';
 import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
@@ -14,6 +18,7 @@ import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
 import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
+import { MdsForwarder, type ForwardReport } from './domain/forwarding.ts';
 import { reconcile, type ReconcileReport } from './domain/outbox.ts';
 import {
   asyncRenewalCheck,
@@ -23,10 +28,12 @@ import {
   type FaultHook,
   type FaultPoint,
   type LedgerPort,
+  type MdsPort,
   type PeerDcpPort,
 } from './domain/ports.ts';
 import { bootstrapOperator } from './domain/participants.ts';
 import { HttpDirectory } from './adapters/directory.ts';
+import { HttpMds } from './adapters/mds.ts';
 import { HttpPeers } from './adapters/peers.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
 import { DcpMetrics } from './http/metrics.ts';
@@ -36,6 +43,7 @@ import { dcpMigrations } from './store/migrations.ts';
 
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
 export const reconcileIntervalMsDefault = 5_000;
+export const mdsForwardIntervalMsDefault = 1_000;
 
 /**
  * TEST-ONLY crash switch, off unless this environment variable is set; never set it in a deployment.
@@ -78,6 +86,13 @@ export interface DcpServerOptions {
   /** Replaces the HTTP directory (benchmarks, tests). */
   readonly directory?: DirectoryPort;
   readonly peers?: PeerDcpPort;
+  /** The MDS the sealed uploads and reports go to, e.g. http://127.0.0.1:4500; none: they wait. */
+  readonly mdsUrl?: string;
+  /** The DCP's MDS API key (a participant of role `dcp` bound to this DCP's id). */
+  readonly mdsKey?: string;
+  /** Replaces the HTTP MDS (tests). */
+  readonly mds?: MdsPort;
+  readonly mdsForwardIntervalMs?: number;
   /** Wraps the ledger client (crash tests inject faults here). */
   readonly ledger?: (client: LedgerClient) => LedgerPort;
   /** The URL other DCPs reach this one at (default: the listening address). */
@@ -102,6 +117,8 @@ export interface DcpServer {
   readonly context: DcpContext;
   /** One reconcile pass now (as the timer runs them), the pool gauge set from its check. */
   reconcile(): Promise<ReconcileReport>;
+  /** One MDS forwarding pass now (as the task runs them); null without an MDS. */
+  forwardToMds(): Promise<ForwardReport | null>;
   close(): Promise<void>;
 }
 
@@ -118,11 +135,23 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     const metrics = new DcpMetrics(true);
+    // The MDS outbox on /metrics, also without an MDS (uploads then wait there, counted).
+    metrics.watchForwarding(() => context.store.mdsOutbox.figures());
     app = await buildDcpApp({ context, logger: loggerOptions(options.logLevel), metrics });
     if (options.faults === undefined && faults !== undefined)
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const pass = reconcilePass(context, metrics, started);
+    const forward = forwardingPass(options, context, started);
+    if (forward !== null)
+      scheduleMaintenance(started, {
+        name: 'mds forwarding',
+        intervalMs: options.mdsForwardIntervalMs ?? mdsForwardIntervalMsDefault,
+        run: async () => {
+          const report = await forward();
+          return report.uploadsForwarded + report.itemsReported;
+        },
+      });
     const report = await pass();
     const address = await app.listen({ host: options.host, port: options.port });
     await context.callDirectory(() =>
@@ -137,6 +166,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       app,
       context,
       reconcile: pass,
+      forwardToMds: () => (forward === null ? Promise.resolve(null) : forward()),
       close: async () => {
         clearInterval(stopTimer);
         await started.close();
@@ -205,6 +235,36 @@ async function contextOf(
     ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
     ...(faults === undefined ? {} : { faults }),
   });
+}
+
+/**
+ * The MDS forwarding pass over the configured MDS; null without an MDS. A refusal of the DCP's setup
+ * (its key, its role) is logged like an MDS that does not answer, and retried.
+ */
+function forwardingPass(options: DcpServerOptions, context: DcpContext, app: DcpApp) {
+  const mds =
+    options.mds ??
+    (options.mdsUrl === undefined
+      ? undefined
+      : new HttpMds(
+          new MdsClient({
+            baseUrl: options.mdsUrl,
+            ...(options.mdsKey === undefined ? {} : { apiKey: options.mdsKey }),
+            // A pass is already retried with backoff; a long hang must not hold the next one up.
+            attemptsMax: 2,
+          }),
+        ));
+  if (mds === undefined) return null;
+  const forwarder = new MdsForwarder({
+    store: context.store.mdsOutbox,
+    mds,
+    clock: context.clock,
+    sha256: (bytes) => context.verifier.sha256(bytes),
+    log: (error, what) => {
+      app.log.warn({ err: error }, what);
+    },
+  });
+  return () => forwarder.pass();
 }
 
 /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */

@@ -111,6 +111,8 @@ export interface WorldOptions {
   readonly clock?: Clock;
   /** Fault hooks by DCP name (crash tests). */
   readonly faults?: Readonly<Record<string, FaultHook>>;
+  /** More options for every DCP (the MDS forwarding tests give the MDS). */
+  readonly dcpOptions?: Partial<DcpServerOptions>;
 }
 
 /**
@@ -201,6 +203,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           ...(options.limits === undefined ? {} : { limits: options.limits }),
           ...(options.clock === undefined ? {} : { clock: options.clock }),
           ...(faults === undefined ? {} : { faults }),
+          ...options.dcpOptions,
         });
       const dcp: TestDcp = {
         name,

@@ -24,3 +24,11 @@ export const participantCacheEntriesMax = 10_000;
 export const deviceCacheEntriesMax = 100_000;
 /** SQLite: operations committed in one transaction at most (group commit, store/sql-store.ts). */
 export const commitGroupOperationsMax = 64;
+/** MDS forwarding: sealed uploads read per batch, and posted per pass at most (one post each). */
+export const mdsUploadBatchMax = 32;
+export const mdsUploadsPerPassMax = 512;
+/** Report calls per pass, each of at most the MDS's reportItemsMax issuances and retirements. */
+export const mdsReportCallsPerPassMax = 8;
+/** Backoff after the MDS did not acknowledge: doubled per failure from the first, up to the max. */
+export const mdsBackoffMsFirst = 1_000;
+export const mdsBackoffMsMax = 60_000;

@@ -292,12 +292,18 @@ export interface DcpTransaction {
   deleteOperation(id: string): Promise<void>;
   insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void>;
   findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null>;
-  /** Retires a token; false if it was retired before (the unique key decides, even under races). */
+  /**
+   * Retires a token, naming the upload whose claim retired it (the MDS's report carries it); false
+   * if it was retired before (the unique key decides, even under races).
+   */
   retireToken(
-    tokenId: string,
-    seId: string,
-    value: bigint,
-    operationId: string,
+    token: {
+      readonly tokenId: string;
+      readonly seId: string;
+      readonly value: bigint;
+      readonly operationId: string;
+      readonly uploadDigest: string;
+    },
     nowMs: number,
   ): Promise<boolean>;
   /** Queues a credit; false if one with this id was queued before. */
@@ -310,11 +316,9 @@ export interface DcpTransaction {
   ): Promise<boolean>;
   queuedCredits(seId: string, limit: number): Promise<CreditRow[]>;
   markCreditMinted(id: string, issuanceId: string): Promise<void>;
+  /** Keeps the sealed upload and the claim that binds it for the MDS (state `pending`). */
   insertUpload(
-    digest: string,
-    seId: string,
-    operationId: string,
-    sealed: string,
+    upload: Omit<PendingUpload, 'attempts'> & { readonly operationId: string },
     nowMs: number,
   ): Promise<void>;
 }
@@ -329,4 +333,77 @@ export interface DcpStore {
   openOperations(limit: number): Promise<Operation[]>;
   registeringDevices(limit: number): Promise<DeviceRow[]>;
   countIssuances(operationId: string): Promise<number>;
+  readonly mdsOutbox: MdsOutboxStore;
+}
+
+// The MDS forwarding (forwarding.ts): the outbox of sealed uploads and the DCP's reports.
+
+/** A sealed upload waiting for the MDS, with the SE's claim that binds it (hex, as stored). */
+export interface PendingUpload {
+  readonly digest: string;
+  readonly seId: string;
+  /** Hex of the claim envelope, canonical CBOR as the SE signed it. */
+  readonly claim: string;
+  /** Hex of the sealed bytes. */
+  readonly sealed: string;
+  /** Deliveries tried so far without an acknowledgement. */
+  readonly attempts: number;
+}
+
+/** An issuance this DCP signed, to report: its id and hex of the signed envelope. */
+export interface IssuanceReport {
+  readonly id: string;
+  readonly signed: string;
+}
+
+/** A token this DCP retired, to report, with the upload whose claim retired it. */
+export interface RetirementReport {
+  readonly tokenId: string;
+  readonly value: bigint;
+  readonly seId: string;
+  readonly uploadDigest: string;
+  readonly retiredAtMs: number;
+}
+
+export interface ReportBatch {
+  readonly issuances: readonly IssuanceReport[];
+  readonly retirements: readonly RetirementReport[];
+}
+
+/** What the forwarding has not delivered, by state (the /metrics gauges). */
+export interface ForwardingFigures {
+  readonly uploads: Readonly<Record<'pending' | 'refused' | 'unforwardable', number>>;
+  readonly issuances: Readonly<Record<'pending' | 'refused', number>>;
+  readonly retirements: Readonly<Record<'pending' | 'refused' | 'unreportable', number>>;
+}
+
+/** The store's side of the forwarding; each write is one statement, outside any operation's transaction. */
+export interface MdsOutboxStore {
+  /** Pending uploads whose next attempt is due at `nowMs`, oldest first. */
+  dueUploads(nowMs: number, limit: number): Promise<PendingUpload[]>;
+  markUploadForwarded(digest: string, nowMs: number): Promise<void>;
+  /** The MDS refused it for good: kept with the code, counted, not tried again. */
+  markUploadRefused(digest: string, refusal: string): Promise<void>;
+  /** The MDS did not acknowledge it: try again at `nextAttemptAtMs`. */
+  postponeUpload(digest: string, attempts: number, nextAttemptAtMs: number): Promise<void>;
+  /** Issuances and retirements not yet reported, oldest first, at most `limit` of each. */
+  unreported(limit: number): Promise<ReportBatch>;
+  markReported(batch: ReportBatch): Promise<void>;
+  markReportRefused(batch: ReportBatch, refusal: string): Promise<void>;
+  figures(): Promise<ForwardingFigures>;
+}
+
+/**
+ * How the MDS answered a delivery: acknowledged (stored durably, or recorded), or refused for good
+ * with its code (the content is at fault; sending it again meets the same refusal). Not answering,
+ * an answer that does not decode and a refusal about the DCP itself (its key, its role) are thrown:
+ * they are retried later, with backoff, once an operator has looked.
+ */
+export type MdsDelivery = 'acknowledged' | { readonly refused: string; readonly message: string };
+
+/** The MDS as the DCP's forwarding needs it (adapters/mds.ts over `MdsClient`). */
+export interface MdsPort {
+  forwardUpload(upload: PendingUpload): Promise<MdsDelivery>;
+  /** At most `reportItemsMax` issuances and as many retirements; `key` names the batch's content. */
+  report(key: string, batch: ReportBatch): Promise<MdsDelivery>;
 }

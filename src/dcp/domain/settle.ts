@@ -19,6 +19,7 @@ import { bytesEqual, toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { claimFromCbor, type Claim } from '../../core/claim.ts';
 import { purposes } from '../../core/crypto.ts';
 import { deviceRequestFromCbor, type DeviceRequest } from '../../core/device-request.ts';
+import { encodeSigned } from '../../core/signed.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import { transferRequestDigest, unloadRequestDigest } from '../../core/request-digests.ts';
@@ -253,7 +254,17 @@ async function commitSettlement(
   await tx.insertIssuance(renewal.row, nowMs);
   const credits = await mintCredits(context, tx, operationId, seId, time, nowMs);
   await tx.setDeviceLastTime(seId, time);
-  await tx.insertUpload(toHex(claim.body.uploadDigest), seId, operationId, decoded.sealedHex, nowMs);
+  await tx.insertUpload(
+    {
+      digest: toHex(claim.body.uploadDigest),
+      seId,
+      operationId,
+      // The canonical envelope as the SE signed it: the MDS checks the signature over these bytes.
+      claim: toHex(encodeSigned(claim)),
+      sealed: decoded.sealedHex,
+    },
+    nowMs,
+  );
   if (destination.to === 'local') {
     if (!locked.has(destination.payeeSeId)) throw dcpError('payeeNotFound');
     await tx.queueCredit(`xfer:${operationId}`, destination.payeeSeId, 'credit', amount, nowMs);
@@ -279,6 +290,7 @@ async function retireClaimed(
   nowMs: number,
 ): Promise<void> {
   const seen = new Set<string>();
+  const uploadDigest = toHex(claim.body.uploadDigest);
   for (const token of claim.body.tokens) {
     const tokenId = toHex(token.tokenId);
     if (seen.has(tokenId)) throw serviceError('requestInvalid', `claim lists token ${tokenId} twice`);
@@ -286,7 +298,7 @@ async function retireClaimed(
     const minted = await tx.findToken(tokenId);
     if (minted !== null && (minted.seId !== seId || minted.value !== token.value))
       throw dcpError('claimTokenNotOwned', `token ${tokenId}`);
-    if (!(await tx.retireToken(tokenId, seId, token.value, operationId, nowMs)))
+    if (!(await tx.retireToken({ tokenId, seId, value: token.value, operationId, uploadDigest }, nowMs)))
       throw dcpError('tokenAlreadyRetired', `token ${tokenId}`);
   }
 }

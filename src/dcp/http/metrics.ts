@@ -3,6 +3,7 @@
 // test process).
 import { Counter, Gauge } from 'prom-client';
 import { HttpMetrics } from '../../service-kit/metrics.ts';
+import type { ForwardingFigures } from '../domain/ports.ts';
 
 export class DcpMetrics extends HttpMetrics {
   readonly operations = new Counter({
@@ -21,6 +22,47 @@ export class DcpMetrics extends HttpMetrics {
     help: 'pool balance on the ledger minus (issued - retired), after the last reconcile pass',
     registers: [this.registry],
   });
+
+  /** Sealed uploads not delivered to the MDS, by state, read from the store at every scrape. */
+  readonly mdsUploads = new Gauge({
+    name: 'dcp_mds_uploads',
+    help: 'sealed uploads not delivered to the MDS, by state (pending, refused, unforwardable)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.#refreshForwarding(),
+  });
+
+  /** Issuances and retired tokens not reported to the MDS, by kind and state, read at every scrape. */
+  readonly mdsReports = new Gauge({
+    name: 'dcp_mds_reports',
+    help: 'issuances and retired tokens not reported to the MDS, by kind and state (pending, refused, unreportable)',
+    labelNames: ['kind', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.#refreshForwarding(),
+  });
+
+  #readForwarding: (() => Promise<ForwardingFigures>) | undefined;
+
+  /** Where the two gauges above read their figures (the DCP's store). */
+  watchForwarding(read: () => Promise<ForwardingFigures>): void {
+    this.#readForwarding = read;
+  }
+
+  /** The figures now; a store that does not answer leaves the last ones (the scrape still answers). */
+  async #refreshForwarding(): Promise<void> {
+    if (this.#readForwarding === undefined) return;
+    let figures: ForwardingFigures;
+    try {
+      figures = await this.#readForwarding();
+    } catch {
+      return;
+    }
+    for (const [state, count] of Object.entries(figures.uploads)) this.mdsUploads.set({ state }, count);
+    for (const [state, count] of Object.entries(figures.issuances))
+      this.mdsReports.set({ kind: 'issuance', state }, count);
+    for (const [state, count] of Object.entries(figures.retirements))
+      this.mdsReports.set({ kind: 'retirement', state }, count);
+  }
 
   constructor(processMetrics: boolean) {
     super('dcp');

@@ -1,5 +1,6 @@
-// Migration 2 moves the DCP's idempotency keys to the shared mechanism's table on both engines: every
-// key keeps its scope, key and fingerprint, and its result names the kind of what it created.
+// The DCP's migrations that move data, on both engines. Migration 2 moves the idempotency keys to
+// the shared mechanism's table: every key keeps its scope, key and fingerprint, and its result names
+// the kind of what it created. Migration 4 (the MDS forwarding) is described below.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../storage/database.ts';
@@ -68,6 +69,77 @@ for (const engine of engines) {
       assert.deepEqual((await read(seId, 'k4'))?.result, { kind: 'renewal', id: renewalId });
       assert.deepEqual((await read(seId, 'k5'))?.result, { kind: 'load', id: refusedLoadId });
       assert.equal(await read(seId, 'nothing'), null);
+    });
+  });
+}
+
+// Migration 4 (the MDS forwarding): a sealed upload from before has no claim, which the DCP kept
+// nowhere else, so it is kept as unforwardable and counted, never dropped; every issuance and retired
+// token waits to be reported, a retired token naming its operation's upload.
+for (const engine of engines) {
+  describe(`DCP migration 4 on ${engine}`, () => {
+    let scratch: ScratchDatabase;
+    let db: Database;
+    const digest = 'ab'.repeat(32);
+    const tokenId = 'cd'.repeat(32);
+    const orphanTokenId = 'ef'.repeat(32);
+
+    before(async () => {
+      scratch = await createScratchDatabase(engine, 'file');
+      db = openDatabase(scratch.url);
+      await migrate(db, { service: 'dcp', migrations: dcpMigrations.migrations.slice(0, 3) }, 1);
+      await db.transaction(async (tx) => {
+        await tx.run(
+          'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, created_at_ms) ' +
+            "VALUES ('iss_1', 'ref-1', 'renewal', ?, 500, ?, 'd284', 5)",
+          [seId, renewalId],
+        );
+        await tx.run(
+          'INSERT INTO dcp_retired_tokens (token_id, se_id, value, operation_id, created_at_ms) VALUES (?, ?, 500, ?, 5)',
+          [tokenId, seId, renewalId],
+        );
+        // Retired by an operation whose sealed upload repeated an earlier one's (none stored for it).
+        await tx.run(
+          'INSERT INTO dcp_retired_tokens (token_id, se_id, value, operation_id, created_at_ms) VALUES (?, ?, 700, ?, 6)',
+          [orphanTokenId, seId, refusedLoadId],
+        );
+        await tx.run(
+          'INSERT INTO dcp_uploads (digest, se_id, operation_id, sealed, state, created_at_ms) ' +
+            "VALUES (?, ?, ?, '00ff', 'pending', 5)",
+          [digest, seId, renewalId],
+        );
+      });
+      await migrate(db, dcpMigrations, 2);
+    });
+    after(async () => {
+      await db.close();
+      await scratch.drop();
+    });
+
+    test('an upload without a claim is unforwardable and counted; issuances and retirements wait for their report', async () => {
+      const outbox = new SqlDcpStore(db).mdsOutbox;
+      assert.deepEqual(await outbox.figures(), {
+        uploads: { pending: 0, refused: 0, unforwardable: 1 },
+        issuances: { pending: 1, refused: 0 },
+        retirements: { pending: 1, refused: 0, unreportable: 1 },
+      });
+      assert.deepEqual(await outbox.dueUploads(Number.MAX_SAFE_INTEGER, 10), []);
+      assert.deepEqual(await outbox.unreported(10), {
+        issuances: [{ id: 'iss_1', signed: 'd284' }],
+        retirements: [{ tokenId, value: 500n, seId, uploadDigest: digest, retiredAtMs: 5 }],
+      });
+      const [row] = await db.all('SELECT sealed, state, claim FROM dcp_uploads WHERE digest = ?', [digest]);
+      assert.deepEqual({ ...row }, { sealed: '00ff', state: 'unforwardable', claim: null });
+    });
+
+    test('a pending upload must have its claim (the table refuses one without)', async () => {
+      await assert.rejects(
+        db.run(
+          'INSERT INTO dcp_uploads (digest, se_id, operation_id, claim, sealed, state, refusal, attempts, ' +
+            "next_attempt_at_ms, forwarded_at_ms, created_at_ms) VALUES (?, ?, ?, NULL, '00', 'pending', NULL, 0, 1, NULL, 1)",
+          ['11'.repeat(32), seId, renewalId],
+        ),
+      );
     });
   });
 }

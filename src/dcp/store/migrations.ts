@@ -9,7 +9,52 @@
 // `kind:id`. The kind of an existing row is read from what its id names: participants and wallets
 // by their prefix, a personalisation by its device, an operation by its row; a key whose operation
 // is gone was a refused load (only those are deleted).
+//
+// Version 4 is the MDS forwarding (docs/dcp.md, "Forwarding to the MDS"). The MDS takes an upload
+// only with the SE's claim that binds it, so the claim is now stored beside the sealed bytes; the
+// table is rebuilt because SQLite cannot widen a CHECK. A row from before has no claim, and the DCP
+// kept it nowhere else (the idempotency table holds only a digest of the request), so it becomes
+// `unforwardable`: kept, counted on /metrics, never silently dropped. Issuances and retired tokens
+// get a report state, so each is reported once the MDS acknowledged it; a retired token also gets
+// the digest of the upload whose claim retired it (the MDS's report names it), filled from its
+// operation's upload, or `unreportable` in the one case that cannot be (an operation whose sealed
+// upload repeated an earlier operation's, which stored none of its own).
 import type { MigrationSet } from '../../storage/migrations.ts';
+
+const mdsForwardingStatements = [
+  `CREATE TABLE dcp_uploads_v4 (
+    digest TEXT PRIMARY KEY,
+    se_id TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    claim TEXT,
+    sealed TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'forwarded', 'refused', 'unforwardable')),
+    refusal TEXT,
+    attempts BIGINT NOT NULL,
+    next_attempt_at_ms BIGINT NOT NULL,
+    forwarded_at_ms BIGINT,
+    created_at_ms BIGINT NOT NULL,
+    CHECK (claim IS NOT NULL OR state = 'unforwardable'))`,
+  `INSERT INTO dcp_uploads_v4 (digest, se_id, operation_id, claim, sealed, state, refusal, attempts,
+      next_attempt_at_ms, forwarded_at_ms, created_at_ms)
+    SELECT digest, se_id, operation_id, NULL, sealed, 'unforwardable', NULL, 0, created_at_ms, NULL, created_at_ms
+    FROM dcp_uploads`,
+  `DROP TABLE dcp_uploads`,
+  `ALTER TABLE dcp_uploads_v4 RENAME TO dcp_uploads`,
+  `CREATE INDEX dcp_uploads_due ON dcp_uploads (state, next_attempt_at_ms)`,
+  `ALTER TABLE dcp_issuances ADD COLUMN report_state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (report_state IN ('pending', 'reported', 'refused'))`,
+  `ALTER TABLE dcp_issuances ADD COLUMN report_refusal TEXT`,
+  `CREATE INDEX dcp_issuances_unreported ON dcp_issuances (report_state, created_at_ms)`,
+  `ALTER TABLE dcp_retired_tokens ADD COLUMN upload_digest TEXT`,
+  `UPDATE dcp_retired_tokens SET upload_digest =
+    (SELECT u.digest FROM dcp_uploads u WHERE u.operation_id = dcp_retired_tokens.operation_id)`,
+  `ALTER TABLE dcp_retired_tokens ADD COLUMN report_state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (report_state IN ('pending', 'reported', 'refused', 'unreportable'))`,
+  `ALTER TABLE dcp_retired_tokens ADD COLUMN report_refusal TEXT`,
+  `UPDATE dcp_retired_tokens SET report_state = 'unreportable' WHERE upload_digest IS NULL`,
+  `CREATE INDEX dcp_retired_tokens_unreported ON dcp_retired_tokens (report_state, created_at_ms)`,
+];
 
 export const dcpMigrations: MigrationSet = {
   service: 'dcp',
@@ -132,6 +177,11 @@ export const dcpMigrations: MigrationSet = {
       version: 3,
       name: "an SE's operations by kind, for the value of its loads not yet seen installed",
       statements: () => [`CREATE INDEX dcp_operations_se ON dcp_operations (se_id, kind)`],
+    },
+    {
+      version: 4,
+      name: 'the MDS forwarding: claims beside uploads, reported markers',
+      statements: () => mdsForwardingStatements,
     },
   ],
 };

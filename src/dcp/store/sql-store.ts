@@ -29,6 +29,7 @@ import type {
   WalletRow,
 } from '../domain/ports.ts';
 import { keyResultCodec } from './codecs.ts';
+import { SqlMdsOutbox } from './mds-outbox.ts';
 import {
   deviceColumns,
   deviceFromRow,
@@ -54,7 +55,11 @@ export class SqlDcpStore implements DcpStore {
   #waiting: GroupedBody[] = [];
   #scheduled = false;
 
-  constructor(private readonly db: Database) {}
+  readonly mdsOutbox: SqlMdsOutbox;
+
+  constructor(private readonly db: Database) {
+    this.mdsOutbox = new SqlMdsOutbox(db);
+  }
 
   /**
    * Runs `body` in a transaction and resolves once it is committed. On SQLite, which serialises
@@ -167,11 +172,6 @@ export class SqlDcpStore implements DcpStore {
     const rows = await this.db.all('SELECT COUNT(*) AS n FROM dcp_issuances WHERE operation_id = ?', [
       operationId,
     ]);
-    return columnSafeInteger(rows[0]!, 'n');
-  }
-
-  async pendingUploads(): Promise<number> {
-    const rows = await this.db.all("SELECT COUNT(*) AS n FROM dcp_uploads WHERE state = 'pending'");
     return columnSafeInteger(rows[0]!, 'n');
   }
 }
@@ -380,17 +380,11 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   }
 
   /** Retires a token; false if it was retired before (the unique key decides, even under races). */
-  async retireToken(
-    tokenId: string,
-    seId: string,
-    value: bigint,
-    operationId: string,
-    nowMs: number,
-  ): Promise<boolean> {
+  async retireToken(token: Parameters<DcpTransaction['retireToken']>[0], nowMs: number): Promise<boolean> {
     const changed = await this.executor.run(
-      'INSERT INTO dcp_retired_tokens (token_id, se_id, value, operation_id, created_at_ms) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT DO NOTHING',
-      [tokenId, seId, value, operationId, nowMs],
+      'INSERT INTO dcp_retired_tokens (token_id, se_id, value, operation_id, upload_digest, created_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [token.tokenId, token.seId, token.value, token.operationId, token.uploadDigest, nowMs],
     );
     return changed === 1;
   }
@@ -434,17 +428,13 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     );
   }
 
-  async insertUpload(
-    digest: string,
-    seId: string,
-    operationId: string,
-    sealed: string,
-    nowMs: number,
-  ): Promise<void> {
+  /** A sealed upload already kept (its digest) keeps its first claim: the MDS would refuse another. */
+  async insertUpload(upload: Parameters<DcpTransaction['insertUpload']>[0], nowMs: number): Promise<void> {
     await this.executor.run(
-      "INSERT INTO dcp_uploads (digest, se_id, operation_id, sealed, state, created_at_ms) VALUES (?, ?, ?, ?, 'pending', ?) " +
+      'INSERT INTO dcp_uploads (digest, se_id, operation_id, claim, sealed, state, refusal, attempts, ' +
+        "next_attempt_at_ms, forwarded_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', NULL, 0, ?, NULL, ?) " +
         'ON CONFLICT DO NOTHING',
-      [digest, seId, operationId, sealed, nowMs],
+      [upload.digest, upload.seId, upload.operationId, upload.claim, upload.sealed, nowMs, nowMs],
     );
   }
 }

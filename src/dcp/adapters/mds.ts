@@ -1,0 +1,95 @@
+// The DCP's `MdsPort` over the MDS's typed client (src/mds/api/): posts a sealed upload with its
+// claim, and the DCP's reports, and says which refusals are the content's (final: the row is marked
+// refused and counted) and which are the DCP's own setup (its key, its role, a wrong URL: thrown,
+// so the forwarding retries with backoff once an operator has looked, and nothing is lost).
+import { assert } from '../../core/assert.ts';
+import { fromHex, type Bytes } from '../../core/bytes.ts';
+import { isCbdcError } from '../../core/errors.ts';
+import { MdsRefusal, type MdsClient } from '../../mds/api/client.ts';
+import { mdsError, type MdsAnswerCode } from '../../mds/api/errors.ts';
+import type { MdsDelivery, MdsPort, PendingUpload, ReportBatch } from '../domain/ports.ts';
+
+/**
+ * Refusals that judge what was sent: the same content would meet them again, so the row is marked
+ * with the code and not retried. Every other refusal (`apiKeyMissing`, `apiKeyUnknown`,
+ * `roleNotAllowed`, `routeNotFound`...) is about the DCP's configuration and is retried.
+ */
+const contentRefusals: ReadonlySet<MdsAnswerCode> = new Set<MdsAnswerCode>([
+  'uploadBytesLimitExceeded',
+  'uploadClaimInvalid',
+  'uploadConflict',
+  'issuanceNotOwn',
+  'reportConflict',
+  'reportItemsLimitExceeded',
+  'requestInvalid',
+  'requestBodyTooLarge',
+  'requestBodyMalformed',
+  // Keys are made from the content (forwarding.ts): another request under one is another content.
+  'idempotencyKeyReusedWithDifferentRequest',
+]);
+
+function storedBytes(hex: string, what: string): Bytes {
+  const bytes = fromHex(hex);
+  assert(bytes !== undefined, `a stored ${what} is hex`);
+  return bytes;
+}
+
+/** The MDS's refusal as a delivery outcome when it is final; anything else is rethrown. */
+function finalRefusal(error: unknown): MdsDelivery {
+  if (error instanceof MdsRefusal && contentRefusals.has(error.code))
+    return { refused: error.code, message: error.message };
+  // The client refuses an oversized upload or report itself, with the MDS's code.
+  if (
+    isCbdcError(error) &&
+    (error.code === 'uploadBytesLimitExceeded' || error.code === 'reportItemsLimitExceeded')
+  )
+    return { refused: error.code, message: error.message };
+  throw error;
+}
+
+const isExpiredKey = (error: unknown) =>
+  error instanceof MdsRefusal && error.code === 'idempotencyKeyExpired';
+
+/**
+ * Posts under `key`; when the MDS forgot that key's answer (a retry after its idempotency
+ * retention), posts again under a second key: ingest and reports are idempotent by content at the
+ * MDS (the same pair answers the same; an item recorded identically is not counted again).
+ */
+async function deliver(key: string, post: (key: string) => Promise<unknown>): Promise<MdsDelivery> {
+  try {
+    await post(key);
+    return 'acknowledged';
+  } catch (error) {
+    if (!isExpiredKey(error)) return finalRefusal(error);
+  }
+  try {
+    await post(`${key}.2`);
+    return 'acknowledged';
+  } catch (error) {
+    return finalRefusal(error);
+  }
+}
+
+export class HttpMds implements MdsPort {
+  constructor(private readonly client: MdsClient) {}
+
+  forwardUpload(upload: PendingUpload): Promise<MdsDelivery> {
+    const body = {
+      claim: storedBytes(upload.claim, 'claim'),
+      sealed: storedBytes(upload.sealed, 'sealed upload'),
+    };
+    return deliver(`dcp-upload-${upload.digest.slice(0, 48)}`, async (key) => {
+      const answer = await this.client.postUpload(key, body);
+      if (answer.value.digest !== upload.digest)
+        throw mdsError('mdsAnswerInvalid', `answer.digest ${answer.value.digest} is not ${upload.digest}`);
+    });
+  }
+
+  report(key: string, batch: ReportBatch): Promise<MdsDelivery> {
+    const body = {
+      issuances: batch.issuances.map((issuance) => storedBytes(issuance.signed, 'issuance')),
+      retirements: batch.retirements,
+    };
+    return deliver(key, (attemptKey) => this.client.postReports(attemptKey, body));
+  }
+}

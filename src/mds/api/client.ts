@@ -1,0 +1,210 @@
+// The MDS's typed HTTP client (docs/mds.md), for the DCPs' forwarding (ingest and reports) and for
+// tools and the dashboard (alerts, evidence, audit, status). It imports nothing but core, the MDS's
+// catalogue and the shared client-side HTTP layer (src/http-client/, itself core-only; a test checks
+// it), so any service may use it without depending on the MDS's implementation.
+//
+// Every call has a timeout per attempt, bounded attempts with exponential backoff and jitter, and a
+// bound on the answer (the shared `JsonCaller`). Only idempotent calls are made: reads, and
+// mutations that carry the caller's idempotency key (the MDS answers a replay with the first answer;
+// ingest and reports are idempotent by content as well). Refusals (4xx) are never retried and
+// surface as `MdsRefusal`, a `CbdcError` with the MDS's (or the generic service) code. What the MDS
+// would refuse for its size is refused here before sending, with the code the MDS would answer.
+import { toHex } from '../../core/bytes.ts';
+import {
+  JsonCaller,
+  type CallErrors,
+  type JsonCall,
+  type JsonCallerOptions,
+} from '../../http-client/json-caller.ts';
+import { ServiceRefusal } from '../../http-client/refusal.ts';
+import {
+  decodeAcknowledgement,
+  decodeAlert,
+  decodeAlertsPage,
+  decodeAuditPage,
+  decodeAuditVerification,
+  decodeEvidence,
+  decodeParticipant,
+  decodeReportCounts,
+  decodeStatus,
+  decodeUploadStatus,
+  field,
+} from './decode.ts';
+import { mdsAnswers, mdsError, type MdsAnswerCode } from './errors.ts';
+import {
+  alertsPageMax,
+  claimBytesMax,
+  reportItemsMax,
+  sealedUploadBytesMax,
+  type AlertEvidence,
+  type AlertsPage,
+  type AlertsQuery,
+  type AuditPage,
+  type AuditVerification,
+  type MdsAlert,
+  type MdsParticipant,
+  type MdsStatus,
+  type ParticipantBody,
+  type ReportCounts,
+  type ReportsBody,
+  type Replayable,
+  type UploadAcknowledgement,
+  type UploadStatus,
+} from './types.ts';
+import type { Bytes } from '../../core/bytes.ts';
+
+export type * from './types.ts';
+
+/**
+ * The largest answer is a page of evidence: an alert's entries, each a signed transfer or issuance
+ * of at most a few KiB, hex doubling it. Anything far larger is not an MDS answer.
+ */
+export const mdsAnswerBytesMax = 2 * 1024 * 1024;
+/** Entries one evidence answer may list (a double spend names a handful; a long chain more). */
+export const evidenceItemsMax = 1024;
+/** Audit entries one page may hold. */
+export const auditPageMax = 1024;
+
+export interface MdsClientOptions extends JsonCallerOptions {
+  /** e.g. http://127.0.0.1:4500 */
+  readonly baseUrl: string;
+  /** Every route but /healthz needs a participant's key. */
+  readonly apiKey?: string;
+}
+
+/** A refusal from the MDS: `code` from its catalogue or the generic service codes; `status` the HTTP status. */
+export class MdsRefusal extends ServiceRefusal<MdsAnswerCode> {
+  constructor(code: MdsAnswerCode, status: number, message: string) {
+    super(code, mdsAnswers.definition(code), status, message);
+  }
+}
+
+const mdsCallErrors: CallErrors = {
+  unavailable: (detail) => mdsError('mdsUnavailable', detail),
+  answerInvalid: (detail) => mdsError('mdsAnswerInvalid', detail),
+  refusal: (code, status, message) =>
+    mdsAnswers.isCode(code) ? new MdsRefusal(code, status, message) : undefined,
+};
+
+/** What a DCP posts for one sealed upload: the SE's signed claim and the sealed bytes it binds. */
+export interface UploadBody {
+  /** The claim envelope (canonical CBOR) as the SE signed it. */
+  readonly claim: Bytes;
+  readonly sealed: Bytes;
+}
+
+export class MdsClient {
+  private readonly caller: JsonCaller;
+
+  constructor(options: MdsClientOptions) {
+    this.caller = new JsonCaller(options, mdsCallErrors, mdsAnswerBytesMax);
+  }
+
+  /** Stores the pair at the MDS (202 once durable); the same pair again answers its current state. */
+  async postUpload(idempotencyKey: string, upload: UploadBody): Promise<Replayable<UploadAcknowledgement>> {
+    if (upload.sealed.length > sealedUploadBytesMax)
+      throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
+    if (upload.claim.length > claimBytesMax)
+      throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
+    const answer = await this.call({
+      method: 'POST',
+      path: '/v1/uploads',
+      body: { claim: toHex(upload.claim), sealed: toHex(upload.sealed) },
+      idempotencyKey,
+    });
+    return { value: decodeAcknowledgement(answer.body), replayed: answer.replayed };
+  }
+
+  async uploadStatus(digest: string): Promise<UploadStatus> {
+    const answer = await this.call({ method: 'GET', path: `/v1/uploads/${encodeURIComponent(digest)}` });
+    return decodeUploadStatus(answer.body);
+  }
+
+  /** The DCP's own records in cleartext, at most `reportItemsMax` of each kind per call. */
+  async postReports(idempotencyKey: string, reports: ReportsBody): Promise<Replayable<ReportCounts>> {
+    for (const [name, items] of [
+      ['issuances', reports.issuances.length],
+      ['retirements', reports.retirements.length],
+    ] as const) {
+      if (items > reportItemsMax)
+        throw mdsError('reportItemsLimitExceeded', `${items} ${name}, at most ${reportItemsMax}`);
+    }
+    const body = {
+      issuances: reports.issuances.map((issuance) => toHex(issuance)),
+      retirements: reports.retirements.map((retirement) => ({
+        ...retirement,
+        value: retirement.value.toString(),
+      })),
+    };
+    const answer = await this.call({ method: 'POST', path: '/v1/reports', body, idempotencyKey });
+    return { value: decodeReportCounts(answer.body), replayed: answer.replayed };
+  }
+
+  async listAlerts(query: AlertsQuery = {}): Promise<AlertsPage> {
+    const limit = query.limit ?? alertsPageMax;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > alertsPageMax)
+      throw new RangeError(`limit must be 1..${alertsPageMax}`);
+    const search = new URLSearchParams();
+    if (query.kind !== undefined) search.set('kind', query.kind);
+    if (query.status !== undefined) search.set('status', query.status);
+    search.set('limit', String(limit));
+    if (query.after !== undefined) search.set('after', query.after);
+    const answer = await this.call({ method: 'GET', path: `/v1/alerts?${search.toString()}` });
+    return decodeAlertsPage(answer.body, limit);
+  }
+
+  /** An alert's evidence; the MDS appends an audit entry (who, which role) before it answers. */
+  async evidence(alertId: string): Promise<AlertEvidence> {
+    const answer = await this.call({
+      method: 'GET',
+      path: `/v1/alerts/${encodeURIComponent(alertId)}/evidence`,
+    });
+    return decodeEvidence(answer.body, evidenceItemsMax);
+  }
+
+  async confirmAlert(idempotencyKey: string, alertId: string): Promise<Replayable<MdsAlert>> {
+    const answer = await this.call({
+      method: 'POST',
+      path: `/v1/alerts/${encodeURIComponent(alertId)}/confirm`,
+      idempotencyKey,
+    });
+    return { value: decodeAlert(field(answer.body, 'alert'), 'answer.alert'), replayed: answer.replayed };
+  }
+
+  async audit(page: { readonly after?: string; readonly limit?: number } = {}): Promise<AuditPage> {
+    const limit = page.limit ?? auditPageMax;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > auditPageMax)
+      throw new RangeError(`limit must be 1..${auditPageMax}`);
+    const search = new URLSearchParams({ limit: String(limit) });
+    if (page.after !== undefined) search.set('after', page.after);
+    const answer = await this.call({ method: 'GET', path: `/v1/audit?${search.toString()}` });
+    return decodeAuditPage(answer.body, limit);
+  }
+
+  async auditVerify(): Promise<AuditVerification> {
+    const answer = await this.call({ method: 'GET', path: '/v1/audit/verify' });
+    return decodeAuditVerification(answer.body);
+  }
+
+  async status(): Promise<MdsStatus> {
+    const answer = await this.call({ method: 'GET', path: '/v1/status' });
+    return decodeStatus(answer.body);
+  }
+
+  async createParticipant(
+    idempotencyKey: string,
+    request: ParticipantBody,
+  ): Promise<Replayable<MdsParticipant>> {
+    const answer = await this.call({
+      method: 'POST',
+      path: '/v1/participants',
+      body: { ...request },
+      idempotencyKey,
+    });
+    return { value: decodeParticipant(field(answer.body, 'participant')), replayed: answer.replayed };
+  }
+
+  private call(call: JsonCall) {
+    return this.caller.call(call);
+  }
+}

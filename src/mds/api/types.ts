@@ -1,0 +1,163 @@
+// The MDS's HTTP API as its clients see it (docs/mds.md): request bodies and decoded answers, amounts
+// as bigint, bytes as `Uint8Array`. Defined here, not imported from the MDS's implementation, so
+// that a DCP or a tool shares only the wire format (and the catalogue, errors.ts) with it.
+import type { Bytes } from '../../core/bytes.ts';
+import type { CoreErrorCode } from '../../core/errors.ts';
+import type { MdsErrorCode } from './errors.ts';
+
+// The bounds the MDS enforces on what a client sends. They are restated from
+// src/mds/channel/protocol.ts (the enclave interface, which api/ may not import: a client stands on
+// core and the http-client alone); a test in client.test.ts keeps the two equal.
+
+/** Issuances, and retirements, one `POST /v1/reports` may carry (each). */
+export const reportItemsMax = 256;
+/** A sealed upload's bound: the plaintext's `uploadBytesMax` plus HPKE framing. */
+export const sealedUploadBytesMax = 16 * 1024 * 1024 + 1024;
+/** A claim envelope's bound. */
+export const claimBytesMax = 32 * 1024;
+/** Alerts one page of `GET /v1/alerts` holds at most. */
+export const alertsPageMax = 256;
+
+export type UploadState = 'stored' | 'ingested' | 'refused';
+export const uploadStates = ['stored', 'ingested', 'refused'] as const satisfies readonly UploadState[];
+
+/** What `POST /v1/uploads` answers once the pair is stored durably. */
+export interface UploadAcknowledgement {
+  /** Lowercase hex SHA-256 of the sealed bytes. */
+  readonly digest: string;
+  readonly state: UploadState;
+}
+
+export interface UploadStatus extends UploadAcknowledgement {
+  /** The code ingest refused it with (an `upload*` MDS code or a core code), else null. */
+  readonly refusal: MdsErrorCode | CoreErrorCode | null;
+}
+
+/** One token the DCP retired, reported in cleartext (its own record). */
+export interface ReportedRetirement {
+  /** 64 lowercase hex digits. */
+  readonly tokenId: string;
+  readonly value: bigint;
+  /** 32 lowercase hex digits: the SE whose claim retired it. */
+  readonly seId: string;
+  /** The digest of the sealed upload that claim bound. */
+  readonly uploadDigest: string;
+  readonly retiredAtMs: number;
+}
+
+export interface ReportsBody {
+  /** Signed issuance envelopes (canonical CBOR), each signed by the reporting DCP. */
+  readonly issuances: readonly Bytes[];
+  readonly retirements: readonly ReportedRetirement[];
+}
+
+/** How many items the MDS newly recorded; an item already recorded identically is not counted. */
+export interface ReportCounts {
+  readonly issuances: number;
+  readonly retirements: number;
+}
+
+export type AlertKind = 'doubleSpend' | 'fakeFunding' | 'counterReuse' | 'unknownSigner' | 'revokedSigner';
+export const alertKinds = [
+  'doubleSpend',
+  'fakeFunding',
+  'counterReuse',
+  'unknownSigner',
+  'revokedSigner',
+] as const satisfies readonly AlertKind[];
+export type AlertStatus = 'open' | 'confirmed' | 'revoked';
+export const alertStatuses = ['open', 'confirmed', 'revoked'] as const satisfies readonly AlertStatus[];
+
+export interface MdsAlert {
+  /** A digest of the kind and the evidence: any ingest order yields the same id. */
+  readonly id: string;
+  readonly kind: AlertKind;
+  /** The SE to blame. */
+  readonly seId: string;
+  /** The value at stake, in minor units. */
+  readonly value: bigint;
+  readonly status: AlertStatus;
+  readonly raisedAtMs: number;
+  readonly evidenceCount: number;
+}
+
+export interface AlertsPage {
+  readonly alerts: readonly MdsAlert[];
+  /** Pass as `after` for the next page; null at the end. */
+  readonly next: string | null;
+}
+
+export interface AlertsQuery {
+  readonly kind?: AlertKind;
+  readonly status?: AlertStatus;
+  readonly limit?: number;
+  readonly after?: string;
+}
+
+export interface EvidenceItem {
+  readonly entryId: string;
+  readonly kind: 'transfer' | 'issuance';
+  /** The entry's signed envelope, canonical CBOR. */
+  readonly entry: Bytes;
+}
+
+export interface AlertEvidence {
+  readonly alert: MdsAlert;
+  readonly evidence: readonly EvidenceItem[];
+  /** The audit entry this read appended. */
+  readonly auditSequence: number;
+}
+
+/** One link of the hash-chained audit log: who read which alert's evidence, in which role. */
+export interface AuditEntry {
+  readonly sequence: number;
+  readonly atMs: number;
+  readonly participantId: string;
+  readonly role: MdsRole;
+  readonly alertId: string;
+  /** Hex SHA-256 of the previous entry (64 zeros for the first). */
+  readonly previousDigest: string;
+  readonly digest: string;
+}
+
+export interface AuditPage {
+  readonly entries: readonly AuditEntry[];
+  readonly next: string | null;
+}
+
+export interface AuditVerification {
+  readonly entries: number;
+  /** The sequence of the first entry whose link does not hold, or null when the chain holds. */
+  readonly firstBroken: number | null;
+}
+
+export interface MdsStatus {
+  readonly uploads: Readonly<Record<UploadState, number>>;
+  readonly alerts: Readonly<Record<AlertKind, Readonly<Record<AlertStatus, number>>>>;
+}
+
+export type MdsRole = 'operator' | 'dcp' | 'analyst' | 'economist' | 'auditor';
+export const mdsRoles = [
+  'operator',
+  'dcp',
+  'analyst',
+  'economist',
+  'auditor',
+] as const satisfies readonly MdsRole[];
+
+export interface ParticipantBody {
+  readonly name: string;
+  readonly role: MdsRole;
+  readonly apiKeySha256: string;
+  /** Role `dcp` only: the DCP (hex principal id of its issuer) everything it posts is attributed to. */
+  readonly dcpId?: string;
+}
+
+export interface MdsParticipant {
+  readonly id: string;
+  readonly name: string;
+  readonly role: MdsRole;
+  readonly dcpId: string | null;
+}
+
+export type { Replayable } from '../../http-client/json-caller.ts';
