@@ -1,0 +1,208 @@
+// Real uploads for the MDS enclave's tests and benchmark: secure elements driven through their APDUs
+// pay each other and seal their uploads with BEGIN SYNC, exactly as a DCP would relay them; the
+// frauds come from the attacker tooling (forge.ts): a compromised key spending one token twice or
+// reusing a counter towards honest payees, a cloned chip, and a compromised SE's own upload over
+// value no DCP minted (which test support seals itself, as a thief holding the key could).
+// Test support only: no product module imports src/testing/ (import-rules.test.ts).
+import assert from 'node:assert/strict';
+import { toHex, type Bytes } from '../core/bytes.ts';
+import { claimBodyToCbor, type ClaimBody } from '../core/claim.ts';
+import { purposes } from '../core/crypto.ts';
+import { encodeSigned, signBody } from '../core/signed.ts';
+import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
+import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
+import type { HistoryEntry } from '../core/bundle.ts';
+import type { Certificate } from '../core/certificate.ts';
+import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
+import { OfflinePayment } from '../device/offline-payment.ts';
+import type { Device } from '../device/device.ts';
+import type { EnclaveCrypto } from '../mds/enclave/open-upload.ts';
+import type { StoreUploadRequest } from '../mds/channel/protocol.ts';
+import { cloneDevice, publicData } from './devices.ts';
+import { Forge, type ForgedToken, type SecureElementKey } from './forge.ts';
+import { TestPki } from './test-pki.ts';
+
+/** One upload as the DCP relays it: the claim envelope and the sealed bytes it binds. */
+export interface RelayedUpload {
+  readonly label: string;
+  readonly claim: Bytes;
+  readonly sealed: Bytes;
+}
+
+export class MdsUploads {
+  readonly pki: TestPki;
+  readonly forge: Forge;
+  readonly anchors: TrustAnchors;
+  readonly crypto: EnclaveCrypto;
+  #nonces = 0;
+
+  constructor(pki = new TestPki(2)) {
+    this.pki = pki;
+    this.forge = new Forge(pki);
+    this.anchors = buildTrustAnchors(
+      pki.verifier,
+      pki.root.publicKey,
+      pki.dcps.map((dcp) => dcp.certificate),
+      pki.time,
+    );
+    const keys = pki.mdsKeys;
+    this.crypto = {
+      verifier: pki.verifier,
+      open: (aad, sealed) => hpkeOpen(keys.privateKey, keys.publicKey, uploadInfo, aad, sealed),
+    };
+  }
+
+  /** The hex id of the first DCP (the relaying DCP in requests). */
+  get dcpId(): string {
+    return toHex(this.pki.dcp.id);
+  }
+
+  seIdOf(device: Device): string {
+    return toHex(publicData(device).seId);
+  }
+
+  /** BEGIN SYNC on `device`: its claim and sealed upload, as the DCP receives them. */
+  sync(device: Device, label = device.name): RelayedUpload {
+    this.#nonces++;
+    const nonce = new Uint8Array(16).fill(this.#nonces & 0xff);
+    const { claim, sealedUpload } = device.client().beginSync(nonce);
+    return { label, claim: encodeSigned(claim), sealed: sealedUpload };
+  }
+
+  request(upload: RelayedUpload, receivedAtMs = 1_000, dcpId = this.dcpId): StoreUploadRequest {
+    return { dcpId, claim: upload.claim, sealed: upload.sealed, receivedAtMs };
+  }
+
+  /** Three phones: a pays b, b pays c, c pays a; each syncs. No fraud at all. */
+  honest(): { uploads: RelayedUpload[]; devices: Device[] } {
+    const [a, b, c] = ['alice', 'bob', 'carol'].map((name) => this.pki.newDevice('phone', name));
+    for (const device of [a!, b!, c!]) this.pki.load(device, 5_000n);
+    assert.deepEqual(new OfflinePayment(a!, b!, 1_200n).tap(), { outcome: 'completed' });
+    assert.deepEqual(new OfflinePayment(b!, c!, 3_000n).tap(), { outcome: 'completed' });
+    assert.deepEqual(new OfflinePayment(c!, a!, 700n).tap(), { outcome: 'completed' });
+    const devices = [a!, b!, c!];
+    return { uploads: devices.map((device) => this.sync(device)), devices };
+  }
+
+  /** A compromised key holding one DCP-minted token of `value` (a genuine load it then abuses). */
+  fundedThief(value: bigint): { thief: SecureElementKey; token: ForgedToken } {
+    const thief = this.forge.compromisedSecureElement('phone');
+    const [token] = this.forge.issue(thief.id, [value]);
+    return { thief, token: token! };
+  }
+
+  /** `payee` receives a forged payment of `amount` (its RECEIVE verifies everything it can). */
+  receiveForged(
+    payee: Device,
+    thief: SecureElementKey,
+    inputs: readonly ForgedToken[],
+    amount: bigint,
+    counter?: number,
+  ): void {
+    const request = payee.client().paymentRequest(amount);
+    const bundle = this.forge.pay(thief, inputs, request, counter === undefined ? {} : { counter });
+    payee.client().receive(bundle);
+  }
+
+  /** The thief spends its one token of 1,000 twice: 600 to one honest payee, 400 to another. */
+  doubleSpend(): { uploads: RelayedUpload[]; thief: SecureElementKey; payees: Device[] } {
+    const { thief, token } = this.fundedThief(1_000n);
+    const payees = ['dana', 'erin'].map((name) => this.pki.newDevice('phone', name));
+    this.receiveForged(payees[0]!, thief, [token], 600n);
+    this.receiveForged(payees[1]!, thief, [token], 400n);
+    return { uploads: payees.map((payee) => this.sync(payee)), thief, payees };
+  }
+
+  /** The thief signs two payments (250 and 100, from two tokens) with the same counter 7. */
+  counterReuse(): { uploads: RelayedUpload[]; thief: SecureElementKey } {
+    const thief = this.forge.compromisedSecureElement('phone');
+    const [first, second] = this.forge.issue(thief.id, [300n, 300n]);
+    const payees = ['fay', 'gus'].map((name) => this.pki.newDevice('phone', name));
+    this.receiveForged(payees[0]!, thief, [first!], 250n, 7);
+    this.receiveForged(payees[1]!, thief, [second!], 100n, 7);
+    return { uploads: payees.map((payee) => this.sync(payee)), thief };
+  }
+
+  /**
+   * A cloned chip: a copy of a phone's memory pays a second payee from the same state, so both
+   * spend the same token with the same counter. The payees' uploads carry both payments.
+   */
+  clone(): { uploads: RelayedUpload[]; original: Device } {
+    const original = this.pki.newDevice('phone', 'hal');
+    this.pki.load(original, 2_000n);
+    const copy = cloneDevice(original);
+    const payees = ['ivy', 'jon'].map((name) => this.pki.newDevice('phone', name));
+    assert.deepEqual(new OfflinePayment(original, payees[0]!, 500n).tap(), { outcome: 'completed' });
+    assert.deepEqual(new OfflinePayment(copy, payees[1]!, 800n).tap(), { outcome: 'completed' });
+    return { uploads: payees.map((payee) => this.sync(payee)), original };
+  }
+
+  /**
+   * A compromised SE's own upload: it claims a token of `value` that a "DCP" the root never certified
+   * minted to it, with the upload's history built and sealed by the key's holder.
+   */
+  fakeFunding(value: bigint): { upload: RelayedUpload; thief: SecureElementKey } {
+    const thief = this.forge.compromisedSecureElement('phone');
+    const [token] = this.forge.issue(thief.id, [value], this.forge.fakeDcp());
+    return { upload: this.forgedUpload(thief, [token!], token!.history), thief };
+  }
+
+  /**
+   * An SE certified by a fake DCP pays a compromised (genuinely certified) SE, which uploads the
+   * payment: the payer never chains to a DCP issuer of trust.json.
+   */
+  unknownSigner(): { upload: RelayedUpload; stranger: SecureElementKey } {
+    const fake = this.forge.fakeDcp();
+    const stranger = this.forge.compromisedSecureElement('phone', { issuer: fake });
+    const [funding] = this.forge.issue(stranger.id, [900n]);
+    const receiver = this.forge.compromisedSecureElement('phone');
+    const [paid] = this.forge.transfer(stranger, [funding!], [{ value: 900n, owner: receiver.id }]);
+    return {
+      upload: this.forgedUpload(receiver, [paid!], paid!.history, [stranger.certificate]),
+      stranger,
+    };
+  }
+
+  /** Seals an upload for `key` holding `tokens` with `entries`, as its holder could, with a signed claim. */
+  forgedUpload(
+    key: SecureElementKey,
+    tokens: readonly ForgedToken[],
+    entries: readonly HistoryEntry[],
+    certificates: readonly Certificate[] = [],
+    counter = 1,
+  ): RelayedUpload {
+    const upload: Upload = {
+      seId: key.id,
+      counter,
+      certificate: key.certificate,
+      tokens: tokens.map((token) => ({ id: token.id, value: token.value, generation: 0 })),
+      entries: entries.map((entry) => ({ kind: entry.kind, signed: entry.signed }) as HistoryEntry),
+      certificates,
+      outgoing: [],
+      incoming: [],
+      installed: [],
+      limitsVersion: 1,
+      denyListVersion: 0,
+    };
+    return this.sealUpload(key, upload, `forged ${toHex(key.id).slice(0, 8)}`);
+  }
+
+  /** Seals `upload` to the MDS and signs the claim over it with `key`. */
+  sealUpload(
+    key: SecureElementKey,
+    upload: Upload,
+    label: string,
+    plaintext = encodeUpload(upload),
+  ): RelayedUpload {
+    const sealed = hpkeSeal(this.pki.mdsKeys.publicKey, uploadInfo, upload.seId, plaintext);
+    const body: ClaimBody = {
+      seId: upload.seId,
+      counter: upload.counter,
+      tokens: upload.tokens.map((token) => ({ tokenId: token.id, value: token.value })),
+      dcpNonce: new Uint8Array(16),
+      uploadDigest: this.pki.verifier.sha256(sealed),
+    };
+    const claim = signBody(key.signer, purposes.claim, body, claimBodyToCbor);
+    return { label, claim: encodeSigned(claim), sealed };
+  }
+}
