@@ -5,6 +5,8 @@
 // value no DCP minted (which test support seals itself, as a thief holding the key could).
 // Test support only: no product module imports src/testing/ (import-rules.test.ts).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { toHex, type Bytes } from '../core/bytes.ts';
 import { claimBodyToCbor, type ClaimBody } from '../core/claim.ts';
 import { purposes } from '../core/crypto.ts';
@@ -18,7 +20,14 @@ import { OfflinePayment } from '../device/offline-payment.ts';
 import type { Device } from '../device/device.ts';
 import type { EnclaveCrypto } from '../mds/enclave/open-upload.ts';
 import type { StoreUploadRequest } from '../mds/channel/protocol.ts';
+import { EnclaveService } from '../mds/enclave/service.ts';
+import { enclaveMigrations } from '../mds/enclave/migrations.ts';
+import { countRows, EnclaveTables } from '../mds/enclave/store.ts';
+import { migrate } from '../storage/migrations.ts';
+import { openDatabase } from '../storage/open.ts';
+import type { Database, Engine } from '../storage/database.ts';
 import { cloneDevice, publicData } from './devices.ts';
+import { createScratchDatabase } from './scratch.ts';
 import { Forge, type ForgedToken, type SecureElementKey } from './forge.ts';
 import { TestPki } from './test-pki.ts';
 
@@ -59,6 +68,23 @@ export class MdsUploads {
 
   seIdOf(device: Device): string {
     return toHex(publicData(device).seId);
+  }
+
+  /**
+   * Writes this PKI's `trust.json` and `mds.json` into `directory`, in the layout of
+   * src/pki/deployment-pki.ts, so that an enclave process opens the uploads sealed here.
+   */
+  writePkiDirectory(directory: string): void {
+    const hex = (certificate: Certificate) => toHex(encodeSigned(certificate));
+    const trust = {
+      rootPublicKey: toHex(this.pki.root.publicKey),
+      dcpIssuers: this.pki.dcps.map((dcp) => hex(dcp.certificate)),
+      directory: hex(this.pki.directory),
+      mds: hex(this.pki.mds),
+    };
+    writeFileSync(join(directory, 'trust.json'), JSON.stringify(trust));
+    const mds = { certificate: hex(this.pki.mds), privateKey: toHex(this.pki.mdsKeys.privateKey) };
+    writeFileSync(join(directory, 'mds.json'), JSON.stringify(mds), { mode: 0o600 });
   }
 
   /** BEGIN SYNC on `device`: its claim and sealed upload, as the DCP receives them. */
@@ -169,11 +195,11 @@ export class MdsUploads {
     tokens: readonly ForgedToken[],
     entries: readonly HistoryEntry[],
     certificates: readonly Certificate[] = [],
-    counter = 1,
+    options: SealOptions & { readonly counter?: number } = {},
   ): RelayedUpload {
     const upload: Upload = {
       seId: key.id,
-      counter,
+      counter: options.counter ?? 1,
       certificate: key.certificate,
       tokens: tokens.map((token) => ({ id: token.id, value: token.value, generation: 0 })),
       entries: entries.map((entry) => ({ kind: entry.kind, signed: entry.signed }) as HistoryEntry),
@@ -184,25 +210,86 @@ export class MdsUploads {
       limitsVersion: 1,
       denyListVersion: 0,
     };
-    return this.sealUpload(key, upload, `forged ${toHex(key.id).slice(0, 8)}`);
+    return this.sealUpload(key, upload, `forged ${toHex(key.id).slice(0, 8)}`, options);
   }
 
-  /** Seals `upload` to the MDS and signs the claim over it with `key`. */
-  sealUpload(
-    key: SecureElementKey,
-    upload: Upload,
-    label: string,
-    plaintext = encodeUpload(upload),
-  ): RelayedUpload {
-    const sealed = hpkeSeal(this.pki.mdsKeys.publicKey, uploadInfo, upload.seId, plaintext);
+  /**
+   * Seals `upload` to the MDS and signs the claim over it with `key`. `options` break one thing for
+   * the refusal tests: the plaintext, the sealing (another key or info), the claimed counter.
+   */
+  sealUpload(key: SecureElementKey, upload: Upload, label: string, options: SealOptions = {}): RelayedUpload {
+    const plaintext = options.plaintext ?? encodeUpload(upload);
+    const sealed =
+      options.seal?.(plaintext) ?? hpkeSeal(this.pki.mdsKeys.publicKey, uploadInfo, upload.seId, plaintext);
+    return { label, claim: this.claimOver(key, upload, sealed, options), sealed };
+  }
+
+  /** A claim envelope by `key` over `sealed`, for `upload`'s SE, counter and tokens. */
+  claimOver(key: SecureElementKey, upload: Upload, sealed: Bytes, options: SealOptions = {}): Bytes {
     const body: ClaimBody = {
       seId: upload.seId,
-      counter: upload.counter,
+      counter: options.claimCounter ?? upload.counter,
       tokens: upload.tokens.map((token) => ({ tokenId: token.id, value: token.value })),
-      dcpNonce: new Uint8Array(16),
+      dcpNonce: options.dcpNonce ?? new Uint8Array(16),
       uploadDigest: this.pki.verifier.sha256(sealed),
     };
-    const claim = signBody(key.signer, purposes.claim, body, claimBodyToCbor);
-    return { label, claim: encodeSigned(claim), sealed };
+    return encodeSigned(signBody(key.signer, purposes.claim, body, claimBodyToCbor));
   }
+}
+
+export interface SealOptions {
+  readonly plaintext?: Bytes;
+  readonly seal?: (plaintext: Bytes) => Bytes;
+  readonly claimCounter?: number;
+  readonly dcpNonce?: Bytes;
+}
+
+/** Rows of the token graph, for "nothing merged" and "same graph" assertions. */
+export interface GraphCounts {
+  readonly entries: number;
+  readonly tokens: number;
+  readonly spends: number;
+  readonly counters: number;
+  readonly holdings: number;
+  readonly evidence: number;
+}
+
+/** An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock. */
+export interface ScratchEnclave {
+  readonly service: EnclaveService;
+  readonly database: Database;
+  readonly clock: { nowMs: () => number; ms: number };
+  graphCounts(): Promise<GraphCounts>;
+  close(): Promise<void>;
+}
+
+export async function scratchEnclave(uploads: MdsUploads, engine: Engine): Promise<ScratchEnclave> {
+  const scratch = await createScratchDatabase(engine);
+  const database = openDatabase(scratch.url);
+  await migrate(database, enclaveMigrations, 0);
+  const clock = {
+    ms: 1_000,
+    nowMs() {
+      return this.ms;
+    },
+  };
+  const service = new EnclaveService({ database, crypto: uploads.crypto, anchors: uploads.anchors, clock });
+  const tables = new EnclaveTables(engine);
+  return {
+    service,
+    database,
+    clock,
+    graphCounts: async () => ({
+      entries: await countRows(database, tables.entries),
+      tokens: await countRows(database, tables.tokens),
+      spends: await countRows(database, tables.spends),
+      counters: await countRows(database, tables.counters),
+      holdings: await countRows(database, tables.holdings),
+      evidence: await countRows(database, tables.evidence),
+    }),
+    close: async () => {
+      await database.close();
+      await scratch.drop();
+    },
+  };
 }
