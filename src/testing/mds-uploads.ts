@@ -110,6 +110,29 @@ export class MdsUploads {
     return { uploads: devices.map((device) => this.sync(device)), devices };
   }
 
+  /**
+   * `payersCount` phones loaded with 10,000 each pay 10 to one of as many shop phones in every one
+   * of `rounds` rounds (payer i pays shop i + round), so generations stay at most `rounds`; then
+   * every phone syncs. Honest traffic for the benchmark.
+   */
+  shops(payersCount: number, rounds: number): { uploads: RelayedUpload[]; transfers: number } {
+    const payers = Array.from({ length: payersCount }, (_, index) =>
+      this.pki.newDevice('phone', `payer-${index}`),
+    );
+    const shops = Array.from({ length: payersCount }, (_, index) =>
+      this.pki.newDevice('phone', `shop-${index}`),
+    );
+    for (const payer of payers) this.pki.load(payer, 10_000n);
+    for (let round = 0; round < rounds; round++) {
+      payers.forEach((payer, index) => {
+        const shop = shops[(index + round) % shops.length]!;
+        assert.deepEqual(new OfflinePayment(payer, shop, 10n).tap(), { outcome: 'completed' });
+      });
+    }
+    const devices = [...payers, ...shops];
+    return { uploads: devices.map((device) => this.sync(device)), transfers: payersCount * rounds };
+  }
+
   /** A compromised key holding one DCP-minted token of `value` (a genuine load it then abuses). */
   fundedThief(value: bigint): { thief: SecureElementKey; token: ForgedToken } {
     const thief = this.forge.compromisedSecureElement('phone');

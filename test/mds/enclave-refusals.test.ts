@@ -153,6 +153,7 @@ for (const engine of engines) {
       const receiver = uploads.forge.compromisedSecureElement('phone');
       const [paid] = uploads.forge.transfer(thief, [token], [{ value: 300n, owner: receiver.id }]);
       const transfer = paid!.history.at(-1)!;
+      assert.ok(transfer.kind === 'transfer');
       await assertRefused(
         uploads.forgedUpload(receiver, [paid!], [transfer], [thief.certificate]),
         'historyIncomplete',
@@ -162,12 +163,7 @@ for (const engine of engines) {
         signed: withSignature(transfer.signed, thief.signer.sign(purposes.transfer, utf8('x'))),
       };
       await assertRefused(
-        uploads.forgedUpload(
-          receiver,
-          [],
-          [...token.history, badSignature as HistoryEntry],
-          [thief.certificate],
-        ),
+        uploads.forgedUpload(receiver, [], [...token.history, badSignature], [thief.certificate]),
         'signatureInvalid',
       );
       const [less] = uploads.forge.transfer(thief, [token], [{ value: 200n, owner: receiver.id }]);

@@ -8,6 +8,7 @@
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, fromHex, toHex, type Bytes } from '../../core/bytes.ts';
 import type { Claim } from '../../core/claim.ts';
+import { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
 import type { Database, Executor } from '../../storage/database.ts';
 import { columnBigint, columnOneOf, columnSafeInteger, columnText } from '../../storage/decode.ts';
@@ -46,6 +47,9 @@ import {
   type StoredUpload,
 } from './store.ts';
 
+/** SE certificates whose chain ingest remembers (about 200 bytes each: a few MB at most). */
+export const certificatesRememberedMax = 16_384;
+
 export interface Clock {
   nowMs(): number;
 }
@@ -71,6 +75,7 @@ export class EnclaveService implements EnclavePort {
   readonly #anchors: TrustAnchors;
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
+  readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
     this.#db = dependencies.database;
@@ -212,7 +217,7 @@ export class EnclaveService implements EnclavePort {
         throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
       const collected = collectEntries(this.#crypto, opened.upload);
       const known = await knownEntries(tx, this.#tables, [...collected.entries.keys()]);
-      const facts = uploadFacts(this.#crypto, this.#anchors, opened.upload, collected, known);
+      const facts = uploadFacts(this.#crypto, this.#anchors, opened.upload, collected, known, this.#memory);
       await mergeFacts(tx, this.#tables, stored.digest, facts);
       await detect(tx, this.#tables, this.#crypto.verifier, facts, this.#clock.nowMs());
       return { state: 'ingested' as const, refusal: null, plaintextSha256 };

@@ -28,9 +28,10 @@ import { generationCeiling } from '../../core/limits.ts';
 import { assert } from '../../core/assert.ts';
 import { transferInputsMax } from '../../core/transfer.ts';
 import { encodeSigned } from '../../core/signed.ts';
-import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
+import type { TrustAnchors } from '../../core/trust.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
 import type { Certificate } from '../../core/certificate.ts';
+import type { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import type { Upload } from '../../core/upload.ts';
 import type { EnclaveCrypto } from './open-upload.ts';
 
@@ -82,6 +83,14 @@ export interface CollectedEntries {
   readonly certificates: ReadonlyMap<string, Certificate>;
 }
 
+/**
+ * What ingest remembers between uploads: SE certificates whose chain it checked (a bounded memory,
+ * src/core/verified-certificates.ts), so a payer seen in many histories costs one verification.
+ */
+export interface IngestMemory {
+  readonly certificates: VerifiedCertificates;
+}
+
 /** An entry already in the graph with these very bytes, verified when it was merged. */
 export type KnownEntries = ReadonlyMap<string, { readonly envelope: string; readonly backed: boolean }>;
 
@@ -123,6 +132,7 @@ export function uploadFacts(
   upload: Upload,
   collected: CollectedEntries,
   known: KnownEntries,
+  memory: IngestMemory,
 ): UploadFacts {
   const produced = new Map<string, Produced>();
   for (const entry of collected.entries.values()) {
@@ -137,7 +147,7 @@ export function uploadFacts(
   const backed = new Map<string, boolean>();
   const entries: EntryFact[] = [];
   for (const entry of collected.entries.values()) {
-    const fact = entryFact(crypto, anchors, entry, collected.certificates, known);
+    const fact = entryFact(crypto, anchors, entry, collected.certificates, known, memory);
     backed.set(fact.id, fact.backed);
     entries.push(fact);
   }
@@ -179,6 +189,7 @@ function entryFact(
   entry: IdentifiedEntry,
   certificates: ReadonlyMap<string, Certificate>,
   known: KnownEntries,
+  memory: IngestMemory,
 ): EntryFact {
   const id = idKey(entry.id);
   const envelope = toHex(encodeSigned(entry.signed));
@@ -216,16 +227,21 @@ function entryFact(
     id,
     kind: 'transfer',
     signer,
-    backed: chains(crypto, anchors, certificate),
+    backed: chains(crypto, anchors, certificate, memory),
     value,
     paid,
     envelope,
   };
 }
 
-function chains(crypto: EnclaveCrypto, anchors: TrustAnchors, certificate: Certificate): boolean {
+function chains(
+  crypto: EnclaveCrypto,
+  anchors: TrustAnchors,
+  certificate: Certificate,
+  memory: IngestMemory,
+): boolean {
   try {
-    verifySecureElementCertificate(crypto.verifier, anchors, certificate, undefined);
+    memory.certificates.verify(crypto.verifier, anchors, certificate, undefined);
     return true;
   } catch (error) {
     if (isCbdcError(error)) return false;
