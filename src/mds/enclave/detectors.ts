@@ -52,13 +52,18 @@ export async function detect(
     kind: 'fakeFunding',
     ...finding,
   }));
-  for (const tokenId of new Set(facts.spends.map((spend) => spend.tokenId))) {
+  // One grouped query per chunk finds the few subjects spent or signed twice; only those are read in full.
+  const tokenIds = [...new Set(facts.spends.map((spend) => spend.tokenId))];
+  for (const tokenId of await repeated(tx, tables.spends, 'token_id', tokenIds)) {
     const finding = await doubleSpend(tx, tables, tokenId);
     if (finding !== undefined) findings.push(finding);
   }
-  const counterKeys = new Map(facts.counters.map((row) => [`${row.seId}:${row.counter}`, row]));
-  for (const row of counterKeys.values()) {
-    const finding = await counterReuse(tx, tables, row.seId, row.counter);
+  const counterKeys = new Set(facts.counters.map((row) => `${row.seId}:${row.counter}`));
+  const signers = [...new Set(facts.counters.map((row) => row.seId))];
+  for (const key of await repeated(tx, tables.counters, 'se_id', signers, 'counter')) {
+    if (!counterKeys.has(key)) continue;
+    const [seId = '', counter = ''] = key.split(':');
+    const finding = await counterReuse(tx, tables, seId, Number(counter));
     if (finding !== undefined) findings.push(finding);
   }
   const uncertified = new Set(
@@ -69,6 +74,37 @@ export async function detect(
     if (await raise(tx, tables, verifier, finding, sequence + 1, nowMs)) sequence++;
   }
   await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
+}
+
+/** Ids per grouped lookup: well under both engines' placeholder limits. */
+const repeatedIdsMax = 500;
+
+/**
+ * The values of `column` among `ids` (with `extra`, as `value:extra`) that occur in two or more rows
+ * of `table`: the candidates for a double spend or a counter reuse.
+ */
+async function repeated(
+  tx: Executor,
+  table: string,
+  column: string,
+  ids: readonly string[],
+  extra?: string,
+): Promise<string[]> {
+  const found: string[] = [];
+  const columns = extra === undefined ? column : `${column}, ${extra}`;
+  for (let start = 0; start < ids.length; start += repeatedIdsMax) {
+    const chunk = ids.slice(start, start + repeatedIdsMax);
+    const rows = await tx.all(
+      `SELECT ${columns} FROM ${table} WHERE ${column} IN (${chunk.map(() => '?').join(', ')})
+       GROUP BY ${columns} HAVING COUNT(*) > 1`,
+      chunk,
+    );
+    for (const row of rows) {
+      const value = columnText(row, column);
+      found.push(extra === undefined ? value : `${value}:${columnSafeInteger(row, extra)}`);
+    }
+  }
+  return found;
 }
 
 /** One token consumed by two or more transfers; blames their signer (the token's owner). */
