@@ -105,8 +105,18 @@ for (const engine of engines) {
       const pid = enclave.pid;
       assert.ok(pid !== undefined);
       await enclave.close();
+      assert.deepEqual(await enclave.exited, { code: 0, signal: null });
       assert.throws(() => process.kill(pid, 0), /ESRCH/);
       assert.equal(await refusalCode(enclave.status()), 'mdsEnclaveUnavailable');
+    });
+
+    void test('SIGTERM ends a second enclave on the same database cleanly, after it answered', async () => {
+      const second = await startEnclave({ databaseUrl: scratch.url, pkiDirectory: folder, pollMs: 20 });
+      assert.equal((await second.status()).uploads.stored, 0);
+      assert.ok(second.pid !== undefined);
+      process.kill(second.pid, 'SIGTERM');
+      assert.deepEqual(await second.exited, { code: 0, signal: null });
+      assert.equal(await refusalCode(second.status()), 'mdsEnclaveUnavailable');
     });
   });
 }

@@ -51,7 +51,14 @@ export interface EnclaveProcess extends EnclavePort {
   readonly pid: number | undefined;
   /** The enclave's recent stderr, for failure messages. */
   stderr(): string;
+  /** Resolves when the process has exited, with its exit code or signal. */
+  readonly exited: Promise<EnclaveExit>;
   close(): Promise<void>;
+}
+
+export interface EnclaveExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 interface Pending {
@@ -78,7 +85,7 @@ class EnclaveClient implements EnclaveProcess {
   readonly #child: ChildProcess;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
-  readonly #exited: Promise<void>;
+  readonly exited: Promise<EnclaveExit>;
   #nextId = 1;
   #alive = true;
   #stderr = '';
@@ -92,15 +99,15 @@ class EnclaveClient implements EnclaveProcess {
     child.on('message', (message: unknown) => {
       this.#receive(message);
     });
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', () => {
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
         this.#alive = false;
         for (const [id, pending] of this.#pending) {
           clearTimeout(pending.timer);
           pending.reject(mdsError('mdsEnclaveUnavailable', 'the enclave process exited'));
           this.#pending.delete(id);
         }
-        resolve();
+        resolve({ code, signal });
       });
     });
   }
@@ -131,7 +138,7 @@ class EnclaveClient implements EnclaveProcess {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       readyMessage.then(() => 'ready' as const),
-      this.#exited.then(() => 'exited' as const),
+      this.exited.then(() => 'exited' as const),
       new Promise<'late'>((resolve) => {
         timer = setTimeout(() => {
           resolve('late');
@@ -180,7 +187,7 @@ class EnclaveClient implements EnclaveProcess {
     const timer = setTimeout(() => {
       this.#child.kill('SIGKILL');
     }, enclaveStopMsMax);
-    await this.#exited;
+    await this.exited;
     clearTimeout(timer);
   }
 
