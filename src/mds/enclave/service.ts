@@ -30,8 +30,8 @@ import {
 } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
 import { decodeClaim, openUpload, type EnclaveCrypto } from './open-upload.ts';
-import { collectEntries, uploadFacts } from './upload-facts.ts';
-import { refusalCodeOf } from './refusals.ts';
+import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts';
+import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import {
@@ -206,7 +206,17 @@ export class EnclaveService implements EnclavePort {
     return taken;
   }
 
-  async #ingest(tx: Executor, stored: StoredUpload) {
+  async #ingest(tx: Executor, stored: StoredUpload): Promise<IngestOutcome> {
+    const decided = await this.#decide(tx, stored);
+    if (decided.state === 'refused') return decided;
+    // Past every check: nothing below refuses, so a refused upload never has a fact merged.
+    await mergeFacts(tx, this.#tables, stored.digest, decided.facts);
+    await detect(tx, this.#tables, this.#crypto.verifier, decided.facts, this.#clock.nowMs());
+    return { state: 'ingested', refusal: null, plaintextSha256: decided.plaintextSha256 };
+  }
+
+  /** Opens and checks an upload (docs/mds.md, "Storing and ingesting", rules 1 to 9); writes nothing. */
+  async #decide(tx: Executor, stored: StoredUpload): Promise<Refused | Accepted> {
     let plaintextSha256: string | null = null;
     try {
       // The claim was decoded when stored; decoding again cannot fail on the same bytes.
@@ -218,15 +228,30 @@ export class EnclaveService implements EnclavePort {
       const collected = collectEntries(this.#crypto, opened.upload);
       const known = await knownEntries(tx, this.#tables, [...collected.entries.keys()]);
       const facts = uploadFacts(this.#crypto, this.#anchors, opened.upload, collected, known, this.#memory);
-      await mergeFacts(tx, this.#tables, stored.digest, facts);
-      await detect(tx, this.#tables, this.#crypto.verifier, facts, this.#clock.nowMs());
-      return { state: 'ingested' as const, refusal: null, plaintextSha256 };
+      return { state: 'accepted', facts, plaintextSha256 };
     } catch (error) {
       const code = refusalCodeOf(error);
       if (code === undefined) throw error;
-      return { state: 'refused' as const, refusal: code, plaintextSha256 };
+      return { state: 'refused', refusal: code, plaintextSha256 };
     }
   }
+}
+
+interface IngestOutcome {
+  readonly state: 'ingested' | 'refused';
+  readonly refusal: RefusalCode | null;
+  readonly plaintextSha256: string | null;
+}
+
+interface Refused extends IngestOutcome {
+  readonly state: 'refused';
+  readonly refusal: RefusalCode;
+}
+
+interface Accepted {
+  readonly state: 'accepted';
+  readonly facts: UploadFacts;
+  readonly plaintextSha256: string;
 }
 
 function hexBytes(hex: string): Bytes {
