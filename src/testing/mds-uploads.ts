@@ -197,6 +197,17 @@ export class MdsUploads {
   }
 
   /**
+   * A transfer that creates value: the thief turns a genuine token of 300 into a payment of 500 to a
+   * second compromised SE, which uploads it (no honest payee would have stored it).
+   */
+  valueCreation(): { upload: RelayedUpload; thief: SecureElementKey } {
+    const { thief, token } = this.fundedThief(300n);
+    const receiver = this.forge.compromisedSecureElement('phone');
+    const [paid] = this.forge.transfer(thief, [token], [{ value: 500n, owner: receiver.id }]);
+    return { upload: this.forgedUpload(receiver, [paid!], paid!.history, [thief.certificate]), thief };
+  }
+
+  /**
    * An SE certified by a fake DCP pays a compromised (genuinely certified) SE, which uploads the
    * payment: the payer never chains to a DCP issuer of trust.json.
    */

@@ -135,6 +135,21 @@ for (const engine of engines) {
       );
     });
 
+    void test('a transfer paying out more than its inputs: one fakeFunding alert on its signer for the excess', async () => {
+      const start = (await enclave.service.alertsAfter(0, 256)).sequence;
+      const { upload, thief } = uploads.valueCreation();
+      await ingest(enclave, uploads, [upload]);
+      const page = await enclave.service.alertsAfter(start, 256);
+      assert.deepEqual(shown(page.alerts), [
+        { kind: 'fakeFunding', seId: toHex(thief.id), value: 200n, evidenceCount: 1 },
+      ]);
+      const evidence = await enclave.service.evidence(page.alerts[0]!.id);
+      assert.deepEqual(
+        evidence?.map((item) => item.kind),
+        ['transfer'],
+      );
+    });
+
     void test('a payer certified by a fake DCP: one unknownSigner alert on it, valued at what it paid', async () => {
       const start = (await enclave.service.alertsAfter(0, 256)).sequence;
       const { upload, stranger } = uploads.unknownSigner();
@@ -147,7 +162,7 @@ for (const engine of engines) {
     void test('status counts every alert by kind', async () => {
       assert.deepEqual((await enclave.service.status()).alerts, {
         doubleSpend: 2,
-        fakeFunding: 1,
+        fakeFunding: 2,
         counterReuse: 2,
         unknownSigner: 1,
         revokedSigner: 0,
