@@ -9,13 +9,13 @@ import {
   decodeUpload,
   encodeUpload,
   uploadBytesMax,
+  uploadInfo,
   uploadReceiptBytesMax,
   uploadRecordsMax,
 } from './upload.ts';
 import { claimTokensMax } from './claim.ts';
 import { hpkeOpen } from '../crypto/hpke.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
-import { uploadInfo } from '../secure-element/commands/sync.ts';
 import { publicData } from '../testing/devices.ts';
 import { TestPki } from '../testing/test-pki.ts';
 

@@ -12,7 +12,13 @@ import { coreError } from './errors.ts';
 import { challengeBytes, entryIdBytes, principalIdBytes, type EntryId, type PrincipalId } from './ids.ts';
 import { generationCeiling, historyBytesCeiling } from './limits.ts';
 import { signedToCbor } from './signed.ts';
-import type { Bytes } from './bytes.ts';
+import { utf8, type Bytes } from './bytes.ts';
+
+/**
+ * HPKE `info` for uploads (RFC 9180 §5.1): binds the ciphertext to this protocol and version. The SE
+ * seals with it (BEGIN SYNC, `aad` = its SE id) and the MDS enclave opens with it.
+ */
+export const uploadInfo = utf8('cbdc/upload/v1');
 
 /**
  * Bounds on an upload. An SE reports what its store holds, so its store's block count (a phone's

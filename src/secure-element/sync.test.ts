@@ -8,7 +8,7 @@ import { TestPki } from '../testing/test-pki.ts';
 import { mediumSnapshot, publicData } from '../testing/devices.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import { SecureElementRefused } from '../device/se-client.ts';
-import { uploadInfo } from './commands/sync.ts';
+import { uploadInfo } from '../core/upload.ts';
 import type { Device } from '../device/device.ts';
 
 const nonce = new Uint8Array(16).fill(7);

@@ -1,12 +1,12 @@
 // BEGIN SYNC, COMPLETE SYNC, UPDATE LIMITS and UPDATE DENY LIST: the SE's online side (DESIGN §4, §7).
-import { utf8, type Bytes } from '../../core/bytes.ts';
+import type { Bytes } from '../../core/bytes.ts';
 import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
 import { purposes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
 import { idKey, nonceBytes } from '../../core/ids.ts';
 import { claimBodyToCbor } from '../../core/claim.ts';
 import { assert } from '../../core/assert.ts';
-import { encodeUpload } from '../../core/upload.ts';
+import { encodeUpload, uploadInfo } from '../../core/upload.ts';
 import type { IdentifiedEntry } from '../../core/validate-bundle.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { signedLimitsFromCbor } from '../../core/limits.ts';
@@ -31,9 +31,6 @@ import {
 import { Changes, idFromKey, type Personalised, type SecureElementView } from '../view.ts';
 import { checkDenyList, checkLimits, ownIssuer } from './checks.ts';
 import { acceptIssuance, storeIssuedTokens } from './load.ts';
-
-/** HPKE `info` for uploads (RFC 9180 §5.1): binds the ciphertext to this protocol and version. */
-export const uploadInfo = utf8('cbdc/upload/v1');
 
 /**
  * BEGIN SYNC [DCP nonce] → [signed claim, sealed upload]. Expires outstanding payment requests (the

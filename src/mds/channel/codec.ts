@@ -1,0 +1,205 @@
+// The channel's messages and their strict codecs (docs/mds.md, "Enclave"). Messages cross a
+// `child_process` IPC channel with advanced serialization, so `bigint` and `Uint8Array` arrive as
+// they are; what arrives is still decoded field by field, naming the field: the enclave trusts the
+// API process no more than the API process trusts what a DCP posts, and the API process checks the
+// enclave's answers before it relies on them.
+import { coreError, coreErrors, isCbdcError, type CoreErrorCode } from '../../core/errors.ts';
+import { checkAmount } from '../../core/amount.ts';
+import { isMdsErrorCode, mdsError, type MdsErrorCode } from '../api/errors.ts';
+import {
+  alertsPageMax,
+  reportItemsMax,
+  type EnclaveRefusal,
+  type RecordReportsRequest,
+  type ReportedRetirement,
+  type StoreUploadRequest,
+} from './protocol.ts';
+import type { Bytes } from '../../core/bytes.ts';
+
+export type EnclaveCall =
+  | { readonly method: 'storeUpload'; readonly request: StoreUploadRequest }
+  | { readonly method: 'uploadStatus'; readonly dcpId: string; readonly digest: string }
+  | { readonly method: 'recordReports'; readonly request: RecordReportsRequest }
+  | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
+  | { readonly method: 'evidence'; readonly alertId: string }
+  | { readonly method: 'status' };
+
+export type EnclaveMethod = EnclaveCall['method'];
+
+/** API process → enclave. */
+export interface ChannelRequest {
+  readonly kind: 'request';
+  readonly id: number;
+  readonly call: EnclaveCall;
+}
+
+/**
+ * Enclave → API process: the value, a refusal with its catalogue code, or `failed` (a bug in the
+ * enclave, answered as the service's internalError; its message names no record).
+ */
+export type ChannelAnswer =
+  | { readonly kind: 'answer'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'answer'; readonly id: number; readonly ok: false; readonly refusal: EnclaveRefusal }
+  | { readonly kind: 'failed'; readonly id: number; readonly message: string };
+
+/** Sent once by the enclave when its database is migrated and its key loaded. */
+export interface ChannelReady {
+  readonly kind: 'ready';
+}
+
+/** Hex lengths of what crosses: principal ids (16 bytes) and digests (32 bytes). */
+export const principalHexLength = 32;
+export const digestHexLength = 64;
+/** A refusal's message is cut to this many characters: it must never carry a record. */
+export const refusalMessageLengthMax = 512;
+
+function invalid(field: string, rule: string): Error {
+  return coreError('fieldInvalid', `${field} ${rule}`);
+}
+
+export function record(value: unknown, field: string): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    throw invalid(field, 'must be an object');
+  return value as Readonly<Record<string, unknown>>;
+}
+
+export function hexField(value: unknown, field: string, length: number): string {
+  if (typeof value !== 'string' || value.length !== length || !/^[0-9a-f]*$/.test(value))
+    throw invalid(field, `must be ${length} lowercase hex digits`);
+  return value;
+}
+
+export function bytesField(value: unknown, field: string): Bytes {
+  if (!(value instanceof Uint8Array)) throw invalid(field, 'must be bytes');
+  return value;
+}
+
+export function safeIntegerField(
+  value: unknown,
+  field: string,
+  minimum = 0,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum || value > maximum)
+    throw invalid(field, `must be an integer in [${minimum}, ${maximum}]`);
+  return value;
+}
+
+function listField(value: unknown, field: string, lengthMax: number): readonly unknown[] {
+  if (!Array.isArray(value)) throw invalid(field, 'must be a list');
+  if (value.length > lengthMax)
+    throw mdsError('reportItemsLimitExceeded', `${field} has ${value.length} items > ${lengthMax}`);
+  return value as readonly unknown[];
+}
+
+function retirementField(value: unknown, field: string): ReportedRetirement {
+  const r = record(value, field);
+  if (typeof r['value'] !== 'bigint') throw invalid(`${field}.value`, 'must be a bigint');
+  return {
+    tokenId: hexField(r['tokenId'], `${field}.tokenId`, digestHexLength),
+    value: checkAmount(r['value'], `${field}.value`),
+    seId: hexField(r['seId'], `${field}.seId`, principalHexLength),
+    uploadDigest: hexField(r['uploadDigest'], `${field}.uploadDigest`, digestHexLength),
+    retiredAtMs: safeIntegerField(r['retiredAtMs'], `${field}.retiredAtMs`),
+  };
+}
+
+/** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
+export function decodeCall(value: unknown): EnclaveCall {
+  const call = record(value, 'call');
+  switch (call['method']) {
+    case 'storeUpload': {
+      const r = record(call['request'], 'storeUpload');
+      return {
+        method: 'storeUpload',
+        request: {
+          dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
+          claim: bytesField(r['claim'], 'storeUpload.claim'),
+          sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
+          receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
+        },
+      };
+    }
+    case 'uploadStatus':
+      return {
+        method: 'uploadStatus',
+        dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),
+        digest: hexField(call['digest'], 'uploadStatus.digest', digestHexLength),
+      };
+    case 'recordReports': {
+      const r = record(call['request'], 'recordReports');
+      return {
+        method: 'recordReports',
+        request: {
+          dcpId: hexField(r['dcpId'], 'recordReports.dcpId', principalHexLength),
+          issuances: listField(r['issuances'], 'recordReports.issuances', reportItemsMax).map((item, index) =>
+            bytesField(item, `recordReports.issuances[${index}]`),
+          ),
+          retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
+            (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
+          ),
+        },
+      };
+    }
+    case 'alertsAfter':
+      return {
+        method: 'alertsAfter',
+        after: safeIntegerField(call['after'], 'alertsAfter.after'),
+        limit: safeIntegerField(call['limit'], 'alertsAfter.limit', 1, alertsPageMax),
+      };
+    case 'evidence':
+      return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
+    case 'status':
+      return { method: 'status' };
+    default:
+      throw invalid('call.method', 'is not a method of the enclave');
+  }
+}
+
+/** A typed refusal as it crosses, or undefined when `error` is not one (a bug). */
+export function refusalOf(error: unknown): EnclaveRefusal | undefined {
+  if (!isCbdcError(error)) return undefined;
+  const code = error.code;
+  if (!isMdsErrorCode(code) && !isCoreCode(code)) return undefined;
+  const message = (error.detail ?? error.definition.meaning).slice(0, refusalMessageLengthMax);
+  return { code, message };
+}
+
+function isCoreCode(code: string): code is CoreErrorCode {
+  return Object.hasOwn(coreErrors, code);
+}
+
+/** True for a code an upload may be refused with: one of the MDS or core catalogues. */
+export function isRefusalCode(code: string): code is MdsErrorCode | CoreErrorCode {
+  return isMdsErrorCode(code) || isCoreCode(code);
+}
+
+/** The typed `CbdcError` a refusal stands for, with its code and message as detail. */
+export function errorOfRefusal(refusal: EnclaveRefusal): Error {
+  const code: MdsErrorCode | CoreErrorCode = refusal.code;
+  return isMdsErrorCode(code) ? mdsError(code, refusal.message) : coreError(code, refusal.message);
+}
+
+/** Decodes the envelope of an answer (its value is decoded per method by the client). */
+export function decodeAnswer(value: unknown): ChannelAnswer {
+  const r = record(value, 'answer');
+  const id = safeIntegerField(r['id'], 'answer.id');
+  if (r['kind'] === 'failed') {
+    if (typeof r['message'] !== 'string') throw invalid('answer.message', 'must be text');
+    return { kind: 'failed', id, message: r['message'].slice(0, refusalMessageLengthMax) };
+  }
+  if (r['kind'] !== 'answer') throw invalid('answer.kind', "must be 'answer' or 'failed'");
+  if (r['ok'] === true) return { kind: 'answer', id, ok: true, value: r['value'] };
+  if (r['ok'] !== false) throw invalid('answer.ok', 'must be a boolean');
+  const refusal = record(r['refusal'], 'answer.refusal');
+  const code = refusal['code'];
+  if (typeof code !== 'string' || !(isMdsErrorCode(code) || isCoreCode(code)))
+    throw invalid('answer.refusal.code', 'must be an MDS or core code');
+  if (typeof refusal['message'] !== 'string') throw invalid('answer.refusal.message', 'must be text');
+  return {
+    kind: 'answer',
+    id,
+    ok: false,
+    refusal: { code, message: refusal['message'].slice(0, refusalMessageLengthMax) },
+  };
+}

@@ -1,0 +1,209 @@
+// The detectors (docs/mds.md, "Enclave"): each alert is derived from the facts in the graph alone,
+// never from the order they arrived in, so any ingest order of the same uploads ends with the same
+// alerts, values and evidence. An alert's id is the digest of its kind and its subject (the token
+// spent twice, the SE counter reused, the transfer that created value, the uncertified SE): more
+// evidence for the same subject updates the same alert.
+//
+// Concurrency: `lockAlertSequence` is taken (FOR UPDATE on PostgreSQL) before any detector reads,
+// after the upload's facts were inserted, and held until commit. Of two workers merging related
+// facts, the second to take the lock reads after the first committed, so it sees both and raises.
+import { present } from './present.ts';
+import { concatBytes, toHex, utf8 } from '../../core/bytes.ts';
+import { assert } from '../../core/assert.ts';
+import type { Verifier } from '../../core/crypto.ts';
+import { fromHex } from '../../core/bytes.ts';
+import type { Executor } from '../../storage/database.ts';
+import { columnBigint, columnSafeInteger, columnText } from '../../storage/decode.ts';
+import type { AlertKind } from '../channel/protocol.ts';
+import type { EnclaveTables } from './store.ts';
+import type { FakeFunding, UploadFacts } from './upload-facts.ts';
+
+interface Finding {
+  readonly kind: AlertKind;
+  readonly subject: string;
+  readonly seId: string;
+  readonly value: bigint;
+  /** Entry ids, sorted. */
+  readonly evidence: readonly string[];
+}
+
+export function alertId(verifier: Verifier, kind: AlertKind, subject: string): string {
+  const subjectBytes = fromHex(subject);
+  assert(subjectBytes !== undefined, 'an alert subject is hex');
+  return toHex(verifier.sha256(concatBytes(utf8(kind), Uint8Array.of(0), subjectBytes)));
+}
+
+export async function lockAlertSequence(tx: Executor, tables: EnclaveTables): Promise<number> {
+  const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+  const rows = await tx.all(`SELECT value FROM ${tables.alertSequence} WHERE name = 'alerts'${lock}`);
+  return columnSafeInteger(present(rows[0], 'the alert sequence row exists'), 'value');
+}
+
+/** Runs every detector over the subjects an upload's facts touched; raises or updates alerts. */
+export async function detect(
+  tx: Executor,
+  tables: EnclaveTables,
+  verifier: Verifier,
+  facts: UploadFacts,
+  nowMs: number,
+): Promise<void> {
+  let sequence = await lockAlertSequence(tx, tables);
+  const findings: Finding[] = facts.fakeFunding.map((finding: FakeFunding) => ({
+    kind: 'fakeFunding',
+    ...finding,
+  }));
+  // One grouped query per chunk finds the few subjects spent or signed twice; only those are read in full.
+  const tokenIds = [...new Set(facts.spends.map((spend) => spend.tokenId))];
+  for (const tokenId of await repeated(tx, tables.spends, 'token_id', tokenIds)) {
+    const finding = await doubleSpend(tx, tables, tokenId);
+    if (finding !== undefined) findings.push(finding);
+  }
+  const counterKeys = new Set(facts.counters.map((row) => `${row.seId}:${row.counter}`));
+  const signers = [...new Set(facts.counters.map((row) => row.seId))];
+  for (const key of await repeated(tx, tables.counters, 'se_id', signers, 'counter')) {
+    if (!counterKeys.has(key)) continue;
+    const [seId = '', counter = ''] = key.split(':');
+    const finding = await counterReuse(tx, tables, seId, Number(counter));
+    if (finding !== undefined) findings.push(finding);
+  }
+  const uncertified = new Set(
+    facts.entries.filter((entry) => entry.kind === 'transfer' && !entry.backed).map((entry) => entry.signer),
+  );
+  for (const seId of uncertified) findings.push(await unknownSigner(tx, tables, seId));
+  for (const finding of findings) {
+    if (await raise(tx, tables, verifier, finding, sequence + 1, nowMs)) sequence++;
+  }
+  await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
+}
+
+/** Ids per grouped lookup: well under both engines' placeholder limits. */
+const repeatedIdsMax = 500;
+
+/**
+ * The values of `column` among `ids` (with `extra`, as `value:extra`) that occur in two or more rows
+ * of `table`: the candidates for a double spend or a counter reuse.
+ */
+async function repeated(
+  tx: Executor,
+  table: string,
+  column: string,
+  ids: readonly string[],
+  extra?: string,
+): Promise<string[]> {
+  const found: string[] = [];
+  const columns = extra === undefined ? column : `${column}, ${extra}`;
+  for (let start = 0; start < ids.length; start += repeatedIdsMax) {
+    const chunk = ids.slice(start, start + repeatedIdsMax);
+    const rows = await tx.all(
+      `SELECT ${columns} FROM ${table} WHERE ${column} IN (${chunk.map(() => '?').join(', ')})
+       GROUP BY ${columns} HAVING COUNT(*) > 1`,
+      chunk,
+    );
+    for (const row of rows) {
+      const value = columnText(row, column);
+      found.push(extra === undefined ? value : `${value}:${columnSafeInteger(row, extra)}`);
+    }
+  }
+  return found;
+}
+
+/** One token consumed by two or more transfers; blames their signer (the token's owner). */
+async function doubleSpend(
+  tx: Executor,
+  tables: EnclaveTables,
+  tokenId: string,
+): Promise<Finding | undefined> {
+  const rows = await tx.all(
+    `SELECT s.transfer_id, e.signer FROM ${tables.spends} s JOIN ${tables.entries} e ON e.entry_id = s.transfer_id
+     WHERE s.token_id = ? ORDER BY s.transfer_id`,
+    [tokenId],
+  );
+  if (rows.length < 2) return undefined;
+  const token = await tx.all(`SELECT value FROM ${tables.tokens} WHERE token_id = ?`, [tokenId]);
+  return {
+    kind: 'doubleSpend',
+    subject: tokenId,
+    seId: columnText(present(rows[0], 'two spends'), 'signer'),
+    value: columnBigint(present(token[0], 'a spent token was merged with its producer'), 'value'),
+    evidence: rows.map((row) => columnText(row, 'transfer_id')),
+  };
+}
+
+/** One SE counter on two or more transfers; value: what they paid (output 0) beyond the largest payment. */
+async function counterReuse(
+  tx: Executor,
+  tables: EnclaveTables,
+  seId: string,
+  counter: number,
+): Promise<Finding | undefined> {
+  const rows = await tx.all(
+    `SELECT c.transfer_id, e.paid FROM ${tables.counters} c JOIN ${tables.entries} e ON e.entry_id = c.transfer_id
+     WHERE c.se_id = ? AND c.counter = ? ORDER BY c.transfer_id`,
+    [seId, counter],
+  );
+  if (rows.length < 2) return undefined;
+  const values = rows.map((row) => columnBigint(row, 'paid'));
+  const total = values.reduce((sum, value) => sum + value, 0n);
+  const largest = values.reduce((max, value) => (value > max ? value : max), 0n);
+  return {
+    kind: 'counterReuse',
+    subject: seId + counter.toString(16).padStart(16, '0'),
+    seId,
+    value: total - largest,
+    evidence: rows.map((row) => columnText(row, 'transfer_id')),
+  };
+}
+
+/** Every transfer signed by an SE whose certificate does not chain to a DCP issuer; value: their total. */
+async function unknownSigner(tx: Executor, tables: EnclaveTables, seId: string): Promise<Finding> {
+  const rows = await tx.all(
+    `SELECT entry_id, value FROM ${tables.entries} WHERE signer = ? AND kind = 'transfer' AND backed = 0 ORDER BY entry_id`,
+    [seId],
+  );
+  assert(rows.length > 0, 'an uncertified signer has merged transfers');
+  return {
+    kind: 'unknownSigner',
+    subject: seId,
+    seId,
+    value: rows.reduce((sum, row) => sum + columnBigint(row, 'value'), 0n),
+    evidence: rows.map((row) => columnText(row, 'entry_id')),
+  };
+}
+
+/** Inserts or updates the alert of `finding`; true when it took `sequence` (raised or changed). */
+async function raise(
+  tx: Executor,
+  tables: EnclaveTables,
+  verifier: Verifier,
+  finding: Finding,
+  sequence: number,
+  nowMs: number,
+): Promise<boolean> {
+  const id = alertId(verifier, finding.kind, finding.subject);
+  const evidence = [...finding.evidence].sort();
+  const rows = await tx.all(`SELECT value, evidence_count FROM ${tables.alerts} WHERE id = ?`, [id]);
+  const held = rows[0];
+  if (held === undefined) {
+    await tx.run(
+      `INSERT INTO ${tables.alerts} (id, kind, se_id, value, evidence_count, raised_at_ms, sequence) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [id, finding.kind, finding.seId, finding.value, evidence.length, nowMs, sequence],
+    );
+  } else {
+    const same =
+      columnBigint(held, 'value') === finding.value &&
+      columnSafeInteger(held, 'evidence_count') === evidence.length;
+    if (same) return false;
+    await tx.run(`UPDATE ${tables.alerts} SET value = ?, evidence_count = ?, sequence = ? WHERE id = ?`, [
+      finding.value,
+      evidence.length,
+      sequence,
+      id,
+    ]);
+  }
+  for (const entryId of evidence)
+    await tx.run(
+      `INSERT INTO ${tables.evidence} (alert_id, entry_id) VALUES (?, ?) ON CONFLICT (alert_id, entry_id) DO NOTHING`,
+      [id, entryId],
+    );
+  return true;
+}

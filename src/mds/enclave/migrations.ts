@@ -1,0 +1,137 @@
+// The enclave's schema (docs/mds.md, "Enclave"): the raw records only the enclave process reads. On
+// PostgreSQL every table lives in the schema `mds_enclave`, which a deployment gives to the enclave's
+// role alone, so the API process's role is refused on it; on SQLite the tables are in the enclave's
+// own database file, which the API process never opens. The names differ only by that prefix.
+//
+// The graph is a set of facts keyed by content (entry ids are digests of signed bodies, token ids
+// digests of their producer), written with "insert, ignore if present": merging an upload twice, or
+// uploads in any order, leaves the same rows. Unique keys carry that: a spend is one (token,
+// transfer) pair, a counter one (SE, counter, transfer) triple.
+import type { Engine } from '../../storage/database.ts';
+import type { MigrationSet } from '../../storage/migrations.ts';
+
+export const enclaveSchema = 'mds_enclave';
+
+/** The qualified name of an enclave table on `engine`. */
+export function enclaveTable(engine: Engine, name: string): string {
+  return engine === 'postgres' ? `${enclaveSchema}.${name}` : `enclave_${name}`;
+}
+
+export const enclaveMigrations: MigrationSet = {
+  service: 'mds-enclave',
+  migrations: [
+    {
+      version: 1,
+      name: 'uploads entries spends tokens counters holdings reports alerts evidence',
+      statements: (engine) => [
+        ...(engine === 'postgres' ? [`CREATE SCHEMA IF NOT EXISTS ${enclaveSchema}`] : []),
+        ...uploadTables(engine),
+        ...graphTables(engine),
+        ...reportAndAlertTables(engine),
+      ],
+    },
+  ],
+};
+
+/** Sealed uploads as stored, and what ingest recorded of each. */
+function uploadTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  const index = (name: string) => (engine === 'postgres' ? name : `enclave_${name}`);
+  return [
+    // plaintext_sha256 and se_counter are filled when the upload opens: the replay rule.
+    `CREATE TABLE ${t('uploads')} (
+            digest TEXT PRIMARY KEY,
+            dcp_id TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            sealed TEXT NOT NULL,
+            se_id TEXT NOT NULL,
+            se_counter BIGINT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('stored', 'ingested', 'refused')),
+            refusal TEXT,
+            plaintext_sha256 TEXT,
+            received_at_ms BIGINT NOT NULL,
+            ingested_at_ms BIGINT)`,
+    `CREATE INDEX ${index('uploads_state')} ON ${t('uploads')} (state, received_at_ms)`,
+    `CREATE INDEX ${index('uploads_plaintext')} ON ${t('uploads')} (se_id, plaintext_sha256)`,
+  ];
+}
+
+/** The token graph: entries, spends, tokens, counters, and what each upload claimed. */
+function graphTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  const index = (name: string) => (engine === 'postgres' ? name : `enclave_${name}`);
+  return [
+    // signer: the DCP id of an issuance, the payer of a transfer. backed: an issuance signed by
+    // a DCP issuer of trust.json; a transfer whose signer's certificate chains to one.
+    // value: the sum of the entry's outputs; paid: a transfer's payment (output 0), an issuance's value.
+    `CREATE TABLE ${t('entries')} (
+            entry_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('transfer', 'issuance')),
+            signer TEXT NOT NULL,
+            backed BIGINT NOT NULL CHECK (backed IN (0, 1)),
+            value BIGINT NOT NULL CHECK (value > 0),
+            paid BIGINT NOT NULL CHECK (paid > 0),
+            envelope TEXT NOT NULL)`,
+    `CREATE INDEX ${index('entries_signer')} ON ${t('entries')} (signer, kind)`,
+    `CREATE TABLE ${t('spends')} (
+            token_id TEXT NOT NULL,
+            transfer_id TEXT NOT NULL,
+            PRIMARY KEY (token_id, transfer_id))`,
+    `CREATE TABLE ${t('tokens')} (
+            token_id TEXT PRIMARY KEY,
+            value BIGINT NOT NULL CHECK (value > 0),
+            owner TEXT NOT NULL,
+            parent_entry TEXT NOT NULL,
+            generation BIGINT NOT NULL)`,
+    `CREATE TABLE ${t('counters')} (
+            se_id TEXT NOT NULL,
+            counter BIGINT NOT NULL,
+            transfer_id TEXT NOT NULL,
+            PRIMARY KEY (se_id, counter, transfer_id))`,
+    `CREATE TABLE ${t('holdings')} (
+            upload_digest TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value > 0),
+            PRIMARY KEY (upload_digest, token_id))`,
+  ];
+}
+
+/** The DCPs' reports, and the alerts with their evidence. */
+function reportAndAlertTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  return [
+    `CREATE TABLE ${t('reported_issuances')} (
+            entry_id TEXT PRIMARY KEY,
+            dcp_id TEXT NOT NULL,
+            envelope TEXT NOT NULL,
+            reported_at_ms BIGINT NOT NULL)`,
+    `CREATE TABLE ${t('reported_retirements')} (
+            token_id TEXT PRIMARY KEY,
+            dcp_id TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value > 0),
+            se_id TEXT NOT NULL,
+            upload_digest TEXT NOT NULL,
+            retired_at_ms BIGINT NOT NULL,
+            reported_at_ms BIGINT NOT NULL)`,
+    // subject: what the alert is about (a token, an SE counter, a transfer, an SE); the id is
+    // the digest of kind and subject, so more evidence updates the same alert.
+    `CREATE TABLE ${t('alerts')} (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('doubleSpend', 'fakeFunding', 'counterReuse', 'unknownSigner', 'revokedSigner')),
+            se_id TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value >= 0),
+            evidence_count BIGINT NOT NULL,
+            raised_at_ms BIGINT NOT NULL,
+            sequence BIGINT NOT NULL UNIQUE)`,
+    `CREATE TABLE ${t('evidence')} (
+            alert_id TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            PRIMARY KEY (alert_id, entry_id))`,
+    // One row: the last alert sequence. Raising takes it FOR UPDATE, which also orders the
+    // detectors of concurrent ingest workers (each sees the facts of those before it).
+    `CREATE TABLE ${t('alert_sequence')} (
+            name TEXT PRIMARY KEY,
+            value BIGINT NOT NULL)`,
+    `INSERT INTO ${t('alert_sequence')} (name, value) VALUES ('alerts', 0)`,
+  ];
+}

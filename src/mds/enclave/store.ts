@@ -1,0 +1,272 @@
+// The enclave's SQL (both engines, the portable subset): uploads, the facts of the token graph and
+// the reports of the DCPs. Facts are inserted with ON CONFLICT DO NOTHING, so merging is a set union
+// (docs/mds.md, "Enclave"); the detectors' SQL is in `detectors.ts`.
+import { present } from './present.ts';
+import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import { assert } from '../../core/assert.ts';
+import type { Engine, Executor, Row } from '../../storage/database.ts';
+import {
+  columnBigint,
+  columnOneOf,
+  columnSafeInteger,
+  columnText,
+  columnTextOrNull,
+} from '../../storage/decode.ts';
+import type { UploadState, UploadStatus } from '../channel/protocol.ts';
+import { isMdsErrorCode } from '../api/errors.ts';
+import { isCoreErrorCode } from './refusals.ts';
+import { enclaveTable } from './migrations.ts';
+import type { KnownEntries, UploadFacts } from './upload-facts.ts';
+
+export const uploadStates: readonly UploadState[] = ['stored', 'ingested', 'refused'];
+/** Ids per `IN (...)` lookup: well under both engines' placeholder limits. */
+export const lookupIdsMax = 500;
+
+export interface StoredUpload {
+  readonly digest: string;
+  readonly dcpId: string;
+  readonly claim: Bytes;
+  readonly sealed: Bytes;
+  readonly seId: string;
+  readonly counter: number;
+  readonly status: UploadStatus;
+}
+
+export class EnclaveTables {
+  readonly uploads: string;
+  readonly entries: string;
+  readonly spends: string;
+  readonly tokens: string;
+  readonly counters: string;
+  readonly holdings: string;
+  readonly reportedIssuances: string;
+  readonly reportedRetirements: string;
+  readonly alerts: string;
+  readonly evidence: string;
+  readonly alertSequence: string;
+
+  constructor(engine: Engine) {
+    const t = (name: string) => enclaveTable(engine, name);
+    this.uploads = t('uploads');
+    this.entries = t('entries');
+    this.spends = t('spends');
+    this.tokens = t('tokens');
+    this.counters = t('counters');
+    this.holdings = t('holdings');
+    this.reportedIssuances = t('reported_issuances');
+    this.reportedRetirements = t('reported_retirements');
+    this.alerts = t('alerts');
+    this.evidence = t('evidence');
+    this.alertSequence = t('alert_sequence');
+  }
+}
+
+export function uploadFromRow(row: Row): StoredUpload {
+  const refusal = columnTextOrNull(row, 'refusal');
+  assert(refusal === null || isMdsErrorCode(refusal) || isCoreErrorCode(refusal), `refusal code ${refusal}`);
+  return {
+    digest: columnText(row, 'digest'),
+    dcpId: columnText(row, 'dcp_id'),
+    claim: hexColumn(row, 'claim'),
+    sealed: hexColumn(row, 'sealed'),
+    seId: columnText(row, 'se_id'),
+    counter: columnSafeInteger(row, 'se_counter'),
+    status: {
+      digest: columnText(row, 'digest'),
+      state: columnOneOf(row, 'state', uploadStates),
+      refusal,
+    },
+  };
+}
+
+function hexColumn(row: Row, column: string): Bytes {
+  const bytes = fromHex(columnText(row, column));
+  assert(bytes !== undefined, `database column ${column}: expected hex`);
+  return bytes;
+}
+
+export async function readUpload(
+  tx: Executor,
+  tables: EnclaveTables,
+  digest: string,
+  lock = '',
+): Promise<StoredUpload | undefined> {
+  const rows = await tx.all(`SELECT * FROM ${tables.uploads} WHERE digest = ?${lock}`, [digest]);
+  const row = rows[0];
+  return row === undefined ? undefined : uploadFromRow(row);
+}
+
+export interface NewUpload {
+  readonly digest: string;
+  readonly dcpId: string;
+  readonly claim: Bytes;
+  readonly sealed: Bytes;
+  readonly seId: string;
+  readonly counter: number;
+  readonly receivedAtMs: number;
+}
+
+/** Inserts unless the digest is present; true when this call inserted it. */
+export async function insertUpload(tx: Executor, tables: EnclaveTables, upload: NewUpload): Promise<boolean> {
+  const changed = await tx.run(
+    `INSERT INTO ${tables.uploads} (digest, dcp_id, claim, sealed, se_id, se_counter, state, received_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, 'stored', ?) ON CONFLICT (digest) DO NOTHING`,
+    [
+      upload.digest,
+      upload.dcpId,
+      toHex(upload.claim),
+      toHex(upload.sealed),
+      upload.seId,
+      upload.counter,
+      upload.receivedAtMs,
+    ],
+  );
+  return changed === 1;
+}
+
+/**
+ * The oldest stored upload, locked for this transaction. On PostgreSQL `SKIP LOCKED` lets several
+ * workers take different uploads at once; SQLite runs one writer, so no lock clause is needed.
+ */
+export async function takeStoredUpload(
+  tx: Executor,
+  tables: EnclaveTables,
+): Promise<StoredUpload | undefined> {
+  const lock = tx.engine === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+  const rows = await tx.all(
+    `SELECT * FROM ${tables.uploads} WHERE state = 'stored' ORDER BY received_at_ms, digest LIMIT 1${lock}`,
+  );
+  const row = rows[0];
+  return row === undefined ? undefined : uploadFromRow(row);
+}
+
+export async function finishUpload(
+  tx: Executor,
+  tables: EnclaveTables,
+  digest: string,
+  outcome: {
+    readonly state: 'ingested' | 'refused';
+    readonly refusal: string | null;
+    readonly plaintextSha256: string | null;
+  },
+  nowMs: number,
+): Promise<void> {
+  const changed = await tx.run(
+    `UPDATE ${tables.uploads} SET state = ?, refusal = ?, plaintext_sha256 = ?, ingested_at_ms = ? WHERE digest = ? AND state = 'stored'`,
+    [outcome.state, outcome.refusal, outcome.plaintextSha256, nowMs, digest],
+  );
+  assert(changed === 1, 'an upload is finished once, by the worker that holds it');
+}
+
+/** Another upload of the same SE with the same plaintext, already ingested: the replay rule. */
+export async function ingestedTwin(
+  tx: Executor,
+  tables: EnclaveTables,
+  seId: string,
+  plaintextSha256: string,
+): Promise<boolean> {
+  const rows = await tx.all(
+    `SELECT digest FROM ${tables.uploads} WHERE se_id = ? AND plaintext_sha256 = ? AND state = 'ingested' LIMIT 1`,
+    [seId, plaintextSha256],
+  );
+  return rows.length > 0;
+}
+
+/** The entries among `ids` already in the graph, with their envelopes (not verified twice). */
+export async function knownEntries(
+  tx: Executor,
+  tables: EnclaveTables,
+  ids: readonly string[],
+): Promise<KnownEntries> {
+  const known = new Map<string, { envelope: string; backed: boolean }>();
+  for (let start = 0; start < ids.length; start += lookupIdsMax) {
+    const chunk = ids.slice(start, start + lookupIdsMax);
+    const rows = await tx.all(
+      `SELECT entry_id, envelope, backed FROM ${tables.entries} WHERE entry_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows)
+      known.set(columnText(row, 'entry_id'), {
+        envelope: columnText(row, 'envelope'),
+        backed: columnBigint(row, 'backed') === 1n,
+      });
+  }
+  return known;
+}
+
+/** Rows per multi-row INSERT: bounds the statement (7 columns × 100 = 700 placeholders). */
+const insertRowsMax = 100;
+
+async function insertMany(
+  tx: Executor,
+  table: string,
+  columns: readonly string[],
+  key: string,
+  rows: readonly (readonly (string | number | bigint)[])[],
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += insertRowsMax) {
+    const chunk = rows.slice(start, start + insertRowsMax);
+    const placeholders = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+    await tx.run(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${placeholders} ON CONFLICT (${key}) DO NOTHING`,
+      chunk.flat(),
+    );
+  }
+}
+
+/** Merges an upload's facts: a set union, so merging twice or in any order leaves the same rows. */
+export async function mergeFacts(
+  tx: Executor,
+  tables: EnclaveTables,
+  digest: string,
+  facts: UploadFacts,
+): Promise<void> {
+  await insertMany(
+    tx,
+    tables.entries,
+    ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope'],
+    'entry_id',
+    facts.entries.map((entry) => [
+      entry.id,
+      entry.kind,
+      entry.signer,
+      entry.backed ? 1 : 0,
+      entry.value,
+      entry.paid,
+      entry.envelope,
+    ]),
+  );
+  await insertMany(
+    tx,
+    tables.tokens,
+    ['token_id', 'value', 'owner', 'parent_entry', 'generation'],
+    'token_id',
+    facts.tokens.map((token) => [token.id, token.value, token.owner, token.parent, token.generation]),
+  );
+  await insertMany(
+    tx,
+    tables.spends,
+    ['token_id', 'transfer_id'],
+    'token_id, transfer_id',
+    facts.spends.map((spend) => [spend.tokenId, spend.transferId]),
+  );
+  await insertMany(
+    tx,
+    tables.counters,
+    ['se_id', 'counter', 'transfer_id'],
+    'se_id, counter, transfer_id',
+    facts.counters.map((row) => [row.seId, row.counter, row.transferId]),
+  );
+  await insertMany(
+    tx,
+    tables.holdings,
+    ['upload_digest', 'token_id', 'value'],
+    'upload_digest, token_id',
+    facts.holdings.map((holding) => [digest, holding.tokenId, holding.value]),
+  );
+}
+
+export async function countRows(executor: Executor, table: string): Promise<number> {
+  const rows = await executor.all(`SELECT COUNT(*) AS n FROM ${table}`);
+  return columnSafeInteger(present(rows[0], 'COUNT answers one row'), 'n');
+}
