@@ -2,6 +2,7 @@
 // `migrationSets`) from its own file in src/cli/; this file only assembles them.
 import { Command } from 'commander';
 import { registerCard } from './card.ts';
+import { registerTerminal } from './terminal.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerPki(program);
   registerCard(program);
+  registerTerminal(program);
   return program;
 }
