@@ -119,8 +119,14 @@ export class PcscReader implements CardSlot {
     }
     return new Promise((resolve, reject) => {
       this.#binding.transmit(Buffer.from(commandBytes), responseBytesMax, protocol, (error, response) => {
-        if (error) reject(failure(`SCardTransmit ${this.name}`, error));
-        else resolve(new Uint8Array(response));
+        if (error === null || error === undefined) {
+          resolve(new Uint8Array(response));
+          return;
+        }
+        // The card was removed, reset or unpowered under us: this handle is spent. Dropping it lets
+        // the next powerOn connect afresh instead of failing on the same handle forever.
+        reject(failure(`SCardTransmit ${this.name}`, error));
+        this.powerOff().catch(() => undefined);
       });
     });
   };
