@@ -112,8 +112,9 @@ export class CardProcess {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+  /** SIGTERM takes the card out of its reader cleanly; SIGKILL pulls it out in the middle of anything. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal);
     await this.#exited;
   }
 }

@@ -189,6 +189,37 @@ class PowerOffDuringPay implements CardSlot {
   };
 }
 
+/** The merchant phone's reader, whose card process is killed after the first link of RECEIVE. */
+class PulledOutDuringReceive implements CardSlot {
+  readonly name: string;
+  pulledOut = false;
+
+  constructor(
+    readonly reader: PcscReader,
+    readonly pullOut: () => Promise<void>,
+  ) {
+    this.name = reader.name;
+  }
+
+  get isPowered(): boolean {
+    return this.reader.isPowered;
+  }
+
+  powerOn(): Promise<void> {
+    return this.reader.powerOn();
+  }
+
+  readonly transmit = async (command: Uint8Array): Promise<Uint8Array> => {
+    const response = await this.reader.transmit(command);
+    // The first link of a chained RECEIVE (CLA 90, INS 44) is in the card's RAM; the card goes.
+    if (!this.pulledOut && command[0] === 0x90 && command[1] === 0x44) {
+      this.pulledOut = true;
+      await this.pullOut();
+    }
+    return response;
+  };
+}
+
 interface Party {
   readonly balance: bigint;
   readonly counter: number;
@@ -286,6 +317,42 @@ describe('our terminal over PC/SC', { skip: unavailable }, () => {
     assert.deepEqual(await readerParty(payeeSlot), payeeAfter);
 
     // What the chips' memories hold once the card processes are gone: the same, 1,300 in all.
+    terminal.close();
+    terminal = undefined;
+    await Promise.all(processes.map((each) => each.stop()));
+    assert.deepEqual(storedParty('card', payerState), payerAfter);
+    assert.deepEqual(storedParty('phone', payeeState), payeeAfter);
+  });
+
+  test('the merchant phone pulled out mid-RECEIVE and plugged in again: the next tap completes, exact', async () => {
+    // The first test stopped the card processes: these run on the same chip memories.
+    processes.length = 0;
+    processes.push(await CardProcess.start('card', payerState, payerReader.port));
+    processes.push(await CardProcess.start('phone', payeeState, payeeReader.port));
+    terminal = await PcscTerminal.open();
+    const payerSlot = await terminal.reader(payerReader.name);
+    const payeeSlot = new PulledOutDuringReceive(await terminal.reader(payeeReader.name), async () => {
+      await processes[1]?.stop('SIGKILL');
+    });
+    const payment = new ReaderPayment(payerSlot, payeeSlot, 100n, 1_767_225_800);
+
+    const first = await payment.tap();
+    assert.equal(payeeSlot.pulledOut, true);
+    assert.deepEqual(
+      { ...first, detail: '' },
+      {
+        outcome: 'interrupted',
+        step: 'receive',
+        code: 'readerFailed',
+        detail: '',
+      },
+    );
+    processes.push(await CardProcess.start('phone', payeeState, payeeReader.port));
+    assert.deepEqual(await payment.tap(), { outcome: 'completed' });
+    const payerAfter = { balance: 650n, counter: 2, pendingCount: 0, tokenCount: 1 };
+    const payeeAfter = { balance: 650n, counter: 2, pendingCount: 0, tokenCount: 3 };
+    assert.deepEqual(await readerParty(payerSlot), payerAfter);
+    assert.deepEqual(await readerParty(payeeSlot.reader), payeeAfter);
     terminal.close();
     terminal = undefined;
     await Promise.all(processes.map((each) => each.stop()));
