@@ -6,7 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { SecureElementKind } from '../core/certificate.ts';
 import { VirtualCard } from '../pcsc/virtual-card.ts';
 import { VpcdConnection, type VpcdEvent } from '../pcsc/vpcd-connection.ts';
-import { vpcdPortDefault } from '../pcsc/vpcd-messages.ts';
+import { vpcdPortDefault, type VpcdControl } from '../pcsc/vpcd-messages.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
 import { FileMedium } from '../secure-element/store/medium.ts';
 import { parsePort } from './options.ts';
@@ -22,6 +22,13 @@ function parseKind(text: string): SecureElementKind {
   return text;
 }
 
+const controlWords: Record<VpcdControl, string> = {
+  powerOn: 'power on',
+  powerOff: 'power off',
+  reset: 'reset',
+  atrRequest: 'ATR request',
+};
+
 function describe(event: VpcdEvent, port: number): string {
   switch (event.event) {
     case 'connected':
@@ -29,7 +36,7 @@ function describe(event: VpcdEvent, port: number): string {
     case 'disconnected':
       return 'card disconnected';
     case 'control':
-      return `card ${event.control === 'powerOn' ? 'power on' : event.control === 'powerOff' ? 'power off' : event.control}`;
+      return `card ${controlWords[event.control]}`;
     case 'refused':
       return `card refused ${event.code}: ${event.detail}`;
     default:

@@ -20,7 +20,7 @@ export type VpcdMessage =
   | { readonly kind: 'invalid'; readonly detail: string };
 
 const controlByCode = new Map<number, VpcdControl>(
-  Object.entries(vpcdControls).map(([name, code]) => [code, name as VpcdControl]),
+  (Object.keys(vpcdControls) as VpcdControl[]).map((control) => [vpcdControls[control], control]),
 );
 
 export function encodeVpcdMessage(payload: Bytes): Bytes {
