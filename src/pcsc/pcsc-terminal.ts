@@ -13,6 +13,8 @@ export const readerWaitMsDefault = 10_000;
 /** A short response: 256 data bytes and the status word. */
 const responseBytesMax = shortResponseDataBytesMax + 2;
 const pollMs = 50;
+/** Pause between two SCardConnect tries while a card is not (yet) there. */
+const connectRetryMs = 200;
 
 async function until(condition: () => boolean, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
@@ -76,20 +78,37 @@ export class PcscReader implements CardSlot {
       throw pcscError('readerCardAbsent', `${this.name}: no card within ${waitMs} ms`);
   }
 
-  /** SCardConnect, exclusive: pcscd powers the card on (if it is not) and it answers its ATR. */
-  async powerOn(): Promise<void> {
+  /**
+   * SCardConnect, exclusive: pcscd powers the card on (if it is not) and it answers its ATR. A card
+   * just put in the reader may not be seen yet, so connecting is tried again every `connectRetryMs`
+   * for `waitMs`; the reader's status events only say why the last try failed.
+   */
+  async powerOn(waitMs = readerWaitMsDefault): Promise<void> {
     if (this.isPowered) return;
-    await this.waitForCard();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        this.#protocol = await this.#connect();
+        return;
+      } catch (error) {
+        if (Date.now() + connectRetryMs > deadline) {
+          if (this.isCardPresent) throw error;
+          throw pcscError('readerCardAbsent', `${this.name}: no card within ${waitMs} ms`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, connectRetryMs));
+    }
+  }
+
+  #connect(): Promise<number> {
     const binding = this.#binding;
     const protocols = binding.SCARD_PROTOCOL_T0 | binding.SCARD_PROTOCOL_T1;
-    this.#protocol = await new Promise<number>((resolve, reject) => {
-      binding.connect(
-        { share_mode: binding.SCARD_SHARE_EXCLUSIVE, protocol: protocols },
-        (error, protocol) => {
-          if (error) reject(failure(`SCardConnect ${this.name}`, error));
-          else resolve(protocol);
-        },
-      );
+    const options = { share_mode: binding.SCARD_SHARE_EXCLUSIVE, protocol: protocols };
+    return new Promise<number>((resolve, reject) => {
+      binding.connect(options, (error, protocol) => {
+        if (error === null || error === undefined) resolve(protocol);
+        else reject(failure(`SCardConnect ${this.name}`, error));
+      });
     });
   }
 
