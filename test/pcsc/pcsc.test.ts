@@ -276,6 +276,8 @@ describe('our terminal over PC/SC', { skip: unavailable }, () => {
     assert.ok(card !== undefined && phone !== undefined);
     const payerSlot = new PowerOffDuringPay(await terminal.reader(payerReader.name));
     const payeeSlot = await terminal.reader(payeeReader.name);
+    // Connected first (SCardConnect retried until the card is seen), so its status is reported.
+    await payerSlot.reader.powerOn();
     await payerSlot.reader.waitForCard();
     assert.equal(toHex(payerSlot.reader.atr ?? new Uint8Array(0)), toHex(answerToReset));
     const payment = new ReaderPayment(payerSlot, payeeSlot, 250n, 1_767_225_700);
