@@ -7,6 +7,8 @@ import { TestPki } from '../testing/test-pki.ts';
 import { cloneMedium, mediumSnapshot } from '../testing/devices.ts';
 import { answerToReset, appletAid, historicalBytes } from './applet-identity.ts';
 import { VirtualCard } from './virtual-card.ts';
+import { SecureElementClient } from '../device/se-client.ts';
+import { MemoryMedium } from '../secure-element/store/medium.ts';
 
 const select = '00a4040006f0434244430100';
 const fci = '6f0884' + '06f04342444301';
@@ -98,4 +100,29 @@ test('property: no command sequence before SELECT changes a byte of the chip or 
     { numRuns: 200 },
   );
   assert.deepEqual(mediumSnapshot(medium), before);
+});
+
+test('a blank virtual card is initialised, personalised and loaded through SELECT, and survives power', () => {
+  const pki = new TestPki();
+  const medium = new MemoryMedium();
+  const card = new VirtualCard('card', medium, pki.platform);
+  card.powerOn();
+  assert.equal(send(card, select), fci + '9000');
+  const client = new SecureElementClient((bytes) => card.transmit(bytes) ?? new Uint8Array(0));
+  const { seId, publicKey } = client.initialise();
+  client.personalise({
+    certificate: pki.dcp.certifySecureElement(publicKey, 'card'),
+    rootPublicKey: pki.root.publicKey,
+    dcpIssuers: pki.dcps.map((each) => each.certificate),
+    directory: pki.directory,
+    mds: pki.mds,
+    limits: pki.dcp.limits('card', 1),
+    denyList: pki.denyList([], 0),
+  });
+  assert.equal(client.load(pki.dcp.issue('load', [{ value: 420n, owner: seId }])), 420n);
+  card.powerOff();
+  card.powerOn();
+  assert.equal(send(card, select), fci + '9000');
+  const data = client.getData();
+  assert.deepEqual([toHex(data.seId), data.balance, data.tokenCount], [toHex(seId), 420n, 1]);
 });
