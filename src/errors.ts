@@ -5,6 +5,7 @@ import { dcpErrors } from './dcp/api/errors.ts';
 import { ledgerErrors } from './ledger/api/errors.ts';
 import { directoryErrors } from './directory/api/errors.ts';
 import { mdsErrors } from './mds/api/errors.ts';
+import { pcscErrors } from './pcsc/errors.ts';
 import { serviceErrors } from './service-kit/service-errors.ts';
 
 export interface CatalogueEntry {
@@ -20,4 +21,5 @@ export const catalogues: readonly CatalogueEntry[] = [
   { component: 'dcp', catalogue: dcpErrors },
   { component: 'directory', catalogue: directoryErrors },
   { component: 'mds', catalogue: mdsErrors },
+  { component: 'pcsc', catalogue: pcscErrors },
 ];

@@ -31,6 +31,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'directory/api/',
     'dcp/api/',
     'mds/api/',
+    'pcsc/errors.ts',
   ],
   pki: ['core', 'crypto'],
   dcp: [
@@ -46,6 +47,8 @@ const allowed: Record<string, readonly string[] | '*'> = {
   ],
   // Inside the MDS, the enclave and the API process meet only in mds/channel/ (a test below).
   mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/'],
+  // The virtual card and the PC/SC terminal: the SE behind vpcd, the payment driver on readers.
+  pcsc: ['core', 'crypto', 'secure-element', 'device', 'errors.ts'],
   cli: '*',
   testing: '*',
   demo: '*',

@@ -1,6 +1,8 @@
 // The `cbdc` command. Each service adds its subcommand under `serve` (and its migration set to
 // `migrationSets`) from its own file in src/cli/; this file only assembles them.
 import { Command } from 'commander';
+import { registerCard } from './card.ts';
+import { registerTerminal } from './terminal.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
@@ -22,5 +24,7 @@ export function buildProgram(): Command {
   registerServeDirectory(serve);
   registerMigrate(program);
   registerPki(program);
+  registerCard(program);
+  registerTerminal(program);
   return program;
 }
