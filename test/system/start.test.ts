@@ -117,16 +117,7 @@ test('cbdc start --db postgres://… gives each service its own PostgreSQL datab
   const server = new URL(maintenance);
   server.pathname = `/${base}`;
   try {
-    const run = await start([
-      '--data',
-      data,
-      '--rounds',
-      '1',
-      '--dcps',
-      'bank-a',
-      '--db',
-      server.toString(),
-    ]);
+    const run = await start(['--data', data, '--rounds', '1', '--dcps', 'bank-a', '--db', server.toString()]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(rounds(run).length, 1);
     const found = await admin.query<{ datname: string }>(
