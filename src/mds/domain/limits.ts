@@ -29,9 +29,10 @@ export const apiKeyLengthMax = 256;
 export const participantCacheEntriesMax = 10_000;
 
 export const alertListLimitDefault = 50;
-export const alertListLimitMax = 200;
+/** One page of alerts as one enclave page holds them (alertsPageMax, 256). */
+export const alertListLimitMax = 256;
 export const auditListLimitDefault = 100;
-export const auditListLimitMax = 500;
+export const auditListLimitMax = 1_024;
 /** Entries `verify` reads per query while it walks the whole chain. */
 export const auditVerifyPageEntriesMax = 1_000;
 

@@ -49,8 +49,8 @@ export interface AlertQuery {
 }
 
 export interface AlertCounts {
-  readonly byKind: Readonly<Record<AlertKind, number>>;
-  readonly byStatus: Readonly<Record<AlertStatus, number>>;
+  /** Alerts by kind, then status (every kind and status present, zeros included). */
+  readonly byKind: Readonly<Record<AlertKind, Readonly<Record<AlertStatus, number>>>>;
   /** Confirmed alerts whose revocation the directory has still to answer. */
   readonly revocationsPending: number;
 }

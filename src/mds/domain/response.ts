@@ -1,7 +1,7 @@
 // The response to alerts (issue 14, "Response"; docs/mds.md): the API process copies the enclave's
 // alerts into its own database by the enclave's sequence, confirms those whose kind the policy
-// confirms automatically, and asks the directory to revoke the SE each confirmed alert blames. Every
-// confirmation and revocation is written to the audit log, in the transaction that makes it.
+// confirms automatically, and asks the directory to revoke the SE each confirmed alert blames. An
+// analyst's confirmation is written to the audit log in the transaction that makes it.
 //
 //   enclave raises ──mirror──▶ open ──policy or analyst──▶ confirmed ──directory revokes──▶ revoked
 //                                                            │  directory down: stays, retried next run
@@ -17,9 +17,6 @@ import { alertsPageMax, mirrorPagesPerRunMax, revocationsPerRunMax } from './lim
 import type { MdsStore, MdsTransaction, RevocationPort } from './ports.ts';
 import { revocationKey, revocationReason, type ResponsePolicy } from './rules.ts';
 import type { AlertRecord, AuditEntry, AuditEvent, Clock, Hasher } from './types.ts';
-
-/** The audit log's name for what the process does by itself. */
-export const policyActor = { participantId: 'mds-response-policy', role: 'policy' } as const;
 
 /** Appends one entry after the locked head, in the caller's transaction. */
 export async function appendAudit(
@@ -51,6 +48,8 @@ export interface RevocationFailure {
 export class AlertResponse {
   /** The last time the directory did not answer, until it answers again (for /v1/status). */
   private failure: RevocationFailure | null = null;
+  /** Told every revocation's outcome (the process counts them on /metrics). */
+  observe: (outcome: 'revoked' | 'refused' | 'unavailable') => void = () => {};
 
   constructor(private readonly deps: ResponseDependencies) {}
 
@@ -86,7 +85,7 @@ export class AlertResponse {
         for (const alert of answer.alerts) {
           const outcome = await tx.mirrorAlert(alert);
           if (outcome === 'inserted' && this.deps.policy[alert.kind] === 'automatic')
-            await this.confirmIn(tx, alert.id, policyActor, nowMs);
+            await this.confirmIn(tx, alert.id, null, nowMs);
         }
         await tx.setAlertCursor(answer.sequence);
         return true;
@@ -97,15 +96,18 @@ export class AlertResponse {
     return copied;
   }
 
-  /** Marks an open alert confirmed and audits who did, in the caller's transaction. */
+  /** Marks an open alert confirmed, in the caller's transaction; an analyst's act (not the policy's) is audited. */
   async confirmIn(
     tx: MdsTransaction,
     alertId: string,
-    actor: Pick<AuditEvent, 'participantId' | 'role'>,
+    analyst: Pick<AuditEvent, 'participantId' | 'role'> | null,
     nowMs: number,
   ): Promise<void> {
     await tx.setAlertStatus(alertId, 'confirmed', null);
-    await appendAudit(tx, this.deps.hasher, { ...actor, action: 'alertConfirmed', subject: alertId }, nowMs);
+    if (analyst !== null) {
+      const event = { ...analyst, action: 'alertConfirmed', subject: alertId } as const;
+      await appendAudit(tx, this.deps.hasher, event, nowMs);
+    }
   }
 
   /** Asks for the revocations still pending, oldest first; stops at the first unanswered call. */
@@ -146,8 +148,6 @@ export class AlertResponse {
         return 'refused';
       }
       await tx.setAlertStatus(alert.id, 'revoked', null);
-      const event = { ...policyActor, action: 'secureElementRevoked', subject: alert.id } as const;
-      await appendAudit(tx, this.deps.hasher, event, this.deps.clock.nowMs());
       return 'revoked';
     });
   }

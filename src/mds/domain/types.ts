@@ -50,16 +50,17 @@ export interface AlertRecord {
   readonly revocationRefusal: string | null;
 }
 
-/** What is written to the audit log: every evidence read, every confirmation and revocation. */
-export const auditActions = ['evidenceRead', 'alertConfirmed', 'secureElementRevoked'] as const;
+/**
+ * What a participant did that the audit log keeps: every read of an alert's evidence, and every
+ * confirmation by an analyst. What the response policy does by itself is no participant's act: the
+ * alert's status records it.
+ */
+export const auditActions = ['evidenceRead', 'alertConfirmed'] as const;
 export type AuditAction = (typeof auditActions)[number];
-/** Who acted: a participant in its role, or the response policy of the process itself. */
-export const auditRoles = [...roles, 'policy'] as const;
-export type AuditRole = (typeof auditRoles)[number];
 
 export interface AuditEvent {
   readonly participantId: string;
-  readonly role: AuditRole;
+  readonly role: Role;
   readonly action: AuditAction;
   /** What was acted on: an alert id. */
   readonly subject: string;

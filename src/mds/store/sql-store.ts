@@ -3,12 +3,13 @@
 import { assert } from '../../core/assert.ts';
 import type { EnclaveAlert } from '../channel/protocol.ts';
 import type { Database, Executor, SqlValue } from '../../storage/database.ts';
-import { columnSafeInteger, columnText } from '../../storage/decode.ts';
+import { columnOneOf, columnSafeInteger, columnText } from '../../storage/decode.ts';
 import { IdempotencyTable, type IdempotencyKeys, type IdempotencyRecord } from '../../storage/idempotency.ts';
 import type { AlertCounts, AlertQuery, MdsStore, MdsTransaction } from '../domain/ports.ts';
 import {
   alertKinds,
   alertStatuses,
+  type AlertKind,
   type AlertRecord,
   type AlertStatus,
   type AuditEntry,
@@ -110,20 +111,19 @@ export class SqlMdsStore implements MdsStore {
       'SELECT kind, status, revocation_refusal IS NULL AS pending, COUNT(*) AS n FROM mds_alerts ' +
         'GROUP BY kind, status, revocation_refusal IS NULL',
     );
-    const byKind = Object.fromEntries(alertKinds.map((kind) => [kind, 0])) as Record<string, number>;
-    const byStatus = Object.fromEntries(alertStatuses.map((status) => [status, 0])) as Record<string, number>;
+    const byKind = Object.fromEntries(
+      alertKinds.map((kind) => [kind, { open: 0, confirmed: 0, revoked: 0 }]),
+    ) as Record<AlertKind, Record<AlertStatus, number>>;
     let revocationsPending = 0;
     for (const row of rows) {
       const count = columnSafeInteger(row, 'n');
-      const kind = columnText(row, 'kind');
-      const status = columnText(row, 'status');
-      byKind[kind] = (byKind[kind] ?? 0) + count;
-      byStatus[status] = (byStatus[status] ?? 0) + count;
+      const status = columnOneOf(row, 'status', alertStatuses);
+      byKind[columnOneOf(row, 'kind', alertKinds)][status] += count;
       // SQLite answers the comparison as 1/0, PostgreSQL as a boolean.
       const pending = row['pending'] === true || row['pending'] === 1n || row['pending'] === 1;
       if (status === 'confirmed' && pending) revocationsPending += count;
     }
-    return { byKind, byStatus, revocationsPending } as AlertCounts;
+    return { byKind, revocationsPending };
   }
 
   auditHead(): Promise<AuditHead> {
