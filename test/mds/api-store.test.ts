@@ -95,8 +95,8 @@ for (const engine of engines) {
         ['aa'],
       );
       const counts = await store.alertCounts();
-      assert.equal(counts.byKind.doubleSpend, 2);
-      assert.deepEqual(counts.byStatus, { open: 1, confirmed: 1, revoked: 0 });
+      assert.deepEqual(counts.byKind.doubleSpend, { open: 1, confirmed: 1, revoked: 0 });
+      assert.deepEqual(counts.byKind.fakeFunding, { open: 0, confirmed: 0, revoked: 0 });
       assert.equal(counts.revocationsPending, 1);
     });
 
