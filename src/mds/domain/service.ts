@@ -4,7 +4,7 @@
 import { assert } from '../../core/assert.ts';
 import { toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { requestFingerprint as fingerprint } from '../../core/request-digests.ts';
-import { idempotencyExpiryRowsMax, idempotencyRetentionMsDefault } from '../../storage/idempotency.ts';
+import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import type {
   EnclavePort,
   EnclaveStatus,
@@ -64,24 +64,20 @@ export class MdsService {
   readonly response: AlertResponse;
   private readonly store: MdsStore;
   private readonly enclave: EnclavePort;
-  private readonly retentionMs: number;
+  private readonly idempotency: ServiceIdempotency;
   private readonly transactions: Transactions;
 
   constructor(private readonly deps: MdsDependencies) {
     this.store = deps.store;
     this.enclave = deps.enclave;
-    this.retentionMs = deps.idempotencyRetentionMs ?? idempotencyRetentionMsDefault;
-    assert(Number.isSafeInteger(this.retentionMs) && this.retentionMs > 0, 'a positive retention');
-    this.transactions = new Transactions(deps.store, deps.clock, this.retentionMs);
+    this.idempotency = new ServiceIdempotency(deps.clock, deps.idempotencyRetentionMs);
+    this.transactions = new Transactions(deps.store, deps.clock, this.idempotency);
     this.response = new AlertResponse({ ...deps, policy: deps.policy ?? defaultResponsePolicy });
   }
 
   /** Drops answers past the retention, a bounded batch per call (their tombstones stay). */
   expireIdempotencyAnswers(): Promise<number> {
-    return this.store.expireIdempotencyAnswers(
-      this.deps.clock.nowMs() - this.retentionMs,
-      idempotencyExpiryRowsMax,
-    );
+    return this.idempotency.expire(this.store);
   }
 
   authenticate(apiKeySha256: string): Promise<Participant | null> {

@@ -5,7 +5,8 @@
 // answer stored under the key in a transaction of its own — the enclave is another process, and no
 // transaction here waits on it.
 import { assert } from '../../core/assert.ts';
-import { isExpired, replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import { isExpired, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import type { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
 import type { MdsStore, MdsTransaction } from './ports.ts';
 import type { Clock, Participant, StoredResult } from './types.ts';
@@ -24,7 +25,7 @@ export class Transactions {
   constructor(
     private readonly store: MdsStore,
     private readonly clock: Clock,
-    private readonly retentionMs: number,
+    private readonly idempotency: ServiceIdempotency,
   ) {}
 
   /** Runs `execute` in one transaction under the request's idempotency key. */
@@ -34,18 +35,11 @@ export class Transactions {
   ): Promise<Answer<Stored<K>>> {
     return this.store.transaction((tx) => {
       const nowMs = this.clock.nowMs();
-      return replayOrExecute(
+      const { caller, key, fingerprint, kind } = request;
+      return this.idempotency.run(
         tx.idempotencyKeys,
-        {
-          participantId: request.caller.id,
-          key: request.key,
-          fingerprint: request.fingerprint,
-          kind: request.kind,
-          nowMs,
-          retentionMs: this.retentionMs,
-        },
+        { participantId: caller.id, key, fingerprint, kind, nowMs },
         () => execute(tx, nowMs),
-        this.refusals(request.key),
       );
     });
   }
@@ -60,10 +54,17 @@ export class Transactions {
     record: (tx: MdsTransaction, result: Stored<K>, nowMs: number) => Promise<void> = async () => {},
   ): Promise<Answer<Stored<K>>> {
     const earlier = await this.store.idempotencyRecord(request.caller.id, request.key);
-    const refusals = this.refusals(request.key);
     if (earlier !== null) {
-      if (isExpired(earlier, this.clock.nowMs(), this.retentionMs)) throw refusals.expired();
-      if (earlier.fingerprint !== request.fingerprint) throw refusals.reused();
+      // The refusals ServiceIdempotency.run gives inside a transaction, before the enclave is asked.
+      const { retentionMs } = this.idempotency;
+      if (isExpired(earlier, this.clock.nowMs(), retentionMs)) {
+        throw serviceError(
+          'idempotencyKeyExpired',
+          `idempotency key ${request.key} was used more than ${retentionMs / 1000} seconds ago`,
+        );
+      }
+      if (earlier.fingerprint !== request.fingerprint)
+        throw serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${request.key}`);
       assert(earlier.result?.kind === request.kind, 'equal fingerprints name the same operation');
       return { value: earlier.result as Stored<K>, replayed: true };
     }
@@ -74,16 +75,5 @@ export class Transactions {
       await record(tx, result, nowMs);
       return result;
     });
-  }
-
-  private refusals(key: string) {
-    return {
-      reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
-      expired: () =>
-        serviceError(
-          'idempotencyKeyExpired',
-          `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
-        ),
-    };
   }
 }

@@ -3,8 +3,7 @@
 // routes/; all rules live in the domain. The app itself (strict decoding, error envelope, metrics,
 // operations routes, maintenance) is the shared service kit's. Two maintenance tasks run beside the
 // routes: idempotency expiry, and the alert response (mirror, policy, revocations).
-import type { FastifyServerOptions } from 'fastify';
-import { authenticatedCallers, createServiceApp } from '../../service-kit/app.ts';
+import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
 import { idempotencyExpiry, type MaintenanceTask } from '../../service-kit/maintenance.ts';
 import type { EnclavePort } from '../channel/protocol.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
@@ -21,7 +20,7 @@ import { operationsRoutes } from './routes/operations.ts';
 import { participantRoutes } from './routes/participants.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
-export interface MdsAppOptions {
+export interface MdsAppOptions extends ServiceProcessOptions {
   readonly store: MdsStore;
   readonly enclave: EnclavePort;
   readonly revocations: RevocationPort;
@@ -31,14 +30,6 @@ export interface MdsAppOptions {
   /** The DCP issuers of the deployment's trust file (hex ids). */
   readonly dcpIssuers: ReadonlySet<string>;
   readonly policy?: ResponsePolicy;
-  /** pino options, or false for no logs (tests). */
-  readonly logger?: FastifyServerOptions['logger'];
-  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests. */
-  readonly processMetrics?: boolean;
-  /** How long an idempotency key's answer replays (default 7 days, storage/idempotency.ts). */
-  readonly idempotencyRetentionMs?: number;
-  /** How often expired answers are dropped; left out (tests), never. */
-  readonly idempotencyExpiryIntervalMs?: number;
   /** How often alerts are copied and revocations asked for; left out (tests: `service.response.run()`), never. */
   readonly responseIntervalMs?: number;
 }
