@@ -61,6 +61,11 @@ export interface MdsServerOptions {
 export const idempotencyExpiryIntervalMs = 60_000;
 /** How often alerts are copied from the enclave and pending revocations asked for. */
 export const responseIntervalMs = 1_000;
+/**
+ * Attempts per revocation call: few, since a run waits for them and the next run (a second later)
+ * asks again under the same idempotency key anyway.
+ */
+export const revocationCallAttemptsMax = 2;
 
 export type MdsServer = ServiceServer<MdsApp>;
 
@@ -74,7 +79,11 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
     pkiDirectory: options.pkiDir,
   });
   const revocations = new DirectoryRevocations(
-    new DirectoryClient({ baseUrl: options.directoryUrl, apiKey: options.directoryKey }),
+    new DirectoryClient({
+      baseUrl: options.directoryUrl,
+      apiKey: options.directoryKey,
+      attemptsMax: revocationCallAttemptsMax,
+    }),
   );
   let server: MdsServer;
   try {
