@@ -1,8 +1,10 @@
 // The MDS API process's wiring (src/mds/server.ts) in this process, with the enclave interface's
 // double as what the starter returns: it is handed the PKI folder and the enclave's own database,
-// never the API's; the bootstrap operator key works; close stops the API before the enclave; a
+// never the API's; the API process starts without the MDS key file (it reads trust.json only); the bootstrap operator key works; close stops the API before the enclave; a
 // start that fails after the enclave started stops the enclave again.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startMdsServer, type EnclaveHandle, type EnclaveStarter } from '../../src/mds/server.ts';
 import { testPki } from '../../src/testing/directory.ts';
@@ -30,6 +32,8 @@ describe('MDS API server wiring', () => {
 
   before(async () => {
     pki = testPki();
+    // The API process never opens the MDS key file: without it, it starts all the same.
+    rmSync(join(pki.dir, 'mds.json'));
     api = await createScratchDatabase('sqlite', 'file');
     directoryUrl = `http://127.0.0.1:${await freePort()}`;
   });

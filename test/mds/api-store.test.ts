@@ -6,13 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import { NodeVerifier } from '../../src/crypto/node-crypto.ts';
 import type { EnclaveAlert } from '../../src/mds/channel/protocol.ts';
 import { emptyHead, genesisHash } from '../../src/mds/domain/audit.ts';
-import { appendAudit } from '../../src/mds/domain/response.ts';
+import { AlertResponse, appendAudit } from '../../src/mds/domain/response.ts';
 import { verifyMdsAudit } from '../../src/mds/domain/service.ts';
 import { mdsMigrations } from '../../src/mds/store/migrations.ts';
 import { SqlMdsStore } from '../../src/mds/store/sql-store.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { openDatabase } from '../../src/storage/open.ts';
+import { alertIdOf, EnclaveDouble } from '../../src/testing/mds.ts';
 import { createScratchDatabase, engines, type ScratchDatabase } from '../../src/testing/scratch.ts';
 
 const hasher = new NodeVerifier();
@@ -164,6 +165,53 @@ for (const engine of engines) {
       assert.deepEqual(await verifyMdsAudit(store, hasher), { entries: 5, firstBroken: 5 });
       await db.run('UPDATE mds_audit_head SET hash = ? WHERE id = 1', [saved[4]?.hash ?? '']);
       assert.deepEqual(await verifyMdsAudit(store, hasher), { entries: 5, firstBroken: null });
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`MDS alert mirror, two instances at once, on ${engine}`, () => {
+    test('two API instances copying the same alerts concurrently copy each once, positions without gaps', async () => {
+      const scratch = await createScratchDatabase(engine);
+      const db = openDatabase(scratch.url);
+      try {
+        await migrate(db, mdsMigrations, 0);
+        const enclave = new EnclaveDouble();
+        for (let index = 0; index < 300; index++)
+          enclave.raise({
+            id: alertIdOf(`concurrent-${index}`),
+            kind: 'fakeFunding',
+            seId: 'ab'.repeat(16),
+            value: 5n,
+            raisedAtMs: 1,
+            evidenceCount: 1,
+          });
+        const instance = () =>
+          new AlertResponse({
+            store: new SqlMdsStore(db),
+            enclave,
+            revocations: { revoke: () => Promise.reject(new Error('not asked: the policy is manual')) },
+            hasher,
+            clock: { nowMs: () => 0 },
+            policy: {
+              doubleSpend: 'manual',
+              counterReuse: 'manual',
+              fakeFunding: 'manual',
+              unknownSigner: 'manual',
+              revokedSigner: 'manual',
+            },
+          });
+        const [first, second] = [instance(), instance()];
+        await Promise.all([first.mirror(), second.mirror(), first.mirror()]);
+        const rows = await db.all(
+          'SELECT COUNT(*) AS n, MIN(position) AS low, MAX(position) AS high FROM mds_alerts',
+        );
+        assert.deepEqual([rows[0]?.['n'], rows[0]?.['low'], rows[0]?.['high']].map(Number), [300, 1, 300]);
+        assert.equal(await new SqlMdsStore(db).alertCursor(), 300);
+      } finally {
+        await db.close();
+        await scratch.drop();
+      }
     });
   });
 }
