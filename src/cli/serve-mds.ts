@@ -4,7 +4,8 @@
 // (CBDC_MDS_DIRECTORY_KEY) and an operator key to register at start (CBDC_MDS_OPERATOR_KEY). The
 // PKI folder is handed to the enclave, which alone opens mds.json; this process reads trust.json.
 import type { Command } from 'commander';
-import { startMdsServer, type EnclaveHandle, type EnclaveStarter } from '../mds/server.ts';
+import { startEnclave } from '../mds/channel/enclave-client.ts';
+import { startMdsServer } from '../mds/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
 import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLevel } from './options.ts';
 
@@ -23,24 +24,11 @@ interface ServeMdsOptions {
   readonly logLevel: CliLogLevel;
 }
 
-/**
- * The enclave client (src/mds/channel/enclave-client.ts, `startEnclave`), loaded by path: it is
- * built beside this process on another branch, and a static import replaces this once both are in.
- */
-const enclaveClientPath = '../mds/channel/enclave-client.ts';
-
-const startEnclave: EnclaveStarter = async (options) => {
-  const loaded: unknown = await import(enclaveClientPath);
-  const start = (loaded as { readonly startEnclave?: unknown }).startEnclave;
-  if (typeof start !== 'function') throw new Error(`${enclaveClientPath} exports no startEnclave`);
-  return (await (start as EnclaveStarter)(options)) satisfies EnclaveHandle;
-};
-
 export function registerServeMds(serve: Command): void {
   serve
     .command('mds')
     .description('the Monitoring and Detection System: API process and its enclave process')
-    .option('--port <port>', 'TCP port (0: any free port)', parsePort, 4400)
+    .option('--port <port>', 'TCP port (0: any free port)', parsePort, 4500)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option(
       '--db <url>',
