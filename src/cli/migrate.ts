@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { dcpMigrations } from '../dcp/store/migrations.ts';
 import { directoryMigrations } from '../directory/store/migrations.ts';
 import { ledgerMigrations } from '../ledger/store/migrations.ts';
+import { mdsMigrations } from '../mds/store/migrations.ts';
 import type { MigrationSet } from '../storage/migrations.ts';
 import { migrate } from '../storage/migrations.ts';
 import { openDatabase } from '../storage/open.ts';
@@ -14,6 +15,7 @@ export const migrationSets: Readonly<Record<string, MigrationSet>> = {
   ledger: ledgerMigrations,
   dcp: dcpMigrations,
   directory: directoryMigrations,
+  mds: mdsMigrations,
 };
 
 export function registerMigrate(program: Command): void {

@@ -2,13 +2,15 @@
 // `migrationSets`) from its own file in src/cli/; this file only assembles them.
 import { Command } from 'commander';
 import { registerCard } from './card.ts';
-import { registerTerminal } from './terminal.ts';
+import { registerMds } from './mds.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
 import { registerServeDirectory } from './serve-directory.ts';
 import { registerServeLedger } from './serve-ledger.ts';
+import { registerServeMds } from './serve-mds.ts';
 import { registerStart } from './start.ts';
+import { registerTerminal } from './terminal.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cbdc').description('Offline CBDC platform');
@@ -22,9 +24,11 @@ export function buildProgram(): Command {
   registerServeLedger(serve);
   registerServeDcp(serve);
   registerServeDirectory(serve);
+  registerServeMds(serve);
   registerMigrate(program);
   registerPki(program);
   registerCard(program);
   registerTerminal(program);
+  registerMds(program);
   return program;
 }

@@ -1,0 +1,98 @@
+// What the MDS API process's domain needs: its own store (src/mds/store/sql-store.ts), the enclave
+// (the channel's `EnclavePort`, src/mds/channel/protocol.ts) and the directory that revokes a blamed
+// SE (src/mds/adapters/directory.ts). The domain never sees SQL, HTTP or the child process.
+import type { EnclaveAlert } from '../channel/protocol.ts';
+import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
+import type {
+  AlertKind,
+  AlertRecord,
+  AlertStatus,
+  AuditEntry,
+  AuditHead,
+  Participant,
+  StoredResult,
+} from './types.ts';
+
+/**
+ * One transaction. Row locks are taken in one order: the idempotency key, the alert cursor, the
+ * alert, then the audit head; so two writers never wait on each other in a cycle.
+ */
+export interface MdsTransaction {
+  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
+  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
+
+  /** Returns false (and inserts nothing) if the key digest is taken. */
+  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
+  /** Records that this DCP posted the upload (nothing if it did already). */
+  recordRelayedUpload(dcpId: string, digest: string, receivedAtMs: number): Promise<void>;
+
+  /** Locks the mirror's cursor: the largest enclave sequence copied so far (0 before any). */
+  lockAlertCursor(): Promise<number>;
+  setAlertCursor(sequence: number): Promise<void>;
+  /** Inserts a new alert as open, or updates the enclave's figures of a known one (its status stays). */
+  mirrorAlert(alert: EnclaveAlert): Promise<'inserted' | 'updated'>;
+  lockAlert(id: string): Promise<AlertRecord | null>;
+  setAlertStatus(id: string, status: AlertStatus, revocationRefusal: string | null): Promise<void>;
+
+  /** Locks the audit head: the newest entry's sequence and hash. */
+  lockAuditHead(): Promise<AuditHead>;
+  /** Inserts the entry and moves the head to it. */
+  appendAuditEntry(entry: AuditEntry): Promise<void>;
+}
+
+export interface AlertQuery {
+  readonly kind?: AlertKind;
+  readonly status?: AlertStatus;
+  /** Alerts mirrored after this position. */
+  readonly afterPosition: number;
+  readonly limit: number;
+}
+
+export interface AlertCounts {
+  /** Alerts by kind, then status (every kind and status present, zeros included). */
+  readonly byKind: Readonly<Record<AlertKind, Readonly<Record<AlertStatus, number>>>>;
+  /** Confirmed alerts whose revocation the directory has still to answer. */
+  readonly revocationsPending: number;
+}
+
+export interface MdsStore {
+  transaction<T>(body: (tx: MdsTransaction) => Promise<T>): Promise<T>;
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
+  /** The committed record of an idempotency key, read before a call to the enclave; null if unused. */
+  idempotencyRecord(
+    participantId: string,
+    key: string,
+  ): Promise<Required<IdempotencyRecord<StoredResult>> | null>;
+  isRelayedUpload(dcpId: string, digest: string): Promise<boolean>;
+  /** The mirror's cursor, unlocked: where the next copy starts. */
+  alertCursor(): Promise<number>;
+  findAlert(id: string): Promise<AlertRecord | null>;
+  alerts(query: AlertQuery): Promise<readonly AlertRecord[]>;
+  /** Confirmed alerts without a recorded refusal (those the directory has still to revoke), oldest first. */
+  revocationsPending(limit: number): Promise<readonly AlertRecord[]>;
+  alertCounts(): Promise<AlertCounts>;
+  auditHead(): Promise<AuditHead>;
+  /** Entries with sequence > afterSequence, ascending, at most `limit`. */
+  auditEntries(afterSequence: number, limit: number): Promise<readonly AuditEntry[]>;
+  /**
+   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
+   * their tombstones (storage/idempotency.ts); returns how many.
+   */
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
+  /** Database round trip for health checks. */
+  ping(): Promise<void>;
+}
+
+/**
+ * What the directory answered a revocation: revoked now or before (both leave the SE on the deny
+ * list), or refused with a code retrying would not change (e.g. an SE it never registered).
+ * A directory that does not answer throws `mdsDirectoryUnavailable`.
+ */
+export type RevocationOutcome =
+  | { readonly kind: 'revoked' }
+  | { readonly kind: 'refused'; readonly code: string; readonly message: string };
+
+export interface RevocationPort {
+  /** Asks the directory to revoke `seId`; `idempotencyKey` makes a retry a replay. */
+  revoke(seId: string, reason: string, idempotencyKey: string): Promise<RevocationOutcome>;
+}

@@ -1,0 +1,95 @@
+// The MDS API process's HTTP API (fastify, docs/mds.md). Routes decode their input through schemas,
+// authenticate the participant, call the service and encode the answer, one file per resource under
+// routes/; all rules live in the domain. The app itself (strict decoding, error envelope, metrics,
+// operations routes, maintenance) is the shared service kit's. Two maintenance tasks run beside the
+// routes: idempotency expiry, and the alert response (mirror, policy, revocations).
+import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
+import { idempotencyExpiry, type MaintenanceTask } from '../../service-kit/maintenance.ts';
+import type { EnclavePort } from '../channel/protocol.ts';
+import { requestBodyBytesMax } from '../domain/limits.ts';
+import type { MdsStore, RevocationPort } from '../domain/ports.ts';
+import type { ResponsePolicy } from '../domain/rules.ts';
+import { MdsService } from '../domain/service.ts';
+import type { Clock, Hasher, IdGenerator } from '../domain/types.ts';
+import { mdsAuthenticator } from './auth.ts';
+import { errorAnswer } from './errors.ts';
+import { MdsMetrics } from './metrics.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { participantRoutes } from './routes/participants.ts';
+import type { MdsRoutes } from './routes/routes.ts';
+
+export interface MdsAppOptions extends ServiceProcessOptions {
+  readonly store: MdsStore;
+  readonly enclave: EnclavePort;
+  readonly revocations: RevocationPort;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly hasher: Hasher;
+  /** The DCP issuers of the deployment's trust file (hex ids). */
+  readonly dcpIssuers: ReadonlySet<string>;
+  readonly policy?: ResponsePolicy;
+  /** How often alerts are copied and revocations asked for; left out (tests: `service.response.run()`), never. */
+  readonly responseIntervalMs?: number;
+}
+
+export function mdsService(options: MdsAppOptions): MdsService {
+  return new MdsService({
+    store: options.store,
+    enclave: options.enclave,
+    revocations: options.revocations,
+    clock: options.clock,
+    ids: options.ids,
+    hasher: options.hasher,
+    dcpIssuers: options.dcpIssuers,
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+  });
+}
+
+export async function buildMdsApp(options: MdsAppOptions) {
+  const metrics = new MdsMetrics(options.processMetrics ?? false);
+  const service = mdsService(options);
+  service.response.observe = (outcome) => {
+    metrics.revocations.inc({ outcome });
+  };
+  const auth = mdsAuthenticator((digest) => service.authenticate(digest));
+  const response: MaintenanceTask[] =
+    options.responseIntervalMs === undefined
+      ? []
+      : [
+          {
+            name: 'alert response',
+            intervalMs: options.responseIntervalMs,
+            run: () => service.response.run(),
+          },
+        ];
+  const app = await createServiceApp({
+    title: 'CBDC Monitoring and Detection System',
+    description: 'See docs/mds.md',
+    apiKeyDescription: 'participant API key',
+    requestBodyBytesMax,
+    logger: options.logger,
+    errorAnswer,
+    metrics,
+    ping: () => options.store.ping(),
+    maintenance: [
+      ...idempotencyExpiry(options.idempotencyExpiryIntervalMs, () => service.expireIdempotencyAnswers()),
+      ...response,
+    ],
+  });
+
+  // Every /v1 route needs a participant: nothing of the MDS is public.
+  const caller = authenticatedCallers(app, {
+    protects: (request) => request.url.startsWith('/v1/'),
+    authenticate: (authorization) => auth.authenticate(authorization),
+  });
+  const routes: MdsRoutes = { app, service, metrics, caller };
+  for (const register of [participantRoutes, ingestRoutes, alertRoutes, operationsRoutes]) register(routes);
+  return { app, service };
+}
+
+export type MdsApp = Awaited<ReturnType<typeof buildMdsApp>>['app'];

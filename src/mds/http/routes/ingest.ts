@@ -1,0 +1,64 @@
+// `POST /v1/uploads`, `GET /v1/uploads/{digest}`, `POST /v1/reports`: what a DCP relays and reports
+// (docs/mds.md, "Ingest"). These two routes take bodies larger than the service's default limit: a
+// sealed upload is up to 16 MiB, a report up to 256 signed issuances.
+import { checkAmount } from '../../../core/amount.ts';
+import { fromHex } from '../../../core/bytes.ts';
+import { assert } from '../../../core/assert.ts';
+import { markReplayed } from '../../../service-kit/app.ts';
+import { reportRequestBodyBytesMax, uploadRequestBodyBytesMax } from '../../domain/limits.ts';
+import { DigestParams, IdempotencyHeaders, ReportsBody, UploadBody, responses } from '../schemas.ts';
+import { security, type MdsRoutes } from './routes.ts';
+
+export function ingestRoutes({ app, service, metrics, caller }: MdsRoutes): void {
+  app.post(
+    '/v1/uploads',
+    {
+      bodyLimit: uploadRequestBodyBytesMax,
+      schema: { security, headers: IdempotencyHeaders, body: UploadBody, response: responses.uploadStored },
+    },
+    async (request, reply) => {
+      const answer = await service.storeUpload(
+        caller(request),
+        request.headers['idempotency-key'],
+        request.body,
+      );
+      if (!answer.replayed) metrics.uploadsStored.inc();
+      markReplayed(reply, answer);
+      return reply.status(202).send({ digest: answer.value.digest, state: answer.value.state });
+    },
+  );
+
+  app.get(
+    '/v1/uploads/:digest',
+    { schema: { security, params: DigestParams, response: responses.upload } },
+    async (request) => {
+      const status = await service.uploadStatus(caller(request), request.params.digest);
+      return { digest: status.digest, state: status.state, refusal: status.refusal };
+    },
+  );
+
+  app.post(
+    '/v1/reports',
+    {
+      bodyLimit: reportRequestBodyBytesMax,
+      schema: { security, headers: IdempotencyHeaders, body: ReportsBody, response: responses.reports },
+    },
+    async (request, reply) => {
+      const issuances = request.body.issuances.map((hex) => {
+        const bytes = fromHex(hex);
+        assert(bytes !== undefined, 'the schema admits only lowercase hex of whole bytes');
+        return bytes;
+      });
+      const retirements = request.body.retirements.map((item, index) => ({
+        ...item,
+        value: checkAmount(BigInt(item.value), `retirements[${index}].value`),
+      }));
+      const answer = await service.recordReports(caller(request), request.headers['idempotency-key'], {
+        issuances,
+        retirements,
+      });
+      markReplayed(reply, answer);
+      return answer.value;
+    },
+  );
+}

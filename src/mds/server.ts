@@ -1,0 +1,140 @@
+// The MDS API process: reads the deployment's public trust file (never the MDS key file, which is
+// the enclave's alone), starts the enclave process with the PKI folder and its own database, opens
+// and migrates the API process's database, bootstraps the first operator key if one is given, and
+// serves the HTTP API with the alert response running beside it. On the way out the API stops first
+// (the requests in flight are answered, the maintenance runs finish), then the enclave.
+import { toHex } from '../core/bytes.ts';
+import { NodeVerifier } from '../crypto/node-crypto.ts';
+import { DirectoryClient } from '../directory/api/client.ts';
+import { loadTrust } from '../pki/deployment-pki.ts';
+import { checkOperatorKey } from '../service-kit/api-key.ts';
+import {
+  randomIds,
+  startServiceServer,
+  systemClock,
+  type LogLevel,
+  type ServiceServer,
+} from '../service-kit/server.ts';
+import type { Database } from '../storage/database.ts';
+import { migrate } from '../storage/migrations.ts';
+import { DirectoryRevocations } from './adapters/directory.ts';
+import type { EnclavePort } from './channel/protocol.ts';
+import type { Clock } from './domain/types.ts';
+import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http/app.ts';
+import { apiKeyDigest, apiKeyLength } from './http/auth.ts';
+import { mdsMigrations } from './store/migrations.ts';
+import { SqlMdsStore } from './store/sql-store.ts';
+
+/** A running enclave process: the channel's port, and how to stop it. */
+export interface EnclaveHandle extends EnclavePort {
+  close(): Promise<void>;
+}
+
+/** Starts the enclave process (src/mds/channel/enclave-client.ts `startEnclave`). */
+export type EnclaveStarter = (options: {
+  readonly databaseUrl: string;
+  readonly pkiDirectory: string;
+}) => Promise<EnclaveHandle>;
+
+export interface MdsServerOptions {
+  readonly databaseUrl: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** A deployment PKI folder: the API process reads `trust.json`; the enclave reads `mds.json`. */
+  readonly pkiDir: string;
+  /** The enclave's own database (another SQLite file, or a PostgreSQL URL for its own schema and role). */
+  readonly enclaveDatabaseUrl: string;
+  readonly startEnclave: EnclaveStarter;
+  /** The directory, which revokes the SEs confirmed alerts blame, and the MDS's API key there. */
+  readonly directoryUrl: string;
+  readonly directoryKey: string;
+  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
+  readonly operatorKey?: string;
+  readonly logLevel?: LogLevel;
+  readonly clock?: Clock;
+  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
+  readonly idempotencyRetentionMs?: number;
+}
+
+/** How often the process drops expired idempotency answers (a bounded batch each time). */
+export const idempotencyExpiryIntervalMs = 60_000;
+/** How often alerts are copied from the enclave and pending revocations asked for. */
+export const responseIntervalMs = 1_000;
+/**
+ * Attempts per revocation call: few, since a run waits for them and the next run (a second later)
+ * asks again under the same idempotency key anyway.
+ */
+export const revocationCallAttemptsMax = 2;
+
+export type MdsServer = ServiceServer<MdsApp>;
+
+export async function startMdsServer(options: MdsServerOptions): Promise<MdsServer> {
+  const clock = options.clock ?? systemClock;
+  // The trust file first: a deployment error is reported before any process or database is started.
+  const trust = loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000));
+  const dcpIssuers = new Set(trust.dcpIssuers.map((certificate) => toHex(certificate.body.subjectId)));
+  const enclave = await options.startEnclave({
+    databaseUrl: options.enclaveDatabaseUrl,
+    pkiDirectory: options.pkiDir,
+  });
+  const revocations = new DirectoryRevocations(
+    new DirectoryClient({
+      baseUrl: options.directoryUrl,
+      apiKey: options.directoryKey,
+      attemptsMax: revocationCallAttemptsMax,
+    }),
+  );
+  let server: MdsServer;
+  try {
+    server = await startServiceServer({
+      name: 'mds',
+      databaseUrl: options.databaseUrl,
+      host: options.host,
+      port: options.port,
+      logLevel: options.logLevel,
+      build: async (db, logger) => {
+        const parts = { store: new SqlMdsStore(db), enclave, revocations, clock, ids: randomIds };
+        const appOptions = { ...parts, hasher: new NodeVerifier(), dcpIssuers };
+        await prepareMdsDatabase(db, appOptions, options.operatorKey);
+        const built = await buildMdsApp({
+          ...appOptions,
+          logger,
+          processMetrics: true,
+          idempotencyExpiryIntervalMs,
+          responseIntervalMs,
+          ...(options.idempotencyRetentionMs === undefined
+            ? {}
+            : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+        });
+        return built.app;
+      },
+    });
+  } catch (error) {
+    await enclave.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    app: server.app,
+    close: async () => {
+      try {
+        await server.close();
+      } finally {
+        await enclave.close();
+      }
+    },
+  };
+}
+
+/** Migrates the API process's schema and registers the bootstrap operator key, if any. */
+export async function prepareMdsDatabase(
+  db: Database,
+  options: MdsAppOptions,
+  operatorKey?: string,
+): Promise<void> {
+  await migrate(db, mdsMigrations, options.clock.nowMs());
+  if (operatorKey === undefined) return;
+  checkOperatorKey(operatorKey, apiKeyLength);
+  await mdsService(options).bootstrapOperator(apiKeyDigest(operatorKey), 'central bank operator');
+}

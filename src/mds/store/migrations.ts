@@ -1,0 +1,73 @@
+// The MDS API process's schema, in the SQL subset both engines share (BIGINT, TEXT; bytes and
+// digests as lowercase hex). It holds only what the API process owns (docs/mds.md): participants,
+// idempotency keys, the mirrored alerts with their statuses and the mirror's cursor, the uploads each
+// DCP relayed, and the audit log. The raw graph is the enclave's, in a database of its own. CHECK
+// constraints repeat the domain's rules as a last line of defence.
+import type { MigrationSet } from '../../storage/migrations.ts';
+
+export const mdsMigrations: MigrationSet = {
+  service: 'mds',
+  migrations: [
+    {
+      version: 1,
+      name: 'participants alerts relayed uploads audit log',
+      statements: () => [
+        `CREATE TABLE mds_participants (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('operator', 'dcp', 'analyst', 'economist', 'auditor')),
+          dcp_id TEXT,
+          api_key_sha256 TEXT NOT NULL UNIQUE,
+          created_at_ms BIGINT NOT NULL,
+          CHECK ((role = 'dcp') = (dcp_id IS NOT NULL)))`,
+        `CREATE TABLE mds_idempotency (
+          participant_id TEXT NOT NULL,
+          idempotency_key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          result TEXT,
+          created_at_ms BIGINT NOT NULL,
+          PRIMARY KEY (participant_id, idempotency_key))`,
+        // What IdempotencyTable.expire scans: the answers still kept (tombstones leave the index).
+        'CREATE INDEX mds_idempotency_answers ON mds_idempotency (created_at_ms) WHERE result IS NOT NULL',
+        `CREATE TABLE mds_relayed_uploads (
+          dcp_id TEXT NOT NULL,
+          digest TEXT NOT NULL CHECK (length(digest) = 64),
+          received_at_ms BIGINT NOT NULL,
+          PRIMARY KEY (dcp_id, digest))`,
+        // One row, locked by every copy: the largest enclave sequence mirrored so far.
+        `CREATE TABLE mds_alert_cursor (
+          id BIGINT PRIMARY KEY CHECK (id = 1),
+          sequence BIGINT NOT NULL CHECK (sequence >= 0))`,
+        'INSERT INTO mds_alert_cursor (id, sequence) VALUES (1, 0)',
+        `CREATE TABLE mds_alerts (
+          id TEXT PRIMARY KEY,
+          position BIGINT NOT NULL UNIQUE CHECK (position >= 1),
+          kind TEXT NOT NULL CHECK (kind IN ('doubleSpend', 'fakeFunding', 'counterReuse', 'unknownSigner', 'revokedSigner')),
+          se_id TEXT NOT NULL,
+          value BIGINT NOT NULL CHECK (value >= 0),
+          raised_at_ms BIGINT NOT NULL,
+          evidence_count BIGINT NOT NULL CHECK (evidence_count >= 1),
+          enclave_sequence BIGINT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('open', 'confirmed', 'revoked')),
+          revocation_refusal TEXT)`,
+        'CREATE INDEX mds_alerts_status ON mds_alerts (status, position)',
+        'CREATE INDEX mds_alerts_kind ON mds_alerts (kind, position)',
+        `CREATE TABLE mds_audit (
+          sequence BIGINT PRIMARY KEY CHECK (sequence >= 1),
+          at_ms BIGINT NOT NULL,
+          participant_id TEXT NOT NULL,
+          role TEXT NOT NULL,
+          action TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL)`,
+        // One row, locked by every append: entries are chained one at a time, without gaps.
+        `CREATE TABLE mds_audit_head (
+          id BIGINT PRIMARY KEY CHECK (id = 1),
+          sequence BIGINT NOT NULL CHECK (sequence >= 0),
+          hash TEXT NOT NULL)`,
+        `INSERT INTO mds_audit_head (id, sequence, hash) VALUES (1, 0, '${'00'.repeat(32)}')`,
+      ],
+    },
+  ],
+};
