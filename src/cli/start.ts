@@ -1,4 +1,4 @@
-// `cbdc start`: the README's main job. Starts the ledger, the directory and the DCPs as real HTTP
+// `cbdc start`: the README's main job. Starts the ledger, the directory, the MDS and the DCPs as real HTTP
 // services on 127.0.0.1 (each its own process and database: SQLite files under --data, or PostgreSQL
 // databases with --db), prints their URLs, and runs the living demo economy through them until
 // SIGINT or SIGTERM, then stops everything cleanly. The first start creates the PKI and the API keys
@@ -40,7 +40,7 @@ export function registerStart(program: Command): void {
     .option('--db <url>', 'postgres://host/NAME: one database NAME_<service> per service (default SQLite)')
     .option(
       '--port-base <port>',
-      `ledger on it, directory +${servicePortOffsets.directory}, DCPs +${servicePortOffsets.firstDcp}... (0: any free ports)`,
+      `ledger on it, directory +${servicePortOffsets.directory}, MDS +${servicePortOffsets.mds}, DCPs +${servicePortOffsets.firstDcp}... (0: any free ports)`,
       parsePort,
       4100,
     )
@@ -72,6 +72,7 @@ export function registerStart(program: Command): void {
         console.log(system.created ? `created ${options.data}/ (PKI, keys)` : `resumed ${options.data}/`);
         console.log(`ledger     ${system.ledgerUrl}`);
         console.log(`directory  ${system.directoryUrl}`);
+        console.log(`mds        ${system.mdsUrl}`);
         for (const dcp of system.dcps.values()) console.log(`dcp ${dcp.name.padEnd(7)}${dcp.url}`);
         console.log('demo economy running; Ctrl-C stops everything');
         await runLiveEconomy(system, {

@@ -59,12 +59,12 @@ export function holderApp(dcp: RunningDcp): DeviceApp {
 }
 
 /** The DCP's administrative routes, as its operator. */
-function admin(dcp: RunningDcp): DcpClient {
+export function admin(dcp: RunningDcp): DcpClient {
   return new DcpClient({ baseUrl: dcp.url, apiKey: dcp.operatorKey });
 }
 
 /** A person: a wallet at `dcp` funded from the bank, and a device personalised into it. */
-async function onboard(
+export async function onboard(
   system: RunningSystem,
   bank: DemoBank,
   media: DeviceMedia,
@@ -149,7 +149,7 @@ export async function report(
 }
 
 /** The demo bank: an intermediary participant and its account, which the central bank issues to. */
-async function createBank(system: RunningSystem, operator: LedgerClient): Promise<DemoBank> {
+export async function createBank(system: RunningSystem, operator: LedgerClient): Promise<DemoBank> {
   const bankKey = newApiKey();
   const bankParticipant = await operator.createParticipant(key(), {
     name: 'Demo Bank',

@@ -12,6 +12,7 @@ import { poolDifference } from '../dcp/domain/invariant.ts';
 import { DcpClient } from '../dcp/api/client.ts';
 import { SecureElementRefused } from '../device/se-client.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
+import { MdsClient } from '../mds/api/client.ts';
 import { FileMedium } from '../secure-element/store/medium.ts';
 import { readKeptJson, writeKeptJson, type KeptFields } from '../system/kept-json.ts';
 import type { RunningSystem } from '../system/launcher.ts';
@@ -168,16 +169,28 @@ async function playRound(system: RunningSystem, world: DemoWorld, random: Seeded
     }
   }
   const verdicts = await supplyVerdicts(system);
+  const monitored = await mdsSummary(system);
   const onDevices = holders.reduce((total, holder) => total + holder.device.client().getData().balance, 0n);
   const summary =
     `${payments} offline payments (${retaps} re-tapped, ${refused} refused by a limit), ` +
-    `${renewals} renewals, ${loads} loads; on devices ${formatAmount(onDevices)}; ${verdicts}`;
+    `${renewals} renewals, ${loads} loads; on devices ${formatAmount(onDevices)}; ${verdicts}; ${monitored}`;
   return { payments, renewals, loads, summary };
 }
 
 async function walletBalance(system: RunningSystem, holder: Holder): Promise<bigint> {
   const ledger = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
   return (await ledger.account(holder.walletAccountId)).balance;
+}
+
+/** What the MDS has seen: uploads by state and alerts (an honest economy raises none). */
+async function mdsSummary(system: RunningSystem): Promise<string> {
+  const status = await new MdsClient({ baseUrl: system.mdsUrl, apiKey: system.mdsOperatorKey }).status();
+  const alerts = Object.values(status.alerts).reduce(
+    (total, byStatus) => total + Object.values(byStatus).reduce((sum, count) => sum + count, 0),
+    0,
+  );
+  const { stored, ingested, refused } = status.uploads;
+  return `MDS uploads ${ingested} ingested, ${stored} waiting, ${refused} refused; alerts ${alerts}`;
 }
 
 /** Every DCP's pool on the ledger against issued − retired; throws when one differs. */

@@ -1,4 +1,5 @@
-// Starts the whole online side on one machine — the core ledger, the directory and one DCP per name —
+// Starts the whole online side on one machine — the core ledger, the directory, the MDS (its API
+// process and its enclave process) and one DCP per name —
 // each its own `cbdc serve` process on 127.0.0.1 with its own database (a SQLite file under the data
 // folder, or its own PostgreSQL database), and wires them together: a deployment PKI, operator keys,
 // and each DCP's participants on the ledger and in the directory (DESIGN §9: "one command starts the
@@ -13,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { toHex } from '../core/bytes.ts';
 import { DirectoryClient } from '../directory/api/client.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
+import { MdsClient } from '../mds/api/client.ts';
 import { createDeploymentPki, loadPrincipal } from '../pki/deployment-pki.ts';
 import { serviceDatabases, type ServiceDatabases } from './databases.ts';
 import {
@@ -20,6 +22,7 @@ import {
   readSystemState,
   writeSystemState,
   type DcpState,
+  type MdsState,
   type SystemState,
 } from './state.ts';
 
@@ -47,14 +50,15 @@ export interface SystemOptions {
    */
   readonly databaseUrl?: string;
   /**
-   * The ledger listens on portBase, the directory on portBase + 1, the DCPs on portBase + 10, + 11…
+   * The ledger listens on portBase, the directory on portBase + 1, the MDS on portBase + 2, the DCPs
+   * on portBase + 10, + 11…
    * Left out or 0: any free ports (tests).
    */
   readonly portBase?: number;
 }
 
 /** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
-export const servicePortOffsets = { ledger: 0, directory: 1, firstDcp: 10 } as const;
+export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10 } as const;
 
 export interface RunningDcp {
   readonly name: string;
@@ -71,6 +75,8 @@ export interface RunningSystem {
   readonly ledgerOperatorKey: string;
   readonly directoryUrl: string;
   readonly directoryOperatorKey: string;
+  readonly mdsUrl: string;
+  readonly mdsOperatorKey: string;
   readonly dcps: ReadonlyMap<string, RunningDcp>;
   stop(): Promise<void>;
 }
@@ -92,8 +98,9 @@ function startService(
   environment: Record<string, string>,
   logLevel: string,
   port: number,
+  extraArgs: readonly string[] = [],
 ): Promise<Service> {
-  const command = [cbdcBin, 'serve', ...args, '--port', String(port), '--log-level', logLevel];
+  const command = [cbdcBin, 'serve', ...args, ...extraArgs, '--port', String(port), '--log-level', logLevel];
   const child = spawn(process.execPath, command, {
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -136,8 +143,10 @@ async function stopService(service: Service): Promise<void> {
 interface Central {
   readonly ledger: Service;
   readonly directory: Service;
+  readonly mds: Service;
   readonly ledgerOperatorKey: string;
   readonly directoryOperatorKey: string;
+  readonly mdsOperatorKey: string;
 }
 
 /**
@@ -175,9 +184,56 @@ async function registerDcp(
     state = { ...state, directoryKey: registered.value.apiKey };
     save(state);
   }
+  if (!state.mdsRegistered) {
+    const mds = new MdsClient({ baseUrl: central.mds.url, apiKey: central.mdsOperatorKey });
+    await mds.createParticipant(state.mdsRegistrationKey, {
+      name: `DCP ${name}`,
+      role: 'dcp',
+      dcpId,
+      apiKeySha256: sha256Hex(state.mdsKey),
+    });
+    state = { ...state, mdsRegistered: true };
+    save(state);
+  }
   const { directoryKey } = state;
   if (directoryKey === null) throw new Error(`DCP ${name} has no directory key`);
   return { ...state, directoryKey };
+}
+
+/**
+ * The MDS's participant in the directory (registered once: it asks the directory to revoke the SEs
+ * it blames), then its process, which starts its enclave on its own database.
+ */
+async function startMds(
+  pkiDirectory: string,
+  directory: Service,
+  directoryOperatorKey: string,
+  kept: MdsState,
+  save: (state: MdsState) => void,
+  databases: { readonly api: string; readonly enclave: string },
+  logLevel: string,
+  port: number,
+): Promise<Service> {
+  let state = kept;
+  if (state.directoryKey === null) {
+    const client = new DirectoryClient({ baseUrl: directory.url, apiKey: directoryOperatorKey });
+    const registered = await client.createParticipant(state.directoryRegistrationKey, {
+      name: 'MDS',
+      role: 'mds',
+    });
+    state = { ...state, directoryKey: registered.value.apiKey };
+    save(state);
+  }
+  const { directoryKey } = state;
+  if (directoryKey === null) throw new Error('the MDS has no directory key');
+  return await startService(
+    'mds',
+    ['mds', '--db', databases.api, '--enclave-db', databases.enclave, '--pki', pkiDirectory],
+    { CBDC_MDS_DIRECTORY_KEY: directoryKey, CBDC_MDS_OPERATOR_KEY: state.operatorKey },
+    logLevel,
+    port,
+    ['--directory', directory.url],
+  );
 }
 
 /** A DCP's participants (registered once), then its process. */
@@ -207,11 +263,14 @@ async function startDcp(
       pkiDirectory,
       '--name',
       name,
+      '--mds',
+      central.mds.url,
     ],
     {
       CBDC_DCP_LEDGER_KEY: keys.ledgerKey,
       CBDC_DCP_DIRECTORY_KEY: keys.directoryKey,
       CBDC_DCP_OPERATOR_KEY: keys.operatorKey,
+      CBDC_DCP_MDS_KEY: keys.mdsKey,
     },
     logLevel,
     port,
@@ -280,8 +339,23 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       port(servicePortOffsets.directory),
     );
     services.push(directory);
+    const mds = await startMds(
+      pkiDirectory,
+      directory,
+      directoryOperatorKey,
+      state.mds,
+      (kept) => {
+        state = { ...state, mds: kept };
+        writeSystemState(options.dataDirectory, state);
+      },
+      { api: await databases.urlOf('mds'), enclave: await databases.urlOf('mds-enclave') },
+      logLevel,
+      port(servicePortOffsets.mds),
+    );
+    services.push(mds);
+    const mdsOperatorKey = state.mds.operatorKey;
     const dcps = new Map<string, RunningDcp>();
-    const central = { ledger, directory, ledgerOperatorKey, directoryOperatorKey };
+    const central = { ledger, directory, mds, ledgerOperatorKey, directoryOperatorKey, mdsOperatorKey };
     for (const [index, name] of options.dcpNames.entries()) {
       const kept = state.dcps[name];
       if (kept === undefined) throw new Error(`system.json has no DCP ${name}`);
@@ -305,6 +379,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ledgerOperatorKey,
       directoryUrl: directory.url,
       directoryOperatorKey,
+      mdsUrl: mds.url,
+      mdsOperatorKey,
       dcps,
       stop,
     };

@@ -19,6 +19,18 @@ export interface DcpState {
   readonly directoryKey: string | null;
   /** Set once the ledger created the DCP's participant. */
   readonly ledgerRegistered: boolean;
+  /** The DCP's key at the MDS (it forwards uploads and reports with it), and its registration. */
+  readonly mdsKey: string;
+  readonly mdsRegistrationKey: string;
+  readonly mdsRegistered: boolean;
+}
+
+/** The MDS's keys: its operator's, and its participant in the directory (to revoke blamed SEs). */
+export interface MdsState {
+  readonly operatorKey: string;
+  readonly directoryRegistrationKey: string;
+  /** Set once the directory created the MDS's participant: the API key it answered. */
+  readonly directoryKey: string | null;
 }
 
 export interface SystemState {
@@ -26,6 +38,7 @@ export interface SystemState {
   readonly dcpNames: readonly string[];
   readonly ledgerOperatorKey: string;
   readonly directoryOperatorKey: string;
+  readonly mds: MdsState;
   readonly dcps: Readonly<Record<string, DcpState>>;
 }
 
@@ -44,6 +57,9 @@ export function freshSystemState(dcpNames: readonly string[]): SystemState {
       directoryRegistrationKey: newApiKey().slice(0, 32),
       directoryKey: null,
       ledgerRegistered: false,
+      mdsKey: newApiKey(),
+      mdsRegistrationKey: newApiKey().slice(0, 32),
+      mdsRegistered: false,
     };
   }
   return {
@@ -51,6 +67,7 @@ export function freshSystemState(dcpNames: readonly string[]): SystemState {
     dcpNames: [...dcpNames],
     ledgerOperatorKey: newApiKey(),
     directoryOperatorKey: newApiKey(),
+    mds: { operatorKey: newApiKey(), directoryRegistrationKey: newApiKey().slice(0, 32), directoryKey: null },
     dcps,
   };
 }
@@ -76,22 +93,32 @@ function decodeSystemState(fields: KeptFields): SystemState {
     const dcp = fields.object(dcpsRecord[name], `dcps.${name}`);
     const text = (field: string) => fields.text(dcp[field], `dcps.${name}.${field}`);
     const directoryKey = dcp['directoryKey'];
-    const ledgerRegistered = dcp['ledgerRegistered'];
+    const flag = (field: string): boolean => {
+      const value = dcp[field];
+      return typeof value === 'boolean' ? value : fields.fail(`dcps.${name}.${field} must be a boolean`);
+    };
     dcps[name] = {
       ledgerKey: text('ledgerKey'),
       operatorKey: text('operatorKey'),
       ledgerRegistrationKey: text('ledgerRegistrationKey'),
       directoryRegistrationKey: text('directoryRegistrationKey'),
       directoryKey: directoryKey === null ? null : text('directoryKey'),
-      ledgerRegistered:
-        typeof ledgerRegistered === 'boolean'
-          ? ledgerRegistered
-          : fields.fail(`dcps.${name}.ledgerRegistered must be a boolean`),
+      ledgerRegistered: flag('ledgerRegistered'),
+      mdsKey: text('mdsKey'),
+      mdsRegistrationKey: text('mdsRegistrationKey'),
+      mdsRegistered: flag('mdsRegistered'),
     };
   }
+  const mds = fields.object(record['mds'], 'mds');
+  const mdsDirectoryKey = mds['directoryKey'];
   return {
     version: stateVersion,
     dcpNames,
+    mds: {
+      operatorKey: fields.text(mds['operatorKey'], 'mds.operatorKey'),
+      directoryRegistrationKey: fields.text(mds['directoryRegistrationKey'], 'mds.directoryRegistrationKey'),
+      directoryKey: mdsDirectoryKey === null ? null : fields.text(mdsDirectoryKey, 'mds.directoryKey'),
+    },
     ledgerOperatorKey: fields.text(record['ledgerOperatorKey'], 'ledgerOperatorKey'),
     directoryOperatorKey: fields.text(record['directoryOperatorKey'], 'directoryOperatorKey'),
     dcps,

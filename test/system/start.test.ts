@@ -110,7 +110,7 @@ test('cbdc start runs the system and the demo economy, resumes on restart, and s
 test('cbdc start --db postgres://… gives each service its own PostgreSQL database', async () => {
   const data = mkdtempSync(join(tmpdir(), 'cbdc-start-pg-'));
   const base = `cbdc_start_${process.pid}`;
-  const services = ['ledger', 'directory', 'dcp_bank_a'];
+  const services = ['ledger', 'directory', 'mds', 'mds_enclave', 'dcp_bank_a'];
   const maintenance = new URL(await reachableMaintenanceUrl());
   const admin = new pg.Client({ connectionString: maintenance.toString() });
   await admin.connect();
