@@ -42,7 +42,7 @@ export const mdsErrors = defineErrorCatalogue({
     number: 0x4006,
     kind: 'conflict',
     meaning:
-      'recorded refusal: the secure element already uploaded a later or equal counter under another digest',
+      'recorded refusal: the secure element already uploaded this very content (the same plaintext) under another digest',
   },
   // Reports (0x401x)
   issuanceNotOwn: {
