@@ -19,7 +19,7 @@ import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import type { Device } from '../device/device.ts';
 import type { EnclaveCrypto } from '../mds/enclave/open-upload.ts';
-import type { StoreUploadRequest } from '../mds/channel/protocol.ts';
+import type { ReportedRetirement, StoreUploadRequest } from '../mds/channel/protocol.ts';
 import { EnclaveService } from '../mds/enclave/service.ts';
 import { enclaveMigrations } from '../mds/enclave/migrations.ts';
 import { countRows, EnclaveTables } from '../mds/enclave/store.ts';
@@ -160,6 +160,24 @@ export class MdsUploads {
     this.receiveForged(payees[0]!, thief, [token], 600n);
     this.receiveForged(payees[1]!, thief, [token], 400n);
     return { uploads: payees.map((payee) => this.sync(payee)), thief, payees };
+  }
+
+  /**
+   * The thief pays its one token of 800 away offline (to an honest payee, who syncs) and still claims
+   * it at its DCP: `retirement` is the report the DCP then makes of retiring it.
+   */
+  spentAndRetired(): { uploads: RelayedUpload[]; thief: SecureElementKey; retirement: ReportedRetirement } {
+    const { thief, token } = this.fundedThief(800n);
+    const payee = this.pki.newDevice('phone', 'fay');
+    this.receiveForged(payee, thief, [token], 800n);
+    const retirement: ReportedRetirement = {
+      tokenId: toHex(token.id),
+      value: 800n,
+      seId: toHex(thief.id),
+      uploadDigest: '00'.repeat(32),
+      retiredAtMs: 2_000,
+    };
+    return { uploads: [this.sync(payee)], thief, retirement };
   }
 
   /** The thief signs two payments (250 and 100, from two tokens) with the same counter 7. */

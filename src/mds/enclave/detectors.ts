@@ -47,14 +47,19 @@ export async function detect(
   facts: UploadFacts,
   nowMs: number,
 ): Promise<void> {
-  let sequence = await lockAlertSequence(tx, tables);
+  const sequence = await lockAlertSequence(tx, tables);
   const findings: Finding[] = facts.fakeFunding.map((finding: FakeFunding) => ({
     kind: 'fakeFunding',
     ...finding,
   }));
-  // One grouped query per chunk finds the few subjects spent or signed twice; only those are read in full.
+  // One grouped query per chunk finds the few subjects spent or signed twice; only those are read in
+  // full. A token is also spent twice when a transfer consumed it offline and a DCP retired it.
   const tokenIds = [...new Set(facts.spends.map((spend) => spend.tokenId))];
-  for (const tokenId of await repeated(tx, tables.spends, 'token_id', tokenIds)) {
+  const twice = new Set([
+    ...(await repeated(tx, tables.spends, 'token_id', tokenIds)),
+    ...(await retiredAmong(tx, tables, tokenIds)),
+  ]);
+  for (const tokenId of [...twice].sort()) {
     const finding = await doubleSpend(tx, tables, tokenId);
     if (finding !== undefined) findings.push(finding);
   }
@@ -70,10 +75,60 @@ export async function detect(
     facts.entries.filter((entry) => entry.kind === 'transfer' && !entry.backed).map((entry) => entry.signer),
   );
   for (const seId of uncertified) findings.push(await unknownSigner(tx, tables, seId));
+  await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
+}
+
+/**
+ * After a DCP reported retiring `tokenIds`: a token a transfer already consumed offline was spent
+ * twice (claimed and renewed by the SE that had paid it away), whichever arrived first.
+ */
+export async function detectRetired(
+  tx: Executor,
+  tables: EnclaveTables,
+  verifier: Verifier,
+  tokenIds: readonly string[],
+  nowMs: number,
+): Promise<void> {
+  const sequence = await lockAlertSequence(tx, tables);
+  const findings: Finding[] = [];
+  for (const tokenId of [...new Set(tokenIds)].sort()) {
+    const finding = await doubleSpend(tx, tables, tokenId);
+    if (finding !== undefined) findings.push(finding);
+  }
+  await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
+}
+
+async function raiseAll(
+  tx: Executor,
+  tables: EnclaveTables,
+  verifier: Verifier,
+  findings: readonly Finding[],
+  sequenceBefore: number,
+  nowMs: number,
+): Promise<void> {
+  let sequence = sequenceBefore;
   for (const finding of findings) {
     if (await raise(tx, tables, verifier, finding, sequence + 1, nowMs)) sequence++;
   }
   await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
+}
+
+/** Which of `tokenIds` a DCP reported retired. */
+async function retiredAmong(
+  tx: Executor,
+  tables: EnclaveTables,
+  tokenIds: readonly string[],
+): Promise<string[]> {
+  const found: string[] = [];
+  for (let start = 0; start < tokenIds.length; start += repeatedIdsMax) {
+    const chunk = tokenIds.slice(start, start + repeatedIdsMax);
+    const rows = await tx.all(
+      `SELECT token_id FROM ${tables.reportedRetirements} WHERE token_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) found.push(columnText(row, 'token_id'));
+  }
+  return found;
 }
 
 /** Ids per grouped lookup: well under both engines' placeholder limits. */
@@ -107,7 +162,11 @@ async function repeated(
   return found;
 }
 
-/** One token consumed by two or more transfers; blames their signer (the token's owner). */
+/**
+ * One token consumed twice: by two or more transfers, or by a transfer and a DCP's retirement (the
+ * owner paid it away offline and still claimed it). Blames the transfers' signer, the token's owner;
+ * the evidence is the transfers (a retirement is a report, not an entry).
+ */
 async function doubleSpend(
   tx: Executor,
   tables: EnclaveTables,
@@ -118,7 +177,10 @@ async function doubleSpend(
      WHERE s.token_id = ? ORDER BY s.transfer_id`,
     [tokenId],
   );
-  if (rows.length < 2) return undefined;
+  const retired = await tx.all(`SELECT token_id FROM ${tables.reportedRetirements} WHERE token_id = ?`, [
+    tokenId,
+  ]);
+  if (rows.length + retired.length < 2) return undefined;
   const token = await tx.all(`SELECT value FROM ${tables.tokens} WHERE token_id = ?`, [tokenId]);
   return {
     kind: 'doubleSpend',

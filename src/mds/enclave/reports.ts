@@ -17,6 +17,7 @@ import {
   type ReportedRetirement,
 } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
+import { detectRetired } from './detectors.ts';
 import type { EnclaveTables } from './store.ts';
 
 interface ReportedIssuance {
@@ -78,6 +79,14 @@ export async function recordReports(
     }
     for (const retirement of request.retirements)
       retirementCount += await recordRetirement(tx, tables, request.dcpId, retirement, nowMs);
+    if (retirementCount > 0)
+      await detectRetired(
+        tx,
+        tables,
+        verifier,
+        request.retirements.map((retirement) => retirement.tokenId),
+        nowMs,
+      );
     return { issuances: issuanceCount, retirements: retirementCount };
   });
 }
