@@ -112,6 +112,8 @@ export interface DcpServerOptions {
   readonly directoryCacheMs?: number;
   /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
   readonly idempotencyRetentionMs?: number;
+  /** How often expired idempotency answers are dropped (default `idempotencyExpiryIntervalMs`). */
+  readonly idempotencyExpiryIntervalMs?: number;
   readonly reconcileIntervalMs?: number;
   /** Crash injection; without it, the test-only `CBDC_DCP_TEST_CRASH_AT` switch (off by default). */
   readonly faults?: FaultHook;
@@ -151,7 +153,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     const forward = forwardingPass(options, context, started);
     scheduleMaintenance(started, {
       name: 'idempotency expiry',
-      intervalMs: idempotencyExpiryIntervalMs,
+      intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
       run: () => context.idempotency.expire(context.store),
     });
     if (forward !== null)
