@@ -3,7 +3,9 @@
 // the HTTP API, publishes its endpoint in the directory, and reconciles its outbox with the ledger at
 // start and every `reconcileIntervalMs`. With an MDS (`mdsUrl`), a maintenance task forwards the
 // sealed uploads and reports to it every `mdsForwardIntervalMs` (domain/forwarding.ts); without
-// one, uploads stay pending in the outbox. The real clock and randomness live here.
+// one, uploads stay pending in the outbox. Another task expires the idempotency answers past their
+// retention every `idempotencyExpiryIntervalMs`, as the ledger and the directory do. The real clock
+// and randomness live here.
 import { randomBytes } from 'node:crypto';
 import { concatBytes, utf8 } from '../core/bytes.ts';
 import { NodeVerifier, secureRandomBytes } from '../crypto/node-crypto.ts';
@@ -44,6 +46,8 @@ import { dcpMigrations } from './store/migrations.ts';
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
 export const reconcileIntervalMsDefault = 5_000;
 export const mdsForwardIntervalMsDefault = 1_000;
+/** How often the process drops expired idempotency answers (a bounded batch each time), as the ledger. */
+export const idempotencyExpiryIntervalMs = 60_000;
 
 /**
  * TEST-ONLY crash switch, off unless this environment variable is set; never set it in a deployment.
@@ -106,6 +110,10 @@ export interface DcpServerOptions {
     readonly phone?: Partial<Limits>;
   };
   readonly directoryCacheMs?: number;
+  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
+  readonly idempotencyRetentionMs?: number;
+  /** How often expired idempotency answers are dropped (default `idempotencyExpiryIntervalMs`). */
+  readonly idempotencyExpiryIntervalMs?: number;
   readonly reconcileIntervalMs?: number;
   /** Crash injection; without it, the test-only `CBDC_DCP_TEST_CRASH_AT` switch (off by default). */
   readonly faults?: FaultHook;
@@ -143,6 +151,11 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     const started = app;
     const pass = reconcilePass(context, metrics, started);
     const forward = forwardingPass(options, context, started);
+    scheduleMaintenance(started, {
+      name: 'idempotency expiry',
+      intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
+      run: () => context.idempotency.expire(context.store),
+    });
     if (forward !== null)
       scheduleMaintenance(started, {
         name: 'mds forwarding',
@@ -233,6 +246,9 @@ async function contextOf(
     renewalCheck: asyncRenewalCheck,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
     ...(faults === undefined ? {} : { faults }),
   });
 }

@@ -24,7 +24,7 @@ import { startDirectoryServer, type DirectoryServer } from '../../src/directory/
 import { LedgerClient } from '../../src/ledger/api/client.ts';
 import type { LedgerEntry } from '../../src/ledger/api/types.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
-import { startLedgerServer, type LedgerServer } from '../../src/ledger/server.ts';
+import { startLedgerServer, type LedgerServer, type LedgerServerOptions } from '../../src/ledger/server.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { nodePlatform } from '../../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
@@ -113,6 +113,8 @@ export interface WorldOptions {
   readonly faults?: Readonly<Record<string, FaultHook>>;
   /** More options for every DCP (the MDS forwarding tests give the MDS). */
   readonly dcpOptions?: Partial<DcpServerOptions>;
+  /** The ledger's clock and idempotency retention (the expiry tests move them). */
+  readonly ledgerOptions?: Pick<LedgerServerOptions, 'clock' | 'idempotencyRetentionMs'>;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       port: 0,
       operatorKey: ledgerKey,
       logLevel: 'silent',
+      ...options.ledgerOptions,
     });
     cleanups.push(() => ledger.close());
     const ledgerClient = (apiKey: string) =>

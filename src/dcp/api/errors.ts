@@ -186,6 +186,12 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       "the ledger refused the DCP's call for a reason that is no caller's (the DCP's ledger key, role or setup; the message names the ledger's code): an operator must look",
   },
+  dcpLedgerKeyExpired: {
+    number: 0x30f8,
+    kind: 'unavailable',
+    meaning:
+      "the ledger no longer replays the idempotency key of this operation's ledger call (older than its retention): the call is never made again under a new key, so the operation stays open until an operator has read its outcome on the ledger",
+  },
   dcpDirectoryRefused: {
     number: 0x30f7,
     kind: 'unavailable',

@@ -1,6 +1,6 @@
 // The DCP's shared state for its operations: its keys, trust, ports, caches. Built once by the server
 // (or a test) and passed to every operation module; the operations never import each other's state.
-import { AssertionFailed } from '../../core/assert.ts';
+import { assert, AssertionFailed } from '../../core/assert.ts';
 import { bytesEqual, fromHex, toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { certificateFromCbor, type Certificate, type SecureElementKind } from '../../core/certificate.ts';
 import { decodeCbor } from '../../core/cbor.ts';
@@ -11,7 +11,8 @@ import { principalIdBytes, type PrincipalId } from '../../core/ids.ts';
 import { defaultLimits, limitsToCbor, type Limits, type SignedLimits } from '../../core/limits.ts';
 import { requestFingerprint, type FingerprintField } from '../../core/request-digests.ts';
 import { signBody } from '../../core/signed.ts';
-import { replayOrExecute, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import { isExpired, type IdempotencyRecord, type IdempotentAnswer } from '../../storage/idempotency.ts';
+import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { dcpError, isDcpErrorCode } from '../api/errors.ts';
 import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
 import { NonceMaker } from './nonce.ts';
@@ -63,6 +64,8 @@ export interface DcpContextOptions {
   };
   readonly renewalCheck: RenewalCheck;
   readonly directoryCacheMs?: number;
+  /** How long an idempotency key's answer replays (default 7 days, as every service). */
+  readonly idempotencyRetentionMs?: number;
   readonly faults?: FaultHook;
 }
 
@@ -98,6 +101,8 @@ export class DcpContext {
   readonly newId: (prefix: string) => string;
   readonly renewalCheck: RenewalCheck;
   readonly limitsByKind: Readonly<Record<SecureElementKind, SignedLimits>>;
+  /** The retention of the idempotency keys and their refusals; the process schedules `expire`. */
+  readonly idempotency: ServiceIdempotency;
   readonly #faults: FaultHook | undefined;
   readonly #cacheMs: number;
   readonly #devices = new Map<string, DeviceRow>();
@@ -122,6 +127,7 @@ export class DcpContext {
     this.nonces = new NonceMaker(options.verifier, options.nonceKey, options.randomBytes);
     this.newId = options.newId;
     this.renewalCheck = options.renewalCheck;
+    this.idempotency = new ServiceIdempotency(options.clock, options.idempotencyRetentionMs);
     this.#faults = options.faults;
     this.#cacheMs = options.directoryCacheMs ?? directoryCacheMsDefault;
     const version = options.limits?.version ?? 1;
@@ -248,26 +254,38 @@ export class DcpContext {
   }
 
   /**
-   * What an earlier request under this key created, or null; another request under it is refused.
-   * Read before the checks, so that a replay answers even after its nonce expired.
+   * What an earlier request under this key created, or null; another request under it is refused,
+   * and so is any request under a key past its retention (a tombstone included): an expired key is
+   * never run again. Read before the checks, so that a replay answers even after its nonce expired.
    */
   async earlier(scope: string, key: string, fingerprint: string): Promise<KeyResult | null> {
     const record = await this.store.reader.findKey(scope, key);
     if (record === null) return null;
+    if (this.keyExpired(record))
+      throw serviceError(
+        'idempotencyKeyExpired',
+        `idempotency key ${key} was used more than ${this.idempotency.retentionMs / 1000} seconds ago`,
+      );
     if (record.fingerprint !== fingerprint) throw serviceError('idempotencyKeyReusedWithDifferentRequest');
+    assert(record.result !== null, 'an unexpired key has its result');
     return record.result;
   }
 
+  /** Whether a key's record is past the retention: it may neither replay nor be released. */
+  keyExpired(record: IdempotencyRecord<KeyResult>): boolean {
+    return isExpired(record, this.clock.nowMs(), this.idempotency.retentionMs);
+  }
+
   /**
-   * Claims the key inside `tx` and runs `execute` (src/storage/idempotency.ts); when another request
-   * with the key committed first, its result, marked replayed, and `execute` does not run.
+   * Claims the key inside `tx` and runs `execute` (src/service-kit/idempotency.ts); when another
+   * request with the key committed first, its result, marked replayed, and `execute` does not run.
    */
   idempotent<Kind extends KeyKind>(
     tx: DcpTransaction,
     claim: KeyClaim<Kind>,
     execute: () => Promise<Extract<KeyResult, { readonly kind: Kind }>>,
   ): Promise<IdempotentAnswer<Extract<KeyResult, { readonly kind: Kind }>>> {
-    return replayOrExecute(
+    return this.idempotency.run(
       tx.idempotencyKeys,
       {
         participantId: claim.scope,
@@ -277,7 +295,6 @@ export class DcpContext {
         nowMs: this.clock.nowMs(),
       },
       execute,
-      () => serviceError('idempotencyKeyReusedWithDifferentRequest'),
     );
   }
 }

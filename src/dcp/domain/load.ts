@@ -112,11 +112,14 @@ function checkLoadRequest(context: DcpContext, device: DeviceRow, request: LoadR
   return signed;
 }
 
-/** A refused load deleted its operation (nothing moved): its key is free again for a new attempt. */
+/**
+ * A refused load deleted its operation (nothing moved): its key is free again for a new attempt,
+ * unless it expired (then it is refused like every expired key).
+ */
 async function forgetRefusedLoad(context: DcpContext, seId: string, key: string): Promise<void> {
   const earlier = await context.store.reader.findKey(seId, key);
-  if (earlier?.result == null || (await context.store.reader.findOperation(earlier.result.id)) !== null)
-    return;
+  if (earlier?.result == null || context.keyExpired(earlier)) return;
+  if ((await context.store.reader.findOperation(earlier.result.id)) !== null) return;
   await context.store.transaction((tx) => tx.releaseKey(seId, key));
 }
 

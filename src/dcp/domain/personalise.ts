@@ -78,7 +78,7 @@ export async function personalise(
  */
 async function forgetRefusedPersonalisation(context: DcpContext, scope: string, key: string): Promise<void> {
   const earlier = await context.store.reader.findKey(scope, key);
-  if (earlier?.result?.kind !== 'personalisation') return;
+  if (earlier?.result?.kind !== 'personalisation' || context.keyExpired(earlier)) return;
   if ((await context.store.reader.findDevice(earlier.result.id)) !== null) return;
   await context.store.transaction((tx) => tx.releaseKey(scope, key));
 }

@@ -9,6 +9,7 @@ import type { PrincipalId } from '../../core/ids.ts';
 import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../ledger/api/types.ts';
 import type { HoldOrder, PaymentOrder } from '../../ledger/api/client.ts';
 import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
+import type { ExpiringIdempotencyStore } from '../../service-kit/idempotency.ts';
 import type { ParticipantRole, SettleKind } from '../api/types.ts';
 
 export type { ParticipantRole, SettleKind } from '../api/types.ts';
@@ -249,7 +250,10 @@ export type KeyResult = { readonly [K in KeyKind]: { readonly kind: K; readonly 
 
 /** Reads outside a transaction (no locks). */
 export interface DcpReader {
-  /** The record of an idempotency key, read before the checks so that a replay skips them. */
+  /**
+   * The record of an idempotency key, read before the checks so that a replay skips them; its
+   * result is null for a tombstone (the key expired and its answer was dropped).
+   */
   findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null>;
   findParticipantByKeyDigest(apiKeySha256: string): Promise<ParticipantRow | null>;
   findWallet(id: string): Promise<WalletRow | null>;
@@ -323,7 +327,7 @@ export interface DcpTransaction {
   ): Promise<void>;
 }
 
-export interface DcpStore {
+export interface DcpStore extends ExpiringIdempotencyStore {
   /** Runs `body` in a transaction and resolves once it is committed. */
   transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T>;
   readonly reader: DcpReader;

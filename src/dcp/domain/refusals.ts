@@ -49,6 +49,9 @@ export function fromLedger(error: unknown, call: LedgerCallKind): unknown {
   const code = ledgerCodeOf(error);
   if (code === undefined) return dcpError('dcpLedgerUnavailable', message);
   if (unavailable.has(code)) return dcpError('dcpLedgerUnavailable', message);
+  // The outbox derives each call's key from the operation id, so the ledger refusing it as expired
+  // stays so: the call is never made again as new money (docs/dcp.md, "Idempotency").
+  if (code === 'idempotencyKeyExpired') return dcpError('dcpLedgerKeyExpired', message);
   const table = call === 'hold' ? holdCodes : call === 'walletAccount' ? walletAccountCodes : {};
   const mapped = table[code];
   if (mapped !== undefined) return dcpError(mapped, `the ledger answered ${code}: ${message}`);

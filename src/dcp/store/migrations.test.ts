@@ -63,6 +63,8 @@ for (const engine of engines) {
       assert.deepEqual(await read('prt_op', 'k1'), {
         fingerprint: 'print-k1',
         result: { kind: 'participant', id: 'prt_2' },
+        // The claim's time is kept: the key expires a retention after it.
+        createdAtMs: 1,
       });
       assert.deepEqual((await read('prt_op', 'k2'))?.result, { kind: 'wallet', id: 'wal_1' });
       assert.deepEqual((await read('prt_op', 'k3'))?.result, { kind: 'personalisation', id: seId });

@@ -19,6 +19,9 @@
 // the digest of the upload whose claim retired it (the MDS's report names it), filled from its
 // operation's upload, or `unreportable` in the one case that cannot be (an operation whose sealed
 // upload repeated an earlier operation's, which stored none of its own).
+//
+// Version 5 indexes the idempotency answers by age: they expire after the retention
+// (src/service-kit/idempotency.ts), a bounded batch at a time, and the tombstones stay.
 import type { MigrationSet } from '../../storage/migrations.ts';
 
 const mdsForwardingStatements = [
@@ -182,6 +185,13 @@ export const dcpMigrations: MigrationSet = {
       version: 4,
       name: 'the MDS forwarding: claims beside uploads, reported markers',
       statements: () => mdsForwardingStatements,
+    },
+    {
+      version: 5,
+      name: 'idempotency answers by age, for their expiry',
+      statements: () => [
+        'CREATE INDEX dcp_idempotency_answers ON dcp_idempotency_keys (created_at_ms) WHERE result IS NOT NULL',
+      ],
     },
   ],
 };

@@ -42,7 +42,7 @@ import {
 
 const idempotencyTable = new IdempotencyTable<KeyResult>('dcp_idempotency_keys', keyResultCodec);
 const findKeySql =
-  'SELECT fingerprint, result FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?';
+  'SELECT fingerprint, result, created_at_ms FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?';
 
 /** A transaction body waiting for its commit group (SQLite). */
 interface GroupedBody {
@@ -138,6 +138,10 @@ export class SqlDcpStore implements DcpStore {
     await this.db.all('SELECT 1 AS one');
   }
 
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
+    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
+  }
+
   async supply(): Promise<Supply> {
     const rows = await this.db.all(
       'SELECT (SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM dcp_issuances) AS minted, ' +
@@ -194,10 +198,13 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   async findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null> {
     const row = (await this.executor.all(findKeySql, [scope, key]))[0];
     if (row === undefined) return null;
+    // NULL outside the claiming transaction (which no other reader sees) only for a tombstone.
     const result = columnTextOrNull(row, 'result');
-    // NULL only inside a claiming transaction, which no other reader sees.
-    assert(result !== null, 'a committed idempotency key has its result');
-    return { fingerprint: columnText(row, 'fingerprint'), result: keyResultCodec.decode(result) };
+    return {
+      fingerprint: columnText(row, 'fingerprint'),
+      result: result === null ? null : keyResultCodec.decode(result),
+      createdAtMs: columnSafeInteger(row, 'created_at_ms'),
+    };
   }
 
   async releaseKey(scope: string, key: string): Promise<void> {
