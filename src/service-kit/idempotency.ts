@@ -51,12 +51,16 @@ export class ServiceIdempotency {
     const { key } = claim;
     return replayOrExecute(keys, { ...claim, retentionMs: this.retentionMs }, execute, {
       reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
-      expired: () =>
-        serviceError(
-          'idempotencyKeyExpired',
-          `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
-        ),
+      expired: () => this.expired(key),
     });
+  }
+
+  /** The refusal of a key used longer ago than the retention (or whose answer was dropped). */
+  expired(key: string): Error {
+    return serviceError(
+      'idempotencyKeyExpired',
+      `idempotency key ${key} was used more than ${this.retentionMs / 1000} seconds ago`,
+    );
   }
 
   /**

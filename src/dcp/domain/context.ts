@@ -261,11 +261,7 @@ export class DcpContext {
   async earlier(scope: string, key: string, fingerprint: string): Promise<KeyResult | null> {
     const record = await this.store.reader.findKey(scope, key);
     if (record === null) return null;
-    if (this.keyExpired(record))
-      throw serviceError(
-        'idempotencyKeyExpired',
-        `idempotency key ${key} was used more than ${this.idempotency.retentionMs / 1000} seconds ago`,
-      );
+    if (this.keyExpired(record)) throw this.idempotency.expired(key);
     if (record.fingerprint !== fingerprint) throw serviceError('idempotencyKeyReusedWithDifferentRequest');
     assert(record.result !== null, 'an unexpired key has its result');
     return record.result;
