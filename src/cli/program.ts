@@ -8,6 +8,7 @@ import { registerPki } from './pki.ts';
 import { registerServeDcp } from './serve-dcp.ts';
 import { registerServeDirectory } from './serve-directory.ts';
 import { registerServeLedger } from './serve-ledger.ts';
+import { registerSimulate } from './simulate.ts';
 import { registerStart } from './start.ts';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
   registerStart(program);
+  registerSimulate(program);
   const serve = program.command('serve').description('run one service in the foreground');
   registerServeLedger(serve);
   registerServeDcp(serve);

@@ -1,0 +1,90 @@
+// One simulated offline payment: a real `OfflinePayment` between two emulated SEs, every step an APDU
+// exchange. The link may break at a byte the seed picks; a broken tap is tapped again at the retap
+// rate, or left in flight. What moved is read from the two chips themselves (their balances before
+// and after), not inferred from how far the terminal got: a link cut inside PAY's answer leaves the
+// payer debited while the terminal still stands at PAY.
+import { assert } from '../core/assert.ts';
+import { OfflinePayment } from '../device/offline-payment.ts';
+import { SecureElementRefused } from '../device/se-client.ts';
+import type { SeededRandom } from '../demo/seeded-random.ts';
+import { ratePerMilleScale, type Scenario } from './scenario.ts';
+import { add, type Tally } from './tally.ts';
+import type { Agent } from './world.ts';
+
+/**
+ * A broken link breaks after a uniform byte count below this: about the size of a first-hop payment
+ * (request, bundle, receipt), so a cut falls inside any of the four exchanges.
+ */
+export const cutBytesMax = 1_600;
+
+/**
+ * The SE refusals that a sync clears (each code's meaning says "renewal required" or "sync
+ * required", or it is a table that BEGIN SYNC empties): the refusing device renews.
+ */
+export const renewalRequiredCodes: ReadonlySet<string> = new Set([
+  'generationLimitExceeded',
+  'historyBytesLimitExceeded',
+  'inputsLimitExceeded',
+  'offlinePaymentsLimitExceeded',
+  'challengesLimitExceeded',
+  'pendingLogFull',
+  'issuanceRecordFull',
+  'storeFull',
+]);
+
+/** A payment an SE refused, and which side refused it. */
+export interface Refusal {
+  readonly code: string;
+  readonly refusedBy: Agent;
+}
+
+function balanceOf(agent: Agent): bigint {
+  return agent.device.client().getData().balance;
+}
+
+/** The side whose SE answered an instruction: PAY and ACKNOWLEDGE go to the payer. */
+function refuserOf(error: SecureElementRefused, payer: Agent, payee: Agent): Agent {
+  return error.instruction === 'pay' || error.instruction === 'acknowledge' ? payer : payee;
+}
+
+/**
+ * Taps until the payment completes, is refused, or is left in flight; counts it in `tally` and
+ * returns the refusal, if any, for the caller to renew the refusing device.
+ */
+export function payOffline(
+  scenario: Scenario,
+  random: SeededRandom,
+  tally: Tally,
+  payer: Agent,
+  payee: Agent,
+  amount: bigint,
+): Refusal | undefined {
+  const payment = new OfflinePayment(payer.device, payee.device, amount);
+  const payerBefore = balanceOf(payer);
+  const payeeBefore = balanceOf(payee);
+  let refusal: Refusal | undefined;
+  try {
+    const cut = random.chance(scenario.interruptRatePerMille, ratePerMilleScale);
+    const outcome = payment.tap(cut ? { cutAfterBytes: random.below(cutBytesMax) } : {});
+    if (outcome.outcome === 'interrupted') {
+      tally.interruptedTaps++;
+      if (random.chance(scenario.retapRatePerMille, ratePerMilleScale)) {
+        // A tap without a cut either completes or is refused: one re-tap is enough.
+        assert(payment.tap().outcome === 'completed', 'a tap over an unbroken link completes');
+        tally.retapped++;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof SecureElementRefused) || error.code === undefined) throw error;
+    tally.refused(error.code);
+    refusal = { code: error.code, refusedBy: refuserOf(error, payer, payee) };
+  }
+  const debited = payerBefore - balanceOf(payer);
+  const credited = balanceOf(payee) - payeeBefore;
+  assert(debited === 0n || debited === amount, 'a payer is debited the whole amount or nothing');
+  assert(credited === 0n || credited === debited, 'a payee is credited only what its payer paid');
+  if (credited === amount) add(tally.payments[payment.direction], amount);
+  else if (refusal === undefined) add(tally.leftInFlight, debited);
+  tally.inFlight += debited - credited;
+  return refusal;
+}
