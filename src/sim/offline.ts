@@ -79,6 +79,10 @@ export function payOffline(
     tally.refused(error.code);
     refusal = { code: error.code, refusedBy: refuserOf(error, payer, payee) };
   }
+  // The tap is over: the card leaves the field, the phones end their sessions, so a chain of APDUs a
+  // broken link left half-sent does not hang over the devices' next commands.
+  payer.device.endSession();
+  payee.device.endSession();
   const debited = payerBefore - balanceOf(payer);
   const credited = balanceOf(payee) - payeeBefore;
   assert(debited === 0n || debited === amount, 'a payer is debited the whole amount or nothing');
