@@ -9,7 +9,7 @@ import { SecureElementRefused } from '../device/se-client.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { ratePerMilleScale, type Scenario } from './scenario.ts';
 import { add, type Tally } from './tally.ts';
-import type { Agent } from './world.ts';
+import type { Device } from '../device/device.ts';
 
 /**
  * A broken link breaks after a uniform byte count below this: about the size of a first-hop payment
@@ -32,18 +32,23 @@ export const renewalRequiredCodes: ReadonlySet<string> = new Set([
   'storeFull',
 ]);
 
-/** A payment an SE refused, and which side refused it. */
-export interface Refusal {
-  readonly code: string;
-  readonly refusedBy: Agent;
+/** Whoever holds a device: an agent of the world, or a bare device in a test. */
+export interface Party {
+  readonly device: Device;
 }
 
-function balanceOf(agent: Agent): bigint {
-  return agent.device.client().getData().balance;
+/** A payment an SE refused, and which side refused it. */
+export interface Refusal<P extends Party> {
+  readonly code: string;
+  readonly refusedBy: P;
+}
+
+function balanceOf(party: Party): bigint {
+  return party.device.client().getData().balance;
 }
 
 /** The side whose SE answered an instruction: PAY and ACKNOWLEDGE go to the payer. */
-function refuserOf(error: SecureElementRefused, payer: Agent, payee: Agent): Agent {
+function refuserOf<P extends Party>(error: SecureElementRefused, payer: P, payee: P): P {
   return error.instruction === 'pay' || error.instruction === 'acknowledge' ? payer : payee;
 }
 
@@ -51,18 +56,18 @@ function refuserOf(error: SecureElementRefused, payer: Agent, payee: Agent): Age
  * Taps until the payment completes, is refused, or is left in flight; counts it in `tally` and
  * returns the refusal, if any, for the caller to renew the refusing device.
  */
-export function payOffline(
+export function payOffline<P extends Party>(
   scenario: Scenario,
   random: SeededRandom,
   tally: Tally,
-  payer: Agent,
-  payee: Agent,
+  payer: P,
+  payee: P,
   amount: bigint,
-): Refusal | undefined {
+): Refusal<P> | undefined {
   const payment = new OfflinePayment(payer.device, payee.device, amount);
   const payerBefore = balanceOf(payer);
   const payeeBefore = balanceOf(payee);
-  let refusal: Refusal | undefined;
+  let refusal: Refusal<P> | undefined;
   try {
     const cut = random.chance(scenario.interruptRatePerMille, ratePerMilleScale);
     const outcome = payment.tap(cut ? { cutAfterBytes: random.below(cutBytesMax) } : {});
