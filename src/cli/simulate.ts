@@ -3,7 +3,7 @@
 // did not hold, 2 on bad options (commander's one-line message, program.ts). The progress line is
 // hand-written (one `\r`-rewritten line on stderr, shown only on a terminal and outside CI) rather
 // than cli-progress: a day counter is all it shows, and it saves a dependency.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { reportJson, reportSummary } from '../sim/report.ts';
 import { runSimulation, type Progress } from '../sim/run.ts';
 import {
@@ -49,8 +49,11 @@ export function parseRate(text: string): number {
   return Number((match[2] ?? '').padEnd(3, '0'));
 }
 
-function showRate(perMille: number): string {
-  return String(perMille / ratePerMilleScale);
+/** A rate option whose help shows its default as the rate typed, not in parts per thousand. */
+function rateOption(flags: string, description: string, perMille: number): Option {
+  return new Option(flags, description)
+    .argParser(parseRate)
+    .default(perMille, String(perMille / ratePerMilleScale));
 }
 
 /** One rewritten line on stderr when it is a terminal and CI is unset; nothing otherwise. */
@@ -78,20 +81,13 @@ export function registerSimulate(program: Command): void {
     .option('--devices <n>', 'consumers (each with a card or a phone)', wholeNumber(2, devicesMax), d.devices)
     .option('--merchants <n>', 'merchants (each with a phone)', wholeNumber(1, merchantsMax), d.merchants)
     .option('--days <n>', 'simulated days', wholeNumber(1, daysMax), d.days)
-    .option('--card-share <rate>', 'share of consumers with a card, 0..1', parseRate, d.cardSharePerMille)
-    .option('--interrupt-rate <rate>', 'chance a tap is broken, 0..1', parseRate, d.interruptRatePerMille)
-    .option(
-      '--retap-rate <rate>',
-      'chance a broken tap is tapped again, 0..1',
-      parseRate,
-      d.retapRatePerMille,
+    .addOption(rateOption('--card-share <rate>', 'share of consumers with a card, 0..1', d.cardSharePerMille))
+    .addOption(rateOption('--interrupt-rate <rate>', 'chance a tap is broken, 0..1', d.interruptRatePerMille))
+    .addOption(
+      rateOption('--retap-rate <rate>', 'chance a broken tap is tapped again, 0..1', d.retapRatePerMille),
     )
     .option('--dcps <n>', 'DCPs, named dcp-1..dcp-N', wholeNumber(1, dcpsMax), d.dcps)
     .option('--json', 'print the report as one JSON object')
-    .addHelpText(
-      'after',
-      `\nRates default to card share ${showRate(d.cardSharePerMille)}, interrupt ${showRate(d.interruptRatePerMille)}, retap ${showRate(d.retapRatePerMille)}.`,
-    )
     .action(async (options: SimulateOptions) => {
       const scenario: Scenario = {
         seed: options.seed,
