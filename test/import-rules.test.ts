@@ -49,6 +49,19 @@ const allowed: Record<string, readonly string[] | '*'> = {
   mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/'],
   // The virtual card and the PC/SC terminal: the SE behind vpcd, the payment driver on readers.
   pcsc: ['core', 'crypto', 'secure-element', 'device', 'errors.ts'],
+  // The simulator drives devices and services as their users do: the device side, the services'
+  // typed clients, and the launcher that starts them as processes; never a service's insides.
+  sim: [
+    'core',
+    'crypto',
+    'secure-element',
+    'device',
+    'dcp/api/',
+    'ledger/api/',
+    'system',
+    'demo/seeded-random.ts',
+    'demo/format.ts',
+  ],
   cli: '*',
   testing: '*',
   demo: '*',

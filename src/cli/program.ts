@@ -9,6 +9,7 @@ import { registerServeDcp } from './serve-dcp.ts';
 import { registerServeDirectory } from './serve-directory.ts';
 import { registerServeLedger } from './serve-ledger.ts';
 import { registerServeMds } from './serve-mds.ts';
+import { registerSimulate } from './simulate.ts';
 import { registerStart } from './start.ts';
 import { registerTerminal } from './terminal.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
   registerStart(program);
+  registerSimulate(program);
   const serve = program.command('serve').description('run one service in the foreground');
   registerServeLedger(serve);
   registerServeDcp(serve);

@@ -1,0 +1,133 @@
+// One simulated day, in a fixed order so a run replays from its seed: consumers low on value load
+// from their wallets; consumers pay merchants and each other offline; devices that an SE refused until they sync, and those past a payment count,
+// renew; one consumer pays another online; merchants unload the day's takings. Every online step is a real HTTP call through the DCP's clients.
+import { toHex } from '../core/bytes.ts';
+import type { SeededRandom } from '../demo/seeded-random.ts';
+import { payOffline, renewalRequiredCodes } from './offline.ts';
+import type { Scenario } from './scenario.ts';
+import { add, type RenewalReason, type Tally } from './tally.ts';
+import { idempotencyKey, operatorOf, type Agent, type World } from './world.ts';
+
+/** Offline payments each consumer tries per day. */
+export const consumerPaymentsPerDay = 3;
+/** Bounds of one offline payment, minor units; a payer pays at most half its balance. */
+export const paymentAmountMin = 100n;
+export const paymentAmountMax = 4_000n;
+/** A consumer pays a merchant with this chance out of 4, and another consumer otherwise. */
+const merchantPaymentsOutOfFour = 3;
+/** A device renews once it made this many offline payments since its last sync. */
+export const renewAfterPayments = 6;
+/** Below this device balance a consumer loads `loadAmount` from its wallet, when the wallet has it. */
+export const reloadBelow = 5_000n;
+export const loadAmount = 20_000n;
+/** A merchant unloads its whole balance once it holds at least this much. */
+export const unloadMin = 1_000n;
+/** Bounds of the day's online transfer, minor units. */
+export const transferAmountMax = 2_000n;
+
+function balanceOf(agent: Agent): bigint {
+  return agent.device.client().getData().balance;
+}
+
+/** A uniform amount in [min, max], or undefined when `max` < `min`. */
+function amountBetween(random: SeededRandom, min: bigint, max: bigint): bigint | undefined {
+  if (max < min) return undefined;
+  return min + BigInt(random.below(Number(max - min) + 1));
+}
+
+function smaller(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+async function renew(agent: Agent, tally: Tally, reason: RenewalReason): Promise<void> {
+  await agent.app.renew(agent.device.client(), idempotencyKey());
+  tally.renewals[reason]++;
+}
+
+/** Whom a consumer pays: mostly a merchant; never another card when it holds a card. */
+function payeeFor(world: World, random: SeededRandom, payer: Agent): Agent {
+  const others = world.consumers.filter(
+    (consumer) => consumer !== payer && (payer.device.kind === 'phone' || consumer.device.kind === 'phone'),
+  );
+  const toMerchant = others.length === 0 || random.chance(merchantPaymentsOutOfFour, 4);
+  return random.pick(toMerchant ? world.merchants : others);
+}
+
+async function payments(scenario: Scenario, world: World, random: SeededRandom, tally: Tally): Promise<void> {
+  for (let round = 0; round < consumerPaymentsPerDay; round++) {
+    for (const payer of world.consumers) {
+      const payee = payeeFor(world, random, payer);
+      const amount = amountBetween(
+        random,
+        paymentAmountMin,
+        smaller(balanceOf(payer) / 2n, paymentAmountMax),
+      );
+      if (amount === undefined) continue;
+      const refusal = payOffline(scenario, random, tally, payer, payee, amount);
+      if (refusal !== undefined && renewalRequiredCodes.has(refusal.code))
+        await renew(refusal.refusedBy, tally, 'refusedUntilRenewed');
+    }
+  }
+}
+
+/** The DCP's pool on the ledger: what an unload or a transfer out of it can draw on. */
+async function poolOf(agent: Agent): Promise<bigint> {
+  return (await operatorOf(agent.dcp).supply()).poolBalance;
+}
+
+/**
+ * One phone consumer pays another consumer online; the payee renews at once to collect the credit.
+ * The amount stays within the payer's DCP pool: until settlement between DCPs exists (docs/dcp.md,
+ * "Known gap"), a pool may hold less than its devices' value, and the ledger would refuse the rest.
+ */
+async function transfer(world: World, random: SeededRandom, tally: Tally): Promise<void> {
+  const phones = world.consumers.filter((consumer) => consumer.device.kind === 'phone');
+  if (phones.length === 0 || world.consumers.length < 2) return;
+  const payer = random.pick(phones);
+  const payee = random.pick(world.consumers.filter((consumer) => consumer !== payer));
+  const most = smaller(smaller(balanceOf(payer) / 2n, transferAmountMax), await poolOf(payer));
+  const amount = amountBetween(random, paymentAmountMin, most);
+  if (amount === undefined) return;
+  const payeeSeId = toHex(payee.device.client().getData().seId);
+  await payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey());
+  add(tally.transfers, amount);
+  await renew(payee, tally, 'creditWaiting');
+}
+
+async function renewals(world: World, tally: Tally): Promise<void> {
+  for (const agent of [...world.consumers, ...world.merchants])
+    if (agent.device.client().getData().paymentsSinceSync >= renewAfterPayments)
+      await renew(agent, tally, 'paymentCount');
+}
+
+async function loads(world: World, tally: Tally): Promise<void> {
+  for (const consumer of world.consumers) {
+    if (balanceOf(consumer) >= reloadBelow) continue;
+    if ((await consumer.admin.wallet(consumer.walletId)).available < loadAmount) continue;
+    await consumer.app.load(consumer.device.client(), loadAmount, idempotencyKey());
+    add(tally.loads, loadAmount);
+  }
+}
+
+/** Each merchant unloads what it holds, within its DCP's pool (see `transfer`). */
+async function unloads(world: World, tally: Tally): Promise<void> {
+  for (const merchant of world.merchants) {
+    const amount = smaller(balanceOf(merchant), await poolOf(merchant));
+    if (amount < unloadMin) continue;
+    await merchant.app.unload(merchant.device.client(), amount, idempotencyKey());
+    add(tally.unloads, amount);
+  }
+}
+
+export async function playDay(
+  scenario: Scenario,
+  world: World,
+  random: SeededRandom,
+  tally: Tally,
+): Promise<void> {
+  await loads(world, tally);
+  await payments(scenario, world, random, tally);
+  await renewals(world, tally);
+  await transfer(world, random, tally);
+  await unloads(world, tally);
+}

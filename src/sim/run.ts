@@ -1,0 +1,47 @@
+// `cbdc simulate`'s engine: starts the whole online side (`startSystem`: ledger, directory and the
+// scenario's DCPs as real processes on loopback) in a data folder of its own, builds the seeded world
+// and plays its days one after the other, checking every invariant after each day, then stops the
+// services and removes the folder. Sequential throughout, so a run is a function of its scenario.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SeededRandom } from '../demo/seeded-random.ts';
+import { startSystem } from '../system/launcher.ts';
+import { playDay } from './day.ts';
+import { checkInvariants } from './invariants.ts';
+import { buildReport, type SimulationReport } from './report.ts';
+import { dcpNamesOf, type Scenario } from './scenario.ts';
+import { Tally } from './tally.ts';
+import { buildWorld } from './world.ts';
+
+/** Told after the world is built (day 0) and after each day. */
+export type Progress = (daysDone: number, days: number) => void;
+
+export async function runSimulation(
+  scenario: Scenario,
+  progress: Progress = () => undefined,
+): Promise<SimulationReport> {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'cbdc-simulate-'));
+  try {
+    const system = await startSystem({ dataDirectory, dcpNames: dcpNamesOf(scenario) });
+    try {
+      const random = new SeededRandom(scenario.seed);
+      const world = await buildWorld(system, scenario, random);
+      const tally = new Tally();
+      const daysBroken: number[] = [];
+      progress(0, scenario.days);
+      let checked = await checkInvariants(world, tally);
+      for (let day = 1; day <= scenario.days; day++) {
+        await playDay(scenario, world, random, tally);
+        checked = await checkInvariants(world, tally);
+        if (!checked.checks.every((check) => check.holds)) daysBroken.push(day);
+        progress(day, scenario.days);
+      }
+      return buildReport(scenario, tally, checked, daysBroken);
+    } finally {
+      await system.stop();
+    }
+  } finally {
+    rmSync(dataDirectory, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,52 @@
+// A simulation scenario: who lives in the simulated economy and how often its links fail. Every rate
+// is held in parts per thousand (an integer), so a choice made with it replays exactly from the seed
+// on any machine; the CLI parses decimals into this form (src/cli/simulate.ts).
+
+/** Upper bounds of a scenario, so a run's size and time are bounded by its options. */
+export const devicesMax = 1_000;
+export const merchantsMax = 200;
+export const daysMax = 365;
+export const dcpsMax = 8;
+/** A rate is a chance out of `ratePerMilleScale`. */
+export const ratePerMilleScale = 1_000;
+
+export interface Scenario {
+  /** Seed of every choice the simulator makes (who pays whom, how much, where a link breaks). */
+  readonly seed: number;
+  /** Consumers, each with a card or a phone. */
+  readonly devices: number;
+  /** Merchants, each with a phone. */
+  readonly merchants: number;
+  readonly days: number;
+  /** Share of consumers holding a card rather than a phone. */
+  readonly cardSharePerMille: number;
+  /** Chance that a tap's link breaks at a random byte. */
+  readonly interruptRatePerMille: number;
+  /** Chance that a broken tap is tapped again; the rest are left in flight. */
+  readonly retapRatePerMille: number;
+  /** DCPs, named dcp-1 … dcp-N; agents are spread over them in turn. */
+  readonly dcps: number;
+}
+
+export const defaultScenario: Scenario = {
+  seed: 1,
+  devices: 20,
+  merchants: 4,
+  days: 5,
+  cardSharePerMille: 500,
+  interruptRatePerMille: 50,
+  retapRatePerMille: 800,
+  dcps: 2,
+};
+
+/** The DCP names of a scenario, in the order agents are spread over them. */
+export function dcpNamesOf(scenario: Scenario): string[] {
+  return Array.from({ length: scenario.dcps }, (_, index) => `dcp-${index + 1}`);
+}
+
+/** How many consumers hold a card: the card share of the consumers, rounded half up. */
+export function cardCountOf(scenario: Scenario): number {
+  return Math.floor(
+    (scenario.devices * scenario.cardSharePerMille + ratePerMilleScale / 2) / ratePerMilleScale,
+  );
+}
