@@ -304,58 +304,78 @@ function openDataFolder(
   return { state, created: true };
 }
 
+/** What starting the services shares: where things go, and the kept state with its saving. */
+interface Launch {
+  readonly pkiDirectory: string;
+  readonly logLevel: string;
+  readonly databases: ServiceDatabases;
+  readonly port: (offset: number) => number;
+  /** Every service started, in start order (stopped in reverse). */
+  readonly services: Service[];
+  state(): SystemState;
+  save(change: (state: SystemState) => SystemState): void;
+}
+
+/** The ledger, the directory and the MDS, each registered in `launch.services` once started. */
+async function startCentral(launch: Launch): Promise<Central> {
+  const { ledgerOperatorKey, directoryOperatorKey } = launch.state();
+  const ledger = await startService(
+    'ledger',
+    ['ledger', '--db', await launch.databases.urlOf('ledger')],
+    { CBDC_LEDGER_OPERATOR_KEY: ledgerOperatorKey },
+    launch.logLevel,
+    launch.port(servicePortOffsets.ledger),
+  );
+  launch.services.push(ledger);
+  const directory = await startService(
+    'directory',
+    ['directory', '--db', await launch.databases.urlOf('directory'), '--pki', launch.pkiDirectory],
+    { CBDC_DIRECTORY_OPERATOR_KEY: directoryOperatorKey },
+    launch.logLevel,
+    launch.port(servicePortOffsets.directory),
+  );
+  launch.services.push(directory);
+  const mds = await startMds(
+    launch.pkiDirectory,
+    directory,
+    directoryOperatorKey,
+    launch.state().mds,
+    (kept) => {
+      launch.save((state) => ({ ...state, mds: kept }));
+    },
+    { api: await launch.databases.urlOf('mds'), enclave: await launch.databases.urlOf('mds-enclave') },
+    launch.logLevel,
+    launch.port(servicePortOffsets.mds),
+  );
+  launch.services.push(mds);
+  const mdsOperatorKey = launch.state().mds.operatorKey;
+  return { ledger, directory, mds, ledgerOperatorKey, directoryOperatorKey, mdsOperatorKey };
+}
+
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const logLevel = options.logLevel ?? 'silent';
   mkdirSync(options.dataDirectory, { recursive: true });
   const pkiDirectory = join(options.dataDirectory, 'pki');
   const opened = openDataFolder(options, pkiDirectory);
   let state = opened.state;
-  const saveDcp = (name: string) => (dcp: DcpState) => {
-    state = { ...state, dcps: { ...state.dcps, [name]: dcp } };
-    writeSystemState(options.dataDirectory, state);
-  };
-  const databases: ServiceDatabases = serviceDatabases(options.dataDirectory, options.databaseUrl);
   const portBase = options.portBase ?? 0;
-  const port = (offset: number) => (portBase === 0 ? 0 : portBase + offset);
-  const services: Service[] = [];
+  const launch: Launch = {
+    pkiDirectory,
+    logLevel: options.logLevel ?? 'silent',
+    databases: serviceDatabases(options.dataDirectory, options.databaseUrl),
+    port: (offset) => (portBase === 0 ? 0 : portBase + offset),
+    services: [],
+    state: () => state,
+    save: (change) => {
+      state = change(state);
+      writeSystemState(options.dataDirectory, state);
+    },
+  };
   const stop = async () => {
-    await Promise.all([...services].reverse().map(stopService));
+    await Promise.all([...launch.services].reverse().map(stopService));
   };
   try {
-    const { ledgerOperatorKey, directoryOperatorKey } = state;
-    const ledger = await startService(
-      'ledger',
-      ['ledger', '--db', await databases.urlOf('ledger')],
-      { CBDC_LEDGER_OPERATOR_KEY: ledgerOperatorKey },
-      logLevel,
-      port(servicePortOffsets.ledger),
-    );
-    services.push(ledger);
-    const directory = await startService(
-      'directory',
-      ['directory', '--db', await databases.urlOf('directory'), '--pki', pkiDirectory],
-      { CBDC_DIRECTORY_OPERATOR_KEY: directoryOperatorKey },
-      logLevel,
-      port(servicePortOffsets.directory),
-    );
-    services.push(directory);
-    const mds = await startMds(
-      pkiDirectory,
-      directory,
-      directoryOperatorKey,
-      state.mds,
-      (kept) => {
-        state = { ...state, mds: kept };
-        writeSystemState(options.dataDirectory, state);
-      },
-      { api: await databases.urlOf('mds'), enclave: await databases.urlOf('mds-enclave') },
-      logLevel,
-      port(servicePortOffsets.mds),
-    );
-    services.push(mds);
-    const mdsOperatorKey = state.mds.operatorKey;
+    const central = await startCentral(launch);
     const dcps = new Map<string, RunningDcp>();
-    const central = { ledger, directory, mds, ledgerOperatorKey, directoryOperatorKey, mdsOperatorKey };
     for (const [index, name] of options.dcpNames.entries()) {
       const kept = state.dcps[name];
       if (kept === undefined) throw new Error(`system.json has no DCP ${name}`);
@@ -364,23 +384,25 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         pkiDirectory,
         central,
         kept,
-        saveDcp(name),
-        await databases.urlOf(`dcp-${name}`),
-        logLevel,
-        port(servicePortOffsets.firstDcp + index),
+        (dcp) => {
+          launch.save((current) => ({ ...current, dcps: { ...current.dcps, [name]: dcp } }));
+        },
+        await launch.databases.urlOf(`dcp-${name}`),
+        launch.logLevel,
+        launch.port(servicePortOffsets.firstDcp + index),
       );
-      services.push(started.service);
+      launch.services.push(started.service);
       dcps.set(name, started.dcp);
     }
     return {
       pkiDirectory,
       created: opened.created,
-      ledgerUrl: ledger.url,
-      ledgerOperatorKey,
-      directoryUrl: directory.url,
-      directoryOperatorKey,
-      mdsUrl: mds.url,
-      mdsOperatorKey,
+      ledgerUrl: central.ledger.url,
+      ledgerOperatorKey: central.ledgerOperatorKey,
+      directoryUrl: central.directory.url,
+      directoryOperatorKey: central.directoryOperatorKey,
+      mdsUrl: central.mds.url,
+      mdsOperatorKey: central.mdsOperatorKey,
       dcps,
       stop,
     };
