@@ -84,7 +84,12 @@ export class OfflinePayment {
       }
       return { outcome: 'completed' };
     } catch (error) {
-      if (error instanceof LinkCut) return { outcome: 'interrupted', reason: 'linkCut', step: this.step };
+      if (error instanceof LinkCut) {
+        // The other device left the field: its chip's session (a chain or an answer half sent) ends
+        // with the link, so its own app's next command starts clean (ISO 14443-4 deactivation).
+        remote.endSession();
+        return { outcome: 'interrupted', reason: 'linkCut', step: this.step };
+      }
       if (isPowerCut(error) || error instanceof DevicePoweredOff)
         return { outcome: 'interrupted', reason: 'powerCut', step: this.step };
       throw error;

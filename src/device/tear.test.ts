@@ -88,6 +88,8 @@ for (const [direction, payerKind, payeeKind] of directions) {
       const payment = new OfflinePayment(world.payer, world.payee, amount);
       const outcome = payment.tap({ cutAfterBytes: cut });
       assert.equal(outcome.outcome, 'interrupted', `cut after ${cut} bytes`);
+      // Each device's own app still talks to its chip, with no session left over from the tap.
+      for (const device of [world.payer, world.payee]) device.client().getData();
       assertConserved(world, `cut after ${cut} bytes, no re-tap`);
       retapUntilDone(payment, `cut after ${cut} bytes`);
       assertCompleted(world, `cut after ${cut} bytes, re-tapped`);
