@@ -35,6 +35,9 @@ import { openDatabase } from '../storage/open.ts';
 import { apiKeyDigest } from '../service-kit/api-key.ts';
 import { dcpIdOf, testPki } from './directory.ts';
 import { createScratchDatabase } from './scratch.ts';
+import { freePort } from './service-process.ts';
+import { DirectoryClient } from '../directory/api/client.ts';
+import { DirectoryRevocations } from '../mds/adapters/directory.ts';
 import { call, countingIds, freshKey, ManualClock, newApiKey } from './service-kit.ts';
 
 export * from './service-kit.ts';
@@ -179,6 +182,17 @@ export function postedUpload(sealed: Bytes = randomBytes(300)): {
 }
 
 /** A deterministic-looking alert id (64 hex digits) from a label. */
+/** Revocations through a directory that is not listening: confirmations stay `confirmed`. */
+export async function unreachableRevocations(): Promise<DirectoryRevocations> {
+  return new DirectoryRevocations(
+    new DirectoryClient({
+      baseUrl: `http://127.0.0.1:${await freePort()}`,
+      apiKey: 'x'.repeat(32),
+      attemptsMax: 1,
+    }),
+  );
+}
+
 export function alertIdOf(label: string): string {
   return toHex(verifier.sha256(new TextEncoder().encode(label)));
 }

@@ -4,10 +4,7 @@
 // confirmation and its replay, the audit chain, the OpenAPI document (ingest: api-ingest.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DirectoryClient } from '../../src/directory/api/client.ts';
-import { DirectoryRevocations } from '../../src/mds/adapters/directory.ts';
 import { engines } from '../../src/testing/scratch.ts';
-import { freePort } from '../../src/testing/service-process.ts';
 import {
   alertIdOf,
   call,
@@ -16,6 +13,7 @@ import {
   mdsFixture,
   type CallResult,
   type MdsFixture,
+  unreachableRevocations,
 } from '../../src/testing/mds.ts';
 
 const manual = {
@@ -42,14 +40,7 @@ for (const engine of engines) {
 
     before(async () => {
       // A directory that is not listening: confirmations in this file stay `confirmed`.
-      const revocations = new DirectoryRevocations(
-        new DirectoryClient({
-          baseUrl: `http://127.0.0.1:${await freePort()}`,
-          apiKey: 'x'.repeat(32),
-          attemptsMax: 1,
-        }),
-      );
-      fixture = await mdsFixture(engine, { revocations, policy: manual });
+      fixture = await mdsFixture(engine, { revocations: await unreachableRevocations(), policy: manual });
     });
     after(() => fixture.close());
 

@@ -2,6 +2,7 @@
 // no randomness. Every mutation runs in one storage transaction, so it happens entirely or not at
 // all; a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a
 // refused request changes nothing and may be retried with the same key once the cause is gone.
+import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
 import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { toHex, type Bytes } from '../../core/bytes.ts';
@@ -95,20 +96,14 @@ export class DirectoryService {
   }
 
   /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  async bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    const existing = await this.store.findParticipantByKeyDigest(apiKeySha256);
-    if (existing !== null) return existing;
-    const participant: Participant = {
+  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
+    return bootstrapOperator(this.store, apiKeySha256, () => ({
       id: this.deps.ids.next('prt'),
       name,
       role: 'operator',
       dcpId: null,
       createdAtMs: this.clock.nowMs(),
-    };
-    await this.store.transaction(async (tx) => {
-      assert(await tx.insertParticipant(participant, apiKeySha256), 'a fresh operator key is free');
-    });
-    return participant;
+    }));
   }
 
   async createParticipant(

@@ -2,6 +2,7 @@
 // randomness. Every mutation runs in one storage transaction, so it happens entirely or not at all;
 // a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
 // request changes nothing and may be retried with the same key once the cause is gone.
+import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
 import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { requestFingerprint as fingerprint, type IdempotentAnswer } from '../../storage/idempotency.ts';
@@ -84,20 +85,13 @@ export class LedgerService {
   }
 
   /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  async bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    const existing = await this.store.findParticipantByKeyDigest(apiKeySha256);
-    if (existing !== null) return existing;
-    const participant: Participant = {
+  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
+    return bootstrapOperator(this.store, apiKeySha256, () => ({
       id: this.ids.next('prt'),
       name,
       role: 'operator',
       createdAtMs: this.clock.nowMs(),
-    };
-    await this.store.transaction(async (tx) => {
-      if (!(await tx.insertParticipant(participant, apiKeySha256)))
-        throw serviceError('apiKeyAlreadyRegistered');
-    });
-    return participant;
+    }));
   }
 
   createParticipant(

@@ -1,6 +1,7 @@
 // The MDS API process's operations (docs/mds.md). Pure orchestration over injected ports: its own
 // store, the enclave and the directory; no I/O of its own, no clock, no randomness. A refusal is a
 // thrown typed error and changes nothing: checks come before any write and before any enclave call.
+import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
 import { toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { requestFingerprint as fingerprint } from '../../core/request-digests.ts';
@@ -85,20 +86,14 @@ export class MdsService {
   }
 
   /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  async bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    const existing = await this.store.findParticipantByKeyDigest(apiKeySha256);
-    if (existing !== null) return existing;
-    const participant: Participant = {
+  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
+    return bootstrapOperator(this.store, apiKeySha256, () => ({
       id: this.deps.ids.next('prt'),
       name,
       role: 'operator',
       dcpId: null,
       createdAtMs: this.deps.clock.nowMs(),
-    };
-    await this.store.transaction(async (tx) => {
-      assert(await tx.insertParticipant(participant, apiKeySha256), 'a fresh operator key is free');
-    });
-    return participant;
+    }));
   }
 
   /** An operator adds a participant; the participant made its key and gives only its digest. */
