@@ -24,6 +24,7 @@ import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http
 import { apiKeyDigest, apiKeyLength } from './http/auth.ts';
 import { mdsMigrations } from './store/migrations.ts';
 import { SqlMdsStore } from './store/sql-store.ts';
+import { keepAliveTransport } from '../node-http/keep-alive-transport.ts';
 
 /** A running enclave process: the channel's port, and how to stop it. */
 export interface EnclaveHandle extends EnclavePort {
@@ -82,6 +83,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
     new DirectoryClient({
       baseUrl: options.directoryUrl,
       apiKey: options.directoryKey,
+      transport: keepAliveTransport,
       attemptsMax: revocationCallAttemptsMax,
     }),
   );
