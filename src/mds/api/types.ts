@@ -181,6 +181,8 @@ export interface RefundOrder {
   readonly value: bigint;
   /** 64 lowercase hex digits: the payment token never delivered, which the DCP retires. */
   readonly tokenId: string;
+  /** The upload this DCP forwarded that reported the payment pending: the retirement names it. */
+  readonly uploadDigest: string;
 }
 
 /** `GET /v1/refunds?after=&limit=` (role dcp): the refunds this DCP has still to execute. */
