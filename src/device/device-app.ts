@@ -12,6 +12,7 @@ import type { SignedDenyList } from '../core/deny-list.ts';
 import type { DeviceRequest } from '../core/device-request.ts';
 import { principalIdBytes } from '../core/ids.ts';
 import type { Issuance } from '../core/issuance.ts';
+import type { LoadRefusal } from '../core/load-refusal.ts';
 import type { SignedLimits } from '../core/limits.ts';
 import { loadRequestDigest, transferRequestDigest, unloadRequestDigest } from '../core/request-digests.ts';
 import { encodeSigned } from '../core/signed.ts';
@@ -19,10 +20,12 @@ import {
   DcpClient,
   type DcpClientOptions,
   type LoadBody,
+  type LoadRefusalAnswer,
   type SettleAnswer,
   type SettleSubmission,
 } from '../dcp/api/client.ts';
 import type { Personalisation } from '../dcp/api/types.ts';
+import { SecureElementRefused } from './se-client.ts';
 
 /** The SE instructions the app uses (structurally `SecureElementClient`, se-client.ts). */
 export interface SecureElementPort {
@@ -37,6 +40,7 @@ export interface SecureElementPort {
     readonly denyListVersion: number;
   };
   load(issuance: Issuance): bigint;
+  refuseLoad(issuance: Issuance): LoadRefusal;
   beginSync(dcpNonce: Bytes): { claim: Claim; sealedUpload: Bytes };
   completeSync(
     renewal: Issuance,
@@ -103,10 +107,32 @@ export class DeviceApp {
     };
   }
 
-  /** Load: the prepared request, posted, then LOAD. Returns the new balance. */
+  /**
+   * Load: the prepared request, posted, then LOAD. Returns the new balance. A load the SE cannot
+   * hold (it received value since it signed its balance) goes back to the wallet instead: the SE
+   * signs and records its refusal, the DCP returns the value, and the balance is unchanged.
+   */
   async load(se: SecureElementPort, amount: bigint, key: string): Promise<bigint> {
     const answer = await this.client.load(key, await this.prepareLoad(se, amount));
-    return se.load(answer.issuance);
+    return (await this.install(se, answer.issuance)).balance;
+  }
+
+  /**
+   * LOAD of an issuance the DCP answered; past the balance limit, REFUSE LOAD and the refusal posted
+   * (each step safe to repeat: REFUSE LOAD answers the same refusal, the DCP returns it once).
+   */
+  async install(
+    se: SecureElementPort,
+    issuance: Issuance,
+  ): Promise<{ readonly balance: bigint; readonly returned?: LoadRefusalAnswer }> {
+    try {
+      return { balance: se.load(issuance) };
+    } catch (error) {
+      if (!(error instanceof SecureElementRefused && error.code === 'balanceLimitExceeded')) throw error;
+    }
+    const refusal = se.refuseLoad(issuance);
+    const returned = await this.client.returnRefusedLoad({ refusal: toHex(encodeSigned(refusal)) });
+    return { balance: se.getData().balance, returned };
   }
 
   /**
