@@ -26,6 +26,7 @@ import {
 } from '../dcp/api/client.ts';
 import type { Personalisation } from '../dcp/api/types.ts';
 import { SecureElementRefused } from './se-client.ts';
+import { SecureElementTurns } from './se-turns.ts';
 
 /** The SE instructions the app uses (structurally `SecureElementClient`, se-client.ts). */
 export interface SecureElementPort {
@@ -66,6 +67,7 @@ export class DeviceApp {
   readonly client: DcpClient;
   readonly #options: DeviceAppOptions;
   readonly #verifier: Verifier;
+  readonly #turns = new SecureElementTurns();
 
   constructor(options: DeviceAppOptions) {
     this.#options = options;
@@ -113,8 +115,10 @@ export class DeviceApp {
    * signs and records its refusal, the DCP returns the value, and the balance is unchanged.
    */
   async load(se: SecureElementPort, amount: bigint, key: string): Promise<bigint> {
-    const answer = await this.client.load(key, await this.prepareLoad(se, amount));
-    return (await this.install(se, answer.issuance)).balance;
+    return this.#turns.load(toHex(se.getData().seId), async () => {
+      const answer = await this.client.load(key, await this.prepareLoad(se, amount));
+      return (await this.install(se, answer.issuance)).balance;
+    });
   }
 
   /**
@@ -165,18 +169,17 @@ export class DeviceApp {
 
   /** Renewal (and sync): nonce, BEGIN SYNC, post, COMPLETE SYNC. Returns the new balance. */
   async renew(se: SecureElementPort, key: string): Promise<bigint> {
-    return this.#settle(se, key, await this.prepareSettlement(se, { kind: 'renewal' }));
+    return this.#settle(se, key, { kind: 'renewal' });
   }
 
   /** Unload `amount` to the wallet: BEGIN SYNC, AUTHENTICATE over [amount, claim], post, COMPLETE SYNC. */
   async unload(se: SecureElementPort, amount: bigint, key: string): Promise<bigint> {
-    return this.#settle(se, key, await this.prepareSettlement(se, { kind: 'unload', amount }));
+    return this.#settle(se, key, { kind: 'unload', amount });
   }
 
   /** Online transfer of `amount` to another SE (of any DCP). */
   async transfer(se: SecureElementPort, payeeSeId: string, amount: bigint, key: string): Promise<bigint> {
-    const prepared = await this.prepareSettlement(se, { kind: 'transfer', amount, payeeSeId });
-    return this.#settle(se, key, prepared);
+    return this.#settle(se, key, { kind: 'transfer', amount, payeeSeId });
   }
 
   /** Installs newer limits and deny list without a renewal (UPDATE LIMITS, UPDATE DENY LIST). */
@@ -199,8 +202,16 @@ export class DeviceApp {
     );
   }
 
-  async #settle(se: SecureElementPort, key: string, prepared: PreparedSettlement): Promise<bigint> {
-    return this.complete(se, await this.client.settle(key, prepared));
+  /** A settlement in its own turn on the SE (se-turns.ts): no load of it in flight meanwhile. */
+  async #settle(
+    se: SecureElementPort,
+    key: string,
+    request: Parameters<DeviceApp['prepareSettlement']>[1],
+  ): Promise<bigint> {
+    return this.#turns.settlement(toHex(se.getData().seId), async () => {
+      const prepared = await this.prepareSettlement(se, request);
+      return this.complete(se, await this.client.settle(key, prepared));
+    });
   }
 }
 
