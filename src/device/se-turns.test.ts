@@ -14,7 +14,9 @@ function step(log: string[], name: string): { run: () => Promise<string>; finish
       log.push(`${name} ends`);
       return name;
     },
-    finish: () => finish(),
+    finish: () => {
+      finish();
+    },
   };
 }
 

@@ -58,7 +58,9 @@ function cardPort(card: Device, phone: Device, counts: Counts) {
   let due: bigint | undefined;
   const port: SecureElementPort = {
     initialise: () => client.initialise(),
-    personalise: (personalisation) => client.personalise(personalisation),
+    personalise: (personalisation) => {
+      client.personalise(personalisation);
+    },
     getData: () => client.getData(),
     load: (issuance: Issuance) => {
       if (due !== undefined) payOffline(phone, card, due);
@@ -75,8 +77,12 @@ function cardPort(card: Device, phone: Device, counts: Counts) {
     completeSync: (renewal, credits, limits, denyList) =>
       client.completeSync(renewal, credits, limits, denyList),
     authenticate: (nonce, digest) => client.authenticate(nonce, digest),
-    updateLimits: (limits) => client.updateLimits(limits),
-    updateDenyList: (list) => client.updateDenyList(list),
+    updateLimits: (limits) => {
+      client.updateLimits(limits);
+    },
+    updateDenyList: (list) => {
+      client.updateDenyList(list);
+    },
   };
   return { port, receiveBeforeNextLoad: (amount: bigint | undefined) => (due = amount) };
 }
