@@ -18,7 +18,7 @@ import type { AlertKind } from '../channel/protocol.ts';
 import type { EnclaveTables } from './store.ts';
 import type { FakeFunding, UploadFacts } from './upload-facts.ts';
 
-interface Finding {
+export interface Finding {
   readonly kind: AlertKind;
   readonly subject: string;
   readonly seId: string;
@@ -98,7 +98,7 @@ export async function detectRetired(
   await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
 }
 
-async function raiseAll(
+export async function raiseAll(
   tx: Executor,
   tables: EnclaveTables,
   verifier: Verifier,

@@ -34,6 +34,7 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -59,6 +60,8 @@ export interface EnclaveDependencies {
   readonly crypto: EnclaveCrypto;
   readonly anchors: TrustAnchors;
   readonly clock: Clock;
+  /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
+  readonly issuanceReportWindowMs?: number;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -75,6 +78,7 @@ export class EnclaveService implements EnclavePort {
   readonly #anchors: TrustAnchors;
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
+  readonly #reportWindowMs: number;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
@@ -83,6 +87,9 @@ export class EnclaveService implements EnclavePort {
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
     this.#tables = new EnclaveTables(dependencies.database.engine);
+    this.#reportWindowMs = dependencies.issuanceReportWindowMs ?? issuanceReportWindowMsDefault;
+    if (!Number.isSafeInteger(this.#reportWindowMs) || this.#reportWindowMs < 0)
+      throw new RangeError('issuanceReportWindowMs must be a non-negative integer');
   }
 
   async storeUpload(request: StoreUploadRequest): Promise<UploadStatus> {
@@ -199,6 +206,16 @@ export class EnclaveService implements EnclavePort {
     });
   }
 
+  /**
+   * Settles the issuances whose report window has ended (unreported.ts): the ingest workers call it
+   * when idle. Returns how many were settled, at most `issuancesSettledMax`.
+   */
+  settleIssuances(): Promise<number> {
+    return this.#db.transaction((tx) =>
+      settleIssuances(tx, this.#tables, this.#crypto.verifier, this.#reportWindowMs, this.#clock.nowMs()),
+    );
+  }
+
   /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */
   async ingestAll(uploadsMax: number): Promise<number> {
     let taken = 0;
@@ -211,6 +228,7 @@ export class EnclaveService implements EnclavePort {
     if (decided.state === 'refused') return decided;
     // Past every check: nothing below refuses, so a refused upload never has a fact merged.
     await mergeFacts(tx, this.#tables, stored.digest, decided.facts);
+    await recordArrivals(tx, this.#tables, decided.facts, this.#clock.nowMs());
     await detect(tx, this.#tables, this.#crypto.verifier, decided.facts, this.#clock.nowMs());
     return { state: 'ingested', refusal: null, plaintextSha256: decided.plaintextSha256 };
   }

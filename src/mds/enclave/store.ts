@@ -44,6 +44,7 @@ export class EnclaveTables {
   readonly alerts: string;
   readonly evidence: string;
   readonly alertSequence: string;
+  readonly issuanceArrivals: string;
 
   constructor(engine: Engine) {
     const t = (name: string) => enclaveTable(engine, name);
@@ -58,6 +59,7 @@ export class EnclaveTables {
     this.alerts = t('alerts');
     this.evidence = t('evidence');
     this.alertSequence = t('alert_sequence');
+    this.issuanceArrivals = t('issuance_arrivals');
   }
 }
 
