@@ -332,7 +332,13 @@ export async function scratchEnclave(
       return this.ms;
     },
   };
-  const service = new EnclaveService({ database, crypto, anchors: uploads.anchors, clock });
+  const service = new EnclaveService({
+    database,
+    crypto,
+    anchors: uploads.anchors,
+    directory: uploads.pki.directory,
+    clock,
+  });
   const tables = new EnclaveTables(engine);
   return {
     service,

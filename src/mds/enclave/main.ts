@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const service = new EnclaveService({
     database,
     anchors: trust.anchors,
+    directory: trust.directory,
     clock,
     ...(values['report-window-ms'] === undefined
       ? {}
@@ -122,6 +123,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.evidence(call.alertId);
     case 'status':
       return service.status();
+    case 'recordDenyList':
+      return service.recordDenyList(call.list);
   }
 }
 

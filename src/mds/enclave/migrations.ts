@@ -32,8 +32,8 @@ export const enclaveMigrations: MigrationSet = {
     },
     {
       version: 2,
-      name: 'issuance arrivals for the report window',
-      statements: (engine) => issuanceArrivalTables(engine),
+      name: 'issuance arrivals for the report window, deny lists, entry times',
+      statements: (engine) => [...issuanceArrivalTables(engine), ...denialTables(engine)],
     },
   ],
 };
@@ -158,5 +158,21 @@ function reportAndAlertTables(engine: Engine): string[] {
             name TEXT PRIMARY KEY,
             value BIGINT NOT NULL)`,
     `INSERT INTO ${t('alert_sequence')} (name, value) VALUES ('alerts', 0)`,
+  ];
+}
+
+/**
+ * What the directory's signed deny lists said (docs/mds.md, "Detectors", `revokedSigner`): for each
+ * denied SE, the first list that named it (its version and time, seconds). `advisory_time` on
+ * entries: a transfer's advisory time (the payer's clock), an issuance's time (the DCP's).
+ */
+function denialTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  return [
+    `ALTER TABLE ${t('entries')} ADD COLUMN advisory_time BIGINT NOT NULL DEFAULT 0`,
+    `CREATE TABLE ${t('denials')} (
+            se_id TEXT PRIMARY KEY,
+            list_version BIGINT NOT NULL,
+            listed_at BIGINT NOT NULL)`,
   ];
 }

@@ -7,6 +7,7 @@
 // Both are final; a refused upload is never retried (the same bytes would fail the same way).
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import type { Certificate } from '../../core/certificate.ts';
 import type { Claim } from '../../core/claim.ts';
 import { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
@@ -18,6 +19,7 @@ import {
   sealedUploadBytesMax,
   type AlertKind,
   type AlertsPage,
+  type DenyListCounts,
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
@@ -34,6 +36,7 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { recordDenyList } from './denials.ts';
 import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
 import {
   EnclaveTables,
@@ -60,6 +63,8 @@ export interface EnclaveDependencies {
   readonly crypto: EnclaveCrypto;
   readonly anchors: TrustAnchors;
   readonly clock: Clock;
+  /** The directory's certificate (trust.json): the key its deny lists are checked with. */
+  readonly directory: Certificate;
   /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
   readonly issuanceReportWindowMs?: number;
 }
@@ -79,6 +84,7 @@ export class EnclaveService implements EnclavePort {
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
   readonly #reportWindowMs: number;
+  readonly #directory: Certificate;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
@@ -87,6 +93,7 @@ export class EnclaveService implements EnclavePort {
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
     this.#tables = new EnclaveTables(dependencies.database.engine);
+    this.#directory = dependencies.directory;
     this.#reportWindowMs = dependencies.issuanceReportWindowMs ?? issuanceReportWindowMsDefault;
     if (!Number.isSafeInteger(this.#reportWindowMs) || this.#reportWindowMs < 0)
       throw new RangeError('issuanceReportWindowMs must be a non-negative integer');
@@ -138,6 +145,17 @@ export class EnclaveService implements EnclavePort {
       this.#crypto.verifier,
       this.#anchors,
       request,
+      this.#clock.nowMs(),
+    );
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return recordDenyList(
+      this.#db,
+      this.#tables,
+      this.#crypto.verifier,
+      this.#directory,
+      list,
       this.#clock.nowMs(),
     );
   }

@@ -45,6 +45,7 @@ export class EnclaveTables {
   readonly evidence: string;
   readonly alertSequence: string;
   readonly issuanceArrivals: string;
+  readonly denials: string;
 
   constructor(engine: Engine) {
     const t = (name: string) => enclaveTable(engine, name);
@@ -60,6 +61,7 @@ export class EnclaveTables {
     this.evidence = t('evidence');
     this.alertSequence = t('alert_sequence');
     this.issuanceArrivals = t('issuance_arrivals');
+    this.denials = t('denials');
   }
 }
 
@@ -268,7 +270,7 @@ async function upsertEntries(
   tables: EnclaveTables,
   entries: UploadFacts['entries'],
 ): Promise<void> {
-  const columns = ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope'];
+  const columns = ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope', 'advisory_time'];
   for (let start = 0; start < entries.length; start += insertRowsMax) {
     const chunk = entries.slice(start, start + insertRowsMax);
     const placeholders = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
@@ -284,6 +286,7 @@ async function upsertEntries(
         entry.value,
         entry.paid,
         entry.envelope,
+        entry.time,
       ]),
     );
   }

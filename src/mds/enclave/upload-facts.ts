@@ -46,6 +46,8 @@ export interface EntryFact {
   /** A transfer's payment (output 0); an issuance's value. */
   readonly paid: bigint;
   readonly envelope: string;
+  /** A transfer's advisory time (the payer's clock), an issuance's time (the DCP's); seconds. */
+  readonly time: number;
 }
 
 export interface TokenFact {
@@ -198,10 +200,11 @@ function entryFact(
   const paid =
     entry.kind === 'transfer' ? present(entry.signed.body.outputs[0], 'a transfer has outputs').value : value;
   const held = known.get(id);
+  const time = entry.signed.body.time;
   if (entry.kind === 'issuance') {
     const signer = idKey(entry.signed.body.dcpId);
     if (held !== undefined && held.envelope === envelope)
-      return { id, kind: 'issuance', signer, backed: held.backed, value, paid, envelope };
+      return { id, kind: 'issuance', signer, backed: held.backed, value, paid, envelope, time };
     const issuer = anchors.dcpIssuers.get(signer);
     const signed =
       issuer !== undefined &&
@@ -211,11 +214,11 @@ function entryFact(
         entry.signed.bodyBytes,
         entry.signed.signature,
       );
-    return { id, kind: 'issuance', signer, backed: signed, value, paid, envelope };
+    return { id, kind: 'issuance', signer, backed: signed, value, paid, envelope, time };
   }
   const signer = idKey(entry.signed.body.payerId);
   if (held !== undefined && held.envelope === envelope)
-    return { id, kind: 'transfer', signer, backed: held.backed, value, paid, envelope };
+    return { id, kind: 'transfer', signer, backed: held.backed, value, paid, envelope, time };
   const certificate = certificates.get(signer);
   if (certificate === undefined)
     throw coreError('certificateChainInvalid', `no certificate for the payer of ${id}`);
@@ -231,6 +234,7 @@ function entryFact(
     value,
     paid,
     envelope,
+    time,
   };
 }
 
