@@ -257,7 +257,7 @@ export class EnclaveService implements EnclavePort {
     try {
       // The claim was decoded when stored; decoding again cannot fail on the same bytes.
       const claim: Claim = decodeClaim(stored.claim);
-      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed);
+      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed, this.#memory.certificates);
       plaintextSha256 = toHex(opened.plaintextSha256);
       if (await ingestedTwin(tx, this.#tables, stored.seId, plaintextSha256))
         throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');

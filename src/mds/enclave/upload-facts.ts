@@ -148,10 +148,15 @@ export function uploadFacts(
   }
   const backed = new Map<string, boolean>();
   const entries: EntryFact[] = [];
+  // Entries the graph holds with these very bytes were merged with their tokens, spends and
+  // counters: the rules below still run on them (they are rules of this upload), but their facts are
+  // not merged again, which is most of an upload's history once its payers have synced.
+  const merged = new Set<string>();
   for (const entry of collected.entries.values()) {
     const fact = entryFact(crypto, anchors, entry, collected.certificates, known, memory);
     backed.set(fact.id, fact.backed);
-    entries.push(fact);
+    if (known.get(fact.id)?.envelope === fact.envelope) merged.add(fact.id);
+    else entries.push(fact);
   }
   const spends: { tokenId: string; transferId: string }[] = [];
   const counters: { seId: string; counter: number; transferId: string }[] = [];
@@ -161,6 +166,7 @@ export function uploadFacts(
     const finding = checkTransfer(entry, produced, backed);
     if (finding !== undefined) fakeFunding.push(finding);
     const transferId = idKey(entry.id);
+    if (merged.has(transferId)) continue;
     for (const input of entry.signed.body.inputs) spends.push({ tokenId: idKey(input), transferId });
     counters.push({
       seId: idKey(entry.signed.body.payerId),
@@ -172,6 +178,7 @@ export function uploadFacts(
   const tokens: TokenFact[] = [];
   for (const [id, token] of produced) {
     const parent = idKey(token.parent.id);
+    if (merged.has(parent)) continue;
     tokens.push({
       id,
       value: token.value,
