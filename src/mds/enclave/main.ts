@@ -18,11 +18,20 @@ import { decodeCall, refusalOf, type ChannelAnswer, type EnclaveCall } from '../
 import { enclaveMigrations } from './migrations.ts';
 import { EnclaveService } from './service.ts';
 import { IngestWorkers } from './workers.ts';
+import { reportWindowVariable } from './unreported.ts';
 
 /** Ingest workers per enclave process by default; on SQLite more than one would only queue. */
 export const enclaveWorkersDefault = 1;
 /** How long an idle worker sleeps before looking for stored uploads again. */
 export const enclavePollMsDefault = 200;
+
+function reportWindow(text: string | undefined): { issuanceReportWindowMs?: number } {
+  if (text === undefined) return {};
+  const windowMs = Number(text);
+  if (!Number.isSafeInteger(windowMs) || windowMs < 0)
+    throw new TypeError(`the report window must be a non-negative integer of ms, not ${text}`);
+  return { issuanceReportWindowMs: windowMs };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -49,9 +58,7 @@ async function main(): Promise<void> {
     anchors: trust.anchors,
     directory: trust.directory,
     clock,
-    ...(values['report-window-ms'] === undefined
-      ? {}
-      : { issuanceReportWindowMs: Number(values['report-window-ms']) }),
+    ...reportWindow(values['report-window-ms'] ?? process.env[reportWindowVariable]),
     crypto: { verifier, open: (aad, sealed) => hpkeOpen(key.privateKey, publicKey, uploadInfo, aad, sealed) },
   });
   const workers = new IngestWorkers(service, {

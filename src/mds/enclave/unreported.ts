@@ -21,6 +21,12 @@ import type { UploadFacts } from './upload-facts.ts';
 
 /** How long a DCP has, after an issuance first enters the graph, to have reported it (MDS clock). */
 export const issuanceReportWindowMsDefault = 10 * 60_000;
+/**
+ * The enclave process also takes the window from this environment variable (inherited through
+ * `cbdc serve mds`, which forks it): how an end-to-end test shortens it without a flag on every
+ * command in between. `--report-window-ms` wins over it.
+ */
+export const reportWindowVariable = 'CBDC_MDS_REPORT_WINDOW_MS';
 /** Issuances one sweep settles: bounds its transaction; the next sweep takes the rest. */
 export const issuancesSettledMax = 256;
 
