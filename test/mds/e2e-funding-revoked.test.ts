@@ -28,7 +28,6 @@ import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { MdsClient } from '../../src/mds/api/client.ts';
-import type { MdsAlert } from '../../src/mds/api/types.ts';
 import { reportWindowVariable } from '../../src/mds/enclave/unreported.ts';
 import { loadPrincipal, principalSigner } from '../../src/pki/deployment-pki.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
@@ -140,21 +139,21 @@ test('a stolen DCP key funds a chip, a revoked chip keeps paying: one fakeFundin
   const analyst = new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey });
   const [fakeFunding, revokedSigner] = await eventually('both alerts', async () => {
     const byKind = new Map((await analyst.listAlerts()).alerts.map((alert) => [alert.kind, alert]));
-    const found = [byKind.get('fakeFunding'), byKind.get('revokedSigner')];
-    return found.every((alert) => alert !== undefined) ? (found as MdsAlert[]) : undefined;
+    const [fake, revoked] = [byKind.get('fakeFunding'), byKind.get('revokedSigner')];
+    return fake !== undefined && revoked !== undefined ? ([fake, revoked] as const) : undefined;
   });
   assert.deepEqual(
-    [fakeFunding!.seId, fakeFunding!.value, fakeFunding!.evidenceCount],
+    [fakeFunding.seId, fakeFunding.value, fakeFunding.evidenceCount],
     [seIdOf(forger), 2_500n, 1],
     'the chip the stolen key funded, for the whole issuance',
   );
-  const evidence = await analyst.evidence(fakeFunding!.id);
+  const evidence = await analyst.evidence(fakeFunding.id);
   assert.deepEqual(
     evidence.evidence.map((item) => item.kind),
     ['issuance'],
   );
   assert.deepEqual(
-    [revokedSigner!.seId, revokedSigner!.value, revokedSigner!.evidenceCount, revokedSigner!.status],
+    [revokedSigner.seId, revokedSigner.value, revokedSigner.evidenceCount, revokedSigner.status],
     [seIdOf(payer), 500n + 700n, 2, 'open'],
     'what the revoked chip signed after its revocation; its policy waits for an analyst',
   );
