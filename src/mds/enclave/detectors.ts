@@ -93,14 +93,23 @@ export async function revokedSigners(
   seIds: readonly string[],
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
+  // One lookup per chunk finds the few denied SEs among them (usually none): honest traffic costs one query.
+  const listedAt = new Map<string, number>();
+  for (let start = 0; start < seIds.length; start += repeatedIdsMax) {
+    const chunk = seIds.slice(start, start + repeatedIdsMax);
+    const rows = await tx.all(
+      `SELECT se_id, listed_at FROM ${tables.denials} WHERE se_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) listedAt.set(columnText(row, 'se_id'), columnSafeInteger(row, 'listed_at'));
+  }
   for (const seId of seIds) {
-    const denied = await tx.all(`SELECT listed_at FROM ${tables.denials} WHERE se_id = ?`, [seId]);
-    const listed = denied[0];
+    const listed = listedAt.get(seId);
     if (listed === undefined) continue;
     const rows = await tx.all(
       `SELECT entry_id, paid FROM ${tables.entries}
        WHERE signer = ? AND kind = 'transfer' AND advisory_time >= ? ORDER BY entry_id`,
-      [seId, columnSafeInteger(listed, 'listed_at')],
+      [seId, listed],
     );
     if (rows.length === 0) continue;
     findings.push({
@@ -146,7 +155,8 @@ export async function raiseAll(
   for (const finding of findings) {
     if (await raise(tx, tables, verifier, finding, sequence + 1, nowMs)) sequence++;
   }
-  await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
+  if (sequence !== sequenceBefore)
+    await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
 }
 
 /** Which of `tokenIds` a DCP reported retired. */

@@ -129,19 +129,20 @@ export async function insertUpload(tx: Executor, tables: EnclaveTables, upload: 
 }
 
 /**
- * The oldest stored upload, locked for this transaction. On PostgreSQL `SKIP LOCKED` lets several
- * workers take different uploads at once; SQLite runs one writer, so no lock clause is needed.
+ * The `uploadsMax` oldest stored uploads, locked for this transaction. On PostgreSQL `SKIP LOCKED`
+ * lets several workers take different uploads at once; SQLite runs one writer, so no lock clause.
  */
-export async function takeStoredUpload(
+export async function takeStoredUploads(
   tx: Executor,
   tables: EnclaveTables,
-): Promise<StoredUpload | undefined> {
+  uploadsMax: number,
+): Promise<StoredUpload[]> {
   const lock = tx.engine === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = await tx.all(
-    `SELECT * FROM ${tables.uploads} WHERE state = 'stored' ORDER BY received_at_ms, digest LIMIT 1${lock}`,
+    `SELECT * FROM ${tables.uploads} WHERE state = 'stored' ORDER BY received_at_ms, digest LIMIT ?${lock}`,
+    [uploadsMax],
   );
-  const row = rows[0];
-  return row === undefined ? undefined : uploadFromRow(row);
+  return rows.map(uploadFromRow);
 }
 
 export async function finishUpload(

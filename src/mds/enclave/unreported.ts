@@ -30,6 +30,9 @@ export const reportWindowVariable = 'CBDC_MDS_REPORT_WINDOW_MS';
 /** Issuances one sweep settles: bounds its transaction; the next sweep takes the rest. */
 export const issuancesSettledMax = 256;
 
+/** Rows per multi-row INSERT of arrivals (5 columns: 500 placeholders). */
+const arrivalRowsMax = 100;
+
 interface Arrival {
   readonly entryId: string;
   readonly dcpId: string;
@@ -63,12 +66,15 @@ export async function recordArrivals(
   facts: UploadFacts,
   nowMs: number,
 ): Promise<void> {
-  for (const arrival of arrivalsOf(facts))
+  const arrivals = arrivalsOf(facts);
+  for (let start = 0; start < arrivals.length; start += arrivalRowsMax) {
+    const chunk = arrivals.slice(start, start + arrivalRowsMax);
     await tx.run(
-      `INSERT INTO ${tables.issuanceArrivals} (entry_id, dcp_id, owner, value, first_seen_ms) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (entry_id) DO NOTHING`,
-      [arrival.entryId, arrival.dcpId, arrival.owner, arrival.value, nowMs],
+      `INSERT INTO ${tables.issuanceArrivals} (entry_id, dcp_id, owner, value, first_seen_ms)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (entry_id) DO NOTHING`,
+      chunk.flatMap((arrival) => [arrival.entryId, arrival.dcpId, arrival.owner, arrival.value, nowMs]),
     );
+  }
 }
 
 /**

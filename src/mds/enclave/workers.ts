@@ -1,4 +1,4 @@
-// Ingest workers (docs/mds.md, "Enclave"): each loops `ingestNext` until no stored upload is left,
+// Ingest workers (docs/mds.md, "Enclave"): each loops `ingestBatch` until no stored upload is left,
 // then settles the issuances whose report window ended (also every `uploadsBetweenSettlesMax`
 // uploads, so a steady stream does not hold settling back), then sleeps `pollMs` or until woken (a
 // new upload was stored). On PostgreSQL several workers, in one process or several, take different
@@ -57,8 +57,9 @@ export class IngestWorkers {
     while (this.#running) {
       try {
         const due = sinceSettled >= uploadsBetweenSettlesMax;
-        if (!due && (await this.#service.ingestNext()) !== undefined) {
-          sinceSettled++;
+        const taken = due ? 0 : (await this.#service.ingestBatch()).length;
+        if (taken > 0) {
+          sinceSettled += taken;
           continue;
         }
         // Idle, or due: settle the issuances whose report window has ended (unreported.ts).
