@@ -35,7 +35,7 @@ import { mdsError } from '../api/errors.ts';
 import { decodeClaim, openUpload, type EnclaveCrypto } from './open-upload.ts';
 import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts';
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
-import { detect } from './detectors.ts';
+import { detect, lockAlertSequence } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { recordDenyList } from './denials.ts';
 import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
@@ -231,6 +231,11 @@ export class EnclaveService implements EnclavePort {
       const decided: (Refused | Accepted)[] = [];
       for (const stored of taken) decided.push(await this.#decide(tx, stored, batch));
       const nowMs = this.#clock.nowMs();
+      // The detectors' lock before the first write: concurrent workers then merge one after the
+      // other (each upserting rows the other's uploads share would otherwise wait on, or deadlock
+      // with, the other's uncommitted inserts), while their verifying above ran side by side.
+      if (decided.some((decision) => decision.state === 'accepted'))
+        await lockAlertSequence(tx, this.#tables);
       const statuses: UploadStatus[] = [];
       for (const [index, stored] of taken.entries()) {
         const outcome = await this.#merge(tx, stored, present(decided[index], 'one decision per upload'));
@@ -304,7 +309,7 @@ export class EnclaveService implements EnclavePort {
 }
 
 /** Uploads one ingest transaction takes at most: bounds its length and what a failure rolls back. */
-export const ingestBatchUploadsMax = 8;
+export const ingestBatchUploadsMax = 4;
 
 /** What the uploads decided earlier in one batch bring: their entries and (SE, plaintext) pairs. */
 interface BatchMemory {
