@@ -9,6 +9,7 @@ import { isMdsErrorCode, mdsError, type MdsErrorCode } from '../api/errors.ts';
 import {
   alertsPageMax,
   refundsPageMax,
+  denyListBytesMax,
   reportItemsMax,
   type EnclaveRefusal,
   type RecordReportsRequest,
@@ -31,7 +32,8 @@ export type EnclaveCall =
       readonly decisionId: string;
       readonly executedAtMs: number;
     }
-  | { readonly method: 'recoveries' };
+  | { readonly method: 'recoveries' }
+  | { readonly method: 'recordDenyList'; readonly list: Bytes };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -81,6 +83,12 @@ export function hexField(value: unknown, field: string, length: number): string 
 export function bytesField(value: unknown, field: string): Bytes {
   if (!(value instanceof Uint8Array)) throw invalid(field, 'must be bytes');
   return value;
+}
+
+function boundedBytes(value: unknown, field: string, bytesMax: number): Bytes {
+  const bytes = bytesField(value, field);
+  if (bytes.length > bytesMax) throw invalid(field, `must be at most ${bytesMax} bytes`);
+  return bytes;
 }
 
 export function safeIntegerField(
@@ -176,6 +184,11 @@ export function decodeCall(value: unknown): EnclaveCall {
       };
     case 'recoveries':
       return { method: 'recoveries' };
+    case 'recordDenyList':
+      return {
+        method: 'recordDenyList',
+        list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
+      };
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
 import {
   decodeAlertsPage,
+  decodeDenyListCounts,
   decodedOrUnavailable,
   decodeEvidence,
   decodeReportCounts,
@@ -17,11 +18,13 @@ import {
 } from './answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
+import type { Bytes } from '../../core/bytes.ts';
 import type {
   EnclaveRecoveries,
   RefundExecution,
   RefundsChunk,
   AlertsPage,
+  DenyListCounts,
   EnclavePort,
   EnclaveStatus,
   EvidenceItem,
@@ -198,6 +201,10 @@ class EnclaveClient implements EnclaveProcess {
 
   recoveries(): Promise<EnclaveRecoveries> {
     return this.#call({ method: 'recoveries' }, decodeRecoveries);
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return this.#call({ method: 'recordDenyList', list }, decodeDenyListCounts);
   }
 
   async close(): Promise<void> {
