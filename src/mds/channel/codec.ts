@@ -121,77 +121,80 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
   };
 }
 
+type CallFields = Readonly<Record<string, unknown>>;
+
+/** One strict decoder per method, each naming the field that failed. */
+const callDecoders: {
+  readonly [M in EnclaveMethod]: (call: CallFields) => Extract<EnclaveCall, { method: M }>;
+} = {
+  storeUpload: (call) => {
+    const r = record(call['request'], 'storeUpload');
+    return {
+      method: 'storeUpload',
+      request: {
+        dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
+        claim: bytesField(r['claim'], 'storeUpload.claim'),
+        sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
+        receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
+      },
+    };
+  },
+  uploadStatus: (call) => ({
+    method: 'uploadStatus',
+    dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),
+    digest: hexField(call['digest'], 'uploadStatus.digest', digestHexLength),
+  }),
+  recordReports: (call) => {
+    const r = record(call['request'], 'recordReports');
+    return {
+      method: 'recordReports',
+      request: {
+        dcpId: hexField(r['dcpId'], 'recordReports.dcpId', principalHexLength),
+        issuances: listField(r['issuances'], 'recordReports.issuances', reportItemsMax).map((item, index) =>
+          bytesField(item, `recordReports.issuances[${index}]`),
+        ),
+        retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
+          (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
+        ),
+      },
+    };
+  },
+  alertsAfter: (call) => ({
+    method: 'alertsAfter',
+    after: safeIntegerField(call['after'], 'alertsAfter.after'),
+    limit: safeIntegerField(call['limit'], 'alertsAfter.limit', 1, alertsPageMax),
+  }),
+  evidence: (call) => ({
+    method: 'evidence',
+    alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength),
+  }),
+  status: () => ({ method: 'status' }),
+  refundsFor: (call) => ({
+    method: 'refundsFor',
+    dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
+    after: safeIntegerField(call['after'], 'refundsFor.after'),
+    limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
+  }),
+  executeRefund: (call) => ({
+    method: 'executeRefund',
+    dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
+    decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
+    executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
+  }),
+  recoveries: () => ({ method: 'recoveries' }),
+  recordDenyList: (call) => ({
+    method: 'recordDenyList',
+    list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
+  }),
+};
+
 /** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
 export function decodeCall(value: unknown): EnclaveCall {
   const call = record(value, 'call');
-  switch (call['method']) {
-    case 'storeUpload': {
-      const r = record(call['request'], 'storeUpload');
-      return {
-        method: 'storeUpload',
-        request: {
-          dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
-          claim: bytesField(r['claim'], 'storeUpload.claim'),
-          sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
-          receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
-        },
-      };
-    }
-    case 'uploadStatus':
-      return {
-        method: 'uploadStatus',
-        dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),
-        digest: hexField(call['digest'], 'uploadStatus.digest', digestHexLength),
-      };
-    case 'recordReports': {
-      const r = record(call['request'], 'recordReports');
-      return {
-        method: 'recordReports',
-        request: {
-          dcpId: hexField(r['dcpId'], 'recordReports.dcpId', principalHexLength),
-          issuances: listField(r['issuances'], 'recordReports.issuances', reportItemsMax).map((item, index) =>
-            bytesField(item, `recordReports.issuances[${index}]`),
-          ),
-          retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
-            (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
-          ),
-        },
-      };
-    }
-    case 'alertsAfter':
-      return {
-        method: 'alertsAfter',
-        after: safeIntegerField(call['after'], 'alertsAfter.after'),
-        limit: safeIntegerField(call['limit'], 'alertsAfter.limit', 1, alertsPageMax),
-      };
-    case 'evidence':
-      return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
-    case 'status':
-      return { method: 'status' };
-    case 'refundsFor':
-      return {
-        method: 'refundsFor',
-        dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
-        after: safeIntegerField(call['after'], 'refundsFor.after'),
-        limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
-      };
-    case 'executeRefund':
-      return {
-        method: 'executeRefund',
-        dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
-        decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
-        executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
-      };
-    case 'recoveries':
-      return { method: 'recoveries' };
-    case 'recordDenyList':
-      return {
-        method: 'recordDenyList',
-        list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
-      };
-    default:
-      throw invalid('call.method', 'is not a method of the enclave');
-  }
+  const method = call['method'];
+  if (typeof method !== 'string' || !Object.hasOwn(callDecoders, method))
+    throw invalid('call.method', 'is not a method of the enclave');
+  return callDecoders[method as EnclaveMethod](call);
 }
 
 /** A typed refusal as it crosses, or undefined when `error` is not one (a bug). */
