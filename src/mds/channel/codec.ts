@@ -22,7 +22,8 @@ export type EnclaveCall =
   | { readonly method: 'recordReports'; readonly request: RecordReportsRequest }
   | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
   | { readonly method: 'evidence'; readonly alertId: string }
-  | { readonly method: 'status' };
+  | { readonly method: 'status' }
+  | { readonly method: 'supply' };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -151,6 +152,8 @@ export function decodeCall(value: unknown): EnclaveCall {
       return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
     case 'status':
       return { method: 'status' };
+    case 'supply':
+      return { method: 'supply' };
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

@@ -15,11 +15,13 @@ import {
   decodeStatus,
   decodeUploadStatus,
 } from './answers.ts';
+import { decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import type {
   AlertsPage,
   EnclavePort,
   EnclaveStatus,
+  EnclaveSupply,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -178,6 +180,10 @@ class EnclaveClient implements EnclaveProcess {
 
   status(): Promise<EnclaveStatus> {
     return this.#call({ method: 'status' }, decodeStatus);
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#call({ method: 'supply' }, decodeSupply);
   }
 
   async close(): Promise<void> {

@@ -109,6 +109,8 @@ export interface EnclavePort {
   /** The evidence of one alert, or undefined (`alertUnknown`). The API process audits before asking. */
   evidence(alertId: string): Promise<readonly EvidenceItem[] | undefined>;
   status(): Promise<EnclaveStatus>;
+  /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
+  supply(): Promise<EnclaveSupply>;
 }
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
@@ -123,3 +125,29 @@ export const reportItemsMax = 256;
 /** A sealed upload's bound (the plaintext's `uploadBytesMax` plus HPKE framing) and a claim's. */
 export const sealedUploadBytesMax = 16 * 1024 * 1024 + 1024;
 export const claimBytesMax = 32 * 1024;
+
+/** DCPs one supply answer carries at most. */
+export const supplyDcpsMax = 256;
+
+/** One DCP's figures as the enclave knows them (docs/mds.md, "Supply and settlement"). */
+export interface EnclaveDcpSupply {
+  readonly dcpId: string;
+  /** The value of the issuances the DCP reported. */
+  readonly issued: bigint;
+  /** The value of the tokens the DCP reported retired. */
+  readonly retired: bigint;
+  /** The value of every retired token (at any DCP) that this DCP's issuances back. */
+  readonly retiredBacked: bigint;
+  readonly observedOffline: bigint;
+  readonly inFlight: bigint;
+  readonly refunded: bigint;
+}
+
+export interface EnclaveSupply {
+  readonly dcps: readonly EnclaveDcpSupply[];
+  /** Value no DCP issuance backs: seen offline, and retired by a DCP. */
+  readonly unbackedObservedOffline: bigint;
+  readonly unbackedRetired: bigint;
+  /** The values of the fakeFunding, doubleSpend and counterReuse alerts. */
+  readonly createdByFraud: bigint;
+}

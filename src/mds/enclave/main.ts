@@ -117,6 +117,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.evidence(call.alertId);
     case 'status':
       return service.status();
+    case 'supply':
+      return service.supply();
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
+  type EnclaveSupply,
   type EvidenceItem,
   type RecordReportsRequest,
   type ReportCounts,
@@ -34,6 +35,7 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { computeSupply } from './supply.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -183,6 +185,10 @@ export class EnclaveService implements EnclavePort {
     ))
       alerts[columnOneOf(row, 'kind', alertKinds)] = columnSafeInteger(row, 'n');
     return { uploads, alerts };
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#db.transaction((tx) => computeSupply(tx, this.#tables, this.#crypto.verifier));
   }
 
   /**
