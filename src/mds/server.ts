@@ -18,6 +18,9 @@ import {
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { DirectoryRevocations } from './adapters/directory.ts';
+import { LedgerSettlement } from './adapters/ledger.ts';
+import { SqlSettlementStore } from './store/settlement-store.ts';
+import { LedgerClient } from '../ledger/api/client.ts';
 import type { EnclavePort } from './channel/protocol.ts';
 import type { Clock } from './domain/types.ts';
 import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http/app.ts';
@@ -55,6 +58,16 @@ export interface MdsServerOptions {
   readonly clock?: Clock;
   /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
   readonly idempotencyRetentionMs?: number;
+  /**
+   * The core ledger and the MDS's key there (role `settlement`): settlement between DCP pools, and
+   * pool balances beside the supply. Left out, the MDS settles nothing. `intervalMs` schedules a run
+   * (period `periodic-<start ms>`); left out, runs are made on request only.
+   */
+  readonly settlement?: {
+    readonly ledgerUrl: string;
+    readonly ledgerKey: string;
+    readonly intervalMs?: number;
+  };
 }
 
 /** How often the process drops expired idempotency answers (a bounded batch each time). */
@@ -95,6 +108,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
       logLevel: options.logLevel,
       build: async (db, logger) => {
         const parts = { store: new SqlMdsStore(db), enclave, revocations, clock, ids: randomIds };
+        const settlement = options.settlement;
         const appOptions = { ...parts, hasher: new NodeVerifier(), dcpIssuers };
         await prepareMdsDatabase(db, appOptions, options.operatorKey);
         const built = await buildMdsApp({
@@ -103,6 +117,19 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
           processMetrics: true,
           idempotencyExpiryIntervalMs,
           responseIntervalMs,
+          ...(settlement === undefined
+            ? {}
+            : {
+                settlement: {
+                  store: new SqlSettlementStore(db),
+                  ledger: new LedgerSettlement(
+                    new LedgerClient({ baseUrl: settlement.ledgerUrl, apiKey: settlement.ledgerKey }),
+                  ),
+                },
+                ...(settlement.intervalMs === undefined
+                  ? {}
+                  : { settlementIntervalMs: settlement.intervalMs }),
+              }),
           ...(options.idempotencyRetentionMs === undefined
             ? {}
             : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
