@@ -108,7 +108,6 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
       logLevel: options.logLevel,
       build: async (db, logger) => {
         const parts = { store: new SqlMdsStore(db), enclave, revocations, clock, ids: randomIds };
-        const settlement = options.settlement;
         const appOptions = { ...parts, hasher: new NodeVerifier(), dcpIssuers };
         await prepareMdsDatabase(db, appOptions, options.operatorKey);
         const built = await buildMdsApp({
@@ -117,19 +116,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
           processMetrics: true,
           idempotencyExpiryIntervalMs,
           responseIntervalMs,
-          ...(settlement === undefined
-            ? {}
-            : {
-                settlement: {
-                  store: new SqlSettlementStore(db),
-                  ledger: new LedgerSettlement(
-                    new LedgerClient({ baseUrl: settlement.ledgerUrl, apiKey: settlement.ledgerKey }),
-                  ),
-                },
-                ...(settlement.intervalMs === undefined
-                  ? {}
-                  : { settlementIntervalMs: settlement.intervalMs }),
-              }),
+          ...settlementOptions(db, options.settlement),
           ...(options.idempotencyRetentionMs === undefined
             ? {}
             : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
@@ -151,6 +138,19 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
         await enclave.close();
       }
     },
+  };
+}
+
+/** The app's settlement options: the runs' store on the process's database, the ledger's client. */
+function settlementOptions(
+  db: Database,
+  settlement: MdsServerOptions['settlement'],
+): Pick<MdsAppOptions, 'settlement' | 'settlementIntervalMs'> {
+  if (settlement === undefined) return {};
+  const client = new LedgerClient({ baseUrl: settlement.ledgerUrl, apiKey: settlement.ledgerKey });
+  return {
+    settlement: { store: new SqlSettlementStore(db), ledger: new LedgerSettlement(client) },
+    ...(settlement.intervalMs === undefined ? {} : { settlementIntervalMs: settlement.intervalMs }),
   };
 }
 

@@ -244,7 +244,10 @@ for (const engine of engines) {
         '/v1/participants',
         '/v1/participants/me',
         '/v1/reports',
+        '/v1/settlement-pools/{dcpId}',
+        '/v1/settlements',
         '/v1/status',
+        '/v1/supply',
         '/v1/uploads',
         '/v1/uploads/{digest}',
       ]);
