@@ -10,6 +10,7 @@ import {
   alertsPageMax,
   reportItemsMax,
   type EnclaveRefusal,
+  type IndicatorsRequest,
   type RecordReportsRequest,
   type ReportedRetirement,
   type StoreUploadRequest,
@@ -23,7 +24,8 @@ export type EnclaveCall =
   | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
   | { readonly method: 'evidence'; readonly alertId: string }
   | { readonly method: 'status' }
-  | { readonly method: 'supply' };
+  | { readonly method: 'supply' }
+  | { readonly method: 'indicators'; readonly request: IndicatorsRequest };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -154,6 +156,23 @@ export function decodeCall(value: unknown): EnclaveCall {
       return { method: 'status' };
     case 'supply':
       return { method: 'supply' };
+    case 'indicators': {
+      const r = record(call['request'], 'indicators');
+      return {
+        method: 'indicators',
+        request: {
+          fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
+          toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
+          bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
+          secureElementsMin: safeIntegerField(
+            r['secureElementsMin'],
+            'indicators.secureElementsMin',
+            1,
+            1_000_000,
+          ),
+        },
+      };
+    }
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

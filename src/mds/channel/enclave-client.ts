@@ -15,13 +15,15 @@ import {
   decodeStatus,
   decodeUploadStatus,
 } from './answers.ts';
-import { decodeSupply } from './supply-answers.ts';
+import { decodeIndicators, decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import type {
   AlertsPage,
   EnclavePort,
   EnclaveStatus,
   EnclaveSupply,
+  IndicatorBucket,
+  IndicatorsRequest,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -184,6 +186,10 @@ class EnclaveClient implements EnclaveProcess {
 
   supply(): Promise<EnclaveSupply> {
     return this.#call({ method: 'supply' }, decodeSupply);
+  }
+
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    return this.#call({ method: 'indicators', request }, decodeIndicators);
   }
 
   async close(): Promise<void> {

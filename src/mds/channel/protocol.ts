@@ -111,6 +111,8 @@ export interface EnclavePort {
   status(): Promise<EnclaveStatus>;
   /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
   supply(): Promise<EnclaveSupply>;
+  /** Indicators per bucket, every cell over fewer than `secureElementsMin` SEs suppressed inside. */
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]>;
 }
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
@@ -150,4 +152,42 @@ export interface EnclaveSupply {
   readonly unbackedRetired: bigint;
   /** The values of the fakeFunding, doubleSpend and counterReuse alerts. */
   readonly createdByFraud: bigint;
+}
+
+/** Buckets one indicators answer carries at most. */
+export const indicatorBucketsMax = 168;
+
+export interface IndicatorsRequest {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly bucketMs: number;
+  /** k: a cell over fewer distinct SEs is suppressed. */
+  readonly secureElementsMin: number;
+}
+
+export type IndicatorCell =
+  { readonly suppressed: true } | { readonly suppressed: false; readonly value: bigint };
+
+export interface IndicatorBin {
+  readonly upTo: bigint | null;
+  readonly count: IndicatorCell;
+}
+
+/** One bucket, as the API's (src/mds/api/types.ts `IndicatorBucket`). */
+export interface IndicatorBucket {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly offlineValueOutstanding: IndicatorCell;
+  readonly payments: {
+    readonly count: IndicatorCell;
+    readonly value: IndicatorCell;
+    readonly average: IndicatorCell;
+  };
+  readonly velocityPpm: IndicatorCell;
+  readonly generations: readonly IndicatorBin[];
+  readonly devices: { readonly card: IndicatorCell; readonly phone: IndicatorCell };
+  readonly renewalIntervalsMs: readonly IndicatorBin[];
+  readonly balances: readonly IndicatorBin[];
+  readonly fraud: { readonly alerts: IndicatorCell; readonly value: IndicatorCell };
+  readonly recovery: { readonly refunds: IndicatorCell; readonly value: IndicatorCell };
 }

@@ -119,6 +119,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.status();
     case 'supply':
       return service.supply();
+    case 'indicators':
+      return service.indicators(call.request);
   }
 }
 

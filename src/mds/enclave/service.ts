@@ -22,6 +22,8 @@ import {
   type EnclavePort,
   type EnclaveStatus,
   type EnclaveSupply,
+  type IndicatorBucket,
+  type IndicatorsRequest,
   type EvidenceItem,
   type RecordReportsRequest,
   type ReportCounts,
@@ -36,6 +38,8 @@ import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { computeSupply } from './supply.ts';
+import { bucketIndicators, loadIndicatorFacts } from './indicators.ts';
+import { checkIndicatorsRange } from '../channel/indicator-range.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -189,6 +193,14 @@ export class EnclaveService implements EnclavePort {
 
   supply(): Promise<EnclaveSupply> {
     return this.#db.transaction((tx) => computeSupply(tx, this.#tables, this.#crypto.verifier));
+  }
+
+  async indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    checkIndicatorsRange(request);
+    const facts = await this.#db.transaction((tx) =>
+      loadIndicatorFacts(tx, this.#tables, this.#crypto, this.#anchors, request),
+    );
+    return bucketIndicators(facts, request);
   }
 
   /**

@@ -20,6 +20,8 @@ import { operationsRoutes } from './routes/operations.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { settlementRoutes } from './routes/settlements.ts';
 import { supplyRoutes } from './routes/supply.ts';
+import { indicatorRoutes } from './routes/indicators.ts';
+import { Indicators } from '../domain/indicators.ts';
 import { Settlements, type SettlementDependencies } from '../domain/settlement.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
@@ -37,6 +39,8 @@ export interface MdsAppOptions extends ServiceProcessOptions {
   readonly responseIntervalMs?: number;
   /** The ledger and the store of settlement runs and pools; left out, the MDS settles nothing. */
   readonly settlement?: SettlementDependencies['settlement'];
+  /** k: indicator cells over fewer distinct SEs are suppressed (default 10). */
+  readonly indicatorSecureElementsMin?: number;
   /** How often a settlement run is made (period `periodic-<start ms>`); left out, only on request. */
   readonly settlementIntervalMs?: number;
 }
@@ -114,7 +118,8 @@ export async function buildMdsApp(options: MdsAppOptions) {
     protects: (request) => request.url.startsWith('/v1/'),
     authenticate: (authorization) => auth.authenticate(authorization),
   });
-  const routes: MdsRoutes = { app, service, settlements, metrics, caller };
+  const indicators = new Indicators(options.enclave, options.indicatorSecureElementsMin);
+  const routes: MdsRoutes = { app, service, settlements, indicators, metrics, caller };
   for (const register of [
     participantRoutes,
     ingestRoutes,
@@ -122,6 +127,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     operationsRoutes,
     supplyRoutes,
     settlementRoutes,
+    indicatorRoutes,
   ])
     register(routes);
   return { app, service };
