@@ -15,6 +15,7 @@
 import type { Bytes } from '../../core/bytes.ts';
 import type { CoreErrorCode } from '../../core/errors.ts';
 import type { MdsErrorCode } from '../api/errors.ts';
+import type { IndicatorBucket } from '../api/types.ts';
 
 /** What the API process hands the enclave for one `POST /v1/uploads`. */
 export interface StoreUploadRequest {
@@ -165,29 +166,5 @@ export interface IndicatorsRequest {
   readonly secureElementsMin: number;
 }
 
-export type IndicatorCell =
-  { readonly suppressed: true } | { readonly suppressed: false; readonly value: bigint };
-
-export interface IndicatorBin {
-  readonly upTo: bigint | null;
-  readonly count: IndicatorCell;
-}
-
-/** One bucket, as the API's (src/mds/api/types.ts `IndicatorBucket`). */
-export interface IndicatorBucket {
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly offlineValueOutstanding: IndicatorCell;
-  readonly payments: {
-    readonly count: IndicatorCell;
-    readonly value: IndicatorCell;
-    readonly average: IndicatorCell;
-  };
-  readonly velocityPpm: IndicatorCell;
-  readonly generations: readonly IndicatorBin[];
-  readonly devices: { readonly card: IndicatorCell; readonly phone: IndicatorCell };
-  readonly renewalIntervalsMs: readonly IndicatorBin[];
-  readonly balances: readonly IndicatorBin[];
-  readonly fraud: { readonly alerts: IndicatorCell; readonly value: IndicatorCell };
-  readonly recovery: { readonly refunds: IndicatorCell; readonly value: IndicatorCell };
-}
+// The buckets cross as the API answers them (src/mds/api/types.ts), suppression applied already.
+export type { IndicatorBin, IndicatorBucket, IndicatorCell } from '../api/types.ts';
