@@ -87,79 +87,87 @@ function bins<T>(
 
 /** The buckets of `request` over `facts`, every cell over fewer than k SEs suppressed. */
 export function bucketIndicators(facts: IndicatorFacts, request: IndicatorsRequest): IndicatorBucket[] {
-  const k = request.secureElementsMin;
-  const buckets: IndicatorBucket[] = [];
-  for (let index = 0; index < checkIndicatorsRange(request); index++) {
+  return Array.from({ length: checkIndicatorsRange(request) }, (_, index) => {
     const startMs = request.fromMs + index * request.bucketMs;
-    const endMs = startMs + request.bucketMs;
-    const within = (atMs: number) => atMs >= startMs && atMs < endMs;
-    const latest = new Map<string, bigint>();
-    for (const sync of facts.syncs) if (sync.atMs < endMs) latest.set(sync.seId, sync.balance);
-    const outstanding = [...latest.values()].reduce((sum, value) => sum + value, 0n);
-    const holders = new Set(latest.keys());
-    const payments = facts.payments.filter((payment) => within(payment.atMs));
-    const payers = new Set(payments.map((payment) => payment.payerId));
-    const paid = payments.reduce((sum, payment) => sum + payment.value, 0n);
-    const syncs = facts.syncs.filter((sync) => within(sync.atMs));
-    const intervals = syncs.flatMap((sync) => {
-      const before = facts.syncs.filter((other) => other.seId === sync.seId && other.atMs < sync.atMs).at(-1);
-      return before === undefined ? [] : [{ seId: sync.seId, ms: BigInt(sync.atMs - before.atMs) }];
-    });
-    const kinds = (kind: Sync['kind']) =>
-      new Set(syncs.filter((sync) => sync.kind === kind).map((s) => s.seId));
-    const alerts = facts.alerts.filter((alert) => within(alert.atMs));
-    const blamed = new Set(alerts.map((alert) => alert.seId));
-    const velocityShown = payers.size >= k && holders.size >= k && outstanding > 0n;
-    buckets.push({
-      startMs,
-      endMs,
-      offlineValueOutstanding: cell(outstanding, holders, k),
-      payments: {
-        count: cell(BigInt(payments.length), payers, k),
-        value: cell(paid, payers, k),
-        average:
-          payments.length === 0 ? { suppressed: true } : cell(paid / BigInt(payments.length), payers, k),
-      },
-      velocityPpm: velocityShown
-        ? { suppressed: false, value: (paid * 1_000_000n) / outstanding }
-        : { suppressed: true },
-      generations: bins(
-        payments,
-        generationBins,
-        (p) => BigInt(p.generation),
-        (p) => p.payerId,
+    return oneBucket(facts, startMs, startMs + request.bucketMs, request.secureElementsMin);
+  });
+}
+
+/** The balance each SE claimed at its latest sync before `endMs`. */
+function heldAt(facts: IndicatorFacts, endMs: number): Map<string, bigint> {
+  const latest = new Map<string, bigint>();
+  for (const sync of facts.syncs) if (sync.atMs < endMs) latest.set(sync.seId, sync.balance);
+  return latest;
+}
+
+/** The time since each sync's previous sync of the same SE (none for an SE's first). */
+function intervalsOf(facts: IndicatorFacts, syncs: readonly Sync[]): { seId: string; ms: bigint }[] {
+  return syncs.flatMap((sync) => {
+    const before = facts.syncs.filter((other) => other.seId === sync.seId && other.atMs < sync.atMs).at(-1);
+    return before === undefined ? [] : [{ seId: sync.seId, ms: BigInt(sync.atMs - before.atMs) }];
+  });
+}
+
+function oneBucket(facts: IndicatorFacts, startMs: number, endMs: number, k: number): IndicatorBucket {
+  const within = (atMs: number) => atMs >= startMs && atMs < endMs;
+  const held = heldAt(facts, endMs);
+  const outstanding = [...held.values()].reduce((sum, value) => sum + value, 0n);
+  const holders = new Set(held.keys());
+  const payments = facts.payments.filter((payment) => within(payment.atMs));
+  const payers = new Set(payments.map((payment) => payment.payerId));
+  const paid = payments.reduce((sum, payment) => sum + payment.value, 0n);
+  const syncs = facts.syncs.filter((sync) => within(sync.atMs));
+  const kind = (wanted: Sync['kind']) => {
+    const seIds = new Set(syncs.filter((sync) => sync.kind === wanted).map((sync) => sync.seId));
+    return cell(BigInt(seIds.size), seIds, k);
+  };
+  const alerts = facts.alerts.filter((alert) => within(alert.atMs));
+  const blamed = new Set(alerts.map((alert) => alert.seId));
+  const velocityShown = payers.size >= k && holders.size >= k && outstanding > 0n;
+  return {
+    startMs,
+    endMs,
+    offlineValueOutstanding: cell(outstanding, holders, k),
+    payments: {
+      count: cell(BigInt(payments.length), payers, k),
+      value: cell(paid, payers, k),
+      average: payments.length === 0 ? { suppressed: true } : cell(paid / BigInt(payments.length), payers, k),
+    },
+    velocityPpm: velocityShown
+      ? { suppressed: false, value: (paid * 1_000_000n) / outstanding }
+      : { suppressed: true },
+    generations: bins(
+      payments,
+      generationBins,
+      (p) => BigInt(p.generation),
+      (p) => p.payerId,
+      k,
+    ),
+    devices: { card: kind('card'), phone: kind('phone') },
+    renewalIntervalsMs: bins(
+      intervalsOf(facts, syncs),
+      renewalIntervalBinsMs,
+      (i) => i.ms,
+      (i) => i.seId,
+      k,
+    ),
+    balances: bins(
+      syncs,
+      balanceBins,
+      (s) => s.balance,
+      (s) => s.seId,
+      k,
+    ),
+    fraud: {
+      alerts: cell(BigInt(alerts.length), blamed, k),
+      value: cell(
+        alerts.reduce((sum, alert) => sum + alert.value, 0n),
+        blamed,
         k,
       ),
-      devices: {
-        card: cell(BigInt(kinds('card').size), kinds('card'), k),
-        phone: cell(BigInt(kinds('phone').size), kinds('phone'), k),
-      },
-      renewalIntervalsMs: bins(
-        intervals,
-        renewalIntervalBinsMs,
-        (i) => i.ms,
-        (i) => i.seId,
-        k,
-      ),
-      balances: bins(
-        syncs,
-        balanceBins,
-        (s) => s.balance,
-        (s) => s.seId,
-        k,
-      ),
-      fraud: {
-        alerts: cell(BigInt(alerts.length), blamed, k),
-        value: cell(
-          alerts.reduce((sum, alert) => sum + alert.value, 0n),
-          blamed,
-          k,
-        ),
-      },
-      recovery: { refunds: { suppressed: true }, value: { suppressed: true } },
-    });
-  }
-  return buckets;
+    },
+    recovery: { refunds: { suppressed: true }, value: { suppressed: true } },
+  };
 }
 
 /** Loads the facts before `toMs` from the enclave's tables; opens the syncs of the range for their kind. */

@@ -83,20 +83,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     clock: options.clock,
     ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
   });
-  const settlementInterval = options.settlementIntervalMs;
-  const settlement: MaintenanceTask[] =
-    settlementInterval === undefined || options.settlement === undefined
-      ? []
-      : [
-          {
-            name: 'settlement',
-            intervalMs: settlementInterval,
-            run: async () => {
-              const start = Math.floor(options.clock.nowMs() / settlementInterval) * settlementInterval;
-              await settlements.settle(`periodic-${start}`);
-            },
-          },
-        ];
+  const settlement = settlementTask(settlements, options);
   const app = await createServiceApp({
     title: 'CBDC Monitoring and Detection System',
     description: 'See docs/mds.md',
@@ -131,6 +118,17 @@ export async function buildMdsApp(options: MdsAppOptions) {
   ])
     register(routes);
   return { app, service };
+}
+
+/** The periodic settlement run, when the deployment asks for one: period `periodic-<start ms>`. */
+function settlementTask(settlements: Settlements, options: MdsAppOptions): MaintenanceTask[] {
+  const intervalMs = options.settlementIntervalMs;
+  if (intervalMs === undefined || options.settlement === undefined) return [];
+  const run = async () => {
+    const start = Math.floor(options.clock.nowMs() / intervalMs) * intervalMs;
+    await settlements.settle(`periodic-${start}`);
+  };
+  return [{ name: 'settlement', intervalMs, run }];
 }
 
 export type MdsApp = Awaited<ReturnType<typeof buildMdsApp>>['app'];
