@@ -9,7 +9,9 @@
 // which sums to zero over the DCPs (each retired token's attribution sums to its value). A token
 // retired before the MDS ingested the upload that shows its history has no attribution yet: it is
 // counted as backed by the DCP that retired it (it moves nothing) until that upload arrives, and the
-// next settlement run moves it. Read in one transaction, so the figures are of one state.
+// next settlement run moves it. Retired value that no DCP backs (made up by a compromised SE) is
+// counted as backed by the DCP that retired it: that DCP bears the loss, no other pool owes it, and
+// the settlements still sum to zero. Read in one transaction, so the figures are of one state.
 import { assert } from '../../core/assert.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
@@ -70,6 +72,7 @@ export async function computeSupply(
   const retired = new Map<string, bigint>();
   const retiredBacked = new Map<string, bigint>();
   const retiredIds = new Set<string>();
+  let unbackedRetired = 0n;
   for (const row of await tx.all(`SELECT token_id, dcp_id, value FROM ${tables.reportedRetirements}`)) {
     const tokenId = columnText(row, 'token_id');
     const dcpId = columnText(row, 'dcp_id');
@@ -79,10 +82,13 @@ export async function computeSupply(
     const attribution = attributor.of(tokenId);
     const sum = attribution?.reduce((total, segment) => total + segment.amount, 0n);
     // A value that disagrees with the graph's is the DCP's error, not a backing: it moves nothing.
-    addAttribution(
-      retiredBacked,
-      sum === value && attribution ? attribution : [{ backer: dcpId, amount: value }],
-    );
+    const backing = sum === value && attribution ? attribution : [{ backer: dcpId, amount: value }];
+    for (const segment of backing) {
+      // Value no DCP backs stays the retiring DCP's loss (fraud, in createdByFraud): no pool owes it.
+      if (segment.backer === unbackedBacker) unbackedRetired += segment.amount;
+      const backer = segment.backer === unbackedBacker ? dcpId : segment.backer;
+      addAttribution(retiredBacked, [{ backer, amount: segment.amount }]);
+    }
   }
   const observed = await observedOffline(tx, tables, attributor, retiredIds);
   const figures = await recovery(tx, tables, verifier);
@@ -106,7 +112,7 @@ export async function computeSupply(
   return {
     dcps,
     unbackedObservedOffline: observed.get(unbackedBacker) ?? 0n,
-    unbackedRetired: retiredBacked.get(unbackedBacker) ?? 0n,
+    unbackedRetired,
     createdByFraud: await createdByFraud(tx, tables),
   };
 }
