@@ -45,7 +45,7 @@ function digest(fields: Fields, name: string, path: string): string {
   return value;
 }
 
-function id(fields: Fields, name: string, path: string): string {
+export function id(fields: Fields, name: string, path: string): string {
   const value = text(fields, name, path);
   if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
   return value;
