@@ -12,6 +12,7 @@ import {
   denyListBytesMax,
   reportItemsMax,
   type EnclaveRefusal,
+  type IndicatorsRequest,
   type RecordReportsRequest,
   type ReportedRetirement,
   type StoreUploadRequest,
@@ -33,7 +34,9 @@ export type EnclaveCall =
       readonly executedAtMs: number;
     }
   | { readonly method: 'recoveries' }
-  | { readonly method: 'recordDenyList'; readonly list: Bytes };
+  | { readonly method: 'recordDenyList'; readonly list: Bytes }
+  | { readonly method: 'supply' }
+  | { readonly method: 'indicators'; readonly request: IndicatorsRequest };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -186,6 +189,24 @@ const callDecoders: {
     method: 'recordDenyList',
     list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
   }),
+  supply: () => ({ method: 'supply' }),
+  indicators: (call) => {
+    const r = record(call['request'], 'indicators');
+    return {
+      method: 'indicators',
+      request: {
+        fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
+        toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
+        bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
+        secureElementsMin: safeIntegerField(
+          r['secureElementsMin'],
+          'indicators.secureElementsMin',
+          1,
+          1_000_000,
+        ),
+      },
+    };
+  },
 };
 
 /** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */

@@ -16,6 +16,7 @@ import {
   decodeStatus,
   decodeUploadStatus,
 } from './answers.ts';
+import { decodeIndicators, decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
 import type { Bytes } from '../../core/bytes.ts';
@@ -27,6 +28,9 @@ import type {
   DenyListCounts,
   EnclavePort,
   EnclaveStatus,
+  EnclaveSupply,
+  IndicatorBucket,
+  IndicatorsRequest,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -205,6 +209,14 @@ class EnclaveClient implements EnclaveProcess {
 
   recordDenyList(list: Bytes): Promise<DenyListCounts> {
     return this.#call({ method: 'recordDenyList', list }, decodeDenyListCounts);
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#call({ method: 'supply' }, decodeSupply);
+  }
+
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    return this.#call({ method: 'indicators', request }, decodeIndicators);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@
 import type { Bytes } from '../../core/bytes.ts';
 import type { CoreErrorCode } from '../../core/errors.ts';
 import type { MdsErrorCode } from '../api/errors.ts';
+import type { IndicatorBucket } from '../api/types.ts';
 
 /** What the API process hands the enclave for one `POST /v1/uploads`. */
 export interface StoreUploadRequest {
@@ -130,6 +131,10 @@ export interface EnclavePort {
    * `revokedSigner` detector; `denyListInvalid` when it is not the directory's. Idempotent.
    */
   recordDenyList(list: Bytes): Promise<DenyListCounts>;
+  /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
+  supply(): Promise<EnclaveSupply>;
+  /** Indicators per bucket, every cell over fewer than `secureElementsMin` SEs suppressed inside. */
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]>;
 }
 
 /** A refund decision as its DCP is told it: refund this SE this value, retiring this token. */
@@ -202,3 +207,43 @@ export const refundsPageMax = 256;
 export const recoveriesListMax = 256;
 /** A signed deny list's bound: `denyListEntriesMax` ids of 16 bytes (hex-free CBOR) and framing. */
 export const denyListBytesMax = 64 * 1024;
+
+/** DCPs one supply answer carries at most. */
+export const supplyDcpsMax = 256;
+
+/** One DCP's figures as the enclave knows them (docs/mds.md, "Supply and settlement"). */
+export interface EnclaveDcpSupply {
+  readonly dcpId: string;
+  /** The value of the issuances the DCP reported. */
+  readonly issued: bigint;
+  /** The value of the tokens the DCP reported retired. */
+  readonly retired: bigint;
+  /** The value of every retired token (at any DCP) that this DCP's issuances back. */
+  readonly retiredBacked: bigint;
+  readonly observedOffline: bigint;
+  readonly inFlight: bigint;
+  readonly refunded: bigint;
+}
+
+export interface EnclaveSupply {
+  readonly dcps: readonly EnclaveDcpSupply[];
+  /** Value no DCP issuance backs: seen offline, and retired by a DCP. */
+  readonly unbackedObservedOffline: bigint;
+  readonly unbackedRetired: bigint;
+  /** The values of the fakeFunding, doubleSpend and counterReuse alerts. */
+  readonly createdByFraud: bigint;
+}
+
+/** Buckets one indicators answer carries at most. */
+export const indicatorBucketsMax = 168;
+
+export interface IndicatorsRequest {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly bucketMs: number;
+  /** k: a cell over fewer distinct SEs is suppressed. */
+  readonly secureElementsMin: number;
+}
+
+// The buckets cross as the API answers them (src/mds/api/types.ts), suppression applied already.
+export type { IndicatorBin, IndicatorBucket, IndicatorCell } from '../api/types.ts';

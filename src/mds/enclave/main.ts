@@ -138,6 +138,10 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.recoveries();
     case 'recordDenyList':
       return service.recordDenyList(call.list);
+    case 'supply':
+      return service.supply();
+    case 'indicators':
+      return service.indicators(call.request);
   }
 }
 

@@ -24,6 +24,9 @@ import {
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
+  type EnclaveSupply,
+  type IndicatorBucket,
+  type IndicatorsRequest,
   type EvidenceItem,
   type RecordReportsRequest,
   type ReportCounts,
@@ -41,9 +44,19 @@ import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect, lockAlertSequence } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { recoveryFacts, type RecoveryFacts } from './recovery-facts.ts';
-import { executeRefund, mergeRecovery, recoveries, RecoveryTables, refundsFor } from './recovery.ts';
+import {
+  executeRefund,
+  mergeRecovery,
+  recoveries,
+  recoveryFigures,
+  RecoveryTables,
+  refundsFor,
+} from './recovery.ts';
 import { recordDenyList } from './denials.ts';
 import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
+import { computeSupply } from './supply.ts';
+import { bucketIndicators, loadIndicatorFacts } from './indicators.ts';
+import { checkIndicatorsRange } from '../channel/indicator-range.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -216,6 +229,22 @@ export class EnclaveService implements EnclavePort {
     ))
       alerts[columnOneOf(row, 'kind', alertKinds)] = columnSafeInteger(row, 'n');
     return { uploads, alerts };
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#db.transaction((tx) =>
+      computeSupply(tx, this.#tables, this.#crypto.verifier, (reader) =>
+        recoveryFigures(reader, this.#recoveryTables),
+      ),
+    );
+  }
+
+  async indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    checkIndicatorsRange(request);
+    const facts = await this.#db.transaction((tx) =>
+      loadIndicatorFacts(tx, this.#tables, this.#crypto, this.#anchors, request),
+    );
+    return bucketIndicators(facts, request);
   }
 
   refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {

@@ -19,6 +19,11 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { recoveryRoutes } from './routes/recoveries.ts';
+import { settlementRoutes } from './routes/settlements.ts';
+import { supplyRoutes } from './routes/supply.ts';
+import { indicatorRoutes } from './routes/indicators.ts';
+import { Indicators } from '../domain/indicators.ts';
+import { Settlements, type SettlementDependencies } from '../domain/settlement.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
 export interface MdsAppOptions extends ServiceProcessOptions {
@@ -34,6 +39,12 @@ export interface MdsAppOptions extends ServiceProcessOptions {
   readonly policy?: ResponsePolicy;
   /** How often alerts are copied and revocations asked for; left out (tests: `service.response.run()`), never. */
   readonly responseIntervalMs?: number;
+  /** The ledger and the store of settlement runs and pools; left out, the MDS settles nothing. */
+  readonly settlement?: SettlementDependencies['settlement'];
+  /** k: indicator cells over fewer distinct SEs are suppressed (default 10). */
+  readonly indicatorSecureElementsMin?: number;
+  /** How often a settlement run is made (period `periodic-<start ms>`); left out, only on request. */
+  readonly settlementIntervalMs?: number;
 }
 
 export function mdsService(options: MdsAppOptions): MdsService {
@@ -70,6 +81,12 @@ export async function buildMdsApp(options: MdsAppOptions) {
             run: () => service.response.run(),
           },
         ];
+  const settlements = new Settlements({
+    enclave: options.enclave,
+    clock: options.clock,
+    ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
+  });
+  const settlement = settlementTask(settlements, options);
   const app = await createServiceApp({
     title: 'CBDC Monitoring and Detection System',
     description: 'See docs/mds.md',
@@ -82,6 +99,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     maintenance: [
       ...idempotencyExpiry(options.idempotencyExpiryIntervalMs, () => service.expireIdempotencyAnswers()),
       ...response,
+      ...settlement,
     ],
   });
 
@@ -90,10 +108,31 @@ export async function buildMdsApp(options: MdsAppOptions) {
     protects: (request) => request.url.startsWith('/v1/'),
     authenticate: (authorization) => auth.authenticate(authorization),
   });
-  const routes: MdsRoutes = { app, service, metrics, caller };
-  for (const register of [participantRoutes, ingestRoutes, alertRoutes, operationsRoutes, recoveryRoutes])
+  const indicators = new Indicators(options.enclave, options.indicatorSecureElementsMin);
+  const routes: MdsRoutes = { app, service, settlements, indicators, metrics, caller };
+  for (const register of [
+    participantRoutes,
+    ingestRoutes,
+    alertRoutes,
+    operationsRoutes,
+    supplyRoutes,
+    settlementRoutes,
+    indicatorRoutes,
+    recoveryRoutes,
+  ])
     register(routes);
   return { app, service };
+}
+
+/** The periodic settlement run, when the deployment asks for one: period `periodic-<start ms>`. */
+function settlementTask(settlements: Settlements, options: MdsAppOptions): MaintenanceTask[] {
+  const intervalMs = options.settlementIntervalMs;
+  if (intervalMs === undefined || options.settlement === undefined) return [];
+  const run = async () => {
+    const start = Math.floor(options.clock.nowMs() / intervalMs) * intervalMs;
+    await settlements.settle(`periodic-${start}`);
+  };
+  return [{ name: 'settlement', intervalMs, run }];
 }
 
 export type MdsApp = Awaited<ReturnType<typeof buildMdsApp>>['app'];
