@@ -7,10 +7,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
+import type { DoubleSpendPolicy } from '../../core/renewal-verdict.ts';
 import {
   decodeAlertsPage,
   decodedOrUnavailable,
   decodeEvidence,
+  decodeRenewalCheck,
   decodeReportCounts,
   decodeStatus,
   decodeUploadStatus,
@@ -22,6 +24,8 @@ import type {
   EnclaveStatus,
   EvidenceItem,
   RecordReportsRequest,
+  RenewalCheckAnswer,
+  RenewalCheckRequest,
   ReportCounts,
   StoreUploadRequest,
   UploadStatus,
@@ -44,6 +48,8 @@ export interface EnclaveOptions {
   readonly workers?: number;
   readonly pollMs?: number;
   readonly callTimeoutMs?: number;
+  /** What a renewal check answers an honest payee of double-spent value (default `honour`). */
+  readonly doubleSpendPolicy?: DoubleSpendPolicy;
 }
 
 export interface EnclaveProcess extends EnclavePort {
@@ -71,6 +77,7 @@ export async function startEnclave(options: EnclaveOptions): Promise<EnclaveProc
   const args = ['--db', options.databaseUrl, '--pki', options.pkiDirectory];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.pollMs !== undefined) args.push('--poll-ms', String(options.pollMs));
+  if (options.doubleSpendPolicy !== undefined) args.push('--double-spend-policy', options.doubleSpendPolicy);
   const child = fork(enclaveMainPath, args, {
     serialization: 'advanced',
     execArgv: ['--import', 'tsx'],
@@ -178,6 +185,10 @@ class EnclaveClient implements EnclaveProcess {
 
   status(): Promise<EnclaveStatus> {
     return this.#call({ method: 'status' }, decodeStatus);
+  }
+
+  checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    return this.#call({ method: 'checkRenewal', request }, decodeRenewalCheck);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ import {
   type EnclaveStatus,
   type EvidenceItem,
   type RecordReportsRequest,
+  type RenewalCheckAnswer,
+  type RenewalCheckRequest,
   type ReportCounts,
   type StoreUploadRequest,
   type UploadState,
@@ -34,6 +36,8 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { BackedRenewals } from './backing.ts';
+import { checkRenewal, type VerdictSigner } from './renewal-check.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -59,6 +63,9 @@ export interface EnclaveDependencies {
   readonly crypto: EnclaveCrypto;
   readonly anchors: TrustAnchors;
   readonly clock: Clock;
+  /** Signs renewal verdicts with the MDS key, under the deployment's double-spend policy; without
+   * it (tests of ingest alone) a renewal check is refused `mdsEnclaveUnavailable`. */
+  readonly verdicts?: VerdictSigner;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -76,12 +83,15 @@ export class EnclaveService implements EnclavePort {
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
+  readonly #backedRenewals = new BackedRenewals();
+  readonly #verdicts: VerdictSigner | undefined;
 
   constructor(dependencies: EnclaveDependencies) {
     this.#db = dependencies.database;
     this.#crypto = dependencies.crypto;
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
+    this.#verdicts = dependencies.verdicts;
     this.#tables = new EnclaveTables(dependencies.database.engine);
   }
 
@@ -192,11 +202,42 @@ export class EnclaveService implements EnclavePort {
   ingestNext(): Promise<UploadStatus | undefined> {
     return this.#db.transaction(async (tx) => {
       const stored = await takeStoredUpload(tx, this.#tables);
-      if (stored === undefined) return undefined;
-      const outcome = await this.#ingest(tx, stored);
-      await finishUpload(tx, this.#tables, stored.digest, outcome, this.#clock.nowMs());
-      return { digest: stored.digest, state: outcome.state, refusal: outcome.refusal };
+      return stored === undefined ? undefined : this.#ingestHeld(tx, stored);
     });
+  }
+
+  /** Ingests one upload by digest now (a renewal check's), waiting for a worker that holds it. */
+  ingestUpload(digest: string): Promise<UploadStatus | undefined> {
+    return this.#db.transaction(async (tx) => {
+      const held = await readUpload(tx, this.#tables, digest, tx.engine === 'postgres' ? ' FOR UPDATE' : '');
+      if (held?.status.state !== 'stored') return held?.status;
+      return this.#ingestHeld(tx, held);
+    });
+  }
+
+  /**
+   * A DCP's renewal check: the pair is stored and ingested first, exactly as `storeUpload` and a
+   * worker would (so the check and the graph agree), then judged (backing.ts) and signed.
+   */
+  async checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    if (this.#verdicts === undefined)
+      throw mdsError('mdsEnclaveUnavailable', 'this enclave was started without a verdict key');
+    return checkRenewal(
+      {
+        store: (pair) => this.storeUpload(pair),
+        ingest: (digest) => this.ingestUpload(digest),
+        read: (decide) => this.#db.transaction((tx) => decide(tx, this.#tables, this.#backedRenewals)),
+        signer: this.#verdicts,
+        clock: this.#clock,
+      },
+      request,
+    );
+  }
+
+  async #ingestHeld(tx: Executor, stored: StoredUpload): Promise<UploadStatus> {
+    const outcome = await this.#ingest(tx, stored);
+    await finishUpload(tx, this.#tables, stored.digest, outcome, this.#clock.nowMs());
+    return { digest: stored.digest, state: outcome.state, refusal: outcome.refusal };
   }
 
   /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */
