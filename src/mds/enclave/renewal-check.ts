@@ -20,6 +20,9 @@ import { decideBacking, type BackedRenewals, type Backing } from './backing.ts';
 import { decodeClaim } from './open-upload.ts';
 import type { EnclaveTables } from './store.ts';
 
+/** Stored uploads a check ingests before it judges, beyond its own (the workers take the rest). */
+export const checkIngestsPendingMax = 64;
+
 /** The MDS's signing key and id, and the deployment's policy for honest payees of double spends. */
 export interface VerdictSigner {
   readonly signer: Signer;
@@ -31,6 +34,8 @@ export interface VerdictSigner {
 export interface RenewalCheckSteps {
   readonly store: (request: RenewalCheckRequest) => Promise<UploadStatus>;
   readonly ingest: (digest: string) => Promise<UploadStatus | undefined>;
+  /** Ingests uploads stored before this check (at most `checkIngestsPendingMax`). */
+  readonly ingestPending: (uploadsMax: number) => Promise<number>;
   /** Runs `decide` in one read transaction of the enclave's database. */
   readonly read: (
     decide: (tx: Executor, tables: EnclaveTables, remembered: BackedRenewals) => Promise<Backing>,
@@ -45,6 +50,9 @@ export async function checkRenewal(
 ): Promise<RenewalCheckAnswer> {
   const stored = await steps.store(request);
   const status = stored.state === 'stored' ? ((await steps.ingest(stored.digest)) ?? stored) : stored;
+  // What a DCP forwarded just before it asked (a renewal's upload its unload now spends) is judged
+  // on, not left to the next worker's poll.
+  await steps.ingestPending(checkIngestsPendingMax);
   assert(status.state !== 'stored', 'a renewal check ingests its upload before it judges');
   const claim = decodeClaim(request.claim);
   const { policy } = steps.signer;

@@ -226,6 +226,7 @@ export class EnclaveService implements EnclavePort {
       {
         store: (pair) => this.storeUpload(pair),
         ingest: (digest) => this.ingestUpload(digest),
+        ingestPending: (uploadsMax) => this.ingestAll(uploadsMax),
         read: (decide) => this.#db.transaction((tx) => decide(tx, this.#tables, this.#backedRenewals)),
         signer: this.#verdicts,
         clock: this.#clock,
