@@ -11,7 +11,8 @@
 //      every transfer on the way is signed by a certified SE                 (renewalTokenNotBacked,
 //                                                                             renewalIssuanceUnreported,
 //                                                                             renewalHistoryUnknown)
-//   4. no ancestor token was spent twice: by two transfers, by a transfer and a retirement, or
+//   4. no ancestor token was spent twice: by two transfers, by a transfer and a claim (a DCP's
+//      reported retirement, or any upload's claim covering it), by a renewal and a transfer, or
 //      retired at two DCPs                                                  (renewalDoubleSpent)
 //
 // Rule 4 is where the policy applies: when the claimer is not the SE that spent the token twice
@@ -158,12 +159,25 @@ class Walk {
       if (spends.length > 0) throw new Refusal('renewalDoubleSpent');
       return;
     }
-    // A token a renewal retired may be retired by that renewal's DCP alone (tokens table key: once).
-    const retiredElsewhere =
-      retired !== undefined &&
-      (reached.via === 'transfer' || columnText(retired, 'dcp_id') !== reached.dcpId);
-    const spentTwice = spends.length + (reached.via === 'renewal' ? 1 : 0) > 1;
-    if (retiredElsewhere || spentTwice) this.#doubleSpent(owner);
+    if (reached.via === 'renewal') {
+      // A token a renewal retired may be retired by that renewal's DCP alone, and spent by nobody.
+      if ((retired !== undefined && columnText(retired, 'dcp_id') !== reached.dcpId) || spends.length > 0)
+        this.#doubleSpent(owner);
+      return;
+    }
+    // An input of a transfer: spent once, and never claimed online. A claim covering it (its upload
+    // ingested by a renewal check or a worker) counts before the DCP's report of the retirement
+    // arrives, so a check at DCP B sees a renewal at DCP A the moment A's check saw it.
+    if (spends.length > 1 || retired !== undefined || (await this.#claimed(tokenId)))
+      this.#doubleSpent(owner);
+  }
+
+  async #claimed(tokenId: string): Promise<boolean> {
+    const rows = await this.tx.all(
+      `SELECT upload_digest FROM ${this.tables.holdings} WHERE token_id = ? LIMIT 1`,
+      [tokenId],
+    );
+    return rows.length > 0;
   }
 
   #doubleSpent(spender: string): void {
