@@ -119,6 +119,8 @@ export interface WorldOptions {
   readonly faults?: Readonly<Record<string, FaultHook>>;
   /** More options for every DCP (the MDS forwarding tests give the MDS). */
   readonly dcpOptions?: Partial<DcpServerOptions>;
+  /** More options for one DCP, made once from its id (before it starts). */
+  readonly dcpOptionsFor?: (dcpId: Uint8Array) => Promise<Partial<DcpServerOptions>>;
   /** The ledger's clock and idempotency retention (the expiry tests move them). */
   readonly ledgerOptions?: Pick<LedgerServerOptions, 'clock' | 'idempotencyRetentionMs'>;
   /**
@@ -218,6 +220,8 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       const database = await scratch();
       const operatorKey = newApiKey();
       const faults = options.faults?.[name];
+      const own =
+        (await options.dcpOptionsFor?.(pkiFolder.pki.dcps.get(name)!.certificate.body.subjectId)) ?? {};
       const start = () =>
         startDcpServer({
           databaseUrl: database.url,
@@ -238,6 +242,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
             ? {}
             : { mdsUrl: mds.server.url, mdsKey, renewalCheck: options.mds.renewalCheck }),
           ...options.dcpOptions,
+          ...own,
         });
       const dcp: TestDcp = {
         name,
@@ -298,7 +303,9 @@ async function startWorldMds(
     directoryKey: atDirectory.value.apiKey,
     operatorKey,
     logLevel: 'silent',
-    ...(options.mds?.doubleSpendPolicy === undefined ? {} : { doubleSpendPolicy: options.mds.doubleSpendPolicy }),
+    ...(options.mds?.doubleSpendPolicy === undefined
+      ? {}
+      : { doubleSpendPolicy: options.mds.doubleSpendPolicy }),
   });
   let running = true;
   const stop = async () => {

@@ -5,7 +5,14 @@
 // `sync` and `async` mode; honest traffic around it; the MDS down; and the double-spend policy.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fromHex } from '../../src/core/bytes.ts';
+import { createServer } from 'node:http';
+import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { claimFromCbor } from '../../src/core/claim.ts';
+import { purposes } from '../../src/core/crypto.ts';
+import { principalIdOf } from '../../src/core/ids.ts';
+import { renewalVerdictBodyToCbor } from '../../src/core/renewal-verdict.ts';
+import { encodeSigned, signBody } from '../../src/core/signed.ts';
+import { NodeSigner } from '../../src/crypto/node-crypto.ts';
 import { decodeCbor } from '../../src/core/cbor.ts';
 import { issuanceFromCbor } from '../../src/core/issuance.ts';
 import type { DcpSupply, SettleSubmission } from '../../src/dcp/api/client.ts';
@@ -93,6 +100,17 @@ function refusal(result: Awaited<ReturnType<typeof post>>): {
 }
 
 /**
+ * Refused before any money moved: by the check, which blames the claimer, or — once the MDS's
+ * response has had the directory revoke that SE (it races the request) — as revoked.
+ */
+function refusedBlamed(refused: ReturnType<typeof refusal>, what: string): void {
+  assert.equal(refused.status, 403, what);
+  if (refused.code === 'deviceRevoked') return;
+  assert.equal(refused.code, 'renewalCheckRefused', what);
+  assert.match(String(refused.message), /renewalClaimerBlamed \(policy refuse\)/, what);
+}
+
+/**
  * Has `bank` report its issuances and retirements now (its forwarding runs every second): a claim
  * at another DCP over value it minted is judged on its reports (renewalIssuanceUnreported before).
  */
@@ -145,10 +163,9 @@ for (const engine of engines) {
       const invented = thief.invent(5_000n);
       const before = await moneyOf(world, a);
       for (const kind of ['unload', 'renewal'] as const) {
-        const refused = refusal(await post(a, await thief.settlement(kind, [invented])));
-        assert.deepEqual([refused.status, refused.code], [403, 'renewalCheckRefused'], kind);
-        // Ingest (before the judgement) raised fakeFunding against the thief: the claimer is blamed.
-        assert.match(String(refused.message), /renewalClaimerBlamed \(policy refuse\)/);
+        // Ingest (before the judgement) raised fakeFunding against the thief: the claimer is blamed
+        // (and, once the MDS's response has revoked it, a second request meets deviceRevoked).
+        refusedBlamed(refusal(await post(a, await thief.settlement(kind, [invented]))), kind);
       }
       // Paid on to a second SE of the thief, nobody blames the claimer: the ancestry itself fails.
       const accomplice = await Thief.at(a.dcp, a.wallet.id, a.app.client);
@@ -195,22 +212,17 @@ for (const engine of engines) {
     test('invented value may renew at once, but neither it nor its renewal is cashed out', async () => {
       const { world, a } = fixture;
       const thief = await Thief.at(a.dcp, a.wallet.id, a.app.client);
-      const invented = thief.invent(5_000n);
-      const before = await moneyOf(world, a);
-      const direct = refusal(await post(a, await thief.settlement('unload', [invented])));
-      assert.deepEqual([direct.status, direct.code], [403, 'renewalCheckRefused']);
-      assert.match(String(direct.message), /renewalClaimerBlamed/);
-      assert.deepEqual(await moneyOf(world, a), before);
-      // Async: the renewal mints at once (bounded by the limits)...
-      const renewed = await post(a, await thief.settlement('renewal', [invented]));
+      // Async: a renewal of invented value mints at once (bounded by the limits), unchecked...
+      const renewed = await post(a, await thief.settlement('renewal', [thief.invent(5_000n)]));
       assert.equal(renewed.status, 201, JSON.stringify(renewed.body));
-      const renewal = (renewed.body as { renewal: string }).renewal;
-      const token = issued(decodeIssuance(renewal));
+      const token = issued(decodeIssuance((renewed.body as { renewal: string }).renewal));
       const [wallet, pool] = await moneyOf(world, a);
-      // ...but an unload of the renewal rests on what it retired, and is refused.
+      // ...but no unload of invented value is paid: neither directly, nor of the renewal, which
+      // rests on what it retired (the renewal's upload is forwarded and ingested by the check).
+      const direct = refusal(await post(a, await thief.settlement('unload', [thief.invent(4_000n)])));
+      refusedBlamed(direct, 'invented value');
       const unload = refusal(await post(a, await thief.settlement('unload', [token])));
-      assert.deepEqual([unload.status, unload.code], [403, 'renewalCheckRefused']);
-      assert.match(String(unload.message), /renewalClaimerBlamed/);
+      refusedBlamed(unload, 'the renewal');
       const [walletAfter, poolAfter] = await moneyOf(world, a);
       assert.deepEqual([walletAfter, poolAfter], [wallet, pool], 'no money left the pool');
     });
@@ -286,3 +298,83 @@ function hexBytes(hex: string) {
 function decodeIssuance(hex: string) {
   return issuanceFromCbor(decodeCbor(hexBytes(hex)));
 }
+
+/**
+ * An "MDS" that answers every renewal check with a well-formed yes, bound to the claim and the DCP,
+ * but signed by a key of its own: what an attacker between the DCP and the MDS could send.
+ */
+async function forgingMds(dcpId: Uint8Array): Promise<{ url: string; close(): Promise<void> }> {
+  const forger = NodeSigner.generate();
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url !== '/v1/renewal-checks') {
+        response.writeHead(404, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: 'routeNotFound', number: 0xf01, message: 'no' } }));
+        return;
+      }
+      const posted = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { claim: string };
+      const claim = claimFromCbor(decodeCbor(hexBytes(posted.claim)));
+      const verdict = signBody(
+        forger,
+        purposes.renewalVerdict,
+        {
+          mdsId: principalIdOf(verifier, forger.publicKey),
+          dcpId,
+          claimDigest: verifier.sha256(claim.bodyBytes),
+          uploadDigest: claim.body.uploadDigest,
+          backed: true,
+          reason: 'backed',
+          policy: 'honour',
+          checkedAtMs: 1,
+        },
+        renewalVerdictBodyToCbor,
+      );
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ verdict: toHex(encodeSigned(verdict)) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
+  };
+}
+
+for (const engine of engines)
+  describe(`a forged MDS answer, on ${engine}`, () => {
+    test('a verdict not signed by the MDS key of trust.json is refused; nothing is retired', async () => {
+      // The world makes its own PKI: the forger learns the DCP's id from it.
+      let forger: Awaited<ReturnType<typeof forgingMds>> | undefined;
+      const world = await startWorld(engine, {
+        dcpNames: ['bank-a'],
+        dcpOptionsFor: async (id) => {
+          forger = await forgingMds(id);
+          return { mdsUrl: forger.url, mdsKey: 'k'.repeat(40), renewalCheck: 'sync' };
+        },
+      });
+      try {
+        const dcp = world.dcp('bank-a');
+        const wallet = await dcp.createWallet('Mallory');
+        await world.fund(wallet.accountId, 10_000n);
+        const bank = { dcp, app: new DeviceApp({ baseUrl: dcp.server.url, verifier }), wallet };
+        const thief = await Thief.at(dcp, wallet.id, bank.app.client);
+        const before = await moneyOf(world, bank);
+        const refused = refusal(await post(bank, await thief.settlement('unload', [thief.invent(3_000n)])));
+        assert.deepEqual([refused.status, refused.code], [503, 'renewalCheckAnswerInvalid']);
+        assert.match(String(refused.message), /not signed by the MDS key/);
+        assert.deepEqual(await moneyOf(world, bank), before);
+      } finally {
+        await world.close();
+        await forger?.close();
+      }
+    });
+  });
