@@ -16,6 +16,8 @@ import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
 import type { HistoryEntry } from '../core/bundle.ts';
 import type { Certificate } from '../core/certificate.ts';
 import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
+import { NodeSigner } from '../crypto/node-crypto.ts';
+import type { DoubleSpendPolicy } from '../core/renewal-verdict.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import type { Device } from '../device/device.ts';
 import type { EnclaveCrypto } from '../mds/enclave/open-upload.ts';
@@ -306,7 +308,10 @@ export interface GraphCounts {
   readonly evidence: number;
 }
 
-/** An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock. */
+/**
+ * An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock,
+ * signing renewal verdicts with the test MDS key under `policy`.
+ */
 export interface ScratchEnclave {
   readonly service: EnclaveService;
   readonly database: Database;
@@ -315,7 +320,11 @@ export interface ScratchEnclave {
   close(): Promise<void>;
 }
 
-export async function scratchEnclave(uploads: MdsUploads, engine: Engine): Promise<ScratchEnclave> {
+export async function scratchEnclave(
+  uploads: MdsUploads,
+  engine: Engine,
+  policy: DoubleSpendPolicy = 'honour',
+): Promise<ScratchEnclave> {
   const scratch = await createScratchDatabase(engine);
   const database = openDatabase(scratch.url);
   await migrate(database, enclaveMigrations, 0);
@@ -325,7 +334,18 @@ export async function scratchEnclave(uploads: MdsUploads, engine: Engine): Promi
       return this.ms;
     },
   };
-  const service = new EnclaveService({ database, crypto: uploads.crypto, anchors: uploads.anchors, clock });
+  const service = new EnclaveService({
+    database,
+    crypto: uploads.crypto,
+    anchors: uploads.anchors,
+    clock,
+    verdicts: {
+      signer: NodeSigner.fromScalar(uploads.pki.mdsKeys.privateKey, uploads.pki.mdsKeys.publicKey),
+      mdsId: uploads.pki.mds.body.subjectId,
+      policy,
+      sha256: (bytes) => uploads.pki.verifier.sha256(bytes),
+    },
+  });
   const tables = new EnclaveTables(engine);
   return {
     service,
