@@ -157,6 +157,15 @@ for (const engine of engines) {
       assert.equal(await a.app.renew(phone.client(), freshKey()), 5_000n);
     });
 
+    test('a card that unloaded everything (a renewal with no output) later unloads value paid to it', async () => {
+      const { a } = fixture;
+      const card = await honestDevice(a, 'card', 'gina', 3_000n);
+      const phone = await honestDevice(a, 'phone', 'hugo', 2_000n);
+      assert.equal(await a.app.unload(card.client(), 3_000n, freshKey()), 0n);
+      assert.deepEqual(new OfflinePayment(phone, card, 1_000n).tap(), { outcome: 'completed' });
+      assert.equal(await a.app.unload(card.client(), 1_000n, freshKey()), 0n);
+    });
+
     test('an unload or renewal of value no DCP minted is refused; wallet, pool and books unchanged', async () => {
       const { world, a } = fixture;
       const thief = await Thief.at(a.dcp, a.wallet.id, a.app.client);

@@ -147,6 +147,9 @@ export function uploadFacts(
   const backed = new Map<string, boolean>();
   const entries: EntryFact[] = [];
   for (const entry of collected.entries.values()) {
+    // A renewal that unloaded everything has no output (docs/protocol.md §3): it produces nothing
+    // the graph could hold, and is no fault of the SE that keeps it.
+    if (entry.kind === 'issuance' && entry.signed.body.outputs.length === 0) continue;
     const fact = entryFact(crypto, anchors, entry, collected.certificates, known, memory);
     backed.set(fact.id, fact.backed);
     entries.push(fact);
