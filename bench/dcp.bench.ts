@@ -9,6 +9,8 @@
 //   dcp.renewals.<engine>   renewals/s: POST /v1/renewals (claim verified, nonce spent, claimed tokens
 //                           retired, renewal issuance minted, sealed upload stored, limits and deny list
 //                           answered)
+//   dcp.renewals.sqlite.sync  the same with `renewalCheck: sync`: each renewal first asks an MDS
+//                           (API and enclave processes, SQLite) for its signed verdict
 //
 // The device side of each operation (a DCP nonce, then AUTHENTICATE, or BEGIN SYNC with its
 // HPKE-sealed upload) is prepared before the timed part, because the SE's sealing alone costs about
@@ -37,6 +39,9 @@ import { LedgerClient } from '../src/ledger/api/client.ts';
 import { apiKeyDigest as ledgerApiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer, type LedgerServer } from '../src/ledger/server.ts';
 import { newApiKey } from '../src/testing/ledger.ts';
+import { MdsClient } from '../src/mds/api/client.ts';
+import { startEnclave } from '../src/mds/channel/enclave-client.ts';
+import { startMdsServer, type MdsServer } from '../src/mds/server.ts';
 import { createDeploymentPki } from '../src/pki/deployment-pki.ts';
 import { nodePlatform } from '../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../src/secure-element/store/medium.ts';
@@ -90,7 +95,7 @@ async function inParallel<T>(
 }
 
 /** Ledger, directory and DCP on `engine`, `walletsCount` funded wallets and `devicesCount` phones. */
-async function startWorld(engine: Engine): Promise<World> {
+async function startWorld(engine: Engine, renewalCheck: 'async' | 'sync' = 'async'): Promise<World> {
   const scratches: ScratchDatabase[] = [];
   const servers: { close(): Promise<void> }[] = [];
   const pkiDir = mkdtempSync(join(tmpdir(), 'cbdc-bench-pki-'));
@@ -151,6 +156,11 @@ async function startWorld(engine: Engine): Promise<World> {
       apiKey: directoryOperatorKey,
     }).createParticipant('dcp-one', { name: 'DCP one', role: 'dcp', dcpId });
 
+    const mds =
+      renewalCheck === 'sync'
+        ? await startMds(pkiDir, await scratch(), await scratch(), directory.url, directoryOperatorKey, dcpId)
+        : null;
+    if (mds !== null) servers.push(mds.server);
     const operatorKey = newApiKey();
     const dcp = await startDcpServer({
       databaseUrl: await scratch(),
@@ -164,6 +174,7 @@ async function startWorld(engine: Engine): Promise<World> {
       directoryKey: directoryDcp.value.apiKey,
       operatorKey,
       logLevel: 'silent',
+      ...(mds === null ? {} : { mdsUrl: mds.server.url, mdsKey: mds.dcpKey, renewalCheck }),
     });
     servers.push(dcp);
 
@@ -325,6 +336,71 @@ async function timedRounds<T extends Round>(
   return rounds;
 }
 
+/**
+ * An MDS (API process here, its enclave a child process, both on SQLite files) for the `sync`
+ * figure, with the DCP as its participant: each renewal then waits for the MDS's signed verdict.
+ */
+async function startMds(
+  pkiDir: string,
+  databaseUrl: string,
+  enclaveDatabaseUrl: string,
+  directoryUrl: string,
+  directoryOperatorKey: string,
+  dcpId: string,
+): Promise<{ readonly server: MdsServer; readonly dcpKey: string }> {
+  const atDirectory = await new DirectoryClient({
+    baseUrl: directoryUrl,
+    apiKey: directoryOperatorKey,
+  }).createParticipant('mds', { name: 'MDS', role: 'mds' });
+  const operatorKey = newApiKey();
+  const server = await startMdsServer({
+    databaseUrl,
+    enclaveDatabaseUrl,
+    host: '127.0.0.1',
+    port: 0,
+    pkiDir,
+    startEnclave,
+    directoryUrl,
+    directoryKey: atDirectory.value.apiKey,
+    operatorKey,
+    logLevel: 'silent',
+  });
+  const dcpKey = newApiKey();
+  await new MdsClient({ baseUrl: server.url, apiKey: operatorKey }).createParticipant('dcp-one', {
+    name: 'DCP one',
+    role: 'dcp',
+    apiKeySha256: ledgerApiKeyDigest(dcpKey),
+    dcpId,
+  });
+  return { server, dcpKey };
+}
+
+/** `dcp.renewals.sqlite.sync`: the renewal figure again, each renewal checked by the MDS first. */
+async function measureSync(load: HttpLoad): Promise<void> {
+  const world = await startWorld('sqlite', 'sync');
+  try {
+    await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
+    await renewalRound(world, load, 0, warmUpSecondsMax);
+    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const count = total(renewals, 'count');
+    report({
+      name: 'dcp.renewals.sqlite.sync',
+      value: count / total(renewals, 'seconds'),
+      unit: 'renewals/s',
+      reference: verifyRate(),
+      referenceName,
+      clients: clientsCount,
+      renewals: count,
+      seconds: round(total(renewals, 'seconds')),
+      sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
+      prepared:
+        'as dcp.renewals.sqlite; timed: POST /v1/renewals, each asking the MDS (store, ingest, judge, sign) before its commit',
+    });
+  } finally {
+    await world.close();
+  }
+}
+
 async function measure(engine: Engine, load: HttpLoad): Promise<void> {
   const world = await startWorld(engine);
   try {
@@ -375,6 +451,7 @@ if (unknown.length > 0) throw new RangeError(`CBDC_BENCH_ENGINES: unknown engine
 const load = new HttpLoad();
 try {
   for (const engine of engines.filter((each) => asked.includes(each))) await measure(engine, load);
+  if (asked.includes('sqlite')) await measureSync(load);
 } finally {
   await load.close();
 }

@@ -6,6 +6,9 @@
 //     process or two, each with one worker taking batches of uploads with `FOR UPDATE SKIP LOCKED`,
 //     timed from the uploads' commit to the last ingested (the bench polls every 5 ms); the second
 //     line's `ratio1` is its rate over the first's (target ≥ 1.6);
+//   - `mds.renewal-check.sqlite`: sync renewal checks per second, each a fresh upload (stored,
+//     ingested, its claim's ancestry judged and the verdict signed), the DCPs' issuances reported
+//     first, as they are before a check;
 //   - `mds.hpke.open`: raw HPKE opens per second of the same uploads, the other fixed cost.
 // The uploads come from honest phones paying shops (src/testing/mds-uploads.ts): each transfer is in
 // its payer's and its payee's upload, and verified once, when first merged. Each figure is the best
@@ -28,6 +31,11 @@ import { migrate } from '../src/storage/migrations.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import { createScratchDatabase, engines } from '../src/testing/scratch.ts';
 import { MdsUploads, scratchEnclave, type RelayedUpload } from '../src/testing/mds-uploads.ts';
+import { decodeCbor } from '../src/core/cbor.ts';
+import { renewalVerdictFromCbor } from '../src/core/renewal-verdict.ts';
+import { encodeSigned } from '../src/core/signed.ts';
+import { decodeUpload } from '../src/core/upload.ts';
+import { reportItemsMax } from '../src/mds/channel/protocol.ts';
 import { opsPerSecond, report } from './report.ts';
 
 const payersCount = 32;
@@ -157,6 +165,7 @@ async function main(): Promise<void> {
   reportIngest('mds.ingest.postgres.2workers', two, transfers, relayed.length, {
     ratio1: Math.round((twoRate / oneRate) * 100) / 100,
   });
+  await renewalChecks(verifyRate());
   const keys = uploads.pki.mdsKeys;
   const sample = relayed[0]!;
   const seId = decodeClaim(sample.claim).body.seId;
@@ -168,6 +177,59 @@ async function main(): Promise<void> {
     unit: 'opens/s',
     bytes: sample.sealed.length,
   });
+}
+
+/** Every issuance in the uploads (opened here, as the DCPs' reports would carry them). */
+function issuancesOf(uploads: MdsUploads, relayed: readonly RelayedUpload[]): Uint8Array[] {
+  const found = new Map<string, Uint8Array>();
+  for (const upload of relayed) {
+    const claim = decodeClaim(upload.claim);
+    const plaintext = uploads.crypto.open(claim.body.seId, upload.sealed);
+    if (plaintext === undefined) throw new Error(`upload ${upload.label} does not open`);
+    const opened = decodeUpload(plaintext);
+    for (const entry of opened.entries)
+      if (entry.kind === 'issuance') found.set(toHex(entry.signed.bodyBytes), encodeSigned(entry.signed));
+  }
+  return [...found.values()];
+}
+
+async function renewalChecks(reference: number): Promise<void> {
+  const uploads = new MdsUploads();
+  const { uploads: relayed, transfers } = uploads.shops(payersCount, rounds);
+  const enclave = await scratchEnclave(uploads, 'sqlite');
+  try {
+    const issuances = issuancesOf(uploads, relayed);
+    for (let start = 0; start < issuances.length; start += reportItemsMax)
+      await enclave.service.recordReports({
+        dcpId: uploads.dcpId,
+        issuances: issuances.slice(start, start + reportItemsMax),
+        retirements: [],
+      });
+    let backed = 0;
+    const started = performance.now();
+    for (const upload of relayed) {
+      const answer = await enclave.service.checkRenewal(uploads.request(upload));
+      if (renewalVerdictFromCbor(decodeCbor(answer.verdict)).body.backed) backed++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (backed !== relayed.length) throw new Error(`${relayed.length - backed} honest checks said no`);
+    report({
+      name: 'mds.renewal-check.sqlite',
+      value: relayed.length / seconds,
+      unit: 'checks/s',
+      reference,
+      referenceName: 'P-256 verifies/s, one core',
+      checks: relayed.length,
+      transfers,
+      sealedUploadBytes: Math.round(
+        relayed.reduce((sum, upload) => sum + upload.sealed.length, 0) / relayed.length,
+      ),
+      prepared:
+        'uploads sealed and issuances reported before timing; timed: checkRenewal (store, ingest, judge, sign)',
+    });
+  } finally {
+    await enclave.close();
+  }
 }
 
 await main();

@@ -4,7 +4,7 @@
 // SIGINT or SIGTERM, then stops everything cleanly. The first start creates the PKI and the API keys
 // and keeps them in the data folder; a restart on the same folder resumes the services' data and the
 // economy where it stopped.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
 import { startSystem, servicePortOffsets } from '../system/launcher.ts';
 import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
@@ -18,6 +18,8 @@ interface StartOptions {
   readonly rounds?: number;
   readonly seed: number;
   readonly logLevel: CliLogLevel;
+  readonly renewalCheck: 'async' | 'sync';
+  readonly doubleSpendPolicy: 'honour' | 'refuse';
 }
 
 function parseCount(text: string): number {
@@ -31,6 +33,19 @@ function parseNames(text: string): string[] {
     throw new InvalidArgumentError('expected distinct names of a-z, 0-9 and -, comma-separated');
   return names;
 }
+
+const renewalCheckOption = new Option(
+  '--renewal-check <mode>',
+  "every DCP's renewal check (cbdc serve dcp --renewal-check)",
+)
+  .choices(['async', 'sync'])
+  .default('async');
+const doubleSpendPolicyOption = new Option(
+  '--double-spend-policy <policy>',
+  "the MDS's policy for honest payees of double spends (cbdc serve mds --double-spend-policy)",
+)
+  .choices(['honour', 'refuse'])
+  .default('honour');
 
 export function registerStart(program: Command): void {
   program
@@ -51,6 +66,8 @@ export function registerStart(program: Command): void {
     .option('--round-ms <ms>', 'pause between rounds of the demo economy', parseCount, 2_000)
     .option('--rounds <n>', 'stop after this many rounds (default: until SIGINT or SIGTERM)', parseCount)
     .option('--seed <n>', "seed of the demo economy's choices", parseCount, 1)
+    .addOption(renewalCheckOption)
+    .addOption(doubleSpendPolicyOption)
     .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
     .action(async (options: StartOptions) => {
       // The first signal ends the economy after its round and stops every service; later ones are
@@ -66,6 +83,8 @@ export function registerStart(program: Command): void {
         dcpNames: options.dcps,
         logLevel: options.logLevel,
         portBase: options.portBase,
+        renewalCheck: options.renewalCheck,
+        doubleSpendPolicy: options.doubleSpendPolicy,
         ...(options.db === undefined ? {} : { databaseUrl: options.db }),
       });
       try {

@@ -16,6 +16,7 @@ export const purposes = {
   denyList: 'cbdc/deny-list/v1',
   deviceRequest: 'cbdc/device-request/v1',
   loadRefusal: 'cbdc/load-refusal/v1',
+  renewalVerdict: 'cbdc/renewal-verdict/v1',
 } as const;
 
 export type Purpose = (typeof purposes)[keyof typeof purposes];

@@ -17,7 +17,9 @@ before(async () => {
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => handle(request, body, response));
+    request.on('end', () => {
+      handle(request, body, response);
+    });
   });
   server.on('connection', (socket) => sockets.add(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -25,7 +27,11 @@ before(async () => {
 });
 after(async () => {
   server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
 });
 
 const request = (overrides: Partial<Parameters<typeof keepAliveTransport>[0]> = {}) =>

@@ -34,7 +34,8 @@ export const keepAliveTransport: HttpTransport = (request) =>
     const options = { method: request.method, headers, agent: secure ? httpsAgent : httpAgent, signal };
     // A timeout surfaces as the signal's TimeoutError, as it does with `fetch`, not as an AbortError.
     const fail = (error: unknown) => {
-      reject(signal.aborted ? signal.reason : error);
+      const cause: unknown = signal.aborted ? signal.reason : error;
+      reject(cause instanceof Error ? cause : new Error(String(cause)));
     };
     const outgoing = (secure ? https : http).request(url, options, (response) => {
       readAnswer(response, request.answerBytesMax).then(resolve, fail);

@@ -16,6 +16,8 @@ import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
 import type { HistoryEntry } from '../core/bundle.ts';
 import type { Certificate } from '../core/certificate.ts';
 import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
+import { NodeSigner } from '../crypto/node-crypto.ts';
+import type { DoubleSpendPolicy } from '../core/renewal-verdict.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
 import type { Device } from '../device/device.ts';
 import type { EnclaveCrypto } from '../mds/enclave/open-upload.ts';
@@ -307,8 +309,9 @@ export interface GraphCounts {
 }
 
 /**
- * An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock
- * (and `crypto` in place of the fixture's, e.g. to count verifications).
+ * An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock,
+ * signing renewal verdicts with the test MDS key under `options.policy` (and `options.crypto` in place
+ * of the fixture's, e.g. to count verifications).
  */
 export interface ScratchEnclave {
   readonly service: EnclaveService;
@@ -321,7 +324,7 @@ export interface ScratchEnclave {
 export async function scratchEnclave(
   uploads: MdsUploads,
   engine: Engine,
-  crypto: EnclaveCrypto = uploads.crypto,
+  options: { readonly crypto?: EnclaveCrypto; readonly policy?: DoubleSpendPolicy } = {},
 ): Promise<ScratchEnclave> {
   const scratch = await createScratchDatabase(engine);
   const database = openDatabase(scratch.url);
@@ -334,10 +337,16 @@ export async function scratchEnclave(
   };
   const service = new EnclaveService({
     database,
-    crypto,
+    crypto: options.crypto ?? uploads.crypto,
     anchors: uploads.anchors,
     directory: uploads.pki.directory,
     clock,
+    verdicts: {
+      signer: NodeSigner.fromScalar(uploads.pki.mdsKeys.privateKey, uploads.pki.mdsKeys.publicKey),
+      mdsId: uploads.pki.mds.body.subjectId,
+      policy: options.policy ?? 'honour',
+      sha256: (bytes) => uploads.pki.verifier.sha256(bytes),
+    },
   });
   const tables = new EnclaveTables(engine);
   return {

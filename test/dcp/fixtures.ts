@@ -16,7 +16,8 @@ import {
   type SettleKind,
 } from '../../src/dcp/api/client.ts';
 import type { DeviceApp, PreparedSettlement } from '../../src/device/device-app.ts';
-import type { Clock, FaultHook } from '../../src/dcp/domain/ports.ts';
+import type { Clock, FaultHook, RenewalCheckMode } from '../../src/dcp/domain/ports.ts';
+import type { DoubleSpendPolicy } from '../../src/core/renewal-verdict.ts';
 import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -101,7 +102,7 @@ export interface World {
   readonly directoryOperator: DirectoryClient;
   readonly dcps: ReadonlyMap<string, TestDcp>;
   dcp(name: string): TestDcp;
-  /** The MDS, when asked for (`mds: true`): every DCP forwards to it, and it settles between pools. */
+  /** With `options.mds`: the MDS every DCP forwards to and asks, which settles between pools. */
   readonly mds: SettlingMds | null;
   /** Pays `amount` from the bank's account to a wallet's ledger account. */
   fund(accountId: string, amount: bigint): Promise<void>;
@@ -116,10 +117,19 @@ export interface WorldOptions {
   readonly faults?: Readonly<Record<string, FaultHook>>;
   /** More options for every DCP (the MDS forwarding tests give the MDS). */
   readonly dcpOptions?: Partial<DcpServerOptions>;
+  /** More options for one DCP, made once from its id (before it starts). */
+  readonly dcpOptionsFor?: (dcpId: Uint8Array) => Promise<Partial<DcpServerOptions>>;
   /** The ledger's clock and idempotency retention (the expiry tests move them). */
   readonly ledgerOptions?: Pick<LedgerServerOptions, 'clock' | 'idempotencyRetentionMs'>;
-  /** A real MDS (settling-mds.ts) that every DCP forwards to. */
-  readonly mds?: boolean;
+  /**
+   * A real MDS (settling-mds.ts: API process and enclave process, on databases of the engine) that
+   * every DCP forwards to and asks its renewal checks of, in this mode; the MDS under this
+   * double-spend policy.
+   */
+  readonly mds?: {
+    readonly renewalCheck: RenewalCheckMode;
+    readonly doubleSpendPolicy?: DoubleSpendPolicy;
+  };
 }
 
 /**
@@ -179,18 +189,18 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
     cleanups.push(() => directory.close());
     const directoryOperator = new DirectoryClient({ baseUrl: directory.url, apiKey: directoryKey });
     const mds =
-      options.mds === true
-        ? await startSettlingMds(
+      options.mds === undefined
+        ? null
+        : await startSettlingMds(
             engine,
             pkiFolder,
             ledger.url,
             ledgerOperator,
             directory.url,
             directoryOperator,
-          )
-        : null;
+            options.mds.doubleSpendPolicy,
+          );
     if (mds !== null) cleanups.push(() => mds.close());
-
     const dcps = new Map<string, TestDcp>();
     for (const name of options.dcpNames) {
       const dcpLedgerKey = newApiKey();
@@ -207,7 +217,12 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       const database = await scratch();
       const operatorKey = newApiKey();
       const faults = options.faults?.[name];
-      const forwarding = mds === null ? {} : await mds.enrol(name);
+      const forwarding =
+        mds === null || options.mds === undefined
+          ? {}
+          : { ...(await mds.enrol(name)), renewalCheck: options.mds.renewalCheck };
+      const own =
+        (await options.dcpOptionsFor?.(pkiFolder.pki.dcps.get(name)!.certificate.body.subjectId)) ?? {};
       const start = () =>
         startDcpServer({
           databaseUrl: database.url,
@@ -226,6 +241,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           ...(faults === undefined ? {} : { faults }),
           ...forwarding,
           ...options.dcpOptions,
+          ...own,
         });
       const dcp: TestDcp = {
         name,

@@ -1,7 +1,8 @@
 // Test support for the DCP flow: a real MDS beside the world's ledger, directory and DCPs (its API
 // process here, its enclave a forked process on its own database, as `cbdc serve mds` runs it), with a
 // `settlement` participant on the ledger. Each DCP forwards its uploads and reports to it under its
-// own MDS key; `settle` waits until the MDS has ingested everything forwarded, then runs settlement.
+// own MDS key and asks its renewal checks of it; `settle` waits until the MDS has ingested everything
+// forwarded, then runs settlement.
 import { toHex } from '../../src/core/bytes.ts';
 import type { CreatedPki } from '../../src/pki/deployment-pki.ts';
 import type { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -9,6 +10,7 @@ import type { LedgerClient } from '../../src/ledger/api/client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { MdsClient } from '../../src/mds/api/client.ts';
 import type { SettlementRun } from '../../src/mds/api/types.ts';
+import type { DoubleSpendPolicy } from '../../src/core/renewal-verdict.ts';
 import { startEnclave } from '../../src/mds/channel/enclave-client.ts';
 import { startMdsServer, type MdsServer } from '../../src/mds/server.ts';
 import type { Engine } from '../../src/storage/database.ts';
@@ -17,6 +19,9 @@ import { createScratchDatabase, type ScratchDatabase } from '../../src/testing/s
 export interface SettlingMds {
   readonly server: MdsServer;
   readonly operator: MdsClient;
+  readonly operatorKey: string;
+  /** The MDS API key each enrolled DCP posts with, by DCP name. */
+  readonly dcpKeys: ReadonlyMap<string, string>;
   /** Registers the DCP at the MDS; answers the options its server needs. */
   enrol(
     name: string,
@@ -25,6 +30,8 @@ export interface SettlingMds {
   setPool(name: string, accountId: string): Promise<void>;
   /** Waits until every upload forwarded so far is ingested, then runs a settlement under a fresh period. */
   settle(): Promise<SettlementRun>;
+  /** Stops the MDS (idempotent): the DCPs then meet an MDS that does not answer. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,6 +46,7 @@ export async function startSettlingMds(
   ledgerOperator: LedgerClient,
   directoryUrl: string,
   directoryOperator: DirectoryClient,
+  doubleSpendPolicy?: DoubleSpendPolicy,
 ): Promise<SettlingMds> {
   const databases: ScratchDatabase[] = [
     await createScratchDatabase(engine, 'file'),
@@ -61,21 +69,32 @@ export async function startSettlingMds(
     host: '127.0.0.1',
     port: 0,
     pkiDir: pki.dir,
-    startEnclave,
+    startEnclave: (enclave) => startEnclave({ ...enclave, pollMs: 20 }),
     directoryUrl,
     directoryKey: directoryParticipant.value.apiKey,
     operatorKey,
     logLevel: 'silent',
     settlement: { ledgerUrl, ledgerKey: settlementKey },
+    ...(doubleSpendPolicy === undefined ? {} : { doubleSpendPolicy }),
   });
   const operator = new MdsClient({ baseUrl: server.url, apiKey: operatorKey });
   const dcpIdOf = (name: string) => toHex(pki.pki.dcps.get(name)!.certificate.body.subjectId);
   let periods = 0;
+  const dcpKeys = new Map<string, string>();
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    await server.close();
+  };
   return {
     server,
     operator,
+    operatorKey,
+    dcpKeys,
     enrol: async (name) => {
       const mdsKey = newKey();
+      dcpKeys.set(name, mdsKey);
       await operator.createParticipant(newKey(), {
         name: `DCP ${name}`,
         role: 'dcp',
@@ -95,8 +114,9 @@ export async function startSettlingMds(
       periods++;
       return operator.settle(`test-${periods}`);
     },
+    stop,
     close: async () => {
-      await server.close();
+      await stop();
       for (const database of databases) await database.drop();
     },
   };

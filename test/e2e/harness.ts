@@ -1,5 +1,5 @@
 // Process harness for the end-to-end tests: each service is its own child process started exactly as
-// an operator would (`node bin/cbdc.mjs serve ledger|directory|dcp ...`), on 127.0.0.1 and a free
+// an operator would (`node bin/cbdc.mjs serve ledger|directory|mds|dcp ...`), on 127.0.0.1 and a free
 // port chosen here (kept across restarts, so peers and outbox rows that hold a DCP's URL still reach
 // it), with its own SQLite file in one temporary folder. The deployment is bootstrapped the way the
 // docs say: operator keys from environment variables, every other participant created over HTTP.
@@ -14,6 +14,7 @@ import type { FaultPoint } from '../../src/dcp/domain/ports.ts';
 import { crashAtEnvironment } from '../../src/dcp/server.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
+import { MdsClient } from '../../src/mds/api/client.ts';
 import { apiKeyDigest } from '../../src/ledger/http/auth.ts';
 import { createDeploymentPki, type CreatedPki } from '../../src/pki/deployment-pki.ts';
 import { freshKey, newApiKey } from '../dcp/fixtures.ts';
@@ -55,6 +56,42 @@ export interface Deployment {
  * Starts a ledger, a directory and one DCP per name, each a child process on its own SQLite file,
  * and bootstraps them as docs/ledger.md, docs/directory.md and docs/dcp.md describe.
  */
+/**
+ * The MDS (`serve mds`: its API process and enclave process, SQLite files), which the DCPs forward
+ * to and whose renewal check their unload gate asks: an unload of value received offline is paid
+ * on its yes (docs/dcp.md, "Renewal check and the unload gate").
+ */
+async function startMds(
+  folder: string,
+  pkiDir: string,
+  directoryUrl: string,
+  directory: DirectoryClient,
+  spawned: Set<ServiceProcess>,
+): Promise<{ readonly url: string; readonly client: MdsClient }> {
+  const atDirectory = await directory.createParticipant(freshKey(), { name: 'MDS', role: 'mds' });
+  const operatorKey = newApiKey();
+  const port = await freePort();
+  await ServiceProcess.start(
+    'mds',
+    [
+      '--port',
+      String(port),
+      '--db',
+      `sqlite:${join(folder, 'mds.sqlite')}`,
+      '--enclave-db',
+      `sqlite:${join(folder, 'mds-enclave.sqlite')}`,
+      '--pki',
+      pkiDir,
+      '--directory',
+      directoryUrl,
+    ],
+    { CBDC_MDS_DIRECTORY_KEY: atDirectory.value.apiKey, CBDC_MDS_OPERATOR_KEY: operatorKey },
+    { spawned },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return { url, client: new MdsClient({ baseUrl: url, apiKey: operatorKey, timeoutMs: 5_000 }) };
+}
+
 export async function startDeployment(dcpNames: readonly string[]): Promise<Deployment> {
   const folder = mkdtempSync(join(tmpdir(), 'cbdc-e2e-'));
   const pkiDir = join(folder, 'pki');
@@ -107,6 +144,7 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
     const bankAccount = (await ledger.createAccount(freshKey(), { kind: 'intermediary', ownerId: bankId }))
       .value.id;
     await ledger.issue(freshKey(), { accountId: bankAccount, amount: bankIssuedAmount });
+    const mds = await startMds(folder, pkiDir, directoryUrl, directory, spawned);
 
     const prepared = await Promise.all(
       dcpNames.map(async (name) => {
@@ -122,11 +160,25 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
           role: 'dcp',
           dcpId,
         });
-        return { name, dcpId, dcpLedgerKey, dcpDirectoryKey: created.value.apiKey, port: await freePort() };
+        const dcpMdsKey = newApiKey();
+        await mds.client.createParticipant(freshKey(), {
+          name: `DCP ${name}`,
+          role: 'dcp',
+          apiKeySha256: apiKeyDigest(dcpMdsKey),
+          dcpId,
+        });
+        return {
+          name,
+          dcpId,
+          dcpLedgerKey,
+          dcpDirectoryKey: created.value.apiKey,
+          dcpMdsKey,
+          port: await freePort(),
+        };
       }),
     );
     await Promise.all(
-      prepared.map(async ({ name, dcpId, dcpLedgerKey, dcpDirectoryKey, port }) => {
+      prepared.map(async ({ name, dcpId, dcpLedgerKey, dcpDirectoryKey, dcpMdsKey, port }) => {
         const databaseFile = join(folder, `dcp-${name}.sqlite`);
         const operatorKey = newApiKey();
         const launch = (crashAt?: FaultPoint) =>
@@ -145,10 +197,13 @@ export async function startDeployment(dcpNames: readonly string[]): Promise<Depl
               pkiDir,
               '--name',
               name,
+              '--mds',
+              mds.url,
             ],
             {
               CBDC_DCP_LEDGER_KEY: dcpLedgerKey,
               CBDC_DCP_DIRECTORY_KEY: dcpDirectoryKey,
+              CBDC_DCP_MDS_KEY: dcpMdsKey,
               CBDC_DCP_OPERATOR_KEY: operatorKey,
               [crashAtEnvironment]: crashAt ?? '',
             },

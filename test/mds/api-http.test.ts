@@ -247,6 +247,7 @@ for (const engine of engines) {
         '/v1/recoveries',
         '/v1/refunds',
         '/v1/refunds/{decisionId}/executed',
+        '/v1/renewal-checks',
         '/v1/reports',
         '/v1/settlement-pools/{dcpId}',
         '/v1/settlements',

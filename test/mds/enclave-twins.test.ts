@@ -92,7 +92,7 @@ for (const engine of engines) {
     before(async () => {
       const counting = countingCrypto();
       counts = counting.counts;
-      enclave = await scratchEnclave(uploads, engine, counting.crypto);
+      enclave = await scratchEnclave(uploads, engine, { crypto: counting.crypto });
     });
     after(async () => {
       await enclave.close();

@@ -13,8 +13,19 @@ import type {
   MdsRefundsPort,
   PendingUpload,
   RefundOrder,
+  RenewalCheck,
+  RenewalCheckMode,
+  RenewalVerdictSummary,
   ReportBatch,
 } from '../domain/ports.ts';
+import type { Certificate } from '../../core/certificate.ts';
+import type { Claim } from '../../core/claim.ts';
+import type { Verifier } from '../../core/crypto.ts';
+import type { PrincipalId } from '../../core/ids.ts';
+import type { RenewalVerdict } from '../../core/renewal-verdict.ts';
+import { encodeSigned } from '../../core/signed.ts';
+import { dcpError } from '../api/errors.ts';
+import { acceptVerdict } from '../domain/renewal-check.ts';
 
 /**
  * Refusals that judge what was sent: the same content would meet them again, so the row is marked
@@ -108,5 +119,68 @@ export class HttpMds implements MdsPort, MdsRefundsPort {
     const execution = await this.client.refundExecuted(decisionId);
     if (execution.decisionId !== decisionId)
       throw mdsError('mdsAnswerInvalid', `answer.decisionId ${execution.decisionId} is not ${decisionId}`);
+  }
+}
+
+/**
+ * Reasons the MDS gives when the facts it needs are still in this DCP's outbox (an issuance not
+ * reported, a renewal's upload not forwarded): the check is asked once more after a forwarding pass.
+ */
+const catchUpReasons: ReadonlySet<string> = new Set(['renewalIssuanceUnreported', 'renewalHistoryUnknown']);
+
+/**
+ * Times a check asks again on a "not yet": the first at once after a forwarding pass (this DCP's own
+ * reports), then after a wait each (another DCP's reports, every second): about 2 s at most.
+ */
+export const renewalCheckCatchUpsMax = 4;
+export const renewalCheckCatchUpWaitMs = 700;
+
+export interface HttpRenewalCheckOptions {
+  readonly mode: RenewalCheckMode;
+  readonly client: MdsClient;
+  readonly verifier: Verifier;
+  /** The MDS certificate of trust.json: the only key a verdict may be signed with. */
+  readonly mds: Certificate;
+  readonly dcpId: PrincipalId;
+  /** Delivers this DCP's pending uploads and reports to the MDS (one forwarding pass). */
+  readonly catchUp: () => Promise<unknown>;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** The renewal check and the unload gate over `POST /v1/renewal-checks` (docs/dcp.md). */
+export class HttpRenewalCheck implements RenewalCheck {
+  readonly mode: RenewalCheckMode;
+
+  constructor(private readonly options: HttpRenewalCheckOptions) {
+    this.mode = options.mode;
+  }
+
+  /**
+   * Asks; while the MDS answers a reason that means "not yet" (catchUpReasons), forwards this DCP's
+   * outbox, waits (another DCP reports within its forwarding interval, 1 s) and asks again, at most
+   * `renewalCheckCatchUpsMax` times.
+   */
+  async ask(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
+    let verdict = await this.#askOnce(claim, sealedUpload);
+    for (let catchUp = 0; catchUp < renewalCheckCatchUpsMax; catchUp++) {
+      if (verdict.backed || !catchUpReasons.has(verdict.reason)) return verdict;
+      await this.options.catchUp();
+      if (catchUp > 0) await this.options.sleep(renewalCheckCatchUpWaitMs);
+      verdict = await this.#askOnce(claim, sealedUpload);
+    }
+    return verdict;
+  }
+
+  async #askOnce(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
+    let verdict: RenewalVerdict;
+    try {
+      verdict = await this.options.client.checkRenewal({ claim: encodeSigned(claim), sealed: sealedUpload });
+    } catch (error) {
+      if (isCbdcError(error) && error.code === 'mdsAnswerInvalid')
+        throw dcpError('renewalCheckAnswerInvalid', error.message);
+      const detail = isCbdcError(error) ? `${error.code}: ${error.message}` : String(error);
+      throw dcpError('renewalCheckUnavailable', `the MDS did not answer the check (${detail})`);
+    }
+    return acceptVerdict(this.options.verifier, this.options.mds, this.options.dcpId, claim, verdict);
   }
 }

@@ -14,6 +14,7 @@ import {
   type EnclaveRefusal,
   type IndicatorsRequest,
   type RecordReportsRequest,
+  type RenewalCheckRequest,
   type ReportedRetirement,
   type StoreUploadRequest,
 } from './protocol.ts';
@@ -36,7 +37,8 @@ export type EnclaveCall =
   | { readonly method: 'recoveries' }
   | { readonly method: 'recordDenyList'; readonly list: Bytes }
   | { readonly method: 'supply' }
-  | { readonly method: 'indicators'; readonly request: IndicatorsRequest };
+  | { readonly method: 'indicators'; readonly request: IndicatorsRequest }
+  | { readonly method: 'checkRenewal'; readonly request: RenewalCheckRequest };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -124,24 +126,25 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
   };
 }
 
+/** The claim and sealed upload of `storeUpload` and `checkRenewal`, with the posting DCP. */
+function uploadPair(value: unknown, field: string): StoreUploadRequest {
+  const r = record(value, field);
+  return {
+    dcpId: hexField(r['dcpId'], `${field}.dcpId`, principalHexLength),
+    claim: bytesField(r['claim'], `${field}.claim`),
+    sealed: bytesField(r['sealed'], `${field}.sealed`),
+    receivedAtMs: safeIntegerField(r['receivedAtMs'], `${field}.receivedAtMs`),
+  };
+}
+
 type CallFields = Readonly<Record<string, unknown>>;
 
 /** One strict decoder per method, each naming the field that failed. */
 const callDecoders: {
   readonly [M in EnclaveMethod]: (call: CallFields) => Extract<EnclaveCall, { method: M }>;
 } = {
-  storeUpload: (call) => {
-    const r = record(call['request'], 'storeUpload');
-    return {
-      method: 'storeUpload',
-      request: {
-        dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
-        claim: bytesField(r['claim'], 'storeUpload.claim'),
-        sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
-        receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
-      },
-    };
-  },
+  storeUpload: (call) => ({ method: 'storeUpload', request: uploadPair(call['request'], 'storeUpload') }),
+  checkRenewal: (call) => ({ method: 'checkRenewal', request: uploadPair(call['request'], 'checkRenewal') }),
   uploadStatus: (call) => ({
     method: 'uploadStatus',
     dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),

@@ -7,11 +7,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
+import type { DoubleSpendPolicy } from '../../core/renewal-verdict.ts';
 import {
   decodeAlertsPage,
   decodeDenyListCounts,
   decodedOrUnavailable,
   decodeEvidence,
+  decodeRenewalCheck,
   decodeReportCounts,
   decodeStatus,
   decodeUploadStatus,
@@ -33,6 +35,8 @@ import type {
   IndicatorsRequest,
   EvidenceItem,
   RecordReportsRequest,
+  RenewalCheckAnswer,
+  RenewalCheckRequest,
   ReportCounts,
   StoreUploadRequest,
   UploadStatus,
@@ -55,6 +59,8 @@ export interface EnclaveOptions {
   readonly workers?: number;
   readonly pollMs?: number;
   readonly callTimeoutMs?: number;
+  /** What a renewal check answers an honest payee of double-spent value (default `honour`). */
+  readonly doubleSpendPolicy?: DoubleSpendPolicy;
 }
 
 export interface EnclaveProcess extends EnclavePort {
@@ -82,6 +88,7 @@ export async function startEnclave(options: EnclaveOptions): Promise<EnclaveProc
   const args = ['--db', options.databaseUrl, '--pki', options.pkiDirectory];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.pollMs !== undefined) args.push('--poll-ms', String(options.pollMs));
+  if (options.doubleSpendPolicy !== undefined) args.push('--double-spend-policy', options.doubleSpendPolicy);
   const child = fork(enclaveMainPath, args, {
     serialization: 'advanced',
     execArgv: ['--import', 'tsx'],
@@ -217,6 +224,10 @@ class EnclaveClient implements EnclaveProcess {
 
   indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
     return this.#call({ method: 'indicators', request }, decodeIndicators);
+  }
+
+  checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    return this.#call({ method: 'checkRenewal', request }, decodeRenewalCheck);
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,8 @@ import {
   type IndicatorsRequest,
   type EvidenceItem,
   type RecordReportsRequest,
+  type RenewalCheckAnswer,
+  type RenewalCheckRequest,
   type ReportCounts,
   type StoreUploadRequest,
   type UploadState,
@@ -57,6 +59,8 @@ import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from '
 import { computeSupply } from './supply.ts';
 import { bucketIndicators, loadIndicatorFacts } from './indicators.ts';
 import { checkIndicatorsRange } from '../channel/indicator-range.ts';
+import { BackedRenewals } from './backing.ts';
+import { checkRenewal, type VerdictSigner } from './renewal-check.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -86,6 +90,9 @@ export interface EnclaveDependencies {
   readonly directory: Certificate;
   /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
   readonly issuanceReportWindowMs?: number;
+  /** Signs renewal verdicts with the MDS key, under the deployment's double-spend policy; without
+   * it (tests of ingest alone) a renewal check is refused `mdsEnclaveUnavailable`. */
+  readonly verdicts?: VerdictSigner;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -106,12 +113,15 @@ export class EnclaveService implements EnclavePort {
   readonly #reportWindowMs: number;
   readonly #directory: Certificate;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
+  readonly #backedRenewals = new BackedRenewals();
+  readonly #verdicts: VerdictSigner | undefined;
 
   constructor(dependencies: EnclaveDependencies) {
     this.#db = dependencies.database;
     this.#crypto = dependencies.crypto;
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
+    this.#verdicts = dependencies.verdicts;
     this.#tables = new EnclaveTables(dependencies.database.engine);
     this.#recoveryTables = new RecoveryTables(dependencies.database.engine);
     this.#directory = dependencies.directory;
@@ -281,23 +291,59 @@ export class EnclaveService implements EnclavePort {
     const bounded = Math.max(1, Math.min(uploadsMax, ingestBatchUploadsMax));
     return this.#db.transaction(async (tx) => {
       const taken = await takeStoredUploads(tx, this.#tables, bounded);
-      const batch: BatchMemory = { entries: new Map(), plaintexts: new Set() };
-      const decided: (Refused | Accepted)[] = [];
-      for (const stored of taken) decided.push(await this.#decide(tx, stored, batch));
-      const nowMs = this.#clock.nowMs();
-      // The detectors' lock before the first write: concurrent workers then merge one after the
-      // other (each upserting rows the other's uploads share would otherwise wait on, or deadlock
-      // with, the other's uncommitted inserts), while their verifying above ran side by side.
-      if (decided.some((decision) => decision.state === 'accepted'))
-        await lockAlertSequence(tx, this.#tables);
-      const statuses: UploadStatus[] = [];
-      for (const [index, stored] of taken.entries()) {
-        const outcome = await this.#merge(tx, stored, present(decided[index], 'one decision per upload'));
-        await finishUpload(tx, this.#tables, stored.digest, outcome, nowMs);
-        statuses.push({ digest: stored.digest, state: outcome.state, refusal: outcome.refusal });
-      }
-      return statuses;
+      return this.#ingestTaken(tx, taken);
     });
+  }
+
+  /** Ingests one upload by digest now (a renewal check's), waiting for a worker that holds it. */
+  ingestUpload(digest: string): Promise<UploadStatus | undefined> {
+    return this.#db.transaction(async (tx) => {
+      const held = await readUpload(tx, this.#tables, digest, tx.engine === 'postgres' ? ' FOR UPDATE' : '');
+      if (held?.status.state !== 'stored') return held?.status;
+      return (await this.#ingestTaken(tx, [held]))[0];
+    });
+  }
+
+  /**
+   * Decides each upload in order (open, verify: no lock taken), then merges the accepted ones and runs
+   * the detectors in the same order, and records every outcome, all in the caller's transaction.
+   */
+  async #ingestTaken(tx: Executor, taken: readonly StoredUpload[]): Promise<UploadStatus[]> {
+    const batch: BatchMemory = { entries: new Map(), plaintexts: new Set() };
+    const decided: (Refused | Accepted)[] = [];
+    for (const stored of taken) decided.push(await this.#decide(tx, stored, batch));
+    const nowMs = this.#clock.nowMs();
+    // The detectors' lock before the first write: concurrent workers then merge one after the
+    // other (each upserting rows the other's uploads share would otherwise wait on, or deadlock
+    // with, the other's uncommitted inserts), while their verifying above ran side by side.
+    if (decided.some((decision) => decision.state === 'accepted')) await lockAlertSequence(tx, this.#tables);
+    const statuses: UploadStatus[] = [];
+    for (const [index, stored] of taken.entries()) {
+      const outcome = await this.#merge(tx, stored, present(decided[index], 'one decision per upload'));
+      await finishUpload(tx, this.#tables, stored.digest, outcome, nowMs);
+      statuses.push({ digest: stored.digest, state: outcome.state, refusal: outcome.refusal });
+    }
+    return statuses;
+  }
+
+  /**
+   * A DCP's renewal check: the pair is stored and ingested first, exactly as `storeUpload` and a
+   * worker would (so the check and the graph agree), then judged (backing.ts) and signed.
+   */
+  async checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    if (this.#verdicts === undefined)
+      throw mdsError('mdsEnclaveUnavailable', 'this enclave was started without a verdict key');
+    return checkRenewal(
+      {
+        store: (pair) => this.storeUpload(pair),
+        ingest: (digest) => this.ingestUpload(digest),
+        ingestPending: (uploadsMax) => this.ingestAll(uploadsMax),
+        read: (decide) => this.#db.transaction((tx) => decide(tx, this.#tables, this.#backedRenewals)),
+        signer: this.#verdicts,
+        clock: this.#clock,
+      },
+      request,
+    );
   }
 
   /**

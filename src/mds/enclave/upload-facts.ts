@@ -153,6 +153,9 @@ export function uploadFacts(
   // not merged again, which is most of an upload's history once its payers have synced.
   const merged = new Set<string>();
   for (const entry of collected.entries.values()) {
+    // A renewal that unloaded everything has no output (docs/protocol.md §3): it produces nothing
+    // the graph could hold, and is no fault of the SE that keeps it.
+    if (entry.kind === 'issuance' && entry.signed.body.outputs.length === 0) continue;
     const fact = entryFact(crypto, anchors, entry, collected.certificates, known, memory);
     backed.set(fact.id, fact.backed);
     if (known.get(fact.id)?.envelope === fact.envelope) merged.add(fact.id);
