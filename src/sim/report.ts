@@ -7,7 +7,7 @@ import type { Checked } from './invariants.ts';
 import type { Scenario } from './scenario.ts';
 import type { CountAndValue, Tally } from './tally.ts';
 
-export const reportVersion = 1;
+export const reportVersion = 2;
 
 type Figure = { readonly count: number; readonly value: string };
 
