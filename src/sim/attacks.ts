@@ -122,8 +122,12 @@ function balanceOf(party: Party): bigint {
 }
 
 /** What the devices hold plus what the attackers have in flight: the measure of what an act forged. */
-function held(attacks: Attacks, devices: readonly Party[]): bigint {
-  return devices.reduce((total, party) => total + balanceOf(party), attacks.tally.inFlight);
+function held(attacks: Attacks, parties: readonly Party[]): bigint {
+  // Each chip once: with a single merchant, payees A and B are the same.
+  const devices = new Set(parties.map((party) => party.device));
+  let total = attacks.tally.inFlight;
+  for (const device of devices) total += device.client().getData().balance;
+  return total;
 }
 
 /** Merchant A at random, and B at another DCP when there is one, else another merchant, else A. */

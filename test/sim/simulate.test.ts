@@ -152,6 +152,8 @@ test('bad options exit 2 with one line', () => {
     ['--dcps', '9'],
     ['--double-spenders', '51'],
     ['--cloners', '-1'],
+    ['--sweep', 'devices=4,x'],
+    ['--sweep', 'seed=1', '--sweep', 'seed=2'],
   ]) {
     const run = spawnSync(process.execPath, ['bin/cbdc.mjs', 'simulate', ...args], {
       cwd: repositoryRoot,
