@@ -6,7 +6,7 @@
 // than cli-progress: a day counter is all it shows, and it saves a dependency.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { reportJson, reportSummary } from '../sim/report.ts';
-import { runSimulation, type Progress } from '../sim/run.ts';
+import { runSimulation, type Engine, type Progress } from '../sim/run.ts';
 import { runCountOf, runSweep, sweepRunsMax, sweepTable, type SweepParameter } from '../sim/sweep.ts';
 import {
   attackersMax,
@@ -184,7 +184,11 @@ export function parseSweep(text: string, previous: readonly SweepParameter[] = [
   return parameters;
 }
 
-type SimulateOptions = Record<string, number> & { readonly json?: true; readonly sweep?: SweepParameter[] };
+type SimulateOptions = Record<string, number> & {
+  readonly json?: true;
+  readonly sweep?: SweepParameter[];
+  readonly db?: string;
+};
 
 function scenarioFrom(options: SimulateOptions): Scenario {
   const scenario: Record<string, number> = {};
@@ -195,9 +199,16 @@ function scenarioFrom(options: SimulateOptions): Scenario {
   return scenario as unknown as Scenario;
 }
 
-async function simulateOnce(scenario: Scenario, json: boolean): Promise<void> {
+/** A `--db` URL: postgres:// only (SQLite is the default). */
+function parseDatabaseUrl(text: string): string {
+  if (!/^postgres(ql)?:\/\/[^\s]+\/[a-z][a-z0-9_]{0,40}$/.test(text))
+    throw new InvalidArgumentError('expected postgres://USER@HOST:PORT/NAME, NAME in [a-z0-9_]');
+  return text;
+}
+
+async function simulateOnce(scenario: Scenario, json: boolean, engine: Engine): Promise<void> {
   const line = progressLine((done, total) => `simulating: day ${done}/${total}`);
-  const report = await runSimulation(scenario, line.progress).finally(line.done);
+  const report = await runSimulation(scenario, line.progress, engine).finally(line.done);
   console.log(json ? reportJson(report) : reportSummary(report));
   if (!report.invariantsHold) process.exitCode = 1;
 }
@@ -226,10 +237,18 @@ export function registerSimulate(program: Command): void {
       'run once per combination of swept option values (repeatable) and compare the runs',
       parseSweep,
     )
+    .option(
+      '--db <url>',
+      'postgres://…/NAME: each service on a new database NAME_<service> (default: SQLite files)',
+      parseDatabaseUrl,
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (options: SimulateOptions) => {
       const scenario = scenarioFrom(options);
-      if (options.sweep === undefined) await simulateOnce(scenario, options.json === true);
+      if (options.sweep !== undefined && options.db !== undefined)
+        program.error('error: --db and --sweep together would reuse one set of databases for every run');
+      const engine = options.db === undefined ? {} : { databaseUrl: options.db };
+      if (options.sweep === undefined) await simulateOnce(scenario, options.json === true, engine);
       else await sweep(scenario, options.sweep, options.json === true);
     });
 }

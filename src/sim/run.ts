@@ -25,13 +25,27 @@ function settlesOf(tally: Tally, attacks: Attacks): number {
 /** Told after the world is built (day 0) and after each day. */
 export type Progress = (daysDone: number, days: number) => void;
 
+/** Where the services keep their data; not part of the scenario, so not in the report. */
+export interface Engine {
+  /**
+   * `postgres://…/NAME`: each service on its own database NAME_<service> of that server, which must
+   * be new (they are kept afterwards, for inspection). Left out: SQLite files in a temporary folder.
+   */
+  readonly databaseUrl?: string;
+}
+
 export async function runSimulation(
   scenario: Scenario,
   progress: Progress = () => undefined,
+  engine: Engine = {},
 ): Promise<SimulationReport> {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'cbdc-simulate-'));
   try {
-    const system = await startSystem({ dataDirectory, dcpNames: dcpNamesOf(scenario) });
+    const system = await startSystem({
+      dataDirectory,
+      dcpNames: dcpNamesOf(scenario),
+      ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),
+    });
     try {
       const random = new SeededRandom(scenario.seed);
       const world = await buildWorld(system, scenario, random);
