@@ -17,7 +17,7 @@ import {
 } from '../service-kit/server.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
-import { DirectoryRevocations } from './adapters/directory.ts';
+import { DirectoryDenyLists, DirectoryRevocations } from './adapters/directory.ts';
 import type { EnclavePort } from './channel/protocol.ts';
 import type { Clock } from './domain/types.ts';
 import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http/app.ts';
@@ -85,6 +85,9 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
       attemptsMax: revocationCallAttemptsMax,
     }),
   );
+  const denyLists = new DirectoryDenyLists(
+    new DirectoryClient({ baseUrl: options.directoryUrl, attemptsMax: revocationCallAttemptsMax }),
+  );
   let server: MdsServer;
   try {
     server = await startServiceServer({
@@ -94,7 +97,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
       port: options.port,
       logLevel: options.logLevel,
       build: async (db, logger) => {
-        const parts = { store: new SqlMdsStore(db), enclave, revocations, clock, ids: randomIds };
+        const parts = { store: new SqlMdsStore(db), enclave, revocations, denyLists, clock, ids: randomIds };
         const appOptions = { ...parts, hasher: new NodeVerifier(), dcpIssuers };
         await prepareMdsDatabase(db, appOptions, options.operatorKey);
         const built = await buildMdsApp({

@@ -15,6 +15,7 @@ import { mdsError } from '../mds/api/errors.ts';
 import type {
   AlertKind,
   AlertsPage,
+  DenyListCounts,
   EnclaveAlert,
   EnclavePort,
   EnclaveStatus,
@@ -146,6 +147,17 @@ export class EnclaveDouble implements EnclavePort {
       };
       for (const alert of this.alerts) alerts[alert.kind]++;
       return { uploads, alerts };
+    });
+  }
+
+  /** Deny lists handed over, as their bytes in hex (the double checks no signature). */
+  readonly denyLists: string[] = [];
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return this.answer('recordDenyList', () => {
+      const fresh = !this.denyLists.includes(toHex(list));
+      if (fresh) this.denyLists.push(toHex(list));
+      return { version: this.denyLists.length, denied: fresh ? 1 : 0 };
     });
   }
 

@@ -8,6 +8,7 @@ import { checkAmount } from '../../core/amount.ts';
 import { isMdsErrorCode, mdsError, type MdsErrorCode } from '../api/errors.ts';
 import {
   alertsPageMax,
+  denyListBytesMax,
   reportItemsMax,
   type EnclaveRefusal,
   type RecordReportsRequest,
@@ -22,7 +23,8 @@ export type EnclaveCall =
   | { readonly method: 'recordReports'; readonly request: RecordReportsRequest }
   | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
   | { readonly method: 'evidence'; readonly alertId: string }
-  | { readonly method: 'status' };
+  | { readonly method: 'status' }
+  | { readonly method: 'recordDenyList'; readonly list: Bytes };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -72,6 +74,12 @@ export function hexField(value: unknown, field: string, length: number): string 
 export function bytesField(value: unknown, field: string): Bytes {
   if (!(value instanceof Uint8Array)) throw invalid(field, 'must be bytes');
   return value;
+}
+
+function boundedBytes(value: unknown, field: string, bytesMax: number): Bytes {
+  const bytes = bytesField(value, field);
+  if (bytes.length > bytesMax) throw invalid(field, `must be at most ${bytesMax} bytes`);
+  return bytes;
 }
 
 export function safeIntegerField(
@@ -151,6 +159,11 @@ export function decodeCall(value: unknown): EnclaveCall {
       return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
     case 'status':
       return { method: 'status' };
+    case 'recordDenyList':
+      return {
+        method: 'recordDenyList',
+        list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
+      };
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
 import {
   decodeAlertsPage,
+  decodeDenyListCounts,
   decodedOrUnavailable,
   decodeEvidence,
   decodeReportCounts,
@@ -16,8 +17,10 @@ import {
   decodeUploadStatus,
 } from './answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
+import type { Bytes } from '../../core/bytes.ts';
 import type {
   AlertsPage,
+  DenyListCounts,
   EnclavePort,
   EnclaveStatus,
   EvidenceItem,
@@ -178,6 +181,10 @@ class EnclaveClient implements EnclaveProcess {
 
   status(): Promise<EnclaveStatus> {
     return this.#call({ method: 'status' }, decodeStatus);
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return this.#call({ method: 'recordDenyList', list }, decodeDenyListCounts);
   }
 
   async close(): Promise<void> {

@@ -98,6 +98,12 @@ export interface EnclaveStatus {
   readonly alerts: Readonly<Record<AlertKind, number>>;
 }
 
+/** What recording one deny list changed: its version, and how many SEs it newly named. */
+export interface DenyListCounts {
+  readonly version: number;
+  readonly denied: number;
+}
+
 export interface EnclavePort {
   /** Stores the pair durably, then answers; the same pair again answers its current status. */
   storeUpload(request: StoreUploadRequest): Promise<UploadStatus>;
@@ -109,6 +115,11 @@ export interface EnclavePort {
   /** The evidence of one alert, or undefined (`alertUnknown`). The API process audits before asking. */
   evidence(alertId: string): Promise<readonly EvidenceItem[] | undefined>;
   status(): Promise<EnclaveStatus>;
+  /**
+   * Records a deny list the directory signed (canonical CBOR, as the directory serves it), for the
+   * `revokedSigner` detector; `denyListInvalid` when it is not the directory's. Idempotent.
+   */
+  recordDenyList(list: Bytes): Promise<DenyListCounts>;
 }
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
@@ -123,3 +134,5 @@ export const reportItemsMax = 256;
 /** A sealed upload's bound (the plaintext's `uploadBytesMax` plus HPKE framing) and a claim's. */
 export const sealedUploadBytesMax = 16 * 1024 * 1024 + 1024;
 export const claimBytesMax = 32 * 1024;
+/** A signed deny list's bound: `denyListEntriesMax` ids of 16 bytes (hex-free CBOR) and framing. */
+export const denyListBytesMax = 64 * 1024;

@@ -18,7 +18,7 @@ import type { AlertKind } from '../channel/protocol.ts';
 import type { EnclaveTables } from './store.ts';
 import type { FakeFunding, UploadFacts } from './upload-facts.ts';
 
-interface Finding {
+export interface Finding {
   readonly kind: AlertKind;
   readonly subject: string;
   readonly seId: string;
@@ -75,7 +75,43 @@ export async function detect(
     facts.entries.filter((entry) => entry.kind === 'transfer' && !entry.backed).map((entry) => entry.signer),
   );
   for (const seId of uncertified) findings.push(await unknownSigner(tx, tables, seId));
+  const payers = [
+    ...new Set(facts.entries.filter((entry) => entry.kind === 'transfer').map((e) => e.signer)),
+  ];
+  findings.push(...(await revokedSigners(tx, tables, payers.sort())));
   await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
+}
+
+/**
+ * `revokedSigner` for each of `seIds` the directory's deny lists named: its transfers whose advisory
+ * time is at or after the first list naming it (docs/mds.md, "Detectors": the order rests on the
+ * payer's clock). Value: what they paid (output 0). None when no such transfer is in the graph.
+ */
+export async function revokedSigners(
+  tx: Executor,
+  tables: EnclaveTables,
+  seIds: readonly string[],
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const seId of seIds) {
+    const denied = await tx.all(`SELECT listed_at FROM ${tables.denials} WHERE se_id = ?`, [seId]);
+    const listed = denied[0];
+    if (listed === undefined) continue;
+    const rows = await tx.all(
+      `SELECT entry_id, paid FROM ${tables.entries}
+       WHERE signer = ? AND kind = 'transfer' AND advisory_time >= ? ORDER BY entry_id`,
+      [seId, columnSafeInteger(listed, 'listed_at')],
+    );
+    if (rows.length === 0) continue;
+    findings.push({
+      kind: 'revokedSigner',
+      subject: seId,
+      seId,
+      value: rows.reduce((sum, row) => sum + columnBigint(row, 'paid'), 0n),
+      evidence: rows.map((row) => columnText(row, 'entry_id')),
+    });
+  }
+  return findings;
 }
 
 /**
@@ -98,7 +134,7 @@ export async function detectRetired(
   await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
 }
 
-async function raiseAll(
+export async function raiseAll(
   tx: Executor,
   tables: EnclaveTables,
   verifier: Verifier,

@@ -4,6 +4,7 @@
 // channel and runs the ingest workers. It exits cleanly when the channel closes or on SIGTERM.
 //
 //   node --import tsx src/mds/enclave/main.ts --db URL --pki DIR [--workers N] [--poll-ms N]
+//     [--report-window-ms N]
 import { parseArgs } from 'node:util';
 import { uploadInfo } from '../../core/upload.ts';
 import { hpkeOpen } from '../../crypto/hpke.ts';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       pki: { type: 'string' },
       workers: { type: 'string' },
       'poll-ms': { type: 'string' },
+      'report-window-ms': { type: 'string' },
     },
   });
   if (values.db === undefined || values.pki === undefined) throw new TypeError('--db and --pki are required');
@@ -45,7 +47,11 @@ async function main(): Promise<void> {
   const service = new EnclaveService({
     database,
     anchors: trust.anchors,
+    directory: trust.directory,
     clock,
+    ...(values['report-window-ms'] === undefined
+      ? {}
+      : { issuanceReportWindowMs: Number(values['report-window-ms']) }),
     crypto: { verifier, open: (aad, sealed) => hpkeOpen(key.privateKey, publicKey, uploadInfo, aad, sealed) },
   });
   const workers = new IngestWorkers(service, {
@@ -117,6 +123,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.evidence(call.alertId);
     case 'status':
       return service.status();
+    case 'recordDenyList':
+      return service.recordDenyList(call.list);
   }
 }
 

@@ -7,6 +7,7 @@
 // Both are final; a refused upload is never retried (the same bytes would fail the same way).
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import type { Certificate } from '../../core/certificate.ts';
 import type { Claim } from '../../core/claim.ts';
 import { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
@@ -18,6 +19,7 @@ import {
   sealedUploadBytesMax,
   type AlertKind,
   type AlertsPage,
+  type DenyListCounts,
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
@@ -34,6 +36,8 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { recordDenyList } from './denials.ts';
+import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -59,6 +63,10 @@ export interface EnclaveDependencies {
   readonly crypto: EnclaveCrypto;
   readonly anchors: TrustAnchors;
   readonly clock: Clock;
+  /** The directory's certificate (trust.json): the key its deny lists are checked with. */
+  readonly directory: Certificate;
+  /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
+  readonly issuanceReportWindowMs?: number;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -75,6 +83,8 @@ export class EnclaveService implements EnclavePort {
   readonly #anchors: TrustAnchors;
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
+  readonly #reportWindowMs: number;
+  readonly #directory: Certificate;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
@@ -83,6 +93,10 @@ export class EnclaveService implements EnclavePort {
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
     this.#tables = new EnclaveTables(dependencies.database.engine);
+    this.#directory = dependencies.directory;
+    this.#reportWindowMs = dependencies.issuanceReportWindowMs ?? issuanceReportWindowMsDefault;
+    if (!Number.isSafeInteger(this.#reportWindowMs) || this.#reportWindowMs < 0)
+      throw new RangeError('issuanceReportWindowMs must be a non-negative integer');
   }
 
   async storeUpload(request: StoreUploadRequest): Promise<UploadStatus> {
@@ -131,6 +145,17 @@ export class EnclaveService implements EnclavePort {
       this.#crypto.verifier,
       this.#anchors,
       request,
+      this.#clock.nowMs(),
+    );
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return recordDenyList(
+      this.#db,
+      this.#tables,
+      this.#crypto.verifier,
+      this.#directory,
+      list,
       this.#clock.nowMs(),
     );
   }
@@ -199,6 +224,16 @@ export class EnclaveService implements EnclavePort {
     });
   }
 
+  /**
+   * Settles the issuances whose report window has ended (unreported.ts): the ingest workers call it
+   * when idle. Returns how many were settled, at most `issuancesSettledMax`.
+   */
+  settleIssuances(): Promise<number> {
+    return this.#db.transaction((tx) =>
+      settleIssuances(tx, this.#tables, this.#crypto.verifier, this.#reportWindowMs, this.#clock.nowMs()),
+    );
+  }
+
   /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */
   async ingestAll(uploadsMax: number): Promise<number> {
     let taken = 0;
@@ -211,6 +246,7 @@ export class EnclaveService implements EnclavePort {
     if (decided.state === 'refused') return decided;
     // Past every check: nothing below refuses, so a refused upload never has a fact merged.
     await mergeFacts(tx, this.#tables, stored.digest, decided.facts);
+    await recordArrivals(tx, this.#tables, decided.facts, this.#clock.nowMs());
     await detect(tx, this.#tables, this.#crypto.verifier, decided.facts, this.#clock.nowMs());
     return { state: 'ingested', refusal: null, plaintextSha256: decided.plaintextSha256 };
   }
@@ -221,7 +257,7 @@ export class EnclaveService implements EnclavePort {
     try {
       // The claim was decoded when stored; decoding again cannot fail on the same bytes.
       const claim: Claim = decodeClaim(stored.claim);
-      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed);
+      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed, this.#memory.certificates);
       plaintextSha256 = toHex(opened.plaintextSha256);
       if (await ingestedTwin(tx, this.#tables, stored.seId, plaintextSha256))
         throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
