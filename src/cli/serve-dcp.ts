@@ -2,8 +2,9 @@
 // from files or the environment, never from the command line: the DCP's ledger API key
 // (CBDC_DCP_LEDGER_KEY), its directory API key (CBDC_DCP_DIRECTORY_KEY), its MDS API key
 // (CBDC_DCP_MDS_KEY, with --mds) and an operator key to register at start (CBDC_DCP_OPERATOR_KEY).
-// Without --mds the sealed uploads and reports wait in the DCP's outbox until one is configured.
-import type { Command } from 'commander';
+// Without --mds the sealed uploads and reports wait in the DCP's outbox until one is configured, and
+// an unload or transfer of value the DCP did not mint to that SE is refused (the unload gate).
+import { Option, type Command } from 'commander';
 import { startDcpServer } from '../dcp/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
 import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLevel } from './options.ts';
@@ -23,6 +24,7 @@ interface ServeDcpOptions {
   readonly directoryKeyFile?: string;
   readonly bootstrapKeyFile?: string;
   readonly logLevel: CliLogLevel;
+  readonly renewalCheck: 'async' | 'sync';
 }
 
 export function registerServeDcp(serve: Command): void {
@@ -36,6 +38,14 @@ export function registerServeDcp(serve: Command): void {
     .requiredOption('--directory <url>', 'the directory, e.g. http://127.0.0.1:4200')
     .option('--mds <url>', 'the MDS to forward sealed uploads and reports to, e.g. http://127.0.0.1:4500')
     .option('--mds-key-file <path>', 'file with the MDS API key (or CBDC_DCP_MDS_KEY)')
+    .addOption(
+      new Option(
+        '--renewal-check <mode>',
+        'async: renew at once, the MDS judges later; sync: ask the MDS before every renewal (needs --mds)',
+      )
+        .choices(['async', 'sync'])
+        .default('async'),
+    )
     .requiredOption('--pki <dir>', 'deployment PKI folder (trust.json, dcp-<name>.json)')
     .requiredOption('--name <name>', 'the DCP name in the PKI folder')
     .option('--public-url <url>', 'the URL other DCPs reach this one at (default: the listening address)')
@@ -54,6 +64,8 @@ export function registerServeDcp(serve: Command): void {
       const operatorKey = secretFrom(options.bootstrapKeyFile, 'CBDC_DCP_OPERATOR_KEY');
       const mdsKey =
         options.mds === undefined ? undefined : secretFrom(options.mdsKeyFile, 'CBDC_DCP_MDS_KEY');
+      if (options.renewalCheck === 'sync' && options.mds === undefined)
+        throw new Error('--renewal-check sync needs --mds');
       if (options.mds !== undefined && mdsKey === undefined)
         throw new Error('--mds needs an MDS API key (--mds-key-file or CBDC_DCP_MDS_KEY)');
       const server = await startDcpServer({
@@ -66,6 +78,7 @@ export function registerServeDcp(serve: Command): void {
         ledgerKey,
         directoryUrl: options.directory,
         logLevel: options.logLevel,
+        renewalCheck: options.renewalCheck,
         ...(directoryKey === undefined ? {} : { directoryKey }),
         ...(operatorKey === undefined ? {} : { operatorKey }),
         ...(options.mds === undefined || mdsKey === undefined ? {} : { mdsUrl: options.mds, mdsKey }),

@@ -3,7 +3,7 @@
 // or the environment, never from the command line: the MDS's directory API key
 // (CBDC_MDS_DIRECTORY_KEY) and an operator key to register at start (CBDC_MDS_OPERATOR_KEY). The
 // PKI folder is handed to the enclave, which alone opens mds.json; this process reads trust.json.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startEnclave } from '../mds/channel/enclave-client.ts';
 import { startMdsServer } from '../mds/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
@@ -22,6 +22,7 @@ interface ServeMdsOptions {
   readonly directoryKeyFile?: string;
   readonly bootstrapKeyFile?: string;
   readonly logLevel: CliLogLevel;
+  readonly doubleSpendPolicy: 'honour' | 'refuse';
 }
 
 export function registerServeMds(serve: Command): void {
@@ -53,6 +54,14 @@ export function registerServeMds(serve: Command): void {
       '--bootstrap-key-file <path>',
       `file with an operator API key to register (or ${mdsOperatorKeyEnvironment})`,
     )
+    .addOption(
+      new Option(
+        '--double-spend-policy <policy>',
+        'what a renewal check answers an honest payee of double-spent value',
+      )
+        .choices(['honour', 'refuse'])
+        .default('honour'),
+    )
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeMdsOptions) => {
       const directoryKey = secretFrom(options.directoryKeyFile, mdsDirectoryKeyEnvironment);
@@ -70,6 +79,7 @@ export function registerServeMds(serve: Command): void {
         port: options.port,
         pkiDir: options.pki,
         startEnclave,
+        doubleSpendPolicy: options.doubleSpendPolicy,
         directoryUrl: options.directory,
         directoryKey,
         logLevel: options.logLevel,

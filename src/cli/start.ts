@@ -4,7 +4,7 @@
 // SIGINT or SIGTERM, then stops everything cleanly. The first start creates the PKI and the API keys
 // and keeps them in the data folder; a restart on the same folder resumes the services' data and the
 // economy where it stopped.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
 import { startSystem, servicePortOffsets } from '../system/launcher.ts';
 import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
@@ -18,6 +18,8 @@ interface StartOptions {
   readonly rounds?: number;
   readonly seed: number;
   readonly logLevel: CliLogLevel;
+  readonly renewalCheck: 'async' | 'sync';
+  readonly doubleSpendPolicy: 'honour' | 'refuse';
 }
 
 function parseCount(text: string): number {
@@ -51,6 +53,16 @@ export function registerStart(program: Command): void {
     .option('--round-ms <ms>', 'pause between rounds of the demo economy', parseCount, 2_000)
     .option('--rounds <n>', 'stop after this many rounds (default: until SIGINT or SIGTERM)', parseCount)
     .option('--seed <n>', "seed of the demo economy's choices", parseCount, 1)
+    .addOption(
+      new Option('--renewal-check <mode>', "every DCP's renewal check (cbdc serve dcp --renewal-check)")
+        .choices(['async', 'sync'])
+        .default('async'),
+    )
+    .addOption(
+      new Option('--double-spend-policy <policy>', "the MDS's policy for honest payees of double spends")
+        .choices(['honour', 'refuse'])
+        .default('honour'),
+    )
     .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
     .action(async (options: StartOptions) => {
       // The first signal ends the economy after its round and stops every service; later ones are
@@ -66,6 +78,8 @@ export function registerStart(program: Command): void {
         dcpNames: options.dcps,
         logLevel: options.logLevel,
         portBase: options.portBase,
+        renewalCheck: options.renewalCheck,
+        doubleSpendPolicy: options.doubleSpendPolicy,
         ...(options.db === undefined ? {} : { databaseUrl: options.db }),
       });
       try {

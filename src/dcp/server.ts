@@ -23,7 +23,6 @@ import type { Limits } from '../core/limits.ts';
 import { MdsForwarder, type ForwardReport } from './domain/forwarding.ts';
 import { reconcile, type ReconcileReport } from './domain/outbox.ts';
 import {
-  asyncRenewalCheck,
   faultPoints,
   type Clock,
   type DirectoryPort,
@@ -32,10 +31,13 @@ import {
   type LedgerPort,
   type MdsPort,
   type PeerDcpPort,
+  type RenewalCheck,
+  type RenewalCheckMode,
 } from './domain/ports.ts';
+import { noMdsRenewalCheck } from './domain/renewal-check.ts';
 import { bootstrapOperator } from './domain/participants.ts';
 import { HttpDirectory } from './adapters/directory.ts';
-import { HttpMds } from './adapters/mds.ts';
+import { HttpMds, HttpRenewalCheck } from './adapters/mds.ts';
 import { HttpPeers } from './adapters/peers.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
 import { DcpMetrics } from './http/metrics.ts';
@@ -46,6 +48,12 @@ import { dcpMigrations } from './store/migrations.ts';
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
 export const reconcileIntervalMsDefault = 5_000;
 export const mdsForwardIntervalMsDefault = 1_000;
+/**
+ * A renewal check waits on the MDS (its enclave's channel answers within 10 s): two attempts of at
+ * most 12 s each, then the device is refused `renewalCheckUnavailable` and retries.
+ */
+export const renewalCheckAttemptsMax = 2;
+export const renewalCheckTimeoutMs = 12_000;
 /** How often the process drops expired idempotency answers (a bounded batch each time), as the ledger. */
 export const idempotencyExpiryIntervalMs = 60_000;
 
@@ -97,6 +105,13 @@ export interface DcpServerOptions {
   /** Replaces the HTTP MDS (tests). */
   readonly mds?: MdsPort;
   readonly mdsForwardIntervalMs?: number;
+  /**
+   * `async` (default: renewals mint at once, the MDS judges after the fact) or `sync` (every
+   * renewal, unload and transfer asks the MDS first; needs `mdsUrl`). The unload gate asks in both.
+   */
+  readonly renewalCheck?: RenewalCheckMode;
+  /** Replaces the HTTP renewal check (tests). */
+  readonly renewalChecker?: RenewalCheck;
   /** Wraps the ledger client (crash tests inject faults here). */
   readonly ledger?: (client: LedgerClient) => LedgerPort;
   /** The URL other DCPs reach this one at (default: the listening address). */
@@ -139,7 +154,13 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
   let timer: NodeJS.Timeout | undefined;
   try {
     await migrate(db, dcpMigrations, clock.nowMs());
-    const context = await contextOf(options, wiring, new SqlDcpStore(db), clock, faults);
+    const store = new SqlDcpStore(db);
+    const forwarder = forwarderOf(options, store, clock, (error, what) => {
+      app?.log.warn({ err: error }, what);
+    });
+    const forward = forwarder === null ? null : singleFlight(() => forwarder.pass());
+    const renewalCheck = renewalCheckOf(options, wiring, forward);
+    const context = await contextOf(options, wiring, store, clock, faults, renewalCheck);
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     const metrics = new DcpMetrics(true);
@@ -150,7 +171,6 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const pass = reconcilePass(context, metrics, started);
-    const forward = forwardingPass(options, context, started);
     scheduleMaintenance(started, {
       name: 'idempotency expiry',
       intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
@@ -222,6 +242,7 @@ async function contextOf(
   store: SqlDcpStore,
   clock: Clock,
   faults: FaultHook | undefined,
+  renewalCheck: RenewalCheck,
 ): Promise<DcpContext> {
   const verifier = new NodeVerifier();
   const me = await wiring.ledgerClient.whoAmI();
@@ -243,7 +264,7 @@ async function contextOf(
     randomBytes: secureRandomBytes,
     newId: (prefix) =>
       prefix === 'op' ? randomBytes(16).toString('hex') : `${prefix}_${randomBytes(12).toString('hex')}`,
-    renewalCheck: asyncRenewalCheck,
+    renewalCheck,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.directoryCacheMs === undefined ? {} : { directoryCacheMs: options.directoryCacheMs }),
     ...(options.idempotencyRetentionMs === undefined
@@ -254,10 +275,15 @@ async function contextOf(
 }
 
 /**
- * The MDS forwarding pass over the configured MDS; null without an MDS. A refusal of the DCP's setup
+ * The MDS forwarding over the configured MDS; null without an MDS. A refusal of the DCP's setup
  * (its key, its role) is logged like an MDS that does not answer, and retried.
  */
-function forwardingPass(options: DcpServerOptions, context: DcpContext, app: DcpApp) {
+function forwarderOf(
+  options: DcpServerOptions,
+  store: SqlDcpStore,
+  clock: Clock,
+  log: (error: unknown, what: string) => void,
+): MdsForwarder | null {
   const mds =
     options.mds ??
     (options.mdsUrl === undefined
@@ -271,16 +297,55 @@ function forwardingPass(options: DcpServerOptions, context: DcpContext, app: Dcp
           }),
         ));
   if (mds === undefined) return null;
-  const forwarder = new MdsForwarder({
-    store: context.store.mdsOutbox,
+  const verifier = new NodeVerifier();
+  return new MdsForwarder({
+    store: store.mdsOutbox,
     mds,
-    clock: context.clock,
-    sha256: (bytes) => context.verifier.sha256(bytes),
-    log: (error, what) => {
-      app.log.warn({ err: error }, what);
-    },
+    clock,
+    sha256: (bytes) => verifier.sha256(bytes),
+    log,
   });
-  return () => forwarder.pass();
+}
+
+/**
+ * The renewal check and the unload gate (docs/dcp.md, "Renewal check and the unload gate"): over
+ * the MDS's `POST /v1/renewal-checks` when one is configured, asking again once after a forwarding
+ * pass when the MDS still lacks this DCP's reports. `sync` without an MDS is a configuration error.
+ */
+function renewalCheckOf(
+  options: DcpServerOptions,
+  wiring: ReturnType<typeof wire>,
+  forward: (() => Promise<ForwardReport>) | null,
+): RenewalCheck {
+  if (options.renewalChecker !== undefined) return options.renewalChecker;
+  const mode = options.renewalCheck ?? 'async';
+  if (options.mdsUrl === undefined) {
+    if (mode === 'sync') throw new Error('renewalCheck sync needs an MDS (mdsUrl, --mds)');
+    return noMdsRenewalCheck;
+  }
+  return new HttpRenewalCheck({
+    mode,
+    client: new MdsClient({
+      baseUrl: options.mdsUrl,
+      ...(options.mdsKey === undefined ? {} : { apiKey: options.mdsKey }),
+      attemptsMax: renewalCheckAttemptsMax,
+      timeoutMs: renewalCheckTimeoutMs,
+    }),
+    verifier: new NodeVerifier(),
+    mds: wiring.trust.mds,
+    dcpId: wiring.principal.certificate.body.subjectId,
+    catchUp: () => forward?.() ?? Promise.resolve(null),
+  });
+}
+
+/** Runs `pass` once at a time: a caller while one runs waits for it, then runs the next one. */
+function singleFlight<T>(pass: () => Promise<T>): () => Promise<T> {
+  let running: Promise<unknown> = Promise.resolve();
+  return () => {
+    const next = running.catch(() => undefined).then(pass);
+    running = next;
+    return next;
+  };
 }
 
 /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */

@@ -3,6 +3,7 @@
 // and migrates the API process's database, bootstraps the first operator key if one is given, and
 // serves the HTTP API with the alert response running beside it. On the way out the API stops first
 // (the requests in flight are answered, the maintenance runs finish), then the enclave.
+import type { DoubleSpendPolicy } from '../core/renewal-verdict.ts';
 import { toHex } from '../core/bytes.ts';
 import { NodeVerifier } from '../crypto/node-crypto.ts';
 import { DirectoryClient } from '../directory/api/client.ts';
@@ -34,6 +35,7 @@ export interface EnclaveHandle extends EnclavePort {
 export type EnclaveStarter = (options: {
   readonly databaseUrl: string;
   readonly pkiDirectory: string;
+  readonly doubleSpendPolicy?: DoubleSpendPolicy;
 }) => Promise<EnclaveHandle>;
 
 export interface MdsServerOptions {
@@ -46,6 +48,11 @@ export interface MdsServerOptions {
   /** The enclave's own database (another SQLite file, or a PostgreSQL URL for its own schema and role). */
   readonly enclaveDatabaseUrl: string;
   readonly startEnclave: EnclaveStarter;
+  /**
+   * What a renewal check answers an honest payee of double-spent value (docs/mds.md, "Renewal
+   * check"): `honour` (default: offline payments are final) or `refuse`.
+   */
+  readonly doubleSpendPolicy?: DoubleSpendPolicy;
   /** The directory, which revokes the SEs confirmed alerts blame, and the MDS's API key there. */
   readonly directoryUrl: string;
   readonly directoryKey: string;
@@ -77,6 +84,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
   const enclave = await options.startEnclave({
     databaseUrl: options.enclaveDatabaseUrl,
     pkiDirectory: options.pkiDir,
+    ...(options.doubleSpendPolicy === undefined ? {} : { doubleSpendPolicy: options.doubleSpendPolicy }),
   });
   const revocations = new DirectoryRevocations(
     new DirectoryClient({

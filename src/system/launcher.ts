@@ -55,6 +55,10 @@ export interface SystemOptions {
    * Left out or 0: any free ports (tests).
    */
   readonly portBase?: number;
+  /** Every DCP's renewal check mode (`cbdc serve dcp --renewal-check`); default async. */
+  readonly renewalCheck?: 'async' | 'sync';
+  /** The MDS's double-spend policy (`cbdc serve mds --double-spend-policy`); default honour. */
+  readonly doubleSpendPolicy?: 'honour' | 'refuse';
 }
 
 /** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
@@ -213,6 +217,7 @@ async function startMds(
   databases: { readonly api: string; readonly enclave: string },
   logLevel: string,
   port: number,
+  doubleSpendPolicy: 'honour' | 'refuse',
 ): Promise<Service> {
   let state = kept;
   if (state.directoryKey === null) {
@@ -232,7 +237,7 @@ async function startMds(
     { CBDC_MDS_DIRECTORY_KEY: directoryKey, CBDC_MDS_OPERATOR_KEY: state.operatorKey },
     logLevel,
     port,
-    ['--directory', directory.url],
+    ['--directory', directory.url, '--double-spend-policy', doubleSpendPolicy],
   );
 }
 
@@ -246,6 +251,7 @@ async function startDcp(
   database: string,
   logLevel: string,
   port: number,
+  renewalCheck: 'async' | 'sync',
 ): Promise<{ readonly service: Service; readonly dcp: RunningDcp }> {
   const dcpId = toHex(loadPrincipal(pkiDirectory, `dcp-${name}.json`).certificate.body.subjectId);
   const keys = await registerDcp(name, dcpId, central, kept, save);
@@ -265,6 +271,8 @@ async function startDcp(
       name,
       '--mds',
       central.mds.url,
+      '--renewal-check',
+      renewalCheck,
     ],
     {
       CBDC_DCP_LEDGER_KEY: keys.ledgerKey,
@@ -308,6 +316,8 @@ function openDataFolder(
 interface Launch {
   readonly pkiDirectory: string;
   readonly logLevel: string;
+  readonly renewalCheck: 'async' | 'sync';
+  readonly doubleSpendPolicy: 'honour' | 'refuse';
   readonly databases: ServiceDatabases;
   readonly port: (offset: number) => number;
   /** Every service started, in start order (stopped in reverse). */
@@ -346,6 +356,7 @@ async function startCentral(launch: Launch): Promise<Central> {
     { api: await launch.databases.urlOf('mds'), enclave: await launch.databases.urlOf('mds-enclave') },
     launch.logLevel,
     launch.port(servicePortOffsets.mds),
+    launch.doubleSpendPolicy,
   );
   launch.services.push(mds);
   const mdsOperatorKey = launch.state().mds.operatorKey;
@@ -361,6 +372,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const launch: Launch = {
     pkiDirectory,
     logLevel: options.logLevel ?? 'silent',
+    renewalCheck: options.renewalCheck ?? 'async',
+    doubleSpendPolicy: options.doubleSpendPolicy ?? 'honour',
     databases: serviceDatabases(options.dataDirectory, options.databaseUrl),
     port: (offset) => (portBase === 0 ? 0 : portBase + offset),
     services: [],
@@ -390,6 +403,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         await launch.databases.urlOf(`dcp-${name}`),
         launch.logLevel,
         launch.port(servicePortOffsets.firstDcp + index),
+        launch.renewalCheck,
       );
       launch.services.push(started.service);
       dcps.set(name, started.dcp);

@@ -21,6 +21,8 @@ import type {
   EnclaveStatus,
   EvidenceItem,
   RecordReportsRequest,
+  RenewalCheckAnswer,
+  RenewalCheckRequest,
   ReportCounts,
   StoreUploadRequest,
   UploadStatus,
@@ -162,6 +164,18 @@ export class EnclaveDouble implements EnclavePort {
   }
 
   // Async, so what `body` throws is a rejection, as a refusal crossing the channel is.
+  /** What `checkRenewal` answers (a signed verdict envelope); unset, the check is unavailable. */
+  verdictFor: ((request: RenewalCheckRequest) => Bytes) | undefined;
+
+  /** Stores the pair as `storeUpload` does, then answers `verdictFor`'s verdict. */
+  async checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    await this.storeUpload(request);
+    return this.answer('checkRenewal', () => {
+      if (this.verdictFor === undefined) throw mdsError('mdsEnclaveUnavailable', 'no verdict configured');
+      return { verdict: this.verdictFor(request) };
+    });
+  }
+
   private async answer<T>(method: string, body: () => T): Promise<T> {
     this.calls.push(method);
     await Promise.resolve();

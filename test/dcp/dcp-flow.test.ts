@@ -76,6 +76,8 @@ for (const engine of engines) {
         dcpNames: ['bank-a', 'bank-b'],
         clock,
         limits: { version: 2, card: { offlinePaymentsMax: 2 } },
+        // Unloads and transfers of value received offline pass the unload gate on the MDS's yes.
+        mds: { renewalCheck: 'async' },
       });
       bankA = world.dcp('bank-a');
       bankB = world.dcp('bank-b');

@@ -16,7 +16,11 @@ import {
   type SettleKind,
 } from '../../src/dcp/api/client.ts';
 import type { DeviceApp, PreparedSettlement } from '../../src/device/device-app.ts';
-import type { Clock, FaultHook } from '../../src/dcp/domain/ports.ts';
+import type { Clock, FaultHook, RenewalCheckMode } from '../../src/dcp/domain/ports.ts';
+import type { DoubleSpendPolicy } from '../../src/core/renewal-verdict.ts';
+import { MdsClient } from '../../src/mds/api/client.ts';
+import { startEnclave } from '../../src/mds/channel/enclave-client.ts';
+import { startMdsServer, type MdsServer } from '../../src/mds/server.ts';
 import { startDcpServer, type DcpServer, type DcpServerOptions } from '../../src/dcp/server.ts';
 import { Device } from '../../src/device/device.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -100,6 +104,8 @@ export interface World {
   readonly directoryOperator: DirectoryClient;
   readonly dcps: ReadonlyMap<string, TestDcp>;
   dcp(name: string): TestDcp;
+  /** With `options.mds`: the MDS the DCPs use. */
+  readonly mds: WorldMds | null;
   /** Pays `amount` from the bank's account to a wallet's ledger account. */
   fund(accountId: string, amount: bigint): Promise<void>;
   close(): Promise<void>;
@@ -113,8 +119,27 @@ export interface WorldOptions {
   readonly faults?: Readonly<Record<string, FaultHook>>;
   /** More options for every DCP (the MDS forwarding tests give the MDS). */
   readonly dcpOptions?: Partial<DcpServerOptions>;
+  /** More options for one DCP, made once from its id (before it starts). */
+  readonly dcpOptionsFor?: (dcpId: Uint8Array) => Promise<Partial<DcpServerOptions>>;
   /** The ledger's clock and idempotency retention (the expiry tests move them). */
   readonly ledgerOptions?: Pick<LedgerServerOptions, 'clock' | 'idempotencyRetentionMs'>;
+  /**
+   * A real MDS (API process and enclave process, on databases of the engine) that every DCP forwards
+   * to and asks its renewal checks of, in this mode; the MDS under this double-spend policy.
+   */
+  readonly mds?: {
+    readonly renewalCheck: RenewalCheckMode;
+    readonly doubleSpendPolicy?: DoubleSpendPolicy;
+  };
+}
+
+/** A running MDS of the world, and the MDS API key each DCP posts with. */
+export interface WorldMds {
+  readonly server: MdsServer;
+  readonly operatorKey: string;
+  readonly dcpKeys: ReadonlyMap<string, string>;
+  /** Replaced by `stop`; the DCPs then meet an MDS that does not answer. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -174,8 +199,13 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
     cleanups.push(() => directory.close());
     const directoryOperator = new DirectoryClient({ baseUrl: directory.url, apiKey: directoryKey });
 
+    const mds =
+      options.mds === undefined
+        ? null
+        : await startWorldMds(options, pkiFolder, directory.url, directoryOperator, scratch, cleanups);
     const dcps = new Map<string, TestDcp>();
     for (const name of options.dcpNames) {
+      const mdsKey = mds?.dcpKeys.get(name);
       const dcpLedgerKey = newApiKey();
       await ledgerOperator.createParticipant(freshKey(), {
         name: `DCP ${name}`,
@@ -190,6 +220,8 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       const database = await scratch();
       const operatorKey = newApiKey();
       const faults = options.faults?.[name];
+      const own =
+        (await options.dcpOptionsFor?.(pkiFolder.pki.dcps.get(name)!.certificate.body.subjectId)) ?? {};
       const start = () =>
         startDcpServer({
           databaseUrl: database.url,
@@ -206,7 +238,11 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           ...(options.limits === undefined ? {} : { limits: options.limits }),
           ...(options.clock === undefined ? {} : { clock: options.clock }),
           ...(faults === undefined ? {} : { faults }),
+          ...(mds === null || mdsKey === undefined || options.mds === undefined
+            ? {}
+            : { mdsUrl: mds.server.url, mdsKey, renewalCheck: options.mds.renewalCheck }),
           ...options.dcpOptions,
+          ...own,
         });
       const dcp: TestDcp = {
         name,
@@ -233,6 +269,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       directoryOperator,
       dcps,
       dcp: (name) => dcps.get(name)!,
+      mds,
       fund: async (accountId, amount) => {
         await bankClient.pay(freshKey(), { payerAccountId: bankAccount, payeeAccountId: accountId, amount });
       },
@@ -242,6 +279,54 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
     await close();
     throw error;
   }
+}
+
+/** The world's MDS: its directory participant (role mds), its server, a DCP participant per DCP. */
+async function startWorldMds(
+  options: WorldOptions,
+  pkiFolder: ReturnType<typeof tempPki>,
+  directoryUrl: string,
+  directoryOperator: DirectoryClient,
+  scratch: () => Promise<ScratchDatabase>,
+  cleanups: (() => Promise<void>)[],
+): Promise<WorldMds> {
+  const atDirectory = await directoryOperator.createParticipant(freshKey(), { name: 'MDS', role: 'mds' });
+  const operatorKey = newApiKey();
+  const server = await startMdsServer({
+    databaseUrl: (await scratch()).url,
+    enclaveDatabaseUrl: (await scratch()).url,
+    host: '127.0.0.1',
+    port: 0,
+    pkiDir: pkiFolder.dir,
+    startEnclave: (enclave) => startEnclave({ ...enclave, pollMs: 20 }),
+    directoryUrl,
+    directoryKey: atDirectory.value.apiKey,
+    operatorKey,
+    logLevel: 'silent',
+    ...(options.mds?.doubleSpendPolicy === undefined
+      ? {}
+      : { doubleSpendPolicy: options.mds.doubleSpendPolicy }),
+  });
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    await server.close();
+  };
+  cleanups.push(stop);
+  const operator = new MdsClient({ baseUrl: server.url, apiKey: operatorKey });
+  const dcpKeys = new Map<string, string>();
+  for (const name of options.dcpNames) {
+    const apiKey = newApiKey();
+    await operator.createParticipant(freshKey(), {
+      name: `DCP ${name}`,
+      role: 'dcp',
+      apiKeySha256: apiKeyDigest(apiKey),
+      dcpId: toHex(pkiFolder.pki.dcps.get(name)!.certificate.body.subjectId),
+    });
+    dcpKeys.set(name, apiKey);
+  }
+  return { server, operatorKey, dcpKeys, stop };
 }
 
 /** Every entry of a ledger account's statement, page by page. */

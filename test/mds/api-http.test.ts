@@ -243,6 +243,7 @@ for (const engine of engines) {
         '/v1/audit/verify',
         '/v1/participants',
         '/v1/participants/me',
+        '/v1/renewal-checks',
         '/v1/reports',
         '/v1/status',
         '/v1/uploads',

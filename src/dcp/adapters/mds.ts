@@ -7,7 +7,23 @@ import { fromHex, type Bytes } from '../../core/bytes.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { MdsRefusal, type MdsClient } from '../../mds/api/client.ts';
 import { mdsError, type MdsAnswerCode } from '../../mds/api/errors.ts';
-import type { MdsDelivery, MdsPort, PendingUpload, ReportBatch } from '../domain/ports.ts';
+import type {
+  MdsDelivery,
+  MdsPort,
+  PendingUpload,
+  RenewalCheck,
+  RenewalCheckMode,
+  RenewalVerdictSummary,
+  ReportBatch,
+} from '../domain/ports.ts';
+import type { Certificate } from '../../core/certificate.ts';
+import type { Claim } from '../../core/claim.ts';
+import type { Verifier } from '../../core/crypto.ts';
+import type { PrincipalId } from '../../core/ids.ts';
+import type { RenewalVerdict } from '../../core/renewal-verdict.ts';
+import { encodeSigned } from '../../core/signed.ts';
+import { dcpError } from '../api/errors.ts';
+import { acceptVerdict } from '../domain/renewal-check.ts';
 
 /**
  * Refusals that judge what was sent: the same content would meet them again, so the row is marked
@@ -91,5 +107,51 @@ export class HttpMds implements MdsPort {
       retirements: batch.retirements,
     };
     return deliver(key, (attemptKey) => this.client.postReports(attemptKey, body));
+  }
+}
+
+/**
+ * Reasons the MDS gives when the facts it needs are still in this DCP's outbox (an issuance not
+ * reported, a renewal's upload not forwarded): the check is asked once more after a forwarding pass.
+ */
+const catchUpReasons: ReadonlySet<string> = new Set(['renewalIssuanceUnreported', 'renewalHistoryUnknown']);
+
+export interface HttpRenewalCheckOptions {
+  readonly mode: RenewalCheckMode;
+  readonly client: MdsClient;
+  readonly verifier: Verifier;
+  /** The MDS certificate of trust.json: the only key a verdict may be signed with. */
+  readonly mds: Certificate;
+  readonly dcpId: PrincipalId;
+  /** Delivers this DCP's pending uploads and reports to the MDS (one forwarding pass). */
+  readonly catchUp: () => Promise<unknown>;
+}
+
+/** The renewal check and the unload gate over `POST /v1/renewal-checks` (docs/dcp.md). */
+export class HttpRenewalCheck implements RenewalCheck {
+  readonly mode: RenewalCheckMode;
+
+  constructor(private readonly options: HttpRenewalCheckOptions) {
+    this.mode = options.mode;
+  }
+
+  async ask(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
+    const first = await this.#askOnce(claim, sealedUpload);
+    if (first.backed || !catchUpReasons.has(first.reason)) return first;
+    await this.options.catchUp();
+    return this.#askOnce(claim, sealedUpload);
+  }
+
+  async #askOnce(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
+    let verdict: RenewalVerdict;
+    try {
+      verdict = await this.options.client.checkRenewal({ claim: encodeSigned(claim), sealed: sealedUpload });
+    } catch (error) {
+      if (isCbdcError(error) && error.code === 'mdsAnswerInvalid')
+        throw dcpError('renewalCheckAnswerInvalid', error.message);
+      const detail = isCbdcError(error) ? `${error.code}: ${error.message}` : String(error);
+      throw dcpError('renewalCheckUnavailable', `the MDS did not answer the check (${detail})`);
+    }
+    return acceptVerdict(this.options.verifier, this.options.mds, this.options.dcpId, claim, verdict);
   }
 }

@@ -128,7 +128,8 @@ export const dcpErrors = defineErrorCatalogue({
   renewalCheckRefused: {
     number: 0x3037,
     kind: 'securityNotSatisfied',
-    meaning: 'the renewal check (sync mode) found the claimed tokens not backed by the sealed history',
+    meaning:
+      'the MDS found the claimed tokens not backed (a sync renewal check, or the unload gate of an unload or transfer of value this DCP did not mint to this secure element); the message names its reason',
   },
   uploadDigestMismatch: {
     number: 0x3038,
@@ -163,6 +164,19 @@ export const dcpErrors = defineErrorCatalogue({
     kind: 'notEnoughMemory',
     meaning:
       "the wallet's ledger account has as many loads in progress as the ledger allows; retry when one ends",
+  },
+  // Renewal check and unload gate (0x305x)
+  renewalCheckUnavailable: {
+    number: 0x3050,
+    kind: 'unavailable',
+    meaning:
+      'the MDS did not answer a renewal check (sync mode, or the unload gate), or none is configured: nothing was retired or paid; retry later',
+  },
+  renewalCheckAnswerInvalid: {
+    number: 0x3051,
+    kind: 'unavailable',
+    meaning:
+      "the MDS's verdict is not signed by the MDS key of trust.json, or answers another claim or DCP: nothing was retired or paid",
   },
   // Dependencies (0x30Fx)
   dcpDirectoryUnavailable: {

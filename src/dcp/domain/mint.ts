@@ -34,6 +34,8 @@ export interface MintOrder {
   readonly seId: PrincipalId;
   /** One output per value, each owned by `seId`. */
   readonly values: readonly bigint[];
+  /** The vouched part of each output (ports.ts `MintedToken`); all of it when left out. */
+  readonly vouched?: readonly bigint[];
   readonly retiredTokenIds: readonly TokenId[];
   /** Seconds; see `nextIssuanceTime`. */
   readonly time: number;
@@ -64,6 +66,7 @@ export function mint(order: MintOrder): Minted {
       tokens: values.map((value, index) => ({
         tokenId: toHex(tokenIdOf(issuer.verifier, id, index)),
         value,
+        vouched: order.vouched?.[index] ?? value,
       })),
     },
   };

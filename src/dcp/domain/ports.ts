@@ -74,24 +74,30 @@ export interface PeerDcpPort {
 }
 
 /**
- * The renewal check (DESIGN §7). `async`: the DCP mints at once and the MDS finds counterfeit value
- * after the fact. A `sync` implementation asks the MDS, before anything is retired or minted, whether
- * the claimed tokens are backed by the sealed history, and gets back only yes or no with a signed
- * reason code. The call happens outside any database transaction, between the claim's checks and
- * the commit (see `DcpService.settle`).
+ * The renewal check (DESIGN §7; docs/dcp.md, "Renewal check and the unload gate"). `async`: the DCP
+ * mints at once and the MDS finds counterfeit value after the fact. `sync`: before anything is
+ * retired or minted the DCP asks the MDS whether the claimed tokens are backed by the sealed history
+ * and gets back only a signed yes or no with a reason code. In either mode an unload or transfer of
+ * value this DCP did not mint to that same SE asks the same question first (the unload gate). The
+ * call happens outside any database transaction, between the claim's checks and the commit.
  */
-export interface RenewalCheck {
-  readonly mode: 'async' | 'sync';
-  check(
-    claim: Claim,
-    sealedUpload: Bytes,
-  ): Promise<{ readonly backed: true } | { readonly backed: false; readonly reason: string }>;
+export type RenewalCheckMode = 'async' | 'sync';
+
+export interface RenewalVerdictSummary {
+  readonly backed: boolean;
+  /** `backed`, `doubleSpendHonoured`, or the MDS code that refused it. */
+  readonly reason: string;
+  readonly policy: 'honour' | 'refuse';
 }
 
-export const asyncRenewalCheck: RenewalCheck = {
-  mode: 'async',
-  check: () => Promise.resolve({ backed: true }),
-};
+export interface RenewalCheck {
+  readonly mode: RenewalCheckMode;
+  /**
+   * The MDS's verdict on the claim, its signature and binding verified; throws
+   * `renewalCheckUnavailable` or `renewalCheckAnswerInvalid` (nothing is retired then).
+   */
+  ask(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary>;
+}
 
 /** Crash injection for tests: called at each named point; a hook that throws simulates a crash there. */
 export type FaultHook = (point: FaultPoint) => void;
@@ -220,7 +226,7 @@ export interface IssuanceRow {
   readonly value: bigint;
   readonly operationId: string;
   readonly signed: string;
-  readonly tokens: readonly { readonly tokenId: string; readonly value: bigint }[];
+  readonly tokens: readonly { readonly tokenId: string; readonly value: bigint; readonly vouched: bigint }[];
 }
 
 export interface CreditRow {
@@ -259,6 +265,19 @@ export interface DcpReader {
   findWallet(id: string): Promise<WalletRow | null>;
   findDevice(seId: string): Promise<DeviceRow | null>;
   findOperation(id: string): Promise<Operation | null>;
+  findToken(tokenId: string): Promise<MintedToken | null>;
+}
+
+/**
+ * A token this DCP minted: to whom, its value, and how much of it is **vouched** — known backed
+ * without the MDS (docs/dcp.md, "Renewal check and the unload gate"): all of a load's, credit's or
+ * refund's, all of a renewal output whose claim the MDS said yes to, and otherwise the vouched value
+ * its claim held beyond what left the SE.
+ */
+export interface MintedToken {
+  readonly seId: string;
+  readonly value: bigint;
+  readonly vouched: bigint;
 }
 
 /**
@@ -295,7 +314,7 @@ export interface DcpTransaction {
   updateOperation(operation: Operation, nowMs: number): Promise<void>;
   deleteOperation(id: string): Promise<void>;
   insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void>;
-  findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null>;
+  findToken(tokenId: string): Promise<MintedToken | null>;
   /**
    * Retires a token, naming the upload whose claim retired it (the MDS's report carries it); false
    * if it was retired before (the unique key decides, even under races).

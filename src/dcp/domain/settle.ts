@@ -10,7 +10,9 @@
 // token it minted itself (load, renewal, credit output) must be claimed by the SE it was minted to,
 // with its value; a token it never minted came to the SE offline and is accepted — its backing is the
 // MDS's to judge from the sealed history (or, in `sync` mode, the renewal check's, before minting).
-// And the claimed value may not exceed the balance limit of the SE's kind.
+// And the claimed value may not exceed the balance limit of the SE's kind. Money leaves the offline
+// system (unload, transfer) only on value the DCP vouches for itself or after the MDS's yes: the
+// unload gate (renewal-check.ts), in either mode.
 //
 // `settle` runs in three steps: decode the request (no I/O), check it (signatures, nonce, limits, the
 // SE's status, where the value goes, the renewal check), then commit it in one transaction.
@@ -29,6 +31,7 @@ import { creditsPerSyncMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
 import { fromLedger } from './refusals.ts';
+import { mustAsk } from './renewal-check.ts';
 import type { DcpTransaction, DeviceRow, Operation, SettleKind, SettleResult } from './ports.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
 
@@ -74,6 +77,8 @@ interface Checked {
   readonly nonceExpiry: number;
   readonly claimed: bigint;
   readonly destination: Destination;
+  /** The vouched part of what stays on the SE (docs/dcp.md, "Renewal check and the unload gate"). */
+  readonly keptVouched: bigint;
 }
 
 export async function settle(
@@ -162,10 +167,31 @@ async function checkSettlement(context: DcpContext, decoded: Decoded): Promise<C
     throw dcpError('claimExceedsBalanceLimit', `${claimed} claimed, limit ${limits.body.balanceMax}`);
   await context.requireActive(claim.body.seId);
   const destination = await destinationOf(context, decoded, device);
-  // The point where a `sync` renewal check asks the MDS, before anything is retired or minted.
-  const verdict = await context.renewalCheck.check(claim, decoded.sealed);
-  if (!verdict.backed) throw dcpError('renewalCheckRefused', verdict.reason);
-  return { nonceExpiry, claimed, destination };
+  // The renewal check (sync mode) and the unload gate ask the MDS here, before anything is retired.
+  const vouched = await vouchedValue(context, decoded);
+  const asked = mustAsk(context.renewalCheck.mode, kind, amount, vouched);
+  if (asked) {
+    const verdict = await context.renewalCheck.ask(claim, decoded.sealed);
+    if (!verdict.backed)
+      throw dcpError('renewalCheckRefused', `the MDS answered ${verdict.reason} (policy ${verdict.policy})`);
+  }
+  // What stays on the SE is vouched in full after a yes; else what the vouched value leaves of it.
+  const keptVouched = asked ? claimed - amount : vouched > amount ? vouched - amount : 0n;
+  return { nonceExpiry, claimed, destination, keptVouched };
+}
+
+/**
+ * The vouched value of the claimed tokens this DCP minted to the claiming SE with the claimed value
+ * (a token minted to another SE is refused at the commit; one it never minted counts for nothing).
+ */
+async function vouchedValue(context: DcpContext, decoded: Decoded): Promise<bigint> {
+  let vouched = 0n;
+  for (const token of decoded.claim.body.tokens) {
+    const minted = await context.store.reader.findToken(toHex(token.tokenId));
+    if (minted !== null && minted.seId === decoded.seId && minted.value === token.value)
+      vouched += minted.vouched;
+  }
+  return vouched;
 }
 
 /** Claim signature by the SE's certified key, its nonce, and the sealed upload it names. */
@@ -248,6 +274,7 @@ async function commitSettlement(
     kind: 'renewal',
     seId: claim.body.seId,
     values: keep > 0n ? [keep] : [],
+    vouched: keep > 0n ? [checked.keptVouched] : [],
     retiredTokenIds: claim.body.tokens.map((token) => token.tokenId),
     time,
   });

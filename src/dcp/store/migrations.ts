@@ -59,6 +59,19 @@ const mdsForwardingStatements = [
   `CREATE INDEX dcp_retired_tokens_unreported ON dcp_retired_tokens (report_state, created_at_ms)`,
 ];
 
+/**
+ * The unload gate (docs/dcp.md, "Renewal check and the unload gate"): how much of each token this
+ * DCP minted it knows backed without the MDS. Loads, credits and refunds are vouched in full (the
+ * ledger moved their money into the pool). A renewal output from before this migration may have
+ * renewed value that came offline, unchecked, and the DCP cannot tell any more: it is vouched for
+ * nothing, so unloading it asks the MDS.
+ */
+const vouchedStatements = [
+  'ALTER TABLE dcp_tokens ADD COLUMN vouched BIGINT NOT NULL DEFAULT 0',
+  `UPDATE dcp_tokens SET vouched = value WHERE issuance_id IN
+    (SELECT id FROM dcp_issuances WHERE kind IN ('load', 'credit', 'refund'))`,
+];
+
 export const dcpMigrations: MigrationSet = {
   service: 'dcp',
   migrations: [
@@ -192,6 +205,11 @@ export const dcpMigrations: MigrationSet = {
       statements: () => [
         'CREATE INDEX dcp_idempotency_answers ON dcp_idempotency_keys (created_at_ms) WHERE result IS NOT NULL',
       ],
+    },
+    {
+      version: 6,
+      name: 'the vouched value of each minted token, for the unload gate',
+      statements: () => vouchedStatements,
     },
   ],
 };

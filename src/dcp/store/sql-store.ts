@@ -23,6 +23,7 @@ import type {
   DeviceRow,
   IssuanceRow,
   KeyResult,
+  MintedToken,
   Operation,
   ParticipantRow,
   Supply,
@@ -374,16 +375,24 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     );
     for (const token of issuance.tokens) {
       await this.executor.run(
-        'INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id) VALUES (?, ?, ?, ?)',
-        [token.tokenId, issuance.seId, token.value, issuance.id],
+        'INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id, vouched) VALUES (?, ?, ?, ?, ?)',
+        [token.tokenId, issuance.seId, token.value, issuance.id, token.vouched],
       );
     }
   }
 
-  async findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null> {
-    const rows = await this.executor.all('SELECT se_id, value FROM dcp_tokens WHERE token_id = ?', [tokenId]);
+  async findToken(tokenId: string): Promise<MintedToken | null> {
+    const rows = await this.executor.all('SELECT se_id, value, vouched FROM dcp_tokens WHERE token_id = ?', [
+      tokenId,
+    ]);
     const row = rows[0];
-    return row === undefined ? null : { seId: columnText(row, 'se_id'), value: columnBigint(row, 'value') };
+    return row === undefined
+      ? null
+      : {
+          seId: columnText(row, 'se_id'),
+          value: columnBigint(row, 'value'),
+          vouched: columnBigint(row, 'vouched'),
+        };
   }
 
   /** Retires a token; false if it was retired before (the unique key decides, even under races). */

@@ -25,6 +25,7 @@ import {
   decodeAuditVerification,
   decodeEvidence,
   decodeParticipant,
+  decodeRenewalCheck,
   decodeReportCounts,
   decodeStatus,
   decodeUploadStatus,
@@ -52,6 +53,7 @@ import {
   type UploadStatus,
 } from './types.ts';
 import type { Bytes } from '../../core/bytes.ts';
+import type { RenewalVerdict } from '../../core/renewal-verdict.ts';
 
 export type * from './types.ts';
 
@@ -113,6 +115,24 @@ export class MdsClient {
       idempotencyKey,
     });
     return { value: decodeAcknowledgement(answer.body), replayed: answer.replayed };
+  }
+
+  /**
+   * A renewal check (docs/mds.md, "Renewal check"): the MDS stores and ingests the pair, then answers
+   * a verdict signed by its key. Idempotent by content, so it carries no idempotency key and may be
+   * retried. The caller verifies the verdict's signature and that it answers this claim.
+   */
+  async checkRenewal(upload: UploadBody): Promise<RenewalVerdict> {
+    if (upload.sealed.length > sealedUploadBytesMax)
+      throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
+    if (upload.claim.length > claimBytesMax)
+      throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
+    const answer = await this.call({
+      method: 'POST',
+      path: '/v1/renewal-checks',
+      body: { claim: toHex(upload.claim), sealed: toHex(upload.sealed) },
+    });
+    return decodeRenewalCheck(answer.body);
   }
 
   async uploadStatus(digest: string): Promise<UploadStatus> {

@@ -3,7 +3,9 @@
 // passes on a value it did not check. Imports nothing but core, the MDS's catalogue and the shared
 // readers (src/http-client/answer-decode.ts).
 import { fromHex, type Bytes } from '../../core/bytes.ts';
-import { coreErrors, type CoreErrorCode } from '../../core/errors.ts';
+import { coreErrors, isCbdcError, type CoreErrorCode } from '../../core/errors.ts';
+import { decodeCbor } from '../../core/cbor.ts';
+import { renewalVerdictFromCbor, type RenewalVerdict } from '../../core/renewal-verdict.ts';
 import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
 import { isMdsErrorCode, mdsError, type MdsErrorCode } from './errors.ts';
 import {
@@ -213,4 +215,23 @@ export function decodeParticipant(value: unknown, path = 'participant'): MdsPart
     role: oneOf(fields, 'role', path, mdsRoles),
     dcpId,
   };
+}
+
+/** Bound on a signed renewal verdict (its body is under 250 bytes). */
+export const renewalVerdictBytesMax = 1024;
+
+/**
+ * `POST /v1/renewal-checks`: the signed verdict, decoded in shape. Its signature is the caller's to
+ * verify with the MDS certificate it trusts; nothing else of the answer is read.
+ */
+export function decodeRenewalCheck(value: unknown, path = 'answer'): RenewalVerdict {
+  const verdict = bytes(object(value, path), 'verdict', path);
+  if (verdict.length > renewalVerdictBytesMax)
+    throw invalid(`${path}.verdict`, `at most ${renewalVerdictBytesMax} bytes`);
+  try {
+    return renewalVerdictFromCbor(decodeCbor(verdict));
+  } catch (error) {
+    if (isCbdcError(error)) throw invalid(`${path}.verdict`, error.message);
+    throw error;
+  }
 }

@@ -78,6 +78,46 @@ export const mdsErrors = defineErrorCatalogue({
     kind: 'conflict',
     meaning: 'the alert is already confirmed or revoked',
   },
+  // Renewal checks (0x404x): the reasons a verdict says no (docs/mds.md, "Renewal check")
+  renewalTokenNotBacked: {
+    number: 0x4040,
+    kind: 'securityNotSatisfied',
+    meaning:
+      "verdict: a claimed token's ancestry does not end in issuances a DCP issuer signed, or passes a transfer whose signer is not certified",
+  },
+  renewalIssuanceUnreported: {
+    number: 0x4041,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'verdict: an issuance in the ancestry is signed by a DCP issuer but not reported by it (yet): ask again once that DCP has reported',
+  },
+  renewalTokenRetired: {
+    number: 0x4042,
+    kind: 'securityNotSatisfied',
+    meaning: 'verdict: a claimed token was already retired at a DCP under another claim',
+  },
+  renewalDoubleSpent: {
+    number: 0x4043,
+    kind: 'securityNotSatisfied',
+    meaning:
+      'verdict: value in the ancestry was spent twice (two transfers, or a transfer and a retirement), and the claimer spent it or the policy is refuse',
+  },
+  renewalClaimerBlamed: {
+    number: 0x4044,
+    kind: 'securityNotSatisfied',
+    meaning: 'verdict: an alert blames the claiming secure element',
+  },
+  renewalHistoryUnknown: {
+    number: 0x4045,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'verdict: a token a renewal retired is not in the graph yet (its upload not ingested): ask again once it is',
+  },
+  renewalAncestryTooLarge: {
+    number: 0x4046,
+    kind: 'wrongLength',
+    meaning: "verdict: a claim's ancestry has more than backingTokensVisitedMax tokens",
+  },
   // Processes (0x40Fx)
   mdsEnclaveUnavailable: {
     number: 0x40f1,

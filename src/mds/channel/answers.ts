@@ -18,11 +18,14 @@ import type {
   EnclaveAlert,
   EnclaveStatus,
   EvidenceItem,
+  RenewalCheckAnswer,
   ReportCounts,
   UploadState,
   UploadStatus,
 } from './protocol.ts';
 import { alertsPageMax } from './protocol.ts';
+import { decodeCbor } from '../../core/cbor.ts';
+import { renewalVerdictFromCbor } from '../../core/renewal-verdict.ts';
 
 export const uploadStateNames: readonly UploadState[] = ['stored', 'ingested', 'refused'];
 export const alertKindNames: readonly AlertKind[] = [
@@ -32,6 +35,8 @@ export const alertKindNames: readonly AlertKind[] = [
   'unknownSigner',
   'revokedSigner',
 ];
+/** Bound on a signed renewal verdict as it crosses (its body is under 250 bytes). */
+export const renewalVerdictBytesMax = 1024;
 /** Bound on the evidence of one alert as it crosses: a page of alerts' worth of entries. */
 export const evidenceItemsMax = 4096;
 
@@ -148,4 +153,16 @@ export function decodeStatus(value: unknown): EnclaveStatus {
       alertKindNames.map((kind) => [kind, count(alerts, kind, 'status.alerts')]),
     ) as Record<AlertKind, number>,
   };
+}
+
+/** A signed verdict that decodes as one (its signature is the DCP's to verify, with the MDS key). */
+export function decodeRenewalCheck(value: unknown): RenewalCheckAnswer {
+  const verdict = bytesField(record(value, 'renewalCheck')['verdict'], 'renewalCheck.verdict');
+  if (verdict.length > renewalVerdictBytesMax)
+    throw mdsError(
+      'mdsEnclaveUnavailable',
+      `answer renewalCheck.verdict is over ${renewalVerdictBytesMax} bytes`,
+    );
+  renewalVerdictFromCbor(decodeCbor(verdict));
+  return { verdict };
 }

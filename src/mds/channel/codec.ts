@@ -12,6 +12,7 @@ import {
   reportItemsMax,
   type EnclaveRefusal,
   type RecordReportsRequest,
+  type RenewalCheckRequest,
   type ReportedRetirement,
   type StoreUploadRequest,
 } from './protocol.ts';
@@ -24,7 +25,8 @@ export type EnclaveCall =
   | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
   | { readonly method: 'evidence'; readonly alertId: string }
   | { readonly method: 'status' }
-  | { readonly method: 'recordDenyList'; readonly list: Bytes };
+  | { readonly method: 'recordDenyList'; readonly list: Bytes }
+  | { readonly method: 'checkRenewal'; readonly request: RenewalCheckRequest };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -112,22 +114,25 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
   };
 }
 
+/** The claim and sealed upload of `storeUpload` and `checkRenewal`, with the posting DCP. */
+function uploadPair(value: unknown, field: string): StoreUploadRequest {
+  const r = record(value, field);
+  return {
+    dcpId: hexField(r['dcpId'], `${field}.dcpId`, principalHexLength),
+    claim: bytesField(r['claim'], `${field}.claim`),
+    sealed: bytesField(r['sealed'], `${field}.sealed`),
+    receivedAtMs: safeIntegerField(r['receivedAtMs'], `${field}.receivedAtMs`),
+  };
+}
+
 /** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
 export function decodeCall(value: unknown): EnclaveCall {
   const call = record(value, 'call');
   switch (call['method']) {
-    case 'storeUpload': {
-      const r = record(call['request'], 'storeUpload');
-      return {
-        method: 'storeUpload',
-        request: {
-          dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
-          claim: bytesField(r['claim'], 'storeUpload.claim'),
-          sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
-          receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
-        },
-      };
-    }
+    case 'storeUpload':
+      return { method: 'storeUpload', request: uploadPair(call['request'], 'storeUpload') };
+    case 'checkRenewal':
+      return { method: 'checkRenewal', request: uploadPair(call['request'], 'checkRenewal') };
     case 'uploadStatus':
       return {
         method: 'uploadStatus',

@@ -7,11 +7,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
+import type { DoubleSpendPolicy } from '../../core/renewal-verdict.ts';
 import {
   decodeAlertsPage,
   decodeDenyListCounts,
   decodedOrUnavailable,
   decodeEvidence,
+  decodeRenewalCheck,
   decodeReportCounts,
   decodeStatus,
   decodeUploadStatus,
@@ -25,6 +27,8 @@ import type {
   EnclaveStatus,
   EvidenceItem,
   RecordReportsRequest,
+  RenewalCheckAnswer,
+  RenewalCheckRequest,
   ReportCounts,
   StoreUploadRequest,
   UploadStatus,
@@ -47,6 +51,8 @@ export interface EnclaveOptions {
   readonly workers?: number;
   readonly pollMs?: number;
   readonly callTimeoutMs?: number;
+  /** What a renewal check answers an honest payee of double-spent value (default `honour`). */
+  readonly doubleSpendPolicy?: DoubleSpendPolicy;
 }
 
 export interface EnclaveProcess extends EnclavePort {
@@ -74,6 +80,7 @@ export async function startEnclave(options: EnclaveOptions): Promise<EnclaveProc
   const args = ['--db', options.databaseUrl, '--pki', options.pkiDirectory];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.pollMs !== undefined) args.push('--poll-ms', String(options.pollMs));
+  if (options.doubleSpendPolicy !== undefined) args.push('--double-spend-policy', options.doubleSpendPolicy);
   const child = fork(enclaveMainPath, args, {
     serialization: 'advanced',
     execArgv: ['--import', 'tsx'],
@@ -185,6 +192,10 @@ class EnclaveClient implements EnclaveProcess {
 
   recordDenyList(list: Bytes): Promise<DenyListCounts> {
     return this.#call({ method: 'recordDenyList', list }, decodeDenyListCounts);
+  }
+
+  checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    return this.#call({ method: 'checkRenewal', request }, decodeRenewalCheck);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 // The one interface between the MDS's API process and its enclave process (docs/mds.md, "Processes
 // and the privacy boundary"). It is narrow on purpose: what crosses it is sealed bytes the API
 // process cannot read going in, and acknowledgements, alerts, evidence and counts coming out, never an
-// opened upload, a raw graph record or the key. Part 2 adds renewal checks, decisions, supply and
-// indicators here, and nothing wider.
+// opened upload, a raw graph record or the key. Part 2 adds renewal checks (built), decisions, supply
+// and indicators here, and nothing wider.
 //
 // Both sides import this file and nothing of each other: `src/mds/enclave/` implements `EnclavePort`
 // behind a child-process channel (`node:child_process` fork with advanced serialization, so `bigint`
@@ -104,6 +104,20 @@ export interface DenyListCounts {
   readonly denied: number;
 }
 
+/**
+ * A DCP's renewal check (docs/mds.md, "Renewal check"): the same pair as `storeUpload`, which the
+ * enclave stores and ingests first (so check and ingest agree), then judges.
+ */
+export type RenewalCheckRequest = StoreUploadRequest;
+
+/**
+ * The enclave's verdict: the signed envelope (canonical CBOR of `src/core/renewal-verdict.ts`, signed
+ * by the MDS key) and nothing else. The API process decodes it for its answer; it never sees why.
+ */
+export interface RenewalCheckAnswer {
+  readonly verdict: Bytes;
+}
+
 export interface EnclavePort {
   /** Stores the pair durably, then answers; the same pair again answers its current status. */
   storeUpload(request: StoreUploadRequest): Promise<UploadStatus>;
@@ -120,6 +134,8 @@ export interface EnclavePort {
    * `revokedSigner` detector; `denyListInvalid` when it is not the directory's. Idempotent.
    */
   recordDenyList(list: Bytes): Promise<DenyListCounts>;
+  /** Stores and ingests the upload (idempotent), then answers whether the claim is backed, signed. */
+  checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer>;
 }
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */

@@ -151,6 +151,29 @@ export class MdsService {
     return { value: answer.value.upload, replayed: answer.replayed };
   }
 
+  /**
+   * A DCP's renewal check (docs/mds.md, "Renewal check"): the enclave stores and ingests the pair,
+   * then answers a verdict signed by the MDS key, which passes through unread. Idempotent by content
+   * (the upload is stored once), so it takes no idempotency key; the relayed upload is recorded as
+   * `POST /v1/uploads` records it, so the DCP may read its state and forward it later.
+   */
+  async checkRenewal(
+    caller: Participant,
+    request: { readonly claim: string; readonly sealed: string },
+  ): Promise<Bytes> {
+    const dcpId = callerDcpId(caller, 'check renewals');
+    const posted = decodePostedUpload(this.deps.hasher, request.claim, request.sealed);
+    const receivedAtMs = this.deps.clock.nowMs();
+    const answer = await this.enclave.checkRenewal({
+      dcpId,
+      claim: posted.claim,
+      sealed: posted.sealed,
+      receivedAtMs,
+    });
+    await this.store.transaction((tx) => tx.recordRelayedUpload(dcpId, posted.digest, receivedAtMs));
+    return answer.verdict;
+  }
+
   /** The state of an upload this DCP posted; `uploadUnknown` for any other digest. */
   async uploadStatus(caller: Participant, digest: string): Promise<UploadStatus> {
     const dcpId = callerDcpId(caller, 'read uploads');

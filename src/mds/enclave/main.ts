@@ -5,10 +5,11 @@
 //
 //   node --import tsx src/mds/enclave/main.ts --db URL --pki DIR [--workers N] [--poll-ms N]
 //     [--report-window-ms N]
+//     [--double-spend-policy honour|refuse]
 import { parseArgs } from 'node:util';
 import { uploadInfo } from '../../core/upload.ts';
 import { hpkeOpen } from '../../crypto/hpke.ts';
-import { NodeVerifier } from '../../crypto/node-crypto.ts';
+import { NodeSigner, NodeVerifier } from '../../crypto/node-crypto.ts';
 import { loadPrincipal, loadTrust } from '../../pki/deployment-pki.ts';
 import { openDatabase } from '../../storage/open.ts';
 import { migrate } from '../../storage/migrations.ts';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       'poll-ms': { type: 'string' },
       'report-window-ms': { type: 'string' },
+      'double-spend-policy': { type: 'string' },
     },
   });
   if (values.db === undefined || values.pki === undefined) throw new TypeError('--db and --pki are required');
@@ -42,6 +44,9 @@ async function main(): Promise<void> {
   const key = loadPrincipal(values.pki, 'mds.json');
   const publicKey = key.certificate.body.publicKey;
   const verifier = new NodeVerifier();
+  const policy = values['double-spend-policy'] ?? 'honour';
+  if (policy !== 'honour' && policy !== 'refuse')
+    throw new TypeError('--double-spend-policy must be honour or refuse');
   const database = openDatabase(values.db);
   await migrate(database, enclaveMigrations, clock.nowMs());
   const service = new EnclaveService({
@@ -53,6 +58,14 @@ async function main(): Promise<void> {
       ? {}
       : { issuanceReportWindowMs: Number(values['report-window-ms']) }),
     crypto: { verifier, open: (aad, sealed) => hpkeOpen(key.privateKey, publicKey, uploadInfo, aad, sealed) },
+    // Verdicts are signed with the certified MDS key (a P-256 scalar, as HPKE's DHKEM(P-256) key):
+    // the DCPs hold its certificate in trust.json; the purpose tag keeps the signatures apart.
+    verdicts: {
+      signer: NodeSigner.fromScalar(key.privateKey, publicKey),
+      mdsId: key.certificate.body.subjectId,
+      policy,
+      sha256: (bytes) => verifier.sha256(bytes),
+    },
   });
   const workers = new IngestWorkers(service, {
     workers: Number(values.workers ?? enclaveWorkersDefault),
@@ -125,6 +138,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.status();
     case 'recordDenyList':
       return service.recordDenyList(call.list);
+    case 'checkRenewal':
+      return service.checkRenewal(call.request);
   }
 }
 

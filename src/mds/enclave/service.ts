@@ -25,6 +25,8 @@ import {
   type EnclaveStatus,
   type EvidenceItem,
   type RecordReportsRequest,
+  type RenewalCheckAnswer,
+  type RenewalCheckRequest,
   type ReportCounts,
   type StoreUploadRequest,
   type UploadState,
@@ -38,6 +40,8 @@ import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { recordDenyList } from './denials.ts';
 import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
+import { BackedRenewals } from './backing.ts';
+import { checkRenewal, type VerdictSigner } from './renewal-check.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -67,6 +71,9 @@ export interface EnclaveDependencies {
   readonly directory: Certificate;
   /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
   readonly issuanceReportWindowMs?: number;
+  /** Signs renewal verdicts with the MDS key, under the deployment's double-spend policy; without
+   * it (tests of ingest alone) a renewal check is refused `mdsEnclaveUnavailable`. */
+  readonly verdicts?: VerdictSigner;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -86,12 +93,15 @@ export class EnclaveService implements EnclavePort {
   readonly #reportWindowMs: number;
   readonly #directory: Certificate;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
+  readonly #backedRenewals = new BackedRenewals();
+  readonly #verdicts: VerdictSigner | undefined;
 
   constructor(dependencies: EnclaveDependencies) {
     this.#db = dependencies.database;
     this.#crypto = dependencies.crypto;
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
+    this.#verdicts = dependencies.verdicts;
     this.#tables = new EnclaveTables(dependencies.database.engine);
     this.#directory = dependencies.directory;
     this.#reportWindowMs = dependencies.issuanceReportWindowMs ?? issuanceReportWindowMsDefault;
@@ -217,10 +227,7 @@ export class EnclaveService implements EnclavePort {
   ingestNext(): Promise<UploadStatus | undefined> {
     return this.#db.transaction(async (tx) => {
       const stored = await takeStoredUpload(tx, this.#tables);
-      if (stored === undefined) return undefined;
-      const outcome = await this.#ingest(tx, stored);
-      await finishUpload(tx, this.#tables, stored.digest, outcome, this.#clock.nowMs());
-      return { digest: stored.digest, state: outcome.state, refusal: outcome.refusal };
+      return stored === undefined ? undefined : this.#ingestHeld(tx, stored);
     });
   }
 
@@ -232,6 +239,41 @@ export class EnclaveService implements EnclavePort {
     return this.#db.transaction((tx) =>
       settleIssuances(tx, this.#tables, this.#crypto.verifier, this.#reportWindowMs, this.#clock.nowMs()),
     );
+  }
+
+  /** Ingests one upload by digest now (a renewal check's), waiting for a worker that holds it. */
+  ingestUpload(digest: string): Promise<UploadStatus | undefined> {
+    return this.#db.transaction(async (tx) => {
+      const held = await readUpload(tx, this.#tables, digest, tx.engine === 'postgres' ? ' FOR UPDATE' : '');
+      if (held?.status.state !== 'stored') return held?.status;
+      return this.#ingestHeld(tx, held);
+    });
+  }
+
+  /**
+   * A DCP's renewal check: the pair is stored and ingested first, exactly as `storeUpload` and a
+   * worker would (so the check and the graph agree), then judged (backing.ts) and signed.
+   */
+  async checkRenewal(request: RenewalCheckRequest): Promise<RenewalCheckAnswer> {
+    if (this.#verdicts === undefined)
+      throw mdsError('mdsEnclaveUnavailable', 'this enclave was started without a verdict key');
+    return checkRenewal(
+      {
+        store: (pair) => this.storeUpload(pair),
+        ingest: (digest) => this.ingestUpload(digest),
+        ingestPending: (uploadsMax) => this.ingestAll(uploadsMax),
+        read: (decide) => this.#db.transaction((tx) => decide(tx, this.#tables, this.#backedRenewals)),
+        signer: this.#verdicts,
+        clock: this.#clock,
+      },
+      request,
+    );
+  }
+
+  async #ingestHeld(tx: Executor, stored: StoredUpload): Promise<UploadStatus> {
+    const outcome = await this.#ingest(tx, stored);
+    await finishUpload(tx, this.#tables, stored.digest, outcome, this.#clock.nowMs());
+    return { digest: stored.digest, state: outcome.state, refusal: outcome.refusal };
   }
 
   /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */

@@ -1,5 +1,5 @@
 // The MDS API process's Prometheus metrics: the HTTP metrics every service has, uploads relayed,
-// evidence reads, confirmations and revocations.
+// renewal checks, evidence reads, confirmations and revocations.
 import { Counter } from 'prom-client';
 import { HttpMetrics } from '../../service-kit/metrics.ts';
 
@@ -7,6 +7,11 @@ export class MdsMetrics extends HttpMetrics {
   readonly uploadsStored = new Counter({
     name: 'mds_uploads_stored_total',
     help: 'sealed uploads handed to the enclave and acknowledged (replays not counted)',
+    registers: [this.registry],
+  });
+  readonly renewalChecks = new Counter({
+    name: 'mds_renewal_checks_total',
+    help: 'renewal checks answered with a signed verdict',
     registers: [this.registry],
   });
   readonly evidenceReads = new Counter({

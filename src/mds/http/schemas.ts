@@ -170,6 +170,19 @@ const StatusWire = Type.Object(
 export const responses = {
   participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
+  renewalCheck: {
+    200: Type.Object(
+      {
+        verdict: Type.String({
+          pattern: '^([0-9a-f]{2})+$',
+          description:
+            'hex of the signed renewal verdict (canonical CBOR, src/core/renewal-verdict.ts), signed by the MDS key',
+        }),
+      },
+      strict,
+    ),
+    ...errorResponses,
+  },
   uploadStored: { 202: Type.Object({ digest: Digest, state: UploadState }, strict), ...errorResponses },
   upload: {
     200: Type.Object(

@@ -1,8 +1,9 @@
-// `POST /v1/uploads`, `GET /v1/uploads/{digest}`, `POST /v1/reports`: what a DCP relays and reports
-// (docs/mds.md, "Ingest"). These two routes take bodies larger than the service's default limit: a
-// sealed upload is up to 16 MiB, a report up to 256 signed issuances.
+// `POST /v1/uploads`, `POST /v1/renewal-checks`, `GET /v1/uploads/{digest}`, `POST /v1/reports`: what a
+// DCP relays, asks and reports (docs/mds.md, "Ingest", "Renewal check"). These routes take bodies
+// larger than the service's default limit: a sealed upload is up to 16 MiB, a report up to 256
+// signed issuances.
 import { checkAmount } from '../../../core/amount.ts';
-import { fromHex } from '../../../core/bytes.ts';
+import { fromHex, toHex } from '../../../core/bytes.ts';
 import { assert } from '../../../core/assert.ts';
 import { markReplayed } from '../../../service-kit/app.ts';
 import { reportRequestBodyBytesMax, uploadRequestBodyBytesMax } from '../../domain/limits.ts';
@@ -25,6 +26,21 @@ export function ingestRoutes({ app, service, metrics, caller }: MdsRoutes): void
       if (!answer.replayed) metrics.uploadsStored.inc();
       markReplayed(reply, answer);
       return reply.status(202).send({ digest: answer.value.digest, state: answer.value.state });
+    },
+  );
+
+  // A renewal check carries the same pair as an upload (docs/mds.md, "Renewal check"); it is
+  // idempotent by content and takes no idempotency key.
+  app.post(
+    '/v1/renewal-checks',
+    {
+      bodyLimit: uploadRequestBodyBytesMax,
+      schema: { security, body: UploadBody, response: responses.renewalCheck },
+    },
+    async (request) => {
+      const verdict = await service.checkRenewal(caller(request), request.body);
+      metrics.renewalChecks.inc();
+      return { verdict: toHex(verdict) };
     },
   );
 
