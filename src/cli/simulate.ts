@@ -16,6 +16,9 @@ import {
   devicesMax,
   merchantsMax,
   ratePerMilleScale,
+  renewalChecks,
+  type NumericField,
+  type RenewalCheck,
   type Scenario,
 } from '../sim/scenario.ts';
 
@@ -65,7 +68,7 @@ interface ScenarioOption {
   readonly name: string;
   readonly argument: string;
   readonly help: string;
-  readonly field: keyof Scenario;
+  readonly field: NumericField;
   readonly parse: (text: string) => number;
   readonly rate?: true;
 }
@@ -185,18 +188,19 @@ export function parseSweep(text: string, previous: readonly SweepParameter[] = [
 }
 
 type SimulateOptions = Record<string, number> & {
+  readonly renewalCheck: RenewalCheck;
   readonly json?: true;
   readonly sweep?: SweepParameter[];
   readonly db?: string;
 };
 
 function scenarioFrom(options: SimulateOptions): Scenario {
-  const scenario: Record<string, number> = {};
+  let scenario: Scenario = { ...defaultScenario, renewalCheck: options.renewalCheck };
   for (const entry of scenarioOptions) {
     const key = entry.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    scenario[entry.field] = options[key] ?? defaultScenario[entry.field];
+    scenario = { ...scenario, [entry.field]: options[key] ?? defaultScenario[entry.field] };
   }
-  return scenario as unknown as Scenario;
+  return scenario;
 }
 
 /** A `--db` URL: postgres:// only (SQLite is the default). */
@@ -236,6 +240,11 @@ export function registerSimulate(program: Command): void {
       '--sweep <NAME=V1,V2,...>',
       'run once per combination of swept option values (repeatable) and compare the runs',
       parseSweep,
+    )
+    .addOption(
+      new Option('--renewal-check <mode>', 'how the DCPs decide a renewal: at once, or asking the MDS first')
+        .choices(renewalChecks)
+        .default(defaultScenario.renewalCheck),
     )
     .option(
       '--db <url>',

@@ -44,6 +44,7 @@ export async function runSimulation(
     const system = await startSystem({
       dataDirectory,
       dcpNames: dcpNamesOf(scenario),
+      renewalCheck: scenario.renewalCheck,
       ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),
     });
     try {

@@ -34,7 +34,18 @@ export interface Scenario {
   readonly counterfeiters: number;
   /** Compromised phones whose chip is copied into a second one, both paying with the same tokens. */
   readonly cloners: number;
+  /**
+   * How the DCPs decide a renewal (design.md §7): `async` renews at once and leaves forged value to
+   * the MDS afterwards; `sync` asks the MDS first.
+   */
+  readonly renewalCheck: RenewalCheck;
 }
+
+export type RenewalCheck = 'async' | 'sync';
+
+/** The scenario's numeric fields: those an option of a number sets, and a sweep may vary. */
+export type NumericField = { [K in keyof Scenario]: Scenario[K] extends number ? K : never }[keyof Scenario];
+export const renewalChecks = ['async', 'sync'] as const satisfies readonly RenewalCheck[];
 
 export const defaultScenario: Scenario = {
   seed: 1,
@@ -48,6 +59,7 @@ export const defaultScenario: Scenario = {
   doubleSpenders: 0,
   counterfeiters: 0,
   cloners: 0,
+  renewalCheck: 'async',
 };
 
 /** The DCP names of a scenario, in the order agents are spread over them. */

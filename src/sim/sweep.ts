@@ -6,7 +6,7 @@ import { assert } from '../core/assert.ts';
 import { formatAmount } from '../demo/format.ts';
 import type { SimulationReport } from './report.ts';
 import { runSimulation, type Progress } from './run.ts';
-import type { Scenario } from './scenario.ts';
+import type { NumericField, Scenario } from './scenario.ts';
 import { sweepReportVersion, type SweepReport, type SweepRow, type SweptParameter } from './sweep-report.ts';
 
 /** Runs one sweep may make: each starts and stops the whole system. */
@@ -14,7 +14,7 @@ export const sweepRunsMax = 64;
 
 /** A swept option: its values as typed, parsed into the scenario field they set. */
 export interface SweepParameter extends SweptParameter {
-  readonly field: keyof Scenario;
+  readonly field: NumericField;
   readonly parsed: readonly number[];
 }
 
@@ -69,14 +69,14 @@ export async function runSweep(
   const combos = combinations(parameters);
   const runs: SweepReport['runs'][number][] = [];
   for (const combo of combos) {
-    const scenario: Record<string, number> = { ...base };
+    let scenario: Scenario = base;
     const values: Record<string, string> = {};
     parameters.forEach((parameter, position) => {
       const index = combo[position] ?? 0;
-      scenario[parameter.field] = parameter.parsed[index] ?? 0;
+      scenario = { ...scenario, [parameter.field]: parameter.parsed[index] ?? 0 };
       values[parameter.name] = parameter.values[index] ?? '';
     });
-    const report = await run(scenario as unknown as Scenario);
+    const report = await run(scenario);
     runs.push({ values, row: rowOf(report), report });
     progress(runs.length, combos.length);
   }
