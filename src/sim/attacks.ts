@@ -162,13 +162,14 @@ function payAll(
   random: SeededRandom,
   attacks: Attacks,
   payments: readonly { readonly payer: Party; readonly payee: Agent; readonly amount: bigint }[],
+  advisoryTime = 0,
 ): Paid {
   const payeesHit: string[] = [];
   let credited = 0n;
   let refused: string | undefined;
   for (const { payer, payee, amount } of payments) {
     const before = balanceOf(payee);
-    const refusal = payOffline(unbroken(scenario), random, attacks.tally, payer, payee, amount);
+    const refusal = payOffline(unbroken(scenario), random, attacks.tally, payer, payee, amount, advisoryTime);
     // Only an honest SE's refusal counts: the attacker's own chip refusing stops nothing it meant.
     if (refusal !== undefined && refusal.refusedBy === payee) refused ??= refusal.code;
     const gained = balanceOf(payee) - before;
@@ -269,7 +270,11 @@ function spendAfterRevocation(context: ActContext, attacker: Attacker): void {
   const amount = amountFor(random, balanceOf(agent));
   if (amount === undefined) return;
   const payee = random.pick(world.merchants);
-  const paid = payAll(scenario, random, attacks, [{ payer: agent, payee, amount }]);
+  // The phone's clock dates the transfer: after the deny list that named it, so the MDS can tell a
+  // payment made after the revocation (revokedSigner). Every other simulated payment is dated 0, so
+  // no alert depends on when in a second a run happened to be.
+  const now = Math.floor(Date.now() / 1000);
+  const paid = payAll(scenario, random, attacks, [{ payer: agent, payee, amount }], now);
   attacks.frauds.push({
     kind: 'spendAfterRevocation',
     attacker: agent.name,

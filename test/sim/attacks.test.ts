@@ -85,12 +85,23 @@ test('every attack kind across two DCPs: each fraud refused offline or blamed on
   assert.ok(
     fraud.alerts.fakeFunding >= 1 && fraud.alerts.counterReuse === 1 && fraud.alerts.doubleSpend >= 2,
   );
-  // After revocation, every payment an honest SE refused was refused for the deny list.
+  // No fraud of any kind went unnoticed.
+  assert.deepEqual(
+    fraud.frauds.filter((line) => line.outcome === 'undetected'),
+    [],
+  );
+  // After revocation, every payment an honest SE refused was refused for the deny list, and every
+  // one accepted (by a payee that had not synced since) is blamed as a revoked signer's.
   const afterRevocation = fraud.frauds.filter((line) => line.kind === 'spendAfterRevocation');
   assert.ok(afterRevocation.length > 0, 'the revoked attackers kept paying');
   for (const line of afterRevocation)
     assert.ok(line.refusal === null || line.refusal === 'deniedSecureElement', String(line.refusal));
   assert.ok(fraud.byKind.spendAfterRevocation.refusedOffline > 0, 'some payee had the deny list');
+  assert.equal(
+    fraud.alerts.revokedSigner > 0,
+    fraud.byKind.spendAfterRevocation.detected > 0,
+    'a revokedSigner alert exactly when a payment after revocation was accepted',
+  );
   // The value check counted what the attackers forged.
   const value = report.invariants.find((check) => check.name.startsWith('on devices'));
   const forged = fraud.frauds.reduce((total, line) => total + BigInt(line.forged), 0n);
