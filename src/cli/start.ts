@@ -34,6 +34,19 @@ function parseNames(text: string): string[] {
   return names;
 }
 
+const renewalCheckOption = new Option(
+  '--renewal-check <mode>',
+  "every DCP's renewal check (cbdc serve dcp --renewal-check)",
+)
+  .choices(['async', 'sync'])
+  .default('async');
+const doubleSpendPolicyOption = new Option(
+  '--double-spend-policy <policy>',
+  "the MDS's policy for honest payees of double spends (cbdc serve mds --double-spend-policy)",
+)
+  .choices(['honour', 'refuse'])
+  .default('honour');
+
 export function registerStart(program: Command): void {
   program
     .command('start')
@@ -53,16 +66,8 @@ export function registerStart(program: Command): void {
     .option('--round-ms <ms>', 'pause between rounds of the demo economy', parseCount, 2_000)
     .option('--rounds <n>', 'stop after this many rounds (default: until SIGINT or SIGTERM)', parseCount)
     .option('--seed <n>', "seed of the demo economy's choices", parseCount, 1)
-    .addOption(
-      new Option('--renewal-check <mode>', "every DCP's renewal check (cbdc serve dcp --renewal-check)")
-        .choices(['async', 'sync'])
-        .default('async'),
-    )
-    .addOption(
-      new Option('--double-spend-policy <policy>', "the MDS's policy for honest payees of double spends")
-        .choices(['honour', 'refuse'])
-        .default('honour'),
-    )
+    .addOption(renewalCheckOption)
+    .addOption(doubleSpendPolicyOption)
     .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
     .action(async (options: StartOptions) => {
       // The first signal ends the economy after its round and stops every service; later ones are
