@@ -335,6 +335,7 @@ function renewalCheckOf(
     mds: wiring.trust.mds,
     dcpId: wiring.principal.certificate.body.subjectId,
     catchUp: () => forward?.() ?? Promise.resolve(null),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 }
 

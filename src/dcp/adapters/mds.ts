@@ -116,6 +116,13 @@ export class HttpMds implements MdsPort {
  */
 const catchUpReasons: ReadonlySet<string> = new Set(['renewalIssuanceUnreported', 'renewalHistoryUnknown']);
 
+/**
+ * Times a check asks again on a "not yet": the first at once after a forwarding pass (this DCP's own
+ * reports), then after a wait each (another DCP's reports, every second): about 2 s at most.
+ */
+export const renewalCheckCatchUpsMax = 4;
+export const renewalCheckCatchUpWaitMs = 700;
+
 export interface HttpRenewalCheckOptions {
   readonly mode: RenewalCheckMode;
   readonly client: MdsClient;
@@ -125,6 +132,7 @@ export interface HttpRenewalCheckOptions {
   readonly dcpId: PrincipalId;
   /** Delivers this DCP's pending uploads and reports to the MDS (one forwarding pass). */
   readonly catchUp: () => Promise<unknown>;
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** The renewal check and the unload gate over `POST /v1/renewal-checks` (docs/dcp.md). */
@@ -135,11 +143,20 @@ export class HttpRenewalCheck implements RenewalCheck {
     this.mode = options.mode;
   }
 
+  /**
+   * Asks; while the MDS answers a reason that means "not yet" (catchUpReasons), forwards this DCP's
+   * outbox, waits (another DCP reports within its forwarding interval, 1 s) and asks again, at most
+   * `renewalCheckCatchUpsMax` times.
+   */
   async ask(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
-    const first = await this.#askOnce(claim, sealedUpload);
-    if (first.backed || !catchUpReasons.has(first.reason)) return first;
-    await this.options.catchUp();
-    return this.#askOnce(claim, sealedUpload);
+    let verdict = await this.#askOnce(claim, sealedUpload);
+    for (let catchUp = 0; catchUp < renewalCheckCatchUpsMax; catchUp++) {
+      if (verdict.backed || !catchUpReasons.has(verdict.reason)) return verdict;
+      await this.options.catchUp();
+      if (catchUp > 0) await this.options.sleep(renewalCheckCatchUpWaitMs);
+      verdict = await this.#askOnce(claim, sealedUpload);
+    }
+    return verdict;
   }
 
   async #askOnce(claim: Claim, sealedUpload: Bytes): Promise<RenewalVerdictSummary> {
