@@ -259,6 +259,8 @@ async function counterfeit(context: ActContext, attacker: Attacker): Promise<voi
   } catch (error) {
     if (!isCbdcError(error)) throw error;
     refusal = error.code;
+    // Refused by the MDS's renewal check (`sync`): the check stored the upload at the MDS all the same.
+    if (refusal === 'renewalCheckRefused') attacks.tally.settles++;
   }
   const renewed = refusal === undefined ? counterfeitValue : 0n;
   record(attacks, attacker, context.day, { payeesHit: [], credited: renewed, refusal }, counterfeitValue);

@@ -107,3 +107,32 @@ test('every attack kind across two DCPs: each fraud refused offline or blamed on
   const forged = fraud.frauds.reduce((total, line) => total + BigInt(line.forged), 0n);
   assert.equal(value?.figures['forged'], forged.toString());
 });
+
+test("with --renewal-check sync the counterfeiter's forged token is refused at its DCP: nothing lost, still blamed", async () => {
+  const syncScenario = [
+    ...scenario.filter((_, index) => index < 12),
+    '--counterfeiters',
+    '1',
+    '--renewal-check',
+    'sync',
+    '--json',
+  ];
+  const run = await simulate(syncScenario);
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as SimulationReport;
+  assert.equal(report.scenario.renewalCheck, 'sync');
+  assert.equal(report.invariantsHold, true);
+  assert.deepEqual(
+    report.fraud.frauds
+      .filter((line) => line.kind === 'counterfeit')
+      .map((line) => [line.outcome, line.refusal, line.lost]),
+    [
+      ['refusedOffline', 'issuanceNotFromDcp', '0'],
+      ['refusedOffline', 'renewalCheckRefused', '0'],
+    ],
+    'async renews it (the test above); sync does not',
+  );
+  assert.equal(report.fraud.byKind.counterfeit.valueLost, '0');
+  assert.ok(report.fraud.alerts.fakeFunding >= 1, 'the MDS blamed the counterfeiter all the same');
+  assert.equal(report.fraud.falseAlerts, 0);
+});
