@@ -71,6 +71,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'device',
     'dcp/api/',
     'ledger/api/',
+    'mds/api/',
     'node-http',
     'system',
     'demo/seeded-random.ts',

@@ -1,32 +1,26 @@
 // `cbdc simulate`: a seeded scenario over the whole online side started for the run (src/sim/),
-// ending in a human summary on stdout, or with --json in one JSON report. Exits 1 when an invariant
+// ending in a human summary on stdout, or with --json in one JSON report; with --sweep, once per
+// combination of swept values, ending in a comparison table or one JSON sweep report. Exits 1 when an invariant
 // did not hold, 2 on bad options (commander's one-line message, program.ts). The progress line is
 // hand-written (one `\r`-rewritten line on stderr, shown only on a terminal and outside CI) rather
 // than cli-progress: a day counter is all it shows, and it saves a dependency.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { reportJson, reportSummary } from '../sim/report.ts';
-import { runSimulation, type Progress } from '../sim/run.ts';
+import { runSimulation, type Engine, type Progress } from '../sim/run.ts';
+import { runCountOf, runSweep, sweepRunsMax, sweepTable, type SweepParameter } from '../sim/sweep.ts';
 import {
+  attackersMax,
   daysMax,
   dcpsMax,
   defaultScenario,
   devicesMax,
   merchantsMax,
   ratePerMilleScale,
+  renewalChecks,
+  type NumericField,
+  type RenewalCheck,
   type Scenario,
 } from '../sim/scenario.ts';
-
-interface SimulateOptions {
-  readonly seed: number;
-  readonly devices: number;
-  readonly merchants: number;
-  readonly days: number;
-  readonly cardShare: number;
-  readonly interruptRate: number;
-  readonly retapRate: number;
-  readonly dcps: number;
-  readonly json?: true;
-}
 
 /** A parser of whole numbers in [min, max]. */
 function wholeNumber(min: number, max: number): (text: string) => number {
@@ -49,20 +43,16 @@ export function parseRate(text: string): number {
   return Number((match[2] ?? '').padEnd(3, '0'));
 }
 
-/** A rate option whose help shows its default as the rate typed, not in parts per thousand. */
-function rateOption(flags: string, description: string, perMille: number): Option {
-  return new Option(flags, description)
-    .argParser(parseRate)
-    .default(perMille, String(perMille / ratePerMilleScale));
-}
-
 /** One rewritten line on stderr when it is a terminal and CI is unset; nothing otherwise. */
-function progressLine(): { readonly progress: Progress; readonly done: () => void } {
+function progressLine(text: (done: number, total: number) => string): {
+  readonly progress: Progress;
+  readonly done: () => void;
+} {
   if (!process.stderr.isTTY || process.env['CI'] !== undefined)
     return { progress: () => undefined, done: () => undefined };
   return {
-    progress: (daysDone, days) => {
-      process.stderr.write(`\rsimulating: day ${daysDone}/${days}`);
+    progress: (done, total) => {
+      process.stderr.write(`\r${text(done, total)}`);
     },
     done: () => {
       process.stderr.write('\r\x1b[K');
@@ -70,38 +60,204 @@ function progressLine(): { readonly progress: Progress; readonly done: () => voi
   };
 }
 
+/**
+ * The scenario's options: flag, help, the field they set and their parser. The flags and `--sweep`
+ * share them, so a swept value is parsed exactly as the option would be.
+ */
+interface ScenarioOption {
+  readonly name: string;
+  readonly argument: string;
+  readonly help: string;
+  readonly field: NumericField;
+  readonly parse: (text: string) => number;
+  readonly rate?: true;
+}
+
+const attackers = wholeNumber(0, attackersMax);
+const scenarioOptions: readonly ScenarioOption[] = [
+  {
+    name: 'seed',
+    argument: 'n',
+    help: 'seed of every choice',
+    field: 'seed',
+    parse: wholeNumber(0, 2 ** 32 - 1),
+  },
+  {
+    name: 'devices',
+    argument: 'n',
+    help: 'consumers (each with a card or a phone)',
+    field: 'devices',
+    parse: wholeNumber(2, devicesMax),
+  },
+  {
+    name: 'merchants',
+    argument: 'n',
+    help: 'merchants (each with a phone)',
+    field: 'merchants',
+    parse: wholeNumber(1, merchantsMax),
+  },
+  { name: 'days', argument: 'n', help: 'simulated days', field: 'days', parse: wholeNumber(1, daysMax) },
+  {
+    name: 'card-share',
+    argument: 'rate',
+    help: 'share of consumers with a card, 0..1',
+    field: 'cardSharePerMille',
+    parse: parseRate,
+    rate: true,
+  },
+  {
+    name: 'interrupt-rate',
+    argument: 'rate',
+    help: 'chance a tap is broken, 0..1',
+    field: 'interruptRatePerMille',
+    parse: parseRate,
+    rate: true,
+  },
+  {
+    name: 'retap-rate',
+    argument: 'rate',
+    help: 'chance a broken tap is tapped again, 0..1',
+    field: 'retapRatePerMille',
+    parse: parseRate,
+    rate: true,
+  },
+  {
+    name: 'dcps',
+    argument: 'n',
+    help: 'DCPs, named dcp-1..dcp-N',
+    field: 'dcps',
+    parse: wholeNumber(1, dcpsMax),
+  },
+  {
+    name: 'double-spenders',
+    argument: 'n',
+    help: 'compromised phones that roll their chip back and spend the same tokens again',
+    field: 'doubleSpenders',
+    parse: attackers,
+  },
+  {
+    name: 'counterfeiters',
+    argument: 'n',
+    help: 'compromised phones that write tokens of a fake issuance into their chip',
+    field: 'counterfeiters',
+    parse: attackers,
+  },
+  {
+    name: 'cloners',
+    argument: 'n',
+    help: 'compromised phones whose chip is copied into a second one',
+    field: 'cloners',
+    parse: attackers,
+  },
+];
+
+function optionOf(entry: ScenarioOption): Option {
+  const perMilleOrCount = defaultScenario[entry.field];
+  const option = new Option(`--${entry.name} <${entry.argument}>`, entry.help).argParser(entry.parse);
+  return entry.rate === true
+    ? option.default(perMilleOrCount, String(perMilleOrCount / ratePerMilleScale))
+    : option.default(perMilleOrCount);
+}
+
+/** Collects `--sweep NAME=V1,V2,…` into parameters, refusing an unknown or repeated name and bad values. */
+export function parseSweep(text: string, previous: readonly SweepParameter[] = []): SweepParameter[] {
+  const match = /^([a-z-]+)=(.+)$/.exec(text);
+  if (match === null) throw new InvalidArgumentError('expected NAME=V1,V2,…');
+  const [, name = '', list = ''] = match;
+  const entry = scenarioOptions.find((candidate) => candidate.name === name);
+  if (entry === undefined)
+    throw new InvalidArgumentError(
+      `${name} is not swept: one of ${scenarioOptions.map((o) => o.name).join(', ')}`,
+    );
+  if (previous.some((parameter) => parameter.name === name))
+    throw new InvalidArgumentError(`${name} swept twice`);
+  const values = list.split(',');
+  const parsed = values.map((value) => {
+    try {
+      return entry.parse(value);
+    } catch (error) {
+      if (error instanceof InvalidArgumentError)
+        throw new InvalidArgumentError(`${name}=${value}: ${error.message}`);
+      throw error;
+    }
+  });
+  const parameters = [...previous, { name, values, field: entry.field, parsed }];
+  if (runCountOf(parameters) > sweepRunsMax)
+    throw new InvalidArgumentError(`a sweep of ${runCountOf(parameters)} runs: at most ${sweepRunsMax}`);
+  return parameters;
+}
+
+type SimulateOptions = Record<string, number> & {
+  readonly renewalCheck: RenewalCheck;
+  readonly json?: true;
+  readonly sweep?: SweepParameter[];
+  readonly db?: string;
+};
+
+function scenarioFrom(options: SimulateOptions): Scenario {
+  let scenario: Scenario = { ...defaultScenario, renewalCheck: options.renewalCheck };
+  for (const entry of scenarioOptions) {
+    const key = entry.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    scenario = { ...scenario, [entry.field]: options[key] ?? defaultScenario[entry.field] };
+  }
+  return scenario;
+}
+
+/** A `--db` URL: postgres:// only (SQLite is the default). */
+function parseDatabaseUrl(text: string): string {
+  if (!/^postgres(ql)?:\/\/[^\s]+\/[a-z][a-z0-9_]{0,40}$/.test(text))
+    throw new InvalidArgumentError('expected postgres://USER@HOST:PORT/NAME, NAME in [a-z0-9_]');
+  return text;
+}
+
+async function simulateOnce(scenario: Scenario, json: boolean, engine: Engine): Promise<void> {
+  const line = progressLine((done, total) => `simulating: day ${done}/${total}`);
+  const report = await runSimulation(scenario, line.progress, engine).finally(line.done);
+  console.log(json ? reportJson(report) : reportSummary(report));
+  if (!report.invariantsHold) process.exitCode = 1;
+}
+
+async function sweep(
+  scenario: Scenario,
+  parameters: readonly SweepParameter[],
+  json: boolean,
+): Promise<void> {
+  const line = progressLine((done, total) => `sweeping: run ${done}/${total}`);
+  const report = await runSweep(scenario, parameters, line.progress).finally(line.done);
+  console.log(json ? JSON.stringify(report) : sweepTable(report));
+  if (!report.invariantsHold) process.exitCode = 1;
+}
+
 export function registerSimulate(program: Command): void {
-  const d = defaultScenario;
-  program
+  const command = program
     .command('simulate')
     .description(
       'run a seeded scenario over the whole system and report what happened, checked against the invariants',
+    );
+  for (const entry of scenarioOptions) command.addOption(optionOf(entry));
+  command
+    .option(
+      '--sweep <NAME=V1,V2,...>',
+      'run once per combination of swept option values (repeatable) and compare the runs',
+      parseSweep,
     )
-    .option('--seed <n>', 'seed of every choice', wholeNumber(0, 2 ** 32 - 1), d.seed)
-    .option('--devices <n>', 'consumers (each with a card or a phone)', wholeNumber(2, devicesMax), d.devices)
-    .option('--merchants <n>', 'merchants (each with a phone)', wholeNumber(1, merchantsMax), d.merchants)
-    .option('--days <n>', 'simulated days', wholeNumber(1, daysMax), d.days)
-    .addOption(rateOption('--card-share <rate>', 'share of consumers with a card, 0..1', d.cardSharePerMille))
-    .addOption(rateOption('--interrupt-rate <rate>', 'chance a tap is broken, 0..1', d.interruptRatePerMille))
     .addOption(
-      rateOption('--retap-rate <rate>', 'chance a broken tap is tapped again, 0..1', d.retapRatePerMille),
+      new Option('--renewal-check <mode>', 'how the DCPs decide a renewal: at once, or asking the MDS first')
+        .choices(renewalChecks)
+        .default(defaultScenario.renewalCheck),
     )
-    .option('--dcps <n>', 'DCPs, named dcp-1..dcp-N', wholeNumber(1, dcpsMax), d.dcps)
+    .option(
+      '--db <url>',
+      'postgres://…/NAME: each service on a new database NAME_<service> (default: SQLite files)',
+      parseDatabaseUrl,
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (options: SimulateOptions) => {
-      const scenario: Scenario = {
-        seed: options.seed,
-        devices: options.devices,
-        merchants: options.merchants,
-        days: options.days,
-        cardSharePerMille: options.cardShare,
-        interruptRatePerMille: options.interruptRate,
-        retapRatePerMille: options.retapRate,
-        dcps: options.dcps,
-      };
-      const line = progressLine();
-      const report = await runSimulation(scenario, line.progress).finally(line.done);
-      console.log(options.json === true ? reportJson(report) : reportSummary(report));
-      if (!report.invariantsHold) process.exitCode = 1;
+      const scenario = scenarioFrom(options);
+      if (options.sweep !== undefined && options.db !== undefined)
+        program.error('error: --db and --sweep together would reuse one set of databases for every run');
+      const engine = options.db === undefined ? {} : { databaseUrl: options.db };
+      if (options.sweep === undefined) await simulateOnce(scenario, options.json === true, engine);
+      else await sweep(scenario, options.sweep, options.json === true);
     });
 }

@@ -63,8 +63,10 @@ export function payOffline<P extends Party>(
   payer: P,
   payee: P,
   amount: bigint,
+  /** The payer's phone clock, seconds, signed into the transfer as its advisory time (honest: 0). */
+  advisoryTime = 0,
 ): Refusal<P> | undefined {
-  const payment = new OfflinePayment(payer.device, payee.device, amount);
+  const payment = new OfflinePayment(payer.device, payee.device, amount, advisoryTime);
   const payerBefore = balanceOf(payer);
   const payeeBefore = balanceOf(payee);
   let refusal: Refusal<P> | undefined;

@@ -60,6 +60,11 @@ export interface SystemOptions {
   readonly renewalCheck?: 'async' | 'sync';
   /** The MDS's double-spend policy (`cbdc serve mds --double-spend-policy`); default honour. */
   readonly doubleSpendPolicy?: 'honour' | 'refuse';
+  /**
+   * How often the MDS settles between DCP pools; default `settlementIntervalMs`. Null: never by
+   * itself (the simulator, whose runs must not depend on the wall clock).
+   */
+  readonly settlementIntervalMs?: number | null;
 }
 
 /** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
@@ -221,7 +226,7 @@ async function startMds(
   databases: { readonly api: string; readonly enclave: string },
   logLevel: string,
   port: number,
-  doubleSpendPolicy: 'honour' | 'refuse',
+  policies: { readonly doubleSpendPolicy: 'honour' | 'refuse'; readonly settlementIntervalMs: number | null },
 ): Promise<Service> {
   let state = kept;
   if (state.directoryKey === null) {
@@ -257,10 +262,11 @@ async function startMds(
       directory.url,
       '--ledger',
       ledger.service.url,
-      '--settlement-interval-ms',
-      String(settlementIntervalMs),
+      ...(policies.settlementIntervalMs === null
+        ? []
+        : ['--settlement-interval-ms', String(policies.settlementIntervalMs)]),
       '--double-spend-policy',
-      doubleSpendPolicy,
+      policies.doubleSpendPolicy,
     ],
   );
 }
@@ -352,6 +358,7 @@ interface Launch {
   readonly logLevel: string;
   readonly renewalCheck: 'async' | 'sync';
   readonly doubleSpendPolicy: 'honour' | 'refuse';
+  readonly settlementIntervalMs: number | null;
   readonly databases: ServiceDatabases;
   readonly port: (offset: number) => number;
   /** Every service started, in start order (stopped in reverse). */
@@ -391,7 +398,7 @@ async function startCentral(launch: Launch): Promise<Central> {
     { api: await launch.databases.urlOf('mds'), enclave: await launch.databases.urlOf('mds-enclave') },
     launch.logLevel,
     launch.port(servicePortOffsets.mds),
-    launch.doubleSpendPolicy,
+    { doubleSpendPolicy: launch.doubleSpendPolicy, settlementIntervalMs: launch.settlementIntervalMs },
   );
   launch.services.push(mds);
   const mdsOperatorKey = launch.state().mds.operatorKey;
@@ -409,6 +416,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     logLevel: options.logLevel ?? 'silent',
     renewalCheck: options.renewalCheck ?? 'async',
     doubleSpendPolicy: options.doubleSpendPolicy ?? 'honour',
+    settlementIntervalMs:
+      options.settlementIntervalMs === undefined ? settlementIntervalMs : options.settlementIntervalMs,
     databases: serviceDatabases(options.dataDirectory, options.databaseUrl),
     port: (offset) => (portBase === 0 ? 0 : portBase + offset),
     services: [],
