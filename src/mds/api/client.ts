@@ -100,6 +100,12 @@ export class MdsClient {
     this.caller = new JsonCaller(options, mdsCallErrors, mdsAnswerBytesMax);
   }
 
+  /** The caller's own participant (any role): how a tool learns which role its key has. */
+  async whoAmI(): Promise<MdsParticipant> {
+    const answer = await this.call({ method: 'GET', path: '/v1/participants/me' });
+    return decodeParticipant(field(answer.body, 'participant'));
+  }
+
   /** Stores the pair at the MDS (202 once durable); the same pair again answers its current state. */
   async postUpload(idempotencyKey: string, upload: UploadBody): Promise<Replayable<UploadAcknowledgement>> {
     if (upload.sealed.length > sealedUploadBytesMax)
