@@ -57,8 +57,11 @@ export interface SystemOptions {
   readonly portBase?: number;
 }
 
-/** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
-export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10 } as const;
+/**
+ * Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"); the
+ * monitoring room's page (src/system/dashboard.ts) on portBase + 20.
+ */
+export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10, dashboard: 20 } as const;
 
 export interface RunningDcp {
   readonly name: string;
