@@ -1,0 +1,77 @@
+// The monitoring room's test scenario on a running system: a cloned phone double-spends across the
+// two DCPs (as in test/mds/e2e.test.ts: the original pays a shop at bank-a, the clone a shop at
+// bank-b, with the same token), and a payment whose tap breaks after PAY and is never re-tapped, so
+// its value is left in flight on the payer's SE. Every shop and payer then renews, so the DCPs
+// forward the sealed uploads and the MDS sees it all.
+import assert from 'node:assert/strict';
+import { toHex } from '../../src/core/bytes.ts';
+import { createBank, holderDevice, key, onboard, type Holder } from '../../src/demo/economy.ts';
+import { OfflinePayment } from '../../src/device/offline-payment.ts';
+import type { Device } from '../../src/device/device.ts';
+import { LedgerClient } from '../../src/ledger/api/client.ts';
+import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
+import type { RunningSystem } from '../../src/system/launcher.ts';
+
+export interface Scenario {
+  /** The cloned SE: the double-spend's blamed SE. */
+  readonly thiefSeId: string;
+  /** The value of the token spent twice: the thief's whole load. */
+  readonly doubleSpentValue: bigint;
+  /** The payer whose payment was left in flight, and that payment's value. */
+  readonly stuckPayerSeId: string;
+  readonly stuckValue: bigint;
+}
+
+export const loadValue = 5_000n;
+export const stuckValue = 1_200n;
+
+function seIdOf(device: Device): string {
+  return toHex(device.client().getData().seId);
+}
+
+/** A physical clone: every block of the chip's memory copied into a new chip. */
+function cloneMedium(source: MemoryMedium): MemoryMedium {
+  const copy = new MemoryMedium();
+  for (const name of source.list()) {
+    const block = source.read(name);
+    assert.ok(block !== undefined);
+    copy.write(name, block);
+  }
+  return copy;
+}
+
+/** Taps with ever later cuts until the tap breaks after PAY: the payer is debited, the payee is not. */
+function leaveInFlight(payer: Holder, payee: Holder, amount: bigint): void {
+  const payment = new OfflinePayment(payer.device, payee.device, amount);
+  for (let cut = 16; cut < 1 << 20; cut *= 2) {
+    const outcome = payment.tap({ cutAfterBytes: cut });
+    assert.equal(outcome.outcome, 'interrupted', `the tap cut after ${cut} bytes completed`);
+    if (payment.step === 'receive') return;
+  }
+  assert.fail('no cut landed between PAY and RECEIVE');
+}
+
+export async function playScenario(system: RunningSystem): Promise<Scenario> {
+  const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+  const bank = await createBank(system, operator);
+  const thiefMedium = new MemoryMedium();
+  const media = (name: string) => (name === 'Thief' ? thiefMedium : new MemoryMedium());
+  const thief = await onboard(system, bank, media, 'Thief', 'phone', 'bank-a', 10_000n);
+  const shopA = await onboard(system, bank, media, 'ShopA', 'phone', 'bank-a', 0n);
+  const shopB = await onboard(system, bank, media, 'ShopB', 'phone', 'bank-b', 0n);
+  const payer = await onboard(system, bank, media, 'Payer', 'phone', 'bank-a', 10_000n);
+  await thief.app.load(thief.device.client(), loadValue, key());
+  await payer.app.load(payer.device.client(), loadValue, key());
+  const clone = holderDevice('Thief', 'phone', cloneMedium(thiefMedium));
+  assert.deepEqual(new OfflinePayment(thief.device, shopA.device, 3_000n).tap(), { outcome: 'completed' });
+  assert.deepEqual(new OfflinePayment(clone, shopB.device, 3_000n).tap(), { outcome: 'completed' });
+  leaveInFlight(payer, shopB, stuckValue);
+  assert.equal(payer.device.client().getData().balance, loadValue - stuckValue, 'the payer was debited');
+  for (const holder of [shopA, shopB, payer]) await holder.app.renew(holder.device.client(), key());
+  return {
+    thiefSeId: seIdOf(thief.device),
+    doubleSpentValue: loadValue,
+    stuckPayerSeId: seIdOf(payer.device),
+    stuckValue,
+  };
+}
