@@ -52,7 +52,9 @@ export async function identify(service: ServiceName, apiKey: string): Promise<Cr
 export function describeFailure(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+    return typeof code === 'string' && !error.message.startsWith(code)
+      ? `${code}: ${error.message}`
+      : error.message;
   }
   return String(error);
 }

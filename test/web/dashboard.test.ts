@@ -206,6 +206,7 @@ test(
 test('on a phone’s screen the pages fit the width', { skip }, async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await open('overview');
+  await page.locator('figure.chart canvas').first().waitFor();
   const overflow = await page.evaluate(() => {
     const view = globalThis as unknown as {
       readonly innerWidth: number;
