@@ -218,3 +218,27 @@ test('on a phone’s screen the pages fit the width', { skip }, async () => {
   await photograph('overview-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
 });
+
+test('the keyboard alone reaches every page: skip link first, then each page’s link', { skip }, async () => {
+  const focused = () =>
+    page.evaluate(() => {
+      const active = (
+        globalThis as unknown as { document: { activeElement: { id: string; textContent: string } | null } }
+      ).document.activeElement;
+      return active === null ? '' : active.id === '' ? (active.textContent ?? '') : `#${active.id}`;
+    });
+  for (const title of ['Alerts', 'Audit log', 'Devices']) {
+    await page.goto('about:blank');
+    await open('overview');
+    await page.locator('nav a').first().waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Skip to the page');
+    for (let presses = 0; presses < 8 && (await focused()) !== title; presses++)
+      await page.keyboard.press('Tab');
+    assert.equal(await focused(), title);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: title }).waitFor();
+    assert.equal(await page.locator('nav a[aria-current="page"]').innerText(), title);
+    assert.equal(await focused(), '#main', 'the focus moved to the page');
+  }
+});
