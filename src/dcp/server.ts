@@ -21,6 +21,7 @@ import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
 import { MdsForwarder, type ForwardReport } from './domain/forwarding.ts';
+import { RefundExecutor, type RefundReport } from './domain/refunds.ts';
 import { reconcile, type ReconcileReport } from './domain/outbox.ts';
 import {
   asyncRenewalCheck,
@@ -31,6 +32,7 @@ import {
   type FaultPoint,
   type LedgerPort,
   type MdsPort,
+  type MdsRefundsPort,
   type PeerDcpPort,
 } from './domain/ports.ts';
 import { bootstrapOperator } from './domain/participants.ts';
@@ -96,6 +98,8 @@ export interface DcpServerOptions {
   readonly mdsKey?: string;
   /** Replaces the HTTP MDS (tests). */
   readonly mds?: MdsPort;
+  /** The MDS's refund orders; by default the MDS at `mdsUrl` (none with only `mds`). */
+  readonly mdsRefunds?: MdsRefundsPort;
   readonly mdsForwardIntervalMs?: number;
   /** Wraps the ledger client (crash tests inject faults here). */
   readonly ledger?: (client: LedgerClient) => LedgerPort;
@@ -127,6 +131,8 @@ export interface DcpServer {
   reconcile(): Promise<ReconcileReport>;
   /** One MDS forwarding pass now (as the task runs them); null without an MDS. */
   forwardToMds(): Promise<ForwardReport | null>;
+  /** One refund pass now (as the forwarding task runs them after each forwarding pass); null without an MDS. */
+  executeRefunds(): Promise<RefundReport | null>;
   close(): Promise<void>;
 }
 
@@ -150,19 +156,20 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       app.log.warn({ crashAt: process.env[crashAtEnvironment] }, 'TEST-ONLY crash switch armed');
     const started = app;
     const pass = reconcilePass(context, metrics, started);
-    const forward = forwardingPass(options, context, started);
+    const { forward, refunds } = forwardingPass(options, context, started);
     scheduleMaintenance(started, {
       name: 'idempotency expiry',
       intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
       run: () => context.idempotency.expire(context.store),
     });
-    if (forward !== null)
+    if (forward !== null || refunds !== null)
       scheduleMaintenance(started, {
         name: 'mds forwarding',
         intervalMs: options.mdsForwardIntervalMs ?? mdsForwardIntervalMsDefault,
         run: async () => {
-          const report = await forward();
-          return report.uploadsForwarded + report.itemsReported;
+          const report = forward === null ? null : await forward();
+          const refunded = refunds === null ? null : await refunds();
+          return (report?.uploadsForwarded ?? 0) + (report?.itemsReported ?? 0) + (refunded?.executed ?? 0);
         },
       });
     const report = await pass();
@@ -180,6 +187,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       context,
       reconcile: pass,
       forwardToMds: () => (forward === null ? Promise.resolve(null) : forward()),
+      executeRefunds: () => (refunds === null ? Promise.resolve(null) : refunds()),
       close: async () => {
         clearInterval(stopTimer);
         await started.close();
@@ -254,13 +262,13 @@ async function contextOf(
 }
 
 /**
- * The MDS forwarding pass over the configured MDS; null without an MDS. A refusal of the DCP's setup
- * (its key, its role) is logged like an MDS that does not answer, and retried.
+ * The MDS forwarding pass and the refund pass (domain/refunds.ts, run after it) over the configured
+ * MDS; each null without one. A refusal of the DCP's setup (its key, its role) is logged like an MDS
+ * that does not answer, and retried.
  */
 function forwardingPass(options: DcpServerOptions, context: DcpContext, app: DcpApp) {
-  const mds =
-    options.mds ??
-    (options.mdsUrl === undefined
+  const http =
+    options.mdsUrl === undefined
       ? undefined
       : new HttpMds(
           new MdsClient({
@@ -269,18 +277,30 @@ function forwardingPass(options: DcpServerOptions, context: DcpContext, app: Dcp
             // A pass is already retried with backoff; a long hang must not hold the next one up.
             attemptsMax: 2,
           }),
-        ));
-  if (mds === undefined) return null;
-  const forwarder = new MdsForwarder({
-    store: context.store.mdsOutbox,
-    mds,
-    clock: context.clock,
-    sha256: (bytes) => context.verifier.sha256(bytes),
-    log: (error, what) => {
-      app.log.warn({ err: error }, what);
-    },
-  });
-  return () => forwarder.pass();
+        );
+  const mds = options.mds ?? http;
+  const log = (error: unknown, what: string) => {
+    app.log.warn({ err: error }, what);
+  };
+  const forwarder =
+    mds === undefined
+      ? undefined
+      : new MdsForwarder({
+          store: context.store.mdsOutbox,
+          mds,
+          clock: context.clock,
+          sha256: (bytes) => context.verifier.sha256(bytes),
+          log,
+        });
+  const refundsPort = options.mdsRefunds ?? (options.mds === undefined ? http : undefined);
+  const refunds =
+    refundsPort === undefined
+      ? undefined
+      : new RefundExecutor({ store: context.store, mds: refundsPort, clock: context.clock, log });
+  return {
+    forward: forwarder === undefined ? null : () => forwarder.pass(),
+    refunds: refunds === undefined ? null : () => refunds.pass(),
+  };
 }
 
 /** A reconcile pass, then the pool invariant on /metrics; a difference is logged as a warning. */

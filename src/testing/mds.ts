@@ -13,6 +13,10 @@ import { encodeSigned, signBody } from '../core/signed.ts';
 import { NodeSigner, NodeVerifier } from '../crypto/node-crypto.ts';
 import { mdsError } from '../mds/api/errors.ts';
 import type {
+  EnclaveRecoveries,
+  EnclaveRefund,
+  RefundExecution,
+  RefundsChunk,
   AlertKind,
   AlertsPage,
   EnclaveAlert,
@@ -146,6 +150,56 @@ export class EnclaveDouble implements EnclavePort {
       };
       for (const alert of this.alerts) alerts[alert.kind]++;
       return { uploads, alerts };
+    });
+  }
+
+  /** Refund decisions as ingest would record them, by DCP; `executedAtMs` set once acknowledged. */
+  readonly refunds: { dcpId: string; refund: EnclaveRefund; executedAtMs: number | null }[] = [];
+
+  refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {
+    return this.answer('refundsFor', () => {
+      const refunds = this.refunds
+        .filter((held) => held.dcpId === dcpId && held.executedAtMs === null && held.refund.sequence > after)
+        .slice(0, limit)
+        .map((held) => held.refund);
+      return { refunds, sequence: refunds.at(-1)?.sequence ?? after };
+    });
+  }
+
+  executeRefund(
+    dcpId: string,
+    decisionId: string,
+    executedAtMs: number,
+  ): Promise<RefundExecution | undefined> {
+    return this.answer('executeRefund', () => {
+      const held = this.refunds.find((item) => item.dcpId === dcpId && item.refund.decisionId === decisionId);
+      if (held === undefined) return undefined;
+      held.executedAtMs ??= executedAtMs;
+      return { decisionId, executedAtMs: held.executedAtMs };
+    });
+  }
+
+  recoveries(): Promise<EnclaveRecoveries> {
+    return this.answer('recoveries', () => {
+      const executed = this.refunds.filter((held) => held.executedAtMs !== null);
+      const total = (items: typeof this.refunds) => items.reduce((sum, held) => sum + held.refund.value, 0n);
+      return {
+        inFlight: { count: 0, value: 0n, transfers: [] },
+        refunds: {
+          count: this.refunds.length,
+          value: total(this.refunds),
+          executedCount: executed.length,
+          executedValue: total(executed),
+          decisions: this.refunds.map((held) => ({
+            decisionId: held.refund.decisionId,
+            transferId: held.refund.tokenId,
+            payerSeId: held.refund.seId,
+            value: held.refund.value,
+            decidedAtMs: 0,
+            executedAtMs: held.executedAtMs,
+          })),
+        },
+      };
     });
   }
 

@@ -7,7 +7,14 @@ import { fromHex, type Bytes } from '../../core/bytes.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { MdsRefusal, type MdsClient } from '../../mds/api/client.ts';
 import { mdsError, type MdsAnswerCode } from '../../mds/api/errors.ts';
-import type { MdsDelivery, MdsPort, PendingUpload, ReportBatch } from '../domain/ports.ts';
+import type {
+  MdsDelivery,
+  MdsPort,
+  MdsRefundsPort,
+  PendingUpload,
+  RefundOrder,
+  ReportBatch,
+} from '../domain/ports.ts';
 
 /**
  * Refusals that judge what was sent: the same content would meet them again, so the row is marked
@@ -70,7 +77,7 @@ async function deliver(key: string, post: (key: string) => Promise<unknown>): Pr
   }
 }
 
-export class HttpMds implements MdsPort {
+export class HttpMds implements MdsPort, MdsRefundsPort {
   constructor(private readonly client: MdsClient) {}
 
   forwardUpload(upload: PendingUpload): Promise<MdsDelivery> {
@@ -91,5 +98,15 @@ export class HttpMds implements MdsPort {
       retirements: batch.retirements,
     };
     return deliver(key, (attemptKey) => this.client.postReports(attemptKey, body));
+  }
+
+  async refunds(limit: number): Promise<readonly RefundOrder[]> {
+    return (await this.client.refunds({ limit })).refunds;
+  }
+
+  async refundExecuted(decisionId: string): Promise<void> {
+    const execution = await this.client.refundExecuted(decisionId);
+    if (execution.decisionId !== decisionId)
+      throw mdsError('mdsAnswerInvalid', `answer.decisionId ${execution.decisionId} is not ${decisionId}`);
   }
 }

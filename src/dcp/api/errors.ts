@@ -198,6 +198,19 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       "the directory refused the DCP's call for a reason that is no caller's (the DCP's directory key, role or trust; the message names the directory's code): an operator must look",
   },
+  // Refunds of value in flight (0x306x)
+  refundSecureElementUnknown: {
+    number: 0x3060,
+    kind: 'notFound',
+    meaning:
+      'the MDS ordered a refund to a secure element that is not a device of this DCP; it stays unexecuted at the MDS for an operator',
+  },
+  refundTokenRetired: {
+    number: 0x3061,
+    kind: 'conflict',
+    meaning:
+      'the undelivered payment token of a refund is already retired here by another operation: the refund is not executed (the MDS decided on facts this DCP contradicts), an operator must look',
+  },
   dcpUnavailable: {
     number: 0x30f4,
     kind: 'unavailable',

@@ -32,3 +32,5 @@ export const mdsReportCallsPerPassMax = 8;
 /** Backoff after the MDS did not acknowledge: doubled per failure from the first, up to the max. */
 export const mdsBackoffMsFirst = 1_000;
 export const mdsBackoffMsMax = 60_000;
+/** Refund orders read from the MDS per pass (one page; the rest waits for the next pass). */
+export const refundsPerPassMax = 64;

@@ -405,6 +405,26 @@ export interface MdsOutboxStore {
  */
 export type MdsDelivery = 'acknowledged' | { readonly refused: string; readonly message: string };
 
+/**
+ * A refund the MDS decided for an SE of this DCP (refunds.ts): refund `value` to `seId`, retiring the
+ * undelivered payment token `tokenId` under the upload `uploadDigest` this DCP forwarded.
+ */
+export interface RefundOrder {
+  readonly decisionId: string;
+  readonly seId: string;
+  readonly value: bigint;
+  readonly tokenId: string;
+  readonly uploadDigest: string;
+}
+
+/** The MDS's refund orders as the DCP reads and acknowledges them (adapters/mds.ts). */
+export interface MdsRefundsPort {
+  /** Orders not yet executed, oldest first, at most `limit`. */
+  refunds(limit: number): Promise<readonly RefundOrder[]>;
+  /** Idempotent by the decision id. */
+  refundExecuted(decisionId: string): Promise<void>;
+}
+
 /** The MDS as the DCP's forwarding needs it (adapters/mds.ts over `MdsClient`). */
 export interface MdsPort {
   forwardUpload(upload: PendingUpload): Promise<MdsDelivery>;

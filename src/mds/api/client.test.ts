@@ -11,7 +11,14 @@ import { fromHex } from '../../core/bytes.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import * as channel from '../channel/protocol.ts';
 import { MdsClient, MdsRefusal, mdsAnswerBytesMax } from './client.ts';
-import { alertsPageMax, claimBytesMax, reportItemsMax, sealedUploadBytesMax } from './types.ts';
+import {
+  alertsPageMax,
+  claimBytesMax,
+  recoveriesListMax,
+  refundsPageMax,
+  reportItemsMax,
+  sealedUploadBytesMax,
+} from './types.ts';
 
 interface Received {
   readonly method: string;
@@ -425,8 +432,15 @@ describe('MDS client', () => {
 
   test('the bounds restated for clients equal the enclave interface', () => {
     assert.deepEqual(
-      [reportItemsMax, sealedUploadBytesMax, claimBytesMax, alertsPageMax],
-      [channel.reportItemsMax, channel.sealedUploadBytesMax, channel.claimBytesMax, channel.alertsPageMax],
+      [reportItemsMax, sealedUploadBytesMax, claimBytesMax, alertsPageMax, refundsPageMax, recoveriesListMax],
+      [
+        channel.reportItemsMax,
+        channel.sealedUploadBytesMax,
+        channel.claimBytesMax,
+        channel.alertsPageMax,
+        channel.refundsPageMax,
+        channel.recoveriesListMax,
+      ],
     );
   });
 });

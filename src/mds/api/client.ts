@@ -31,11 +31,16 @@ import {
   field,
 } from './decode.ts';
 import { mdsAnswers, mdsError, type MdsAnswerCode } from './errors.ts';
+import { decodeRecoveries, decodeRefundExecution, decodeRefundsPage } from './recovery-decode.ts';
 import {
   alertsPageMax,
   claimBytesMax,
+  refundsPageMax,
   reportItemsMax,
   sealedUploadBytesMax,
+  type RecoveriesView,
+  type RefundExecution,
+  type RefundsPage,
   type AlertEvidence,
   type AlertsPage,
   type AlertsQuery,
@@ -208,6 +213,32 @@ export class MdsClient {
       idempotencyKey,
     });
     return { value: decodeParticipant(field(answer.body, 'participant')), replayed: answer.replayed };
+  }
+
+  /** Role dcp: the refunds this DCP has still to execute, oldest first, after the cursor `after`. */
+  async refunds(page: { readonly after?: string; readonly limit?: number } = {}): Promise<RefundsPage> {
+    const limit = page.limit ?? refundsPageMax;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > refundsPageMax)
+      throw new RangeError(`limit must be 1..${refundsPageMax}`);
+    const search = new URLSearchParams({ limit: String(limit) });
+    if (page.after !== undefined) search.set('after', page.after);
+    const answer = await this.call({ method: 'GET', path: `/v1/refunds?${search.toString()}` });
+    return decodeRefundsPage(answer.body, limit);
+  }
+
+  /** Role dcp: the refund was executed; idempotent by the decision id (a replay answers the first time). */
+  async refundExecuted(decisionId: string): Promise<RefundExecution> {
+    const answer = await this.call({
+      method: 'POST',
+      path: `/v1/refunds/${encodeURIComponent(decisionId)}/executed`,
+    });
+    return decodeRefundExecution(answer.body);
+  }
+
+  /** Roles operator, analyst: value in flight and refunds decided and executed. */
+  async recoveries(): Promise<RecoveriesView> {
+    const answer = await this.call({ method: 'GET', path: '/v1/recoveries' });
+    return decodeRecoveries(answer.body);
   }
 
   private call(call: JsonCall) {

@@ -30,7 +30,7 @@ import {
 
 const decoders = answerDecoders((detail) => mdsError('mdsAnswerInvalid', detail));
 export const { field } = decoders;
-const { object, invalid, text, textOrNull, oneOf, count } = decoders;
+export const { object, invalid, text, textOrNull, oneOf, count } = decoders;
 
 const digestPattern = /^[0-9a-f]{64}$/;
 const idPattern = /^[0-9a-f]{32}$/;
@@ -39,19 +39,19 @@ const amountPattern = /^(0|[1-9][0-9]{0,19})$/;
 /** Hex of a non-empty byte string, lowercase, whole bytes. */
 const hexPattern = /^(?:[0-9a-f]{2})+$/;
 
-function digest(fields: Fields, name: string, path: string): string {
+export function digest(fields: Fields, name: string, path: string): string {
   const value = text(fields, name, path);
   if (!digestPattern.test(value)) throw invalid(`${path}.${name}`, '64 lowercase hex digits');
   return value;
 }
 
-function id(fields: Fields, name: string, path: string): string {
+export function id(fields: Fields, name: string, path: string): string {
   const value = text(fields, name, path);
   if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
   return value;
 }
 
-function amount(fields: Fields, name: string, path: string): bigint {
+export function amount(fields: Fields, name: string, path: string): bigint {
   const value = text(fields, name, path);
   if (!amountPattern.test(value)) throw invalid(`${path}.${name}`, 'a decimal amount of minor units');
   return BigInt(value);
@@ -64,11 +64,11 @@ function bytes(fields: Fields, name: string, path: string): Bytes {
   return decoded;
 }
 
-function countOrNull(fields: Fields, name: string, path: string): number | null {
+export function countOrNull(fields: Fields, name: string, path: string): number | null {
   return fields[name] === null ? null : count(fields, name, path);
 }
 
-function array(fields: Fields, name: string, path: string, max: number): readonly unknown[] {
+export function array(fields: Fields, name: string, path: string, max: number): readonly unknown[] {
   const value = fields[name];
   if (!Array.isArray(value)) throw invalid(`${path}.${name}`, 'an array');
   if (value.length > max) throw invalid(`${path}.${name}`, `at most ${max} items`);

@@ -73,6 +73,12 @@ export const mdsErrors = defineErrorCatalogue({
     kind: 'conflict',
     meaning: 'the alert is already confirmed or revoked',
   },
+  // Recovery of value in flight (0x405x)
+  refundUnknown: {
+    number: 0x4050,
+    kind: 'notFound',
+    meaning: 'no refund decision with this id is addressed to this DCP',
+  },
   // Processes (0x40Fx)
   mdsEnclaveUnavailable: {
     number: 0x40f1,

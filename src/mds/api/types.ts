@@ -161,3 +161,79 @@ export interface MdsParticipant {
 }
 
 export type { Replayable } from '../../http-client/json-caller.ts';
+
+// Recovery of value in flight (docs/mds.md, "Recovery of value in flight").
+
+/** Refund orders one page of `GET /v1/refunds` holds at most. */
+export const refundsPageMax = 256;
+/** Items each list of `GET /v1/recoveries` holds at most (the totals count them all). */
+export const recoveriesListMax = 256;
+
+/**
+ * What the payer's DCP is told of a refund decision, and nothing more: refund this SE this amount,
+ * retiring this undelivered payment token (an opaque id, so the retirement is reported like any).
+ */
+export interface RefundOrder {
+  /** 64 lowercase hex digits: deterministic, a digest of the undelivered transfer's id. */
+  readonly decisionId: string;
+  /** 32 lowercase hex digits: the payer SE to refund. */
+  readonly seId: string;
+  readonly value: bigint;
+  /** 64 lowercase hex digits: the payment token never delivered, which the DCP retires. */
+  readonly tokenId: string;
+  /** The upload this DCP forwarded that reported the payment pending: the retirement names it. */
+  readonly uploadDigest: string;
+}
+
+/** `GET /v1/refunds?after=&limit=` (role dcp): the refunds this DCP has still to execute. */
+export interface RefundsPage {
+  readonly refunds: readonly RefundOrder[];
+  /** Pass as `after` for the next page; null at the end. */
+  readonly next: string | null;
+}
+
+/** `POST /v1/refunds/{decisionId}/executed` (role dcp): the DCP issued the refund. */
+export interface RefundExecution {
+  readonly decisionId: string;
+  /** When the MDS first recorded the execution (a replay answers the same). */
+  readonly executedAtMs: number;
+}
+
+/** A pending transfer whose payee has not yet shown, by an upload, whether it was delivered. */
+export interface InFlightTransfer {
+  /** 64 lowercase hex digits. */
+  readonly transferId: string;
+  readonly payerSeId: string;
+  /** The payment's value (output 0), minor units. */
+  readonly value: bigint;
+  /** When the MDS first ingested an upload reporting it pending. */
+  readonly sinceMs: number;
+}
+
+/** A refund the MDS decided, and whether the payer's DCP executed it. */
+export interface RecoveryRefund {
+  readonly decisionId: string;
+  readonly transferId: string;
+  readonly payerSeId: string;
+  readonly value: bigint;
+  readonly decidedAtMs: number;
+  readonly executedAtMs: number | null;
+}
+
+/** `GET /v1/recoveries` (roles operator, analyst): value in flight and refunds, totals and lists. */
+export interface RecoveriesView {
+  readonly inFlight: {
+    readonly count: number;
+    readonly value: bigint;
+    /** Oldest first, at most recoveriesListMax. */
+    readonly transfers: readonly InFlightTransfer[];
+  };
+  readonly refunds: {
+    readonly count: number;
+    readonly value: bigint;
+    readonly executedCount: number;
+    readonly executedValue: bigint;
+    /** Newest decision first, at most recoveriesListMax. */
+    readonly decisions: readonly RecoveryRefund[];
+  };
+}

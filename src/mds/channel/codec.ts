@@ -8,6 +8,7 @@ import { checkAmount } from '../../core/amount.ts';
 import { isMdsErrorCode, mdsError, type MdsErrorCode } from '../api/errors.ts';
 import {
   alertsPageMax,
+  refundsPageMax,
   reportItemsMax,
   type EnclaveRefusal,
   type RecordReportsRequest,
@@ -22,7 +23,15 @@ export type EnclaveCall =
   | { readonly method: 'recordReports'; readonly request: RecordReportsRequest }
   | { readonly method: 'alertsAfter'; readonly after: number; readonly limit: number }
   | { readonly method: 'evidence'; readonly alertId: string }
-  | { readonly method: 'status' };
+  | { readonly method: 'status' }
+  | { readonly method: 'refundsFor'; readonly dcpId: string; readonly after: number; readonly limit: number }
+  | {
+      readonly method: 'executeRefund';
+      readonly dcpId: string;
+      readonly decisionId: string;
+      readonly executedAtMs: number;
+    }
+  | { readonly method: 'recoveries' };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -151,6 +160,22 @@ export function decodeCall(value: unknown): EnclaveCall {
       return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
     case 'status':
       return { method: 'status' };
+    case 'refundsFor':
+      return {
+        method: 'refundsFor',
+        dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
+        after: safeIntegerField(call['after'], 'refundsFor.after'),
+        limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
+      };
+    case 'executeRefund':
+      return {
+        method: 'executeRefund',
+        dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
+        decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
+        executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
+      };
+    case 'recoveries':
+      return { method: 'recoveries' };
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

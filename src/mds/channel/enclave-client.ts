@@ -16,7 +16,11 @@ import {
   decodeUploadStatus,
 } from './answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
+import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
 import type {
+  EnclaveRecoveries,
+  RefundExecution,
+  RefundsChunk,
   AlertsPage,
   EnclavePort,
   EnclaveStatus,
@@ -178,6 +182,22 @@ class EnclaveClient implements EnclaveProcess {
 
   status(): Promise<EnclaveStatus> {
     return this.#call({ method: 'status' }, decodeStatus);
+  }
+
+  refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {
+    return this.#call({ method: 'refundsFor', dcpId, after, limit }, decodeRefundsChunk);
+  }
+
+  executeRefund(
+    dcpId: string,
+    decisionId: string,
+    executedAtMs: number,
+  ): Promise<RefundExecution | undefined> {
+    return this.#call({ method: 'executeRefund', dcpId, decisionId, executedAtMs }, decodeRefundExecution);
+  }
+
+  recoveries(): Promise<EnclaveRecoveries> {
+    return this.#call({ method: 'recoveries' }, decodeRecoveries);
   }
 
   async close(): Promise<void> {

@@ -109,6 +109,69 @@ export interface EnclavePort {
   /** The evidence of one alert, or undefined (`alertUnknown`). The API process audits before asking. */
   evidence(alertId: string): Promise<readonly EvidenceItem[] | undefined>;
   status(): Promise<EnclaveStatus>;
+  /** Refunds decided for SEs of this DCP and not yet executed, after `after` (a sequence), oldest first. */
+  refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk>;
+  /** Records a refund executed by its DCP (once; a replay answers the first time), or undefined. */
+  executeRefund(
+    dcpId: string,
+    decisionId: string,
+    executedAtMs: number,
+  ): Promise<RefundExecution | undefined>;
+  /** Value in flight and refunds, totals and the first `recoveriesListMax` of each. */
+  recoveries(): Promise<EnclaveRecoveries>;
+}
+
+/** A refund decision as its DCP is told it: refund this SE this value, retiring this token. */
+export interface EnclaveRefund {
+  readonly decisionId: string;
+  readonly seId: string;
+  readonly value: bigint;
+  readonly tokenId: string;
+  /** The upload (posted by this DCP) that reported the transfer pending: the retirement names it. */
+  readonly uploadDigest: string;
+  readonly sequence: number;
+}
+
+export interface RefundsChunk {
+  readonly refunds: readonly EnclaveRefund[];
+  /** The largest sequence in `refunds`, or the `after` asked for when none. */
+  readonly sequence: number;
+}
+
+export interface RefundExecution {
+  readonly decisionId: string;
+  readonly executedAtMs: number;
+}
+
+export interface InFlightTransfer {
+  readonly transferId: string;
+  readonly payerSeId: string;
+  readonly value: bigint;
+  readonly sinceMs: number;
+}
+
+export interface RecoveryRefund {
+  readonly decisionId: string;
+  readonly transferId: string;
+  readonly payerSeId: string;
+  readonly value: bigint;
+  readonly decidedAtMs: number;
+  readonly executedAtMs: number | null;
+}
+
+export interface EnclaveRecoveries {
+  readonly inFlight: {
+    readonly count: number;
+    readonly value: bigint;
+    readonly transfers: readonly InFlightTransfer[];
+  };
+  readonly refunds: {
+    readonly count: number;
+    readonly value: bigint;
+    readonly executedCount: number;
+    readonly executedValue: bigint;
+    readonly decisions: readonly RecoveryRefund[];
+  };
 }
 
 /** A refusal crossing the channel: the code is one of the MDS catalogue or of core. */
@@ -123,3 +186,6 @@ export const reportItemsMax = 256;
 /** A sealed upload's bound (the plaintext's `uploadBytesMax` plus HPKE framing) and a claim's. */
 export const sealedUploadBytesMax = 16 * 1024 * 1024 + 1024;
 export const claimBytesMax = 32 * 1024;
+/** Refund orders per `refundsFor` answer, and items per list of `recoveries`. */
+export const refundsPageMax = 256;
+export const recoveriesListMax = 256;

@@ -42,3 +42,6 @@ export const mirrorPagesPerRunMax = 16;
 export const revocationsPerRunMax = 64;
 /** How long the API process waits for the enclave before it answers `mdsEnclaveUnavailable`. */
 export const enclaveAnswerMsMax = 10_000;
+/** Refund orders per page of `GET /v1/refunds`: default and bound (the channel's). */
+export const refundListLimitDefault = 100;
+export { refundsPageMax } from '../channel/protocol.ts';

@@ -30,6 +30,7 @@ import {
   type ResponsePolicy,
 } from './rules.ts';
 import { Transactions, type Answer } from './transactions.ts';
+import { Recoveries } from './recoveries.ts';
 import type { AlertRecord, AuditEntry, Clock, Hasher, IdGenerator, Participant, Role } from './types.ts';
 
 export type { Answer } from './transactions.ts';
@@ -63,6 +64,8 @@ export interface MdsStatus {
 
 export class MdsService {
   readonly response: AlertResponse;
+  /** Refund orders for the DCPs and the recoveries view (recoveries.ts). */
+  readonly recoveries: Recoveries;
   private readonly store: MdsStore;
   private readonly enclave: EnclavePort;
   private readonly idempotency: ServiceIdempotency;
@@ -74,6 +77,7 @@ export class MdsService {
     this.idempotency = new ServiceIdempotency(deps.clock, deps.idempotencyRetentionMs);
     this.transactions = new Transactions(deps.store, deps.clock, this.idempotency);
     this.response = new AlertResponse({ ...deps, policy: deps.policy ?? defaultResponsePolicy });
+    this.recoveries = new Recoveries(deps.enclave, deps.clock);
   }
 
   /** Drops answers past the retention, a bounded batch per call (their tombstones stay). */

@@ -117,6 +117,12 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.evidence(call.alertId);
     case 'status':
       return service.status();
+    case 'refundsFor':
+      return service.refundsFor(call.dcpId, call.after, call.limit);
+    case 'executeRefund':
+      return service.executeRefund(call.dcpId, call.decisionId, call.executedAtMs);
+    case 'recoveries':
+      return service.recoveries();
   }
 }
 

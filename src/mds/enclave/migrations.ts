@@ -30,6 +30,11 @@ export const enclaveMigrations: MigrationSet = {
         ...reportAndAlertTables(engine),
       ],
     },
+    {
+      version: 2,
+      name: 'recovery of value in flight: pending transfers, closed challenges, refund decisions',
+      statements: (engine) => recoveryTables(engine),
+    },
   ],
 };
 
@@ -133,5 +138,53 @@ function reportAndAlertTables(engine: Engine): string[] {
             name TEXT PRIMARY KEY,
             value BIGINT NOT NULL)`,
     `INSERT INTO ${t('alert_sequence')} (name, value) VALUES ('alerts', 0)`,
+  ];
+}
+
+/**
+ * Recovery of value in flight (src/mds/enclave/recovery.ts): facts keyed by content like the graph's,
+ * and the refund decisions, one per undelivered transfer (its id is a digest of the transfer id).
+ */
+function recoveryTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  const index = (name: string) => (engine === 'postgres' ? name : `enclave_${name}`);
+  return [
+    // dcp_id, upload_digest, since_ms: of the first upload ingested that reported it pending.
+    `CREATE TABLE ${t('pending_transfers')} (
+            transfer_id TEXT PRIMARY KEY,
+            payer_id TEXT NOT NULL,
+            payee_id TEXT NOT NULL,
+            challenge TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value > 0),
+            token_id TEXT NOT NULL,
+            dcp_id TEXT NOT NULL,
+            upload_digest TEXT NOT NULL,
+            since_ms BIGINT NOT NULL)`,
+    `CREATE INDEX ${index('pending_transfers_challenge')} ON ${t('pending_transfers')} (payee_id, challenge)`,
+    `CREATE TABLE ${t('acknowledged_transfers')} (
+            transfer_id TEXT PRIMARY KEY)`,
+    // Every upload that reported a challenge closed: a set, so evidence does not depend on order.
+    `CREATE TABLE ${t('closed_challenges')} (
+            payee_id TEXT NOT NULL,
+            challenge TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('received', 'expired')),
+            upload_digest TEXT NOT NULL,
+            PRIMARY KEY (payee_id, challenge, state, upload_digest))`,
+    `CREATE INDEX ${index('holdings_token')} ON ${t('holdings')} (token_id)`,
+    `CREATE TABLE ${t('refunds')} (
+            decision_id TEXT PRIMARY KEY,
+            transfer_id TEXT NOT NULL UNIQUE,
+            se_id TEXT NOT NULL,
+            dcp_id TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value > 0),
+            token_id TEXT NOT NULL,
+            upload_digest TEXT NOT NULL,
+            payee_id TEXT NOT NULL,
+            challenge TEXT NOT NULL,
+            decided_at_ms BIGINT NOT NULL,
+            sequence BIGINT NOT NULL UNIQUE,
+            executed_at_ms BIGINT)`,
+    `CREATE INDEX ${index('refunds_dcp')} ON ${t('refunds')} (dcp_id, executed_at_ms, sequence)`,
+    `INSERT INTO ${t('alert_sequence')} (name, value) VALUES ('refunds', 0)`,
   ];
 }

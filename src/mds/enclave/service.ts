@@ -27,6 +27,9 @@ import {
   type StoreUploadRequest,
   type UploadState,
   type UploadStatus,
+  type EnclaveRecoveries,
+  type RefundExecution,
+  type RefundsChunk,
 } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
 import { decodeClaim, openUpload, type EnclaveCrypto } from './open-upload.ts';
@@ -34,6 +37,8 @@ import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
+import { recoveryFacts, type RecoveryFacts } from './recovery-facts.ts';
+import { executeRefund, mergeRecovery, recoveries, RecoveryTables, refundsFor } from './recovery.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -75,6 +80,7 @@ export class EnclaveService implements EnclavePort {
   readonly #anchors: TrustAnchors;
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
+  readonly #recoveryTables: RecoveryTables;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
@@ -83,6 +89,7 @@ export class EnclaveService implements EnclavePort {
     this.#anchors = dependencies.anchors;
     this.#clock = dependencies.clock;
     this.#tables = new EnclaveTables(dependencies.database.engine);
+    this.#recoveryTables = new RecoveryTables(dependencies.database.engine);
   }
 
   async storeUpload(request: StoreUploadRequest): Promise<UploadStatus> {
@@ -185,6 +192,24 @@ export class EnclaveService implements EnclavePort {
     return { uploads, alerts };
   }
 
+  refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {
+    return refundsFor(this.#db, this.#recoveryTables, dcpId, after, limit);
+  }
+
+  executeRefund(
+    dcpId: string,
+    decisionId: string,
+    executedAtMs: number,
+  ): Promise<RefundExecution | undefined> {
+    return this.#db.transaction((tx) =>
+      executeRefund(tx, this.#recoveryTables, dcpId, decisionId, executedAtMs),
+    );
+  }
+
+  recoveries(): Promise<EnclaveRecoveries> {
+    return recoveries(this.#db, this.#recoveryTables);
+  }
+
   /**
    * One ingest step: takes the oldest stored upload (skipping those other workers hold), opens,
    * verifies and merges it, or records its refusal, in one transaction. Undefined when none waits.
@@ -212,6 +237,9 @@ export class EnclaveService implements EnclavePort {
     // Past every check: nothing below refuses, so a refused upload never has a fact merged.
     await mergeFacts(tx, this.#tables, stored.digest, decided.facts);
     await detect(tx, this.#tables, this.#crypto.verifier, decided.facts, this.#clock.nowMs());
+    // After the detectors: they hold the alert sequence lock until commit (recovery.ts, header).
+    const source = { dcpId: stored.dcpId, uploadDigest: stored.digest, nowMs: this.#clock.nowMs() };
+    await mergeRecovery(tx, this.#recoveryTables, this.#crypto.verifier, source, decided.recovery);
     return { state: 'ingested', refusal: null, plaintextSha256: decided.plaintextSha256 };
   }
 
@@ -228,7 +256,8 @@ export class EnclaveService implements EnclavePort {
       const collected = collectEntries(this.#crypto, opened.upload);
       const known = await knownEntries(tx, this.#tables, [...collected.entries.keys()]);
       const facts = uploadFacts(this.#crypto, this.#anchors, opened.upload, collected, known, this.#memory);
-      return { state: 'accepted', facts, plaintextSha256 };
+      const recovery = recoveryFacts(opened.upload, collected);
+      return { state: 'accepted', facts, recovery, plaintextSha256 };
     } catch (error) {
       const code = refusalCodeOf(error);
       if (code === undefined) throw error;
@@ -251,6 +280,7 @@ interface Refused extends IngestOutcome {
 interface Accepted {
   readonly state: 'accepted';
   readonly facts: UploadFacts;
+  readonly recovery: RecoveryFacts;
   readonly plaintextSha256: string;
 }
 

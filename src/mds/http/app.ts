@@ -18,6 +18,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { participantRoutes } from './routes/participants.ts';
+import { recoveryRoutes } from './routes/recoveries.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
 export interface MdsAppOptions extends ServiceProcessOptions {
@@ -88,7 +89,8 @@ export async function buildMdsApp(options: MdsAppOptions) {
     authenticate: (authorization) => auth.authenticate(authorization),
   });
   const routes: MdsRoutes = { app, service, metrics, caller };
-  for (const register of [participantRoutes, ingestRoutes, alertRoutes, operationsRoutes]) register(routes);
+  for (const register of [participantRoutes, ingestRoutes, alertRoutes, operationsRoutes, recoveryRoutes])
+    register(routes);
   return { app, service };
 }
 

@@ -14,17 +14,20 @@ import {
 import { idempotencyKeyLengthMax, issuanceBytesMax, participantNameLengthMax } from '../domain/limits.ts';
 import { alertKinds, alertStatuses, roles } from '../domain/types.ts';
 
-const Digest = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, 64 lowercase hex digits' });
-const PrincipalId = Type.String({
+export const Digest = Type.String({
+  pattern: '^[0-9a-f]{64}$',
+  description: 'SHA-256, 64 lowercase hex digits',
+});
+export const PrincipalId = Type.String({
   pattern: '^[0-9a-f]{32}$',
   description: '16 bytes, 32 lowercase hex digits',
 });
 const Hex = Type.String({ pattern: '^([0-9a-f]{2})*$' });
-const Amount = Type.String({ pattern: '^(0|[1-9][0-9]{0,19})$', description: 'minor units, decimal' });
-const Count = Type.Integer({ minimum: 0 });
+export const Amount = Type.String({ pattern: '^(0|[1-9][0-9]{0,19})$', description: 'minor units, decimal' });
+export const Count = Type.Integer({ minimum: 0 });
 /** A cursor from `next`, or a sequence: a decimal integer. */
-const Cursor = Type.String({ pattern: '^(0|[1-9][0-9]{0,14})$' });
-const Limit = Type.String({
+export const Cursor = Type.String({ pattern: '^(0|[1-9][0-9]{0,14})$' });
+export const Limit = Type.String({
   pattern: '^[1-9][0-9]{0,3}$',
   description: 'page size (the route names its bound)',
 });
