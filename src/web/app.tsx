@@ -9,6 +9,7 @@ import { Alerts } from './pages/alerts.tsx';
 import { Audit } from './pages/audit.tsx';
 import { Devices } from './pages/devices.tsx';
 import { Overview } from './pages/overview.tsx';
+import { Recoveries } from './pages/recoveries.tsx';
 import { SignIn } from './sign-in.tsx';
 
 interface PageProps {
@@ -25,6 +26,7 @@ interface Page {
 export const pages: readonly Page[] = [
   { path: 'overview', title: 'Overview', render: (props) => <Overview {...props} /> },
   { path: 'alerts', title: 'Alerts', render: (props) => <Alerts keyring={props.keyring} /> },
+  { path: 'recoveries', title: 'Recoveries', render: (props) => <Recoveries keyring={props.keyring} /> },
   { path: 'audit', title: 'Audit log', render: (props) => <Audit keyring={props.keyring} /> },
   { path: 'devices', title: 'Devices', render: (props) => <Devices {...props} /> },
 ];

@@ -2,7 +2,8 @@
 // page built and served with its proxy, a scenario with a double spend and a payment left in flight,
 // and headless Chromium signing in as each role. What the page shows is checked against what the
 // services hold: the live charts drew data, the double spend is blamed on the cloned SE for the
-// token's value, opening its evidence appends an audit entry the auditor then sees, the economist
+// token's value, opening its evidence appends an audit entry the auditor then sees, the payment left
+// in flight is refunded and the refund executed, the economist
 // is refused alerts by the MDS (on the page and straight through the API), and a device's record.
 // Every page is photographed into test-output/web/.
 import assert from 'node:assert/strict';
@@ -163,6 +164,25 @@ test(
 );
 
 test(
+  'the payment left in flight is refunded to its payer, and the refund executed by its DCP',
+  { skip },
+  async () => {
+    await open('recoveries');
+    await signIn('mds', keys.analyst, 'analyst');
+    const refund = page.locator(`tr[data-payer="${scenario.stuckPayerSeId}"]`);
+    await refund.locator('td[data-executed="yes"]').waitFor({ timeout: 60_000 });
+    assert.equal(
+      await refund.locator('td[data-value]').getAttribute('data-value'),
+      String(scenario.stuckValue),
+    );
+    assert.equal(await refund.locator('td[data-value]').innerText(), '12.00 XTS');
+    assert.equal(await page.locator('tr[data-refund]').count(), 1, 'only the undelivered payment');
+    assert.equal(await page.locator('[data-figure="refunds-executed"]').innerText(), '1, 12.00 XTS');
+    await photograph('recoveries');
+  },
+);
+
+test(
   'the economist cannot reach alerts: the MDS refuses on the page and through the API alike',
   { skip },
   async () => {
@@ -227,7 +247,7 @@ test('the keyboard alone reaches every page: skip link first, then each page’s
       ).document.activeElement;
       return active === null ? '' : active.id === '' ? (active.textContent ?? '') : `#${active.id}`;
     });
-  for (const title of ['Alerts', 'Audit log', 'Devices']) {
+  for (const title of ['Alerts', 'Recoveries', 'Audit log', 'Devices']) {
     await page.goto('about:blank');
     await open('overview');
     await page.locator('nav a').first().waitFor();

@@ -1,16 +1,18 @@
 // The monitoring room's test scenario on a running system: a cloned phone double-spends across the
 // two DCPs (as in test/mds/e2e.test.ts: the original pays a shop at bank-a, the clone a shop at
-// bank-b, with the same token), and a payment whose tap breaks after PAY and is never re-tapped, so
-// its value is left in flight on the payer's SE. Every shop and payer then renews, so the DCPs
-// forward the sealed uploads and the MDS sees it all.
+// bank-b, with the same token), and a payment whose tap breaks as RECEIVE starts and is never
+// re-tapped, so its value is left in flight on the payer's SE. Every shop and the payer then renew,
+// so the DCPs forward the sealed uploads: the MDS finds the double spend, and from the payee's
+// upload (the challenge expired) decides the refund of the payment never delivered.
 import assert from 'node:assert/strict';
 import { toHex } from '../../src/core/bytes.ts';
-import { createBank, holderDevice, key, onboard, type Holder } from '../../src/demo/economy.ts';
+import { createBank, holderDevice, key, onboard } from '../../src/demo/economy.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import type { Device } from '../../src/device/device.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import type { RunningSystem } from '../../src/system/launcher.ts';
+import { payWithCut } from '../../src/testing/cut-payments.ts';
 
 export interface Scenario {
   /** The cloned SE: the double-spend's blamed SE. */
@@ -40,17 +42,6 @@ function cloneMedium(source: MemoryMedium): MemoryMedium {
   return copy;
 }
 
-/** Taps with ever later cuts until the tap breaks after PAY: the payer is debited, the payee is not. */
-function leaveInFlight(payer: Holder, payee: Holder, amount: bigint): void {
-  const payment = new OfflinePayment(payer.device, payee.device, amount);
-  for (let cut = 16; cut < 1 << 20; cut *= 2) {
-    const outcome = payment.tap({ cutAfterBytes: cut });
-    assert.equal(outcome.outcome, 'interrupted', `the tap cut after ${cut} bytes completed`);
-    if (payment.step === 'receive') return;
-  }
-  assert.fail('no cut landed between PAY and RECEIVE');
-}
-
 export async function playScenario(system: RunningSystem): Promise<Scenario> {
   const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
   const bank = await createBank(system, operator);
@@ -65,7 +56,7 @@ export async function playScenario(system: RunningSystem): Promise<Scenario> {
   const clone = holderDevice('Thief', 'phone', cloneMedium(thiefMedium));
   assert.deepEqual(new OfflinePayment(thief.device, shopA.device, 3_000n).tap(), { outcome: 'completed' });
   assert.deepEqual(new OfflinePayment(clone, shopB.device, 3_000n).tap(), { outcome: 'completed' });
-  leaveInFlight(payer, shopB, stuckValue);
+  payWithCut(payer.device, shopB.device, stuckValue, 'undelivered');
   assert.equal(payer.device.client().getData().balance, loadValue - stuckValue, 'the payer was debited');
   for (const holder of [shopA, shopB, payer]) await holder.app.renew(holder.device.client(), key());
   return {
