@@ -13,6 +13,7 @@ import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import type { RunningSystem } from '../../src/system/launcher.ts';
 import { payWithCut } from '../../src/testing/cut-payments.ts';
+import { cloneMedium } from '../../src/testing/devices.ts';
 
 export interface Scenario {
   /** The cloned SE: the double-spend's blamed SE. */
@@ -29,17 +30,6 @@ export const stuckValue = 1_200n;
 
 function seIdOf(device: Device): string {
   return toHex(device.client().getData().seId);
-}
-
-/** A physical clone: every block of the chip's memory copied into a new chip. */
-function cloneMedium(source: MemoryMedium): MemoryMedium {
-  const copy = new MemoryMedium();
-  for (const name of source.list()) {
-    const block = source.read(name);
-    assert.ok(block !== undefined);
-    copy.write(name, block);
-  }
-  return copy;
 }
 
 export async function playScenario(system: RunningSystem): Promise<Scenario> {

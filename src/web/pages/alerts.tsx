@@ -7,6 +7,7 @@ import type { AlertEvidence, MdsAlert } from '../../mds/api/types.ts';
 import { mdsClient } from '../clients.ts';
 import { formatAmount, formatTime, shortId } from '../format.ts';
 import type { Credential, Keyring } from '../keyring.ts';
+import { HeaderRow } from '../table.tsx';
 import { usePoll } from '../use-poll.ts';
 
 export const alertsRefreshMs = 3_000;
@@ -49,13 +50,7 @@ function AlertsTable(props: { readonly alerts: readonly MdsAlert[]; readonly onO
     <table class="alerts">
       <caption>Alerts, in the order the MDS first recorded them</caption>
       <thead>
-        <tr>
-          {['Kind', 'Blamed SE', 'Value at stake', 'Raised', 'Status', 'Evidence'].map((heading) => (
-            <th scope="col" key={heading}>
-              {heading}
-            </th>
-          ))}
-        </tr>
+        <HeaderRow headings={['Kind', 'Blamed SE', 'Value at stake', 'Raised', 'Status', 'Evidence']} />
       </thead>
       <tbody>
         {props.alerts.map((alert) => (

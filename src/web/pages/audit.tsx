@@ -5,6 +5,7 @@ import type { MdsClient } from '../../mds/api/client.ts';
 import { mdsClient } from '../clients.ts';
 import { formatTime, shortId } from '../format.ts';
 import type { Keyring } from '../keyring.ts';
+import { HeaderRow } from '../table.tsx';
 import { usePoll } from '../use-poll.ts';
 
 export const auditRefreshMs = 3_000;
@@ -53,13 +54,7 @@ export function Audit(props: { readonly keyring: Keyring }) {
           <table class="audit">
             <caption>Newest entries first</caption>
             <thead>
-              <tr>
-                {['#', 'When', 'Participant', 'Role', 'Alert', 'Digest'].map((heading) => (
-                  <th scope="col" key={heading}>
-                    {heading}
-                  </th>
-                ))}
-              </tr>
+              <HeaderRow headings={['#', 'When', 'Participant', 'Role', 'Alert', 'Digest']} />
             </thead>
             <tbody>
               {view.entries.map((entry) => (

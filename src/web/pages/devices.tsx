@@ -7,6 +7,7 @@ import type { DirectoryDenyList, DirectorySecureElement } from '../../directory/
 import { describeFailure, directoryClient } from '../clients.ts';
 import type { DashboardDescription } from '../description.ts';
 import type { Keyring } from '../keyring.ts';
+import { HeaderRow } from '../table.tsx';
 
 interface Found {
   readonly secureElement: DirectorySecureElement;
@@ -85,12 +86,7 @@ function DeviceRecord(props: { readonly found: Found; readonly description: Dash
       <table>
         <caption>Status changes</caption>
         <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Status</th>
-            <th scope="col">By</th>
-            <th scope="col">Reason</th>
-          </tr>
+          <HeaderRow headings={['When', 'Status', 'By', 'Reason']} />
         </thead>
         <tbody>
           {secureElement.history.map((change) => (

@@ -9,6 +9,7 @@ import { dcpClient, mdsClient } from '../clients.ts';
 import type { DashboardDescription } from '../description.ts';
 import { chartUnits, formatAmount } from '../format.ts';
 import type { Keyring } from '../keyring.ts';
+import { HeaderRow } from '../table.tsx';
 import { usePoll } from '../use-poll.ts';
 
 /** How often the figures are read again. */
@@ -119,8 +120,8 @@ function SupplyTable(props: { readonly supplies: Supplies }) {
     <table>
       <caption>Supply per DCP (from each DCP's own records and its pool on the core ledger)</caption>
       <thead>
-        <tr>
-          {[
+        <HeaderRow
+          headings={[
             'DCP',
             'Issued',
             'Retired',
@@ -128,12 +129,8 @@ function SupplyTable(props: { readonly supplies: Supplies }) {
             'Pool on the ledger',
             'Ledger calls in flight',
             'Pool check',
-          ].map((heading) => (
-            <th scope="col" key={heading}>
-              {heading}
-            </th>
-          ))}
-        </tr>
+          ]}
+        />
       </thead>
       <tbody>
         {[...props.supplies].map(([name, supply]) => {

@@ -5,6 +5,7 @@ import type { RecoveriesView } from '../../mds/api/types.ts';
 import { mdsClient } from '../clients.ts';
 import { formatAmount, formatTime } from '../format.ts';
 import type { Keyring } from '../keyring.ts';
+import { HeaderRow } from '../table.tsx';
 import { usePoll } from '../use-poll.ts';
 
 export const recoveriesRefreshMs = 3_000;
@@ -53,12 +54,7 @@ function InFlightTable(props: { readonly view: RecoveriesView }) {
     <table>
       <caption>Payments in flight, oldest first</caption>
       <thead>
-        <tr>
-          <th scope="col">Transfer</th>
-          <th scope="col">Payer SE</th>
-          <th scope="col">Value</th>
-          <th scope="col">In flight since</th>
-        </tr>
+        <HeaderRow headings={['Transfer', 'Payer SE', 'Value', 'In flight since']} />
       </thead>
       <tbody>
         {transfers.map((transfer) => (
@@ -81,13 +77,7 @@ function RefundsTable(props: { readonly view: RecoveriesView }) {
     <table>
       <caption>Refunds decided, newest first</caption>
       <thead>
-        <tr>
-          {['Decision', 'Payer SE', 'Value', 'Decided', 'Executed'].map((heading) => (
-            <th scope="col" key={heading}>
-              {heading}
-            </th>
-          ))}
-        </tr>
+        <HeaderRow headings={['Decision', 'Payer SE', 'Value', 'Decided', 'Executed']} />
       </thead>
       <tbody>
         {decisions.map((refund) => (
