@@ -22,6 +22,7 @@ import type {
   EnclaveAlert,
   EnclavePort,
   EnclaveStatus,
+  EnclaveSupply,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -65,6 +66,13 @@ export class EnclaveDouble implements EnclavePort {
   readonly calls: string[] = [];
   /** Runs before `evidence` answers: the test reads the audit log as the enclave is asked. */
   beforeEvidence: (alertId: string) => Promise<void> = async () => {};
+  /** What `supply` answers. */
+  supplyFigures: EnclaveSupply = {
+    dcps: [],
+    unbackedObservedOffline: 0n,
+    unbackedRetired: 0n,
+    createdByFraud: 0n,
+  };
   private alerts: EnclaveAlert[] = [];
   private sequence = 0;
 
@@ -115,6 +123,10 @@ export class EnclaveDouble implements EnclavePort {
       }
       return { issuances, retirements };
     });
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.answer('supply', () => this.supplyFigures);
   }
 
   /** Raises (or, for a known id, updates) an alert with the next sequence, as ingest does. */

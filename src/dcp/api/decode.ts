@@ -185,6 +185,7 @@ export function decodeSupply(value: unknown): DcpSupply {
     retired: figure('retired'),
     outstanding: figure('outstanding'),
     poolBalance: figure('poolBalance'),
+    settled: figure('settled'),
     inFlight: figure('inFlight'),
   };
 }

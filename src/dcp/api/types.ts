@@ -154,5 +154,7 @@ export interface DcpSupply {
   readonly retired: bigint;
   readonly outstanding: bigint;
   readonly poolBalance: bigint;
+  /** Net value settlement between DCP pools moved into the pool (negative: out of it). */
+  readonly settled: bigint;
   readonly inFlight: bigint;
 }

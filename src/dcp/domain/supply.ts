@@ -26,6 +26,7 @@ export async function poolFigures(
     issued: figures.minted + figures.queued,
     retired: figures.retired,
     poolBalance: pool.balance,
+    settled: pool.settled,
   };
 }
 

@@ -132,6 +132,7 @@ const SupplyWire = Type.Object(
     retired: Figure,
     outstanding: Figure,
     poolBalance: Figure,
+    settled: Figure,
     inFlight: Figure,
   },
   strict,

@@ -24,14 +24,14 @@ function money(fields: Fields, name: string, path: string, signed = false): bigi
 }
 
 const accountKinds = ['issuance', 'intermediary', 'dcpPool', 'wallet'] as const;
-const paymentKinds = ['payment', 'issuance', 'capture'] as const;
+const paymentKinds = ['payment', 'issuance', 'capture', 'settlement'] as const;
 
 export function decodeParticipant(value: unknown, path = 'participant'): LedgerParticipant {
   const fields = object(value, path);
   return {
     id: text(fields, 'id', path),
     name: text(fields, 'name', path),
-    role: oneOf(fields, 'role', path, ['operator', 'intermediary', 'dcp']),
+    role: oneOf(fields, 'role', path, ['operator', 'intermediary', 'dcp', 'settlement']),
   };
 }
 
@@ -44,6 +44,7 @@ export function decodeAccount(value: unknown, path = 'account'): LedgerAccount {
     balance: money(fields, 'balance', path, true),
     held: money(fields, 'held', path),
     available: money(fields, 'available', path, true),
+    settled: money(fields, 'settled', path, true),
   };
 }
 

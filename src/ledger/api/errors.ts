@@ -98,6 +98,12 @@ export const ledgerErrors = defineErrorCatalogue({
     kind: 'notEnoughMemory',
     meaning: 'the account already has activeHoldsPerAccountMax active holds',
   },
+  // Settlement (0x105x)
+  settlementMustJoinPools: {
+    number: 0x1050,
+    kind: 'wrongData',
+    meaning: 'a settlement payment moves money from one DCP pool to another, between no other kinds',
+  },
   // Gateway (0x111x)
   ledgerUnavailable: {
     number: 0x1110,

@@ -3,9 +3,9 @@
 // the wire format (and the error catalogue, src/ledger/api/errors.ts).
 
 export type LedgerAccountKind = 'issuance' | 'intermediary' | 'dcpPool' | 'wallet';
-export type LedgerPaymentKind = 'payment' | 'issuance' | 'capture';
+export type LedgerPaymentKind = 'payment' | 'issuance' | 'capture' | 'settlement';
 export type LedgerHoldStatus = 'held' | 'captured' | 'released' | 'expired';
-export type LedgerRole = 'operator' | 'intermediary' | 'dcp';
+export type LedgerRole = 'operator' | 'intermediary' | 'dcp' | 'settlement';
 
 export interface LedgerParticipant {
   readonly id: string;
@@ -20,6 +20,8 @@ export interface LedgerAccount {
   readonly balance: bigint;
   readonly held: bigint;
   readonly available: bigint;
+  /** Net value settlement payments moved into the account (negative: out of it). */
+  readonly settled: bigint;
 }
 
 export interface LedgerPayment {

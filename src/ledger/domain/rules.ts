@@ -26,6 +26,7 @@ const kindsByRole: Readonly<Record<Role, readonly AccountKind[]>> = {
   operator: [],
   intermediary: ['intermediary', 'wallet'],
   dcp: ['dcpPool', 'wallet'],
+  settlement: [],
 };
 
 /** Operators open accounts for anyone; others open accounts only for themselves. */
@@ -41,11 +42,27 @@ export function checkAccountOpening(caller: Participant, owner: Participant, kin
 /** Only the owner debits an account; the issuance account is debited only by issuances. */
 export function checkDebit(caller: Participant, payer: Account): void {
   if (payer.kind === 'issuance') throw ledgerError('issuanceAccountOnlyIssues');
+  if (caller.role === 'settlement')
+    throw serviceError('roleNotAllowed', 'a settlement only pays pool to pool');
   if (payer.ownerId !== caller.id) throw ledgerError('notAccountOwner', `account ${payer.id}`);
 }
 
-/** The owner and the operators read an account. */
+/**
+ * A settlement moves money between DCP pools only (docs/ledger.md, "Settlement"): the caller owns
+ * neither, and nothing else may be paid by the role.
+ */
+export function checkSettlement(caller: Participant, payer: Account, payee: Account): void {
+  assert(caller.role === 'settlement', 'a settlement is made by the settlement role');
+  if (payer.kind !== 'dcpPool' || payee.kind !== 'dcpPool')
+    throw ledgerError(
+      'settlementMustJoinPools',
+      `accounts ${payer.id} (${payer.kind}) → ${payee.id} (${payee.kind})`,
+    );
+}
+
+/** The owner and the operators read an account; the settlement role reads DCP pools. */
 export function checkRead(caller: Participant, account: Account): void {
+  if (caller.role === 'settlement' && account.kind === 'dcpPool') return;
   if (caller.role !== 'operator' && account.ownerId !== caller.id) {
     throw ledgerError('notAccountOwner', `account ${account.id}`);
   }

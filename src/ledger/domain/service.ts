@@ -12,6 +12,7 @@ import {
   checkAccountOpening,
   checkAvailable,
   checkDebit,
+  checkSettlement,
   checkDistinct,
   checkHoldPlacement,
   checkIssuance,
@@ -164,9 +165,11 @@ export class LedgerService {
     ]);
     return this.idempotent(caller, key, print, 'payment', async (tx, nowMs) => {
       const [payer, payee] = await lockPair(tx, request.payerAccountId, request.payeeAccountId);
-      checkDebit(caller, payer);
+      const kind = caller.role === 'settlement' ? 'settlement' : 'payment';
+      if (kind === 'settlement') checkSettlement(caller, payer, payee);
+      else checkDebit(caller, payer);
       checkAvailable(payer, (await tx.activeHolds(payer.id, nowMs)).total, request.amount);
-      const payment = this.makePayment('payment', request, null, nowMs);
+      const payment = this.makePayment(kind, request, null, nowMs);
       await settle(tx, payer, payee, payment);
       return { kind: 'payment', payment };
     }).then(paymentAnswer);

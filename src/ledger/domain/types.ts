@@ -1,9 +1,10 @@
 // The core ledger's domain types. Money is bigint minor units; times are milliseconds since the
 // epoch from the injected clock.
 
-export const roles = ['operator', 'intermediary', 'dcp'] as const;
+export const roles = ['operator', 'intermediary', 'dcp', 'settlement'] as const;
 /** operator: the central bank's staff (issues, creates participants); intermediary: a commercial
- *  bank; dcp: a Digital Currency Provider (pool and wallet accounts). */
+ *  bank; dcp: a Digital Currency Provider (pool and wallet accounts); settlement: the MDS's
+ *  settlement between DCP pools (reads pools, pays from one pool to another, owns nothing). */
 export type Role = (typeof roles)[number];
 
 export interface Participant {
@@ -35,9 +36,11 @@ export interface AccountView {
   /** Sum of the account's active (placed, not expired) holds. */
   readonly held: bigint;
   readonly available: bigint;
+  /** Net value settlement payments moved into the account (negative: out of it). */
+  readonly settled: bigint;
 }
 
-export const paymentKinds = ['payment', 'issuance', 'capture'] as const;
+export const paymentKinds = ['payment', 'issuance', 'capture', 'settlement'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 
 export interface Payment {

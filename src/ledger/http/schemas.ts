@@ -109,6 +109,7 @@ export const AccountWire = Type.Object(
     balance: Balance,
     held: Balance,
     available: Balance,
+    settled: Balance,
     createdAt: Timestamp,
   },
   strict,

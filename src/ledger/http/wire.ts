@@ -22,6 +22,7 @@ export function accountWire(view: AccountView): Static<typeof AccountWire> {
     balance: account.balance.toString(),
     held: view.held.toString(),
     available: view.available.toString(),
+    settled: view.settled.toString(),
     createdAt: isoTime(account.createdAtMs),
   };
 }

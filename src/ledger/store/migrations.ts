@@ -1,6 +1,7 @@
 // The ledger's schema, in the SQL subset both engines share (BIGINT is a 64-bit integer on both;
 // TEXT ids; no engine-specific types). CHECK constraints repeat the domain's money rules as a last
 // line of defence: no balance but the issuance account's can go negative, amounts are positive.
+import type { Engine } from '../../storage/database.ts';
 import type { MigrationSet } from '../../storage/migrations.ts';
 
 export const ledgerMigrations: MigrationSet = {
@@ -78,5 +79,83 @@ export const ledgerMigrations: MigrationSet = {
         'CREATE INDEX ledger_idempotency_answers ON ledger_idempotency (created_at_ms) WHERE result IS NOT NULL',
       ],
     },
+    {
+      version: 3,
+      name: 'settlement role and settlement payments between DCP pools',
+      statements: (engine) => [
+        ...widenCheck(
+          engine,
+          'ledger_participants',
+          'role',
+          ['operator', 'intermediary', 'dcp', 'settlement'],
+          participantsTable,
+        ),
+        ...widenCheck(
+          engine,
+          'ledger_payments',
+          'kind',
+          ['payment', 'issuance', 'capture', 'settlement'],
+          paymentsTable,
+        ),
+        // What an account's `settled` sums (sql-store.ts accountView): few rows, on hot accounts.
+        "CREATE INDEX ledger_payments_settled_in ON ledger_payments (payee_account_id) WHERE kind = 'settlement'",
+        "CREATE INDEX ledger_payments_settled_out ON ledger_payments (payer_account_id) WHERE kind = 'settlement'",
+      ],
+    },
   ],
 };
+
+function participantsTable(roles: readonly string[]): string {
+  return `CREATE TABLE ledger_participants (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN (${quoted(roles)})),
+          api_key_sha256 TEXT NOT NULL UNIQUE,
+          created_at_ms BIGINT NOT NULL)`;
+}
+
+function paymentsTable(kinds: readonly string[]): string {
+  return `CREATE TABLE ledger_payments (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN (${quoted(kinds)})),
+          payer_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          payee_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+          amount BIGINT NOT NULL CHECK (amount > 0),
+          reference TEXT,
+          hold_id TEXT,
+          created_at_ms BIGINT NOT NULL,
+          CHECK (payer_account_id <> payee_account_id))`;
+}
+
+function quoted(values: readonly string[]): string {
+  return values.map((value) => `'${value}'`).join(', ');
+}
+
+/**
+ * Widens the CHECK of one column to `values` (`create` gives the table's new definition). PostgreSQL
+ * replaces the constraint in place. SQLite cannot alter a CHECK: the table is copied, dropped and
+ * created anew, inside the migration's transaction; other tables' foreign keys name it by name, and
+ * with the checks deferred to the commit, the rows inserted back satisfy them again (the count of
+ * deferred violations the drop raised falls back to zero), so the commit passes.
+ */
+function widenCheck(
+  engine: Engine,
+  table: string,
+  column: string,
+  values: readonly string[],
+  create: (values: readonly string[]) => string,
+): string[] {
+  if (engine === 'postgres')
+    return [
+      `ALTER TABLE ${table} DROP CONSTRAINT ${table}_${column}_check`,
+      `ALTER TABLE ${table} ADD CONSTRAINT ${table}_${column}_check CHECK (${column} IN (${quoted(values)}))`,
+    ];
+  return [
+    'PRAGMA defer_foreign_keys = ON',
+    `CREATE TABLE ${table}_copy AS SELECT * FROM ${table}`,
+    `DROP TABLE ${table}`,
+    create(values),
+    `INSERT INTO ${table} SELECT * FROM ${table}_copy`,
+    `DROP TABLE ${table}_copy`,
+  ];
+}

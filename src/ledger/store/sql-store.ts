@@ -71,14 +71,17 @@ export class SqlLedgerStore implements LedgerStore {
     // One statement, so the balance and the holds come from one snapshot.
     const rows = await this.db.all(
       `SELECT ${accountColumns}, (SELECT CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) FROM ledger_holds h ` +
-        "WHERE h.payer_account_id = a.id AND h.state = 'held' AND h.expires_at_ms > ?) AS held " +
+        "WHERE h.payer_account_id = a.id AND h.state = 'held' AND h.expires_at_ms > ?) AS held, " +
+        "(SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM ledger_payments p WHERE p.payee_account_id = a.id AND p.kind = 'settlement') AS settled_in, " +
+        "(SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM ledger_payments p WHERE p.payer_account_id = a.id AND p.kind = 'settlement') AS settled_out " +
         'FROM ledger_accounts a WHERE a.id = ?',
       [nowMs, id],
     );
     if (rows[0] === undefined) return null;
     const account = accountFromRow(rows[0]);
     const held = columnBigint(rows[0], 'held');
-    return { account, held, available: account.balance - held };
+    const settled = columnBigint(rows[0], 'settled_in') - columnBigint(rows[0], 'settled_out');
+    return { account, held, available: account.balance - held, settled };
   }
 
   async entries(accountId: string, afterSequence: number, limit: number): Promise<readonly Entry[]> {

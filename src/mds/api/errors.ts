@@ -79,6 +79,30 @@ export const mdsErrors = defineErrorCatalogue({
     kind: 'notFound',
     meaning: 'no refund decision with this id is addressed to this DCP',
   },
+  // Supply and settlement (0x406x)
+  supplyGraphTooLarge: {
+    number: 0x4060,
+    kind: 'notEnoughMemory',
+    meaning: 'the graph has more entries than supplyEntriesMax: the supply is not computed in one pass',
+  },
+  settlementLedgerUnavailable: {
+    number: 0x4061,
+    kind: 'unavailable',
+    meaning:
+      'the ledger did not answer, or refused, a pool read or a settlement movement; the run stays pending and a new request continues it',
+  },
+  settlementPoolUnknown: {
+    number: 0x4062,
+    kind: 'conditionsNotSatisfied',
+    meaning: 'a DCP in the supply has no pool account configured for settlement; nothing was moved',
+  },
+  // Indicators (0x407x)
+  indicatorsRangeInvalid: {
+    number: 0x4070,
+    kind: 'wrongData',
+    meaning:
+      'the indicators range is empty or reversed, bucketMs does not divide it, or it spans more than indicatorBucketsMax buckets',
+  },
   // Processes (0x40Fx)
   mdsEnclaveUnavailable: {
     number: 0x40f1,

@@ -237,3 +237,140 @@ export interface RecoveriesView {
     readonly decisions: readonly RecoveryRefund[];
   };
 }
+
+// Supply, attribution and settlement between DCPs (docs/mds.md, "Supply and settlement").
+
+/** Settlement runs one page of `GET /v1/settlements` holds at most. */
+export const settlementsPageMax = 100;
+/** A settlement period's name: what `POST /v1/settlements` is idempotent on. */
+export const settlementPeriodPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * One DCP's figures, minor units, as the MDS knows them from the DCPs' reports and the uploads it
+ * ingested. `issued` and `retired` are the DCP's own reports; `retiredBacked` is the value of every
+ * retired token (at any DCP) that this DCP's issuances back, by the attribution rule; so
+ * `attributedOutstanding` = issued − retiredBacked, and `issued − retired` is the DCP's own books.
+ */
+export interface DcpSupply {
+  /** Hex principal id of the DCP's issuer. */
+  readonly dcpId: string;
+  readonly issued: bigint;
+  readonly retired: bigint;
+  readonly retiredBacked: bigint;
+  readonly attributedOutstanding: bigint;
+  /** Value of tokens seen in uploads, neither spent nor retired since, attributed to this DCP. */
+  readonly observedOffline: bigint;
+  /** Payments of this DCP's SEs not yet shown delivered by an upload of their payee. */
+  readonly inFlight: bigint;
+  /** Refunds of value in flight this DCP's SEs were decided. */
+  readonly refunded: bigint;
+  /** Net value settlement runs moved into this DCP's pool so far (negative: out of it). */
+  readonly settled: bigint;
+  /** The pool account's balance on the ledger, read with the `settlement` role; null if unread. */
+  readonly poolBalance: bigint | null;
+}
+
+/** `GET /v1/supply` (roles operator, analyst). */
+export interface SupplyReport {
+  readonly atMs: number;
+  readonly dcps: readonly DcpSupply[];
+  readonly total: {
+    readonly issued: bigint;
+    readonly retired: bigint;
+    readonly outstanding: bigint;
+    readonly observedOffline: bigint;
+    readonly inFlight: bigint;
+    readonly refunded: bigint;
+    /** Value the MDS found made up: the values of its fakeFunding, doubleSpend and counterReuse alerts. */
+    readonly createdByFraud: bigint;
+    /** The pools' balances summed; null if any was unread. */
+    readonly poolBalance: bigint | null;
+  };
+}
+
+export interface SettlementBody {
+  readonly period: string;
+}
+
+/** One movement of a settlement run: `amount` from the payer DCP's pool to the payee DCP's pool. */
+export interface SettlementTransfer {
+  readonly payerDcpId: string;
+  readonly payeeDcpId: string;
+  readonly amount: bigint;
+  /** The ledger payment, once made. */
+  readonly ledgerPaymentId: string | null;
+}
+
+export type SettlementState = 'pending' | 'completed';
+export const settlementStates = ['pending', 'completed'] as const satisfies readonly SettlementState[];
+
+/** One settlement run: what it moved, per pair of DCPs, to bring every pool to its attributed outstanding. */
+export interface SettlementRun {
+  readonly period: string;
+  readonly state: SettlementState;
+  readonly startedAtMs: number;
+  readonly completedAtMs: number | null;
+  readonly transfers: readonly SettlementTransfer[];
+}
+
+export interface SettlementsPage {
+  /** Newest first. */
+  readonly runs: readonly SettlementRun[];
+  readonly next: string | null;
+}
+
+// Indicators (docs/mds.md, "Indicators"), role economist (and operator).
+
+/** Buckets one `GET /v1/indicators` answers at most. */
+export const indicatorBucketsMax = 168;
+/** The default k: a cell over fewer distinct SEs is suppressed. */
+export const indicatorSecureElementsMinDefault = 10;
+
+/** A figure over at least k distinct SEs, or suppressed — never shown as zero. */
+export type IndicatorCell =
+  { readonly suppressed: true } | { readonly suppressed: false; readonly value: bigint };
+
+/** A histogram bin: what falls at or below `upTo` (and above the previous bin's `upTo`); the last bin has `upTo` null. */
+export interface IndicatorBin {
+  readonly upTo: bigint | null;
+  readonly count: IndicatorCell;
+}
+
+/** One time bucket, by MDS ingest time (offline clocks are advisory). */
+export interface IndicatorBucket {
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Value held offline at the bucket's end: claimed at each SE's latest sync so far. */
+  readonly offlineValueOutstanding: IndicatorCell;
+  readonly payments: {
+    readonly count: IndicatorCell;
+    readonly value: IndicatorCell;
+    /** value ÷ count, rounded down. */
+    readonly average: IndicatorCell;
+  };
+  /** Payments' value over offline value outstanding, in parts per million. */
+  readonly velocityPpm: IndicatorCell;
+  /** Payments by generation (hops from an issuance) of their payment token. */
+  readonly generations: readonly IndicatorBin[];
+  readonly devices: { readonly card: IndicatorCell; readonly phone: IndicatorCell };
+  /** Time between an SE's successive syncs, milliseconds. */
+  readonly renewalIntervalsMs: readonly IndicatorBin[];
+  /** Balances claimed at sync, minor units. */
+  readonly balances: readonly IndicatorBin[];
+  readonly fraud: { readonly alerts: IndicatorCell; readonly value: IndicatorCell };
+  readonly recovery: { readonly refunds: IndicatorCell; readonly value: IndicatorCell };
+}
+
+export interface IndicatorsQuery {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly bucketMs: number;
+}
+
+/** `GET /v1/indicators?fromMs=&toMs=&bucketMs=`. */
+export interface IndicatorsReport {
+  /** The k this answer was suppressed with. */
+  readonly secureElementsMin: number;
+  readonly bucketMs: number;
+  readonly buckets: readonly IndicatorBucket[];
+}

@@ -31,7 +31,8 @@ export type EnclaveCall =
       readonly decisionId: string;
       readonly executedAtMs: number;
     }
-  | { readonly method: 'recoveries' };
+  | { readonly method: 'recoveries' }
+  | { readonly method: 'supply' };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -176,6 +177,8 @@ export function decodeCall(value: unknown): EnclaveCall {
       };
     case 'recoveries':
       return { method: 'recoveries' };
+    case 'supply':
+      return { method: 'supply' };
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

@@ -15,6 +15,7 @@ import {
   decodeStatus,
   decodeUploadStatus,
 } from './answers.ts';
+import { decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
 import type {
@@ -24,6 +25,7 @@ import type {
   AlertsPage,
   EnclavePort,
   EnclaveStatus,
+  EnclaveSupply,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -198,6 +200,10 @@ class EnclaveClient implements EnclaveProcess {
 
   recoveries(): Promise<EnclaveRecoveries> {
     return this.#call({ method: 'recoveries' }, decodeRecoveries);
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#call({ method: 'supply' }, decodeSupply);
   }
 
   async close(): Promise<void> {

@@ -119,6 +119,8 @@ export interface EnclavePort {
   ): Promise<RefundExecution | undefined>;
   /** Value in flight and refunds, totals and the first `recoveriesListMax` of each. */
   recoveries(): Promise<EnclaveRecoveries>;
+  /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
+  supply(): Promise<EnclaveSupply>;
 }
 
 /** A refund decision as its DCP is told it: refund this SE this value, retiring this token. */
@@ -189,3 +191,29 @@ export const claimBytesMax = 32 * 1024;
 /** Refund orders per `refundsFor` answer, and items per list of `recoveries`. */
 export const refundsPageMax = 256;
 export const recoveriesListMax = 256;
+
+/** DCPs one supply answer carries at most. */
+export const supplyDcpsMax = 256;
+
+/** One DCP's figures as the enclave knows them (docs/mds.md, "Supply and settlement"). */
+export interface EnclaveDcpSupply {
+  readonly dcpId: string;
+  /** The value of the issuances the DCP reported. */
+  readonly issued: bigint;
+  /** The value of the tokens the DCP reported retired. */
+  readonly retired: bigint;
+  /** The value of every retired token (at any DCP) that this DCP's issuances back. */
+  readonly retiredBacked: bigint;
+  readonly observedOffline: bigint;
+  readonly inFlight: bigint;
+  readonly refunded: bigint;
+}
+
+export interface EnclaveSupply {
+  readonly dcps: readonly EnclaveDcpSupply[];
+  /** Value no DCP issuance backs: seen offline, and retired by a DCP. */
+  readonly unbackedObservedOffline: bigint;
+  readonly unbackedRetired: bigint;
+  /** The values of the fakeFunding, doubleSpend and counterReuse alerts. */
+  readonly createdByFraud: bigint;
+}

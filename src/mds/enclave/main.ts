@@ -123,6 +123,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.executeRefund(call.dcpId, call.decisionId, call.executedAtMs);
     case 'recoveries':
       return service.recoveries();
+    case 'supply':
+      return service.supply();
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
+  type EnclaveSupply,
   type EvidenceItem,
   type RecordReportsRequest,
   type ReportCounts,
@@ -39,6 +40,7 @@ import { detect } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { recoveryFacts, type RecoveryFacts } from './recovery-facts.ts';
 import { executeRefund, mergeRecovery, recoveries, RecoveryTables, refundsFor } from './recovery.ts';
+import { computeSupply } from './supply.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -208,6 +210,10 @@ export class EnclaveService implements EnclavePort {
 
   recoveries(): Promise<EnclaveRecoveries> {
     return recoveries(this.#db, this.#recoveryTables);
+  }
+
+  supply(): Promise<EnclaveSupply> {
+    return this.#db.transaction((tx) => computeSupply(tx, this.#tables, this.#crypto.verifier));
   }
 
   /**

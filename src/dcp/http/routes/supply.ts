@@ -13,6 +13,7 @@ export function supplyRoutes({ app, context }: DcpRoutes): void {
       retired: figures.retired.toString(),
       outstanding: figures.outstanding.toString(),
       poolBalance: figures.poolBalance.toString(),
+      settled: figures.settled.toString(),
       inFlight: figures.inFlight.toString(),
     };
   });

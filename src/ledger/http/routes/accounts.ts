@@ -30,7 +30,12 @@ export function accountRoutes({ app, service, caller }: LedgerRoutes): void {
         request.body,
       );
       markReplayed(reply, answer);
-      const account = accountWire({ account: answer.value, held: 0n, available: answer.value.balance });
+      const account = accountWire({
+        account: answer.value,
+        held: 0n,
+        available: answer.value.balance,
+        settled: 0n,
+      });
       return reply.status(201).send({ account });
     },
   );
