@@ -166,7 +166,13 @@ export class EnclaveDouble implements EnclavePort {
   }
 
   /** Refund decisions as ingest would record them, by DCP; `executedAtMs` set once acknowledged. */
-  readonly refunds: { dcpId: string; refund: EnclaveRefund; executedAtMs: number | null }[] = [];
+  readonly refunds: {
+    dcpId: string;
+    transferId: string;
+    refund: EnclaveRefund;
+    decidedAtMs: number;
+    executedAtMs: number | null;
+  }[] = [];
 
   refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {
     return this.answer('refundsFor', () => {
@@ -204,10 +210,10 @@ export class EnclaveDouble implements EnclavePort {
           executedValue: total(executed),
           decisions: this.refunds.map((held) => ({
             decisionId: held.refund.decisionId,
-            transferId: held.refund.tokenId,
+            transferId: held.transferId,
             payerSeId: held.refund.seId,
             value: held.refund.value,
-            decidedAtMs: 0,
+            decidedAtMs: held.decidedAtMs,
             executedAtMs: held.executedAtMs,
           })),
         },

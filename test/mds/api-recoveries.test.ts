@@ -38,9 +38,27 @@ for (const engine of engines) {
     before(async () => {
       fixture = await mdsFixture(engine, { revocations: await unreachableRevocations() });
       fixture.enclave.refunds.push(
-        { dcpId: fixture.dcpAId, refund: order('1', 1, 300n), executedAtMs: null },
-        { dcpId: fixture.dcpBId, refund: order('2', 2, 250n), executedAtMs: null },
-        { dcpId: fixture.dcpAId, refund: order('3', 3, 125n), executedAtMs: null },
+        {
+          dcpId: fixture.dcpAId,
+          transferId: hex64('b'),
+          refund: order('1', 1, 300n),
+          decidedAtMs: 1,
+          executedAtMs: null,
+        },
+        {
+          dcpId: fixture.dcpBId,
+          transferId: hex64('c'),
+          refund: order('2', 2, 250n),
+          decidedAtMs: 2,
+          executedAtMs: null,
+        },
+        {
+          dcpId: fixture.dcpAId,
+          transferId: hex64('d'),
+          refund: order('3', 3, 125n),
+          decidedAtMs: 3,
+          executedAtMs: null,
+        },
       );
     });
     after(() => fixture.close());
@@ -109,11 +127,16 @@ for (const engine of engines) {
         const decoded = decodeRecoveries(view.body);
         assert.deepEqual(decoded.inFlight, { count: 0, value: 0n, transfers: [] });
         assert.deepEqual(
-          decoded.refunds.decisions.map((decision) => [decision.decisionId, decision.executedAtMs]),
+          decoded.refunds.decisions.map((decision) => [
+            decision.decisionId,
+            decision.transferId,
+            decision.decidedAtMs,
+            decision.executedAtMs,
+          ]),
           [
-            [hex64('1'), fixture.clock.now - 4_000],
-            [hex64('2'), null],
-            [hex64('3'), null],
+            [hex64('1'), hex64('b'), 1, fixture.clock.now - 4_000],
+            [hex64('2'), hex64('c'), 2, null],
+            [hex64('3'), hex64('d'), 3, null],
           ],
         );
       }

@@ -12,6 +12,8 @@ import { refundDecisionId } from '../../src/mds/enclave/recovery.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import type { Engine } from '../../src/storage/database.ts';
 import type { EnclaveRecoveries } from '../../src/mds/channel/protocol.ts';
+import { decodeCall } from '../../src/mds/channel/codec.ts';
+import { isCbdcError } from '../../src/core/errors.ts';
 
 const fixture = new MdsUploads();
 
@@ -190,3 +192,29 @@ for (const engine of engines) {
     assert.ok(refundsSeen > 0, 'some run refunded something: the property did not pass vacuously');
   });
 }
+
+void test('the channel decodes the recovery calls strictly, naming the field', () => {
+  const dcpId = fixture.dcpId;
+  const decisionId = 'ab'.repeat(32);
+  assert.deepEqual(decodeCall({ method: 'refundsFor', dcpId, after: 3, limit: 256 }), {
+    method: 'refundsFor',
+    dcpId,
+    after: 3,
+    limit: 256,
+  });
+  assert.deepEqual(decodeCall({ method: 'recoveries' }), { method: 'recoveries' });
+  const refusals: [unknown, string][] = [
+    [{ method: 'refundsFor', dcpId: 'AB'.repeat(16), after: 0, limit: 1 }, 'refundsFor.dcpId'],
+    [{ method: 'refundsFor', dcpId, after: -1, limit: 1 }, 'refundsFor.after'],
+    [{ method: 'refundsFor', dcpId, after: 0, limit: 257 }, 'refundsFor.limit'],
+    [{ method: 'executeRefund', dcpId, decisionId: 'ab', executedAtMs: 1 }, 'executeRefund.decisionId'],
+    [{ method: 'executeRefund', dcpId, decisionId, executedAtMs: 1.5 }, 'executeRefund.executedAtMs'],
+  ];
+  for (const [call, field] of refusals)
+    assert.throws(
+      () => decodeCall(call),
+      (error: unknown) =>
+        isCbdcError(error) && error.code === 'fieldInvalid' && (error.detail ?? '').startsWith(field),
+      field,
+    );
+});
