@@ -1,6 +1,6 @@
 // Overview: what each DCP the person signed in to reports of its supply — issued, retired,
-// outstanding, its pool on the core ledger and whether the pool invariant holds (docs/dcp.md,
-// "Invariant") — and, with an MDS operator's key, the MDS's uploads and alerts, as live charts.
+// outstanding, its pool on the core ledger, what settlement between pools moved, and whether the pool
+// invariant (pool = issued − retired + settled, docs/dcp.md "Invariant") holds — and, with an MDS operator's key, the MDS's uploads and alerts, as live charts.
 import { useRef } from 'preact/hooks';
 import type { DcpSupply } from '../../dcp/api/types.ts';
 import type { MdsStatus } from '../../mds/api/types.ts';
@@ -105,9 +105,12 @@ function SupplySection(props: {
   );
 }
 
-/** The pool invariant as a person reads it: holds, holds with ledger calls in flight, or broken. */
+/**
+ * The pool invariant as a person reads it: pool − (issued − retired + settled) is zero, or the
+ * amounts of the ledger calls in flight, or it is broken.
+ */
 export function poolVerdict(supply: DcpSupply): { readonly pass: boolean; readonly text: string } {
-  const difference = supply.poolBalance - (supply.issued - supply.retired);
+  const difference = supply.poolBalance - (supply.issued - supply.retired + supply.settled);
   if (difference === 0n) return { pass: true, text: 'pass' };
   // Between an outbox step's ledger call and its commit the difference is the open operations'.
   if (supply.inFlight !== 0n && difference === supply.inFlight)
@@ -127,6 +130,7 @@ function SupplyTable(props: { readonly supplies: Supplies }) {
             'Retired',
             'Outstanding',
             'Pool on the ledger',
+            'Settled between pools',
             'Ledger calls in flight',
             'Pool check',
           ]}
@@ -142,6 +146,7 @@ function SupplyTable(props: { readonly supplies: Supplies }) {
               <td>{formatAmount(supply.retired)}</td>
               <td>{formatAmount(supply.outstanding)}</td>
               <td>{formatAmount(supply.poolBalance)}</td>
+              <td>{formatAmount(supply.settled)}</td>
               <td>{formatAmount(supply.inFlight)}</td>
               <td class={verdict.pass ? 'pass' : 'fail'}>{verdict.text}</td>
             </tr>
