@@ -58,6 +58,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'device',
     'dcp/api/',
     'ledger/api/',
+    'mds/api/',
     'system',
     'demo/seeded-random.ts',
     'demo/format.ts',

@@ -7,6 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { reportJson, reportSummary } from '../sim/report.ts';
 import { runSimulation, type Progress } from '../sim/run.ts';
 import {
+  attackersMax,
   daysMax,
   dcpsMax,
   defaultScenario,
@@ -25,6 +26,9 @@ interface SimulateOptions {
   readonly interruptRate: number;
   readonly retapRate: number;
   readonly dcps: number;
+  readonly doubleSpenders: number;
+  readonly counterfeiters: number;
+  readonly cloners: number;
   readonly json?: true;
 }
 
@@ -87,6 +91,24 @@ export function registerSimulate(program: Command): void {
       rateOption('--retap-rate <rate>', 'chance a broken tap is tapped again, 0..1', d.retapRatePerMille),
     )
     .option('--dcps <n>', 'DCPs, named dcp-1..dcp-N', wholeNumber(1, dcpsMax), d.dcps)
+    .option(
+      '--double-spenders <n>',
+      'compromised phones that roll their chip back and spend the same tokens again',
+      wholeNumber(0, attackersMax),
+      d.doubleSpenders,
+    )
+    .option(
+      '--counterfeiters <n>',
+      'compromised phones that write tokens of a fake issuance into their chip',
+      wholeNumber(0, attackersMax),
+      d.counterfeiters,
+    )
+    .option(
+      '--cloners <n>',
+      'compromised phones whose chip is copied into a second one',
+      wholeNumber(0, attackersMax),
+      d.cloners,
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (options: SimulateOptions) => {
       const scenario: Scenario = {
@@ -98,6 +120,9 @@ export function registerSimulate(program: Command): void {
         interruptRatePerMille: options.interruptRate,
         retapRatePerMille: options.retapRate,
         dcps: options.dcps,
+        doubleSpenders: options.doubleSpenders,
+        counterfeiters: options.counterfeiters,
+        cloners: options.cloners,
       };
       const line = progressLine();
       const report = await runSimulation(scenario, line.progress).finally(line.done);

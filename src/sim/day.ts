@@ -1,8 +1,11 @@
 // One simulated day, in a fixed order so a run replays from its seed: consumers low on value load
-// from their wallets; consumers pay merchants and each other offline; devices that an SE refused until they sync, and those past a payment count,
-// renew; one consumer pays another online; merchants unload the day's takings. Every online step is a real HTTP call through the DCP's clients.
+// from their wallets; consumers pay merchants and each other offline; the attackers act
+// (attacks.ts); devices that an SE refused until they sync, and those past a payment count,
+// renew; one consumer pays another online; merchants unload the day's takings, and those with too
+// little to unload sync all the same (a shop's end of day). Every online step is a real HTTP call through the DCP's clients.
 import { toHex } from '../core/bytes.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
+import { attack, type Attacks } from './attacks.ts';
 import { payOffline, renewalRequiredCodes } from './offline.ts';
 import type { Scenario } from './scenario.ts';
 import { add, type RenewalReason, type Tally } from './tally.ts';
@@ -39,9 +42,17 @@ function smaller(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-async function renew(agent: Agent, tally: Tally, reason: RenewalReason): Promise<void> {
+/** What a day's steps share: the counts, and the wait the run asks for before each settlement. */
+interface DayRun {
+  readonly tally: Tally;
+  readonly beforeSettle: () => Promise<void>;
+}
+
+async function renew(agent: Agent, { tally, beforeSettle }: DayRun, reason: RenewalReason): Promise<void> {
+  await beforeSettle();
   await agent.app.renew(agent.device.client(), idempotencyKey());
   tally.renewals[reason]++;
+  tally.settles++;
 }
 
 /** Whom a consumer pays: mostly a merchant; never another card when it holds a card. */
@@ -53,7 +64,7 @@ function payeeFor(world: World, random: SeededRandom, payer: Agent): Agent {
   return random.pick(toMerchant ? world.merchants : others);
 }
 
-async function payments(scenario: Scenario, world: World, random: SeededRandom, tally: Tally): Promise<void> {
+async function payments(scenario: Scenario, world: World, random: SeededRandom, run: DayRun): Promise<void> {
   for (let round = 0; round < consumerPaymentsPerDay; round++) {
     for (const payer of world.consumers) {
       const payee = payeeFor(world, random, payer);
@@ -63,9 +74,9 @@ async function payments(scenario: Scenario, world: World, random: SeededRandom, 
         smaller(balanceOf(payer) / 2n, paymentAmountMax),
       );
       if (amount === undefined) continue;
-      const refusal = payOffline(scenario, random, tally, payer, payee, amount);
+      const refusal = payOffline(scenario, random, run.tally, payer, payee, amount);
       if (refusal !== undefined && renewalRequiredCodes.has(refusal.code))
-        await renew(refusal.refusedBy, tally, 'refusedUntilRenewed');
+        await renew(refusal.refusedBy, run, 'refusedUntilRenewed');
     }
   }
 }
@@ -80,7 +91,7 @@ async function poolOf(agent: Agent): Promise<bigint> {
  * The amount stays within the payer's DCP pool: until settlement between DCPs exists (docs/dcp.md,
  * "Known gap"), a pool may hold less than its devices' value, and the ledger would refuse the rest.
  */
-async function transfer(world: World, random: SeededRandom, tally: Tally): Promise<void> {
+async function transfer(world: World, random: SeededRandom, run: DayRun): Promise<void> {
   const phones = world.consumers.filter((consumer) => consumer.device.kind === 'phone');
   if (phones.length === 0 || world.consumers.length < 2) return;
   const payer = random.pick(phones);
@@ -89,15 +100,17 @@ async function transfer(world: World, random: SeededRandom, tally: Tally): Promi
   const amount = amountBetween(random, paymentAmountMin, most);
   if (amount === undefined) return;
   const payeeSeId = toHex(payee.device.client().getData().seId);
+  await run.beforeSettle();
   await payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey());
-  add(tally.transfers, amount);
-  await renew(payee, tally, 'creditWaiting');
+  add(run.tally.transfers, amount);
+  run.tally.settles++;
+  await renew(payee, run, 'creditWaiting');
 }
 
-async function renewals(world: World, tally: Tally): Promise<void> {
+async function renewals(world: World, run: DayRun): Promise<void> {
   for (const agent of [...world.consumers, ...world.merchants])
     if (agent.device.client().getData().paymentsSinceSync >= renewAfterPayments)
-      await renew(agent, tally, 'paymentCount');
+      await renew(agent, run, 'paymentCount');
 }
 
 async function loads(world: World, tally: Tally): Promise<void> {
@@ -110,12 +123,17 @@ async function loads(world: World, tally: Tally): Promise<void> {
 }
 
 /** Each merchant unloads what it holds, within its DCP's pool (see `transfer`). */
-async function unloads(world: World, tally: Tally): Promise<void> {
+async function unloads(world: World, run: DayRun): Promise<void> {
   for (const merchant of world.merchants) {
     const amount = smaller(balanceOf(merchant), await poolOf(merchant));
-    if (amount < unloadMin) continue;
+    if (amount < unloadMin) {
+      await renew(merchant, run, 'endOfDay');
+      continue;
+    }
+    await run.beforeSettle();
     await merchant.app.unload(merchant.device.client(), amount, idempotencyKey());
-    add(tally.unloads, amount);
+    add(run.tally.unloads, amount);
+    run.tally.settles++;
   }
 }
 
@@ -124,10 +142,18 @@ export async function playDay(
   world: World,
   random: SeededRandom,
   tally: Tally,
+  context: {
+    readonly attacks: Attacks;
+    readonly day: number;
+    /** Called before every renewal, unload and transfer (run.ts: the MDS catching up, while it matters). */
+    readonly beforeSettle: () => Promise<void>;
+  },
 ): Promise<void> {
+  const run: DayRun = { tally, beforeSettle: context.beforeSettle };
   await loads(world, tally);
-  await payments(scenario, world, random, tally);
-  await renewals(world, tally);
-  await transfer(world, random, tally);
-  await unloads(world, tally);
+  await payments(scenario, world, random, run);
+  await attack({ scenario, world, random, attacks: context.attacks, day: context.day });
+  await renewals(world, run);
+  await transfer(world, random, run);
+  await unloads(world, run);
 }

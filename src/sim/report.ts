@@ -2,11 +2,12 @@
 // invariant checked, in a fixed key order with money as decimal strings of minor units, so the same
 // scenario gives a byte-identical JSON. No ids, times or URLs: they differ between runs.
 import { formatAmount } from '../demo/format.ts';
+import type { FraudSection } from './fraud-report.ts';
 import type { Checked } from './invariants.ts';
 import type { Scenario } from './scenario.ts';
 import type { CountAndValue, Tally } from './tally.ts';
 
-export const reportVersion = 1;
+export const reportVersion = 2;
 
 type Figure = { readonly count: number; readonly value: string };
 
@@ -26,10 +27,12 @@ export interface SimulationReport {
     readonly refusedUntilRenewed: number;
     readonly paymentCount: number;
     readonly creditWaiting: number;
+    readonly endOfDay: number;
   };
   readonly unloads: Figure;
   readonly transfers: Figure;
   readonly value: { readonly onDevices: string; readonly inFlight: string };
+  readonly fraud: FraudSection;
   readonly supply: readonly {
     readonly dcp: string;
     readonly pool: string;
@@ -57,6 +60,7 @@ function strings(figures: Readonly<Record<string, bigint>>): Record<string, stri
 export function buildReport(
   scenario: Scenario,
   tally: Tally,
+  fraud: FraudSection,
   checked: Checked,
   daysBroken: readonly number[],
 ): SimulationReport {
@@ -78,12 +82,14 @@ export function buildReport(
     refusals: Object.fromEntries(refusals),
     loads: figure(tally.loads),
     renewals: {
-      total: renewals.refusedUntilRenewed + renewals.paymentCount + renewals.creditWaiting,
+      total:
+        renewals.refusedUntilRenewed + renewals.paymentCount + renewals.creditWaiting + renewals.endOfDay,
       ...renewals,
     },
     unloads: figure(tally.unloads),
     transfers: figure(tally.transfers),
     value: { onDevices: checked.onDevices.toString(), inFlight: tally.inFlight.toString() },
+    fraud,
     supply: checked.supplies.map((supply) => ({
       dcp: supply.dcp,
       pool: supply.poolBalance.toString(),
@@ -109,6 +115,21 @@ function line(label: string, counted: Figure): string {
   return `  ${label.padEnd(22)} ${String(counted.count).padStart(6)}  ${formatAmount(BigInt(counted.value)).padStart(16)}`;
 }
 
+function fraudLines(fraud: FraudSection): string[] {
+  const kinds = Object.entries(fraud.byKind).filter(([, figures]) => figures.injected > 0);
+  if (kinds.length === 0) return ['  fraud: none injected'];
+  return [
+    ...kinds.map(
+      ([kind, figures]) =>
+        `  fraud ${kind}: injected ${figures.injected}, refused offline ${figures.refusedOffline}, ` +
+        `detected ${figures.detected}, undetected ${figures.undetected}, ` +
+        `days to detection ≤ ${figures.daysToDetectionMax ?? '–'}, at stake ${formatAmount(BigInt(figures.valueAtStake))}, ` +
+        `lost ${formatAmount(BigInt(figures.valueLost))}, honest payees hit ${figures.honestPayeesHit}`,
+    ),
+    `  false alerts ${fraud.falseAlerts}`,
+  ];
+}
+
 /** The human summary `cbdc simulate` prints without --json. */
 export function reportSummary(report: SimulationReport): string {
   const { scenario } = report;
@@ -129,8 +150,10 @@ export function reportSummary(report: SimulationReport): string {
     line('unloads', report.unloads),
     line('online transfers', report.transfers),
     `  renewals ${report.renewals.total} (refused until renewed ${report.renewals.refusedUntilRenewed}, ` +
-      `payment count ${report.renewals.paymentCount}, credit waiting ${report.renewals.creditWaiting})`,
+      `payment count ${report.renewals.paymentCount}, credit waiting ${report.renewals.creditWaiting}, ` +
+      `end of day ${report.renewals.endOfDay})`,
     `  on devices ${formatAmount(BigInt(report.value.onDevices))}, in flight ${formatAmount(BigInt(report.value.inFlight))}`,
+    ...fraudLines(report.fraud),
     ...report.invariants.map((check) => `  ${check.holds ? 'holds ' : 'BROKEN'} ${check.name}`),
   ];
   return lines.join('\n');

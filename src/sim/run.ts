@@ -7,12 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '../demo/seeded-random.ts';
 import { startSystem } from '../system/launcher.ts';
+import { observe, planAttacks, type Attacks } from './attacks.ts';
 import { playDay } from './day.ts';
+import { fraudSection } from './fraud-report.ts';
 import { checkInvariants } from './invariants.ts';
 import { buildReport, type SimulationReport } from './report.ts';
 import { dcpNamesOf, type Scenario } from './scenario.ts';
 import { Tally } from './tally.ts';
+import { settledAlerts } from './watch.ts';
 import { buildWorld } from './world.ts';
+
+/** Settlements made so far, honest and the attackers': each stored one upload for the MDS. */
+function settlesOf(tally: Tally, attacks: Attacks): number {
+  return tally.settles + attacks.tally.settles;
+}
 
 /** Told after the world is built (day 0) and after each day. */
 export type Progress = (daysDone: number, days: number) => void;
@@ -28,16 +36,27 @@ export async function runSimulation(
       const random = new SeededRandom(scenario.seed);
       const world = await buildWorld(system, scenario, random);
       const tally = new Tally();
+      const attacks = planAttacks(scenario, world, random);
       const daysBroken: number[] = [];
       progress(0, scenario.days);
-      let checked = await checkInvariants(world, tally);
+      let alerts = await settledAlerts(world.mds, 0);
+      let checked = await checkInvariants(world, { tally, attacks, alerts });
       for (let day = 1; day <= scenario.days; day++) {
-        await playDay(scenario, world, random, tally);
-        checked = await checkInvariants(world, tally);
+        // While an attacker's fraud may be found, the MDS's answer (a revocation, so a deny list)
+        // reaches devices at their syncs: the MDS catches up before each, so every run is the same.
+        const beforeSettle = async () => {
+          if (attacks.awaitingRevocation(day))
+            alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
+        };
+        await playDay(scenario, world, random, tally, { attacks, day, beforeSettle });
+        // The MDS caught up with the day before anything is read, so every run reads the same.
+        alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
+        observe(attacks, alerts, day);
+        checked = await checkInvariants(world, { tally, attacks, alerts });
         if (!checked.checks.every((check) => check.holds)) daysBroken.push(day);
         progress(day, scenario.days);
       }
-      return buildReport(scenario, tally, checked, daysBroken);
+      return buildReport(scenario, tally, fraudSection(attacks, alerts), checked, daysBroken);
     } finally {
       await system.stop();
     }

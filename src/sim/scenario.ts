@@ -7,6 +7,8 @@ export const devicesMax = 1_000;
 export const merchantsMax = 200;
 export const daysMax = 365;
 export const dcpsMax = 8;
+/** Attackers of each kind a scenario may hold. */
+export const attackersMax = 50;
 /** A rate is a chance out of `ratePerMilleScale`. */
 export const ratePerMilleScale = 1_000;
 
@@ -26,6 +28,12 @@ export interface Scenario {
   readonly retapRatePerMille: number;
   /** DCPs, named dcp-1 … dcp-N; agents are spread over them in turn. */
   readonly dcps: number;
+  /** Compromised phones that roll their chip's memory back to spend the same tokens again (attacks.ts). */
+  readonly doubleSpenders: number;
+  /** Compromised phones that write tokens of a fake issuance into their chip, then renew and pay with them. */
+  readonly counterfeiters: number;
+  /** Compromised phones whose chip is copied into a second one, both paying with the same tokens. */
+  readonly cloners: number;
 }
 
 export const defaultScenario: Scenario = {
@@ -37,6 +45,9 @@ export const defaultScenario: Scenario = {
   interruptRatePerMille: 50,
   retapRatePerMille: 800,
   dcps: 2,
+  doubleSpenders: 0,
+  counterfeiters: 0,
+  cloners: 0,
 };
 
 /** The DCP names of a scenario, in the order agents are spread over them. */

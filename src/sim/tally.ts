@@ -18,7 +18,7 @@ export function add(figure: CountAndValue, value: bigint): void {
 }
 
 /** Why a device renewed. */
-export type RenewalReason = 'refusedUntilRenewed' | 'paymentCount' | 'creditWaiting';
+export type RenewalReason = 'refusedUntilRenewed' | 'paymentCount' | 'creditWaiting' | 'endOfDay';
 
 export class Tally {
   readonly payments: Record<Direction, CountAndValue> = {
@@ -39,11 +39,14 @@ export class Tally {
     refusedUntilRenewed: 0,
     paymentCount: 0,
     creditWaiting: 0,
+    endOfDay: 0,
   };
   readonly unloads = countAndValue();
   readonly transfers = countAndValue();
   /** Value payers' SEs paid out that no payee's SE stored: in flight. */
   inFlight = 0n;
+  /** Renewals, unloads and transfers the DCPs answered: each stored one upload for the MDS. */
+  settles = 0;
 
   refused(code: string): void {
     this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);

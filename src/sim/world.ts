@@ -16,6 +16,7 @@ import { MemoryMedium } from '../secure-element/store/medium.ts';
 import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { cardCountOf, type Scenario } from './scenario.ts';
+import { watchMds, type MdsWatch } from './watch.ts';
 
 /** What each consumer's wallet starts with, minor units; merchants start with nothing. */
 export const consumerWalletFunds = 200_000n;
@@ -23,7 +24,7 @@ export const consumerWalletFunds = 200_000n;
 const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
 
-export type Role = 'consumer' | 'merchant';
+export type Role = 'consumer' | 'merchant' | 'attacker';
 
 export interface Agent {
   /** `consumer-3`, `merchant-1`: stable across runs of one scenario, so reports can name them. */
@@ -46,6 +47,25 @@ export interface World {
   readonly issuedByCentralBank: bigint;
   readonly consumers: readonly Agent[];
   readonly merchants: readonly Agent[];
+  /** Compromised phones, `double-spender-1`, `counterfeiter-1`, `cloner-1` … (attacks.ts). */
+  readonly attackers: readonly Agent[];
+  readonly mds: MdsWatch;
+}
+
+/** Every agent: consumers, merchants, then attackers. */
+export function agentsOf(world: World): Agent[] {
+  return [...world.consumers, ...world.merchants, ...world.attackers];
+}
+
+/** The attackers' names by kind, in the order they are onboarded after the merchants. */
+export function attackerNamesOf(scenario: Scenario): string[] {
+  const named = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, index) => `${prefix}-${index + 1}`);
+  return [
+    ...named('double-spender', scenario.doubleSpenders),
+    ...named('counterfeiter', scenario.counterfeiters),
+    ...named('cloner', scenario.cloners),
+  ];
 }
 
 /** An idempotency key: random, because it never reaches the report. */
@@ -134,7 +154,8 @@ export async function buildWorld(
   random: SeededRandom,
 ): Promise<World> {
   const ledger = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
-  const issuedByCentralBank = consumerWalletFunds * BigInt(scenario.devices);
+  const attackerNames = attackerNamesOf(scenario);
+  const issuedByCentralBank = consumerWalletFunds * BigInt(scenario.devices + attackerNames.length);
   const bank = await createBank(system, ledger, issuedByCentralBank);
   const dcps = [...system.dcps.values()];
   const dcpAt = (index: number): RunningDcp => {
@@ -154,5 +175,22 @@ export async function buildWorld(
     const dcp = dcpAt(index);
     merchants.push(await onboard(bank, { name, role: 'merchant', kind: 'phone', dcp, funds: 0n }));
   }
-  return { system, ledger, bankAccountId: bank.accountId, issuedByCentralBank, consumers, merchants };
+  const attackers: Agent[] = [];
+  for (const [index, name] of attackerNames.entries()) {
+    const dcp = dcpAt(index);
+    attackers.push(
+      await onboard(bank, { name, role: 'attacker', kind: 'phone', dcp, funds: consumerWalletFunds }),
+    );
+  }
+  const mds = await watchMds(system, idempotencyKey);
+  return {
+    system,
+    ledger,
+    bankAccountId: bank.accountId,
+    issuedByCentralBank,
+    consumers,
+    merchants,
+    attackers,
+    mds,
+  };
 }

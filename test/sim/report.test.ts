@@ -7,6 +7,10 @@ import type { Checked } from '../../src/sim/invariants.ts';
 import { buildReport, reportJson, reportSummary } from '../../src/sim/report.ts';
 import { defaultScenario } from '../../src/sim/scenario.ts';
 import { add, Tally } from '../../src/sim/tally.ts';
+import { Attacks } from '../../src/sim/attacks.ts';
+import { fraudSection } from '../../src/sim/fraud-report.ts';
+
+const noFraud = fraudSection(new Attacks([]), []);
 
 function checked(holds: boolean): Checked {
   return {
@@ -29,19 +33,21 @@ function tally(): Tally {
 }
 
 test('a report in which every check held on every day holds; one broken check or day fails it', () => {
-  assert.equal(buildReport(defaultScenario, tally(), checked(true), []).invariantsHold, true);
-  assert.equal(buildReport(defaultScenario, tally(), checked(false), []).invariantsHold, false);
-  const brokenEarlier = buildReport(defaultScenario, tally(), checked(true), [2]);
+  assert.equal(buildReport(defaultScenario, tally(), noFraud, checked(true), []).invariantsHold, true);
+  assert.equal(buildReport(defaultScenario, tally(), noFraud, checked(false), []).invariantsHold, false);
+  const brokenEarlier = buildReport(defaultScenario, tally(), noFraud, checked(true), [2]);
   assert.equal(brokenEarlier.invariantsHold, false);
   assert.deepEqual(brokenEarlier.daysBroken, [2]);
-  assert.match(reportSummary(buildReport(defaultScenario, tally(), checked(false), [1])), /BROKEN ledger/);
+  assert.match(
+    reportSummary(buildReport(defaultScenario, tally(), noFraud, checked(false), [1])),
+    /BROKEN ledger/,
+  );
 });
 
 test('the JSON report writes money as minor-unit strings and refusal codes in order', () => {
-  const report = JSON.parse(reportJson(buildReport(defaultScenario, tally(), checked(true), []))) as Record<
-    string,
-    unknown
-  >;
+  const report = JSON.parse(
+    reportJson(buildReport(defaultScenario, tally(), noFraud, checked(true), [])),
+  ) as Record<string, unknown>;
   assert.deepEqual(report['payments'], {
     cardToPhone: { count: 2, value: '1300' },
     phoneToCard: { count: 0, value: '0' },

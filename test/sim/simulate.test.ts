@@ -84,7 +84,9 @@ test('every invariant holds, and the figures agree with what the services answer
       ['pool = issued − retired at dcp-1', true],
       ['pool = issued − retired at dcp-2', true],
       ['ledger money conserved', true],
-      ['on devices + in flight + queued credits = issued − retired', true],
+      ['on devices + in flight + queued credits = issued − retired + forged', true],
+      ['the MDS took in every upload', true],
+      ['every MDS alert blames a compromised SE', true],
     ],
   );
   assert.deepEqual(report.daysBroken, []);
@@ -101,9 +103,27 @@ test('every invariant holds, and the figures agree with what the services answer
   assert.equal(report.renewals.creditWaiting, report.transfers.count);
   assert.equal(
     report.renewals.total,
-    report.renewals.refusedUntilRenewed + report.renewals.paymentCount + report.renewals.creditWaiting,
+    report.renewals.refusedUntilRenewed +
+      report.renewals.paymentCount +
+      report.renewals.creditWaiting +
+      report.renewals.endOfDay,
   );
-  assert.ok(report.unloads.count <= 2 * 2, 'a merchant unloads at most once a day');
+  // Every renewal, unload and transfer stored one upload, and the MDS ingested each, raising nothing.
+  const ingest = report.invariants.find((check) => check.name === 'the MDS took in every upload');
+  const settles = report.renewals.total + report.unloads.count + report.transfers.count;
+  assert.deepEqual(ingest?.figures, {
+    expected: String(settles),
+    ingested: String(settles),
+    refused: '0',
+    stored: '0',
+  });
+  assert.equal(report.fraud.falseAlerts, 0);
+  assert.deepEqual(report.fraud.frauds, []);
+  assert.equal(
+    report.unloads.count + report.renewals.endOfDay,
+    2 * 2,
+    'a merchant unloads or syncs once a day',
+  );
   // The ledger, read by the simulator: the bank passed all it was issued to the wallets; loads
   // moved wallets → pools and unloads pools → wallets, and nothing else left or entered them.
   const ledger = report.invariants.find((check) => check.name === 'ledger money conserved');
@@ -130,7 +150,8 @@ test('bad options exit 2 with one line', () => {
     ['--card-share', '1.5'],
     ['--interrupt-rate', '0.0001'],
     ['--dcps', '9'],
-    ['--double-spenders', '1'],
+    ['--double-spenders', '51'],
+    ['--cloners', '-1'],
   ]) {
     const run = spawnSync(process.execPath, ['bin/cbdc.mjs', 'simulate', ...args], {
       cwd: repositoryRoot,

@@ -46,7 +46,9 @@ export function storeIssuedTokens(
   entry: IdentifiedEntry,
   tokens: readonly TokenRecord[],
 ): void {
-  changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
+  // An issuance with no outputs (the renewal of a full unload) is no token's history: kept, it would
+  // reach every later upload, whose ingest refuses an entry without outputs (historyIncomplete).
+  if (tokens.length > 0) changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
   for (const token of tokens) changes.put(recordKeys.token(token.id), encodeToken(token));
 }
 

@@ -1,0 +1,87 @@
+// The simulator's view of the MDS, through its HTTP API alone: an analyst reads the alerts, the
+// operator reads the ingest counts. The MDS works on its own timers (DCPs forward, workers ingest,
+// the response revokes), so after each day the simulator waits until every upload the day's
+// settlements stored was ingested and every alert was answered: the next day then starts from the
+// same MDS state on every run, and the report replays from the seed.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toHex, utf8 } from '../core/bytes.ts';
+import { NodeVerifier } from '../crypto/node-crypto.ts';
+import { MdsClient } from '../mds/api/client.ts';
+import { alertsPageMax, type MdsAlert, type MdsStatus } from '../mds/api/types.ts';
+import { newApiKey, type RunningSystem } from '../system/launcher.ts';
+
+/** How long the MDS may take to catch up with one day (forwarding and ingest run on 1 s timers). */
+export const settleMsMax = 60_000;
+/**
+ * The MDS API process copies the enclave's new alerts once a second (src/mds/domain/limits.ts,
+ * `responseIntervalMs`, restated: the simulator reaches the MDS through its API alone); waiting this
+ * long after an ingest means a copy began after it.
+ */
+const alertCopyWaitMs = 1_500;
+/** Between two looks at the MDS while waiting. */
+const pollMs = 100;
+/** Pages of alerts read at most (alertsPageMax each): a bound on the loop, far above any scenario. */
+const alertPagesMax = 64;
+
+const verifier = new NodeVerifier();
+
+export interface MdsWatch {
+  readonly operator: MdsClient;
+  readonly analyst: MdsClient;
+  /** Uploads the MDS had taken in at the last wait: when none came since, no alert can be new. */
+  takenIn: number;
+}
+
+export async function watchMds(system: RunningSystem, idempotencyKey: () => string): Promise<MdsWatch> {
+  const operator = new MdsClient({ baseUrl: system.mdsUrl, apiKey: system.mdsOperatorKey });
+  const analystKey = newApiKey();
+  await operator.createParticipant(idempotencyKey(), {
+    name: 'simulator analyst',
+    role: 'analyst',
+    apiKeySha256: toHex(verifier.sha256(utf8(analystKey))),
+  });
+  return { operator, analyst: new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey }), takenIn: 0 };
+}
+
+/** Every alert, in the MDS's order. */
+export async function alertsOf(watch: MdsWatch): Promise<MdsAlert[]> {
+  const alerts: MdsAlert[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < alertPagesMax; page++) {
+    const answer = await watch.analyst.listAlerts({
+      limit: alertsPageMax,
+      ...(after === undefined ? {} : { after }),
+    });
+    alerts.push(...answer.alerts);
+    if (answer.next === null) return alerts;
+    after = answer.next;
+  }
+  throw new Error(`more than ${alertPagesMax * alertsPageMax} alerts`);
+}
+
+function uploadsDone(status: MdsStatus, expected: number): boolean {
+  return status.uploads.stored === 0 && status.uploads.ingested + status.uploads.refused >= expected;
+}
+
+/**
+ * Waits until the MDS ingested (or refused) `uploadsExpected` uploads with none left stored; when
+ * some came since the last wait, until the API process copied the alerts they raised; then until
+ * every alert was revoked by the response. Returns the alerts.
+ */
+export async function settledAlerts(watch: MdsWatch, uploadsExpected: number): Promise<MdsAlert[]> {
+  const deadline = Date.now() + settleMsMax;
+  for (;;) {
+    const status = await watch.operator.status();
+    if (uploadsDone(status, uploadsExpected)) break;
+    if (Date.now() > deadline) throw new Error(`the MDS did not ingest ${uploadsExpected} uploads in time`);
+    await sleep(pollMs);
+  }
+  if (uploadsExpected > watch.takenIn) await sleep(alertCopyWaitMs);
+  watch.takenIn = uploadsExpected;
+  for (;;) {
+    const alerts = await alertsOf(watch);
+    if (alerts.every((alert) => alert.status === 'revoked')) return alerts;
+    if (Date.now() > deadline) throw new Error('the MDS did not answer every alert in time');
+    await sleep(pollMs);
+  }
+}
