@@ -13,8 +13,11 @@ export interface ChartSeries {
 
 export interface ChartProps {
   readonly title: string;
-  /** The x values (seconds since the epoch for time, or categories' positions), then one array per series. */
-  readonly data: readonly (readonly number[])[];
+  /**
+   * The x values (seconds since the epoch for time, or categories' positions), then one array per
+   * series; null is a gap (a suppressed figure is never drawn as zero).
+   */
+  readonly data: readonly [readonly number[], ...(readonly (number | null)[])[]];
   readonly series: readonly ChartSeries[];
   readonly summary: string;
   /** Bars instead of lines (distributions, per bucket figures). */
@@ -73,7 +76,7 @@ export function Chart(props: ChartProps) {
   useEffect(() => {
     plot.current?.setData(data);
   });
-  const points = props.data.slice(1).map((column) => column.length);
+  const points = props.data.slice(1).map((column) => column.filter((value) => value !== null).length);
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>

@@ -4,7 +4,7 @@
 import { useRef } from 'preact/hooks';
 import type { DcpSupply } from '../../dcp/api/types.ts';
 import type { MdsStatus } from '../../mds/api/types.ts';
-import { Chart } from '../chart.tsx';
+import { Chart, type ChartProps } from '../chart.tsx';
 import { dcpClient, mdsClient } from '../clients.ts';
 import type { DashboardDescription } from '../description.ts';
 import { chartUnits, formatAmount } from '../format.ts';
@@ -76,7 +76,7 @@ function SupplySection(props: {
   readonly history: readonly { at: number; value: Supplies }[];
 }) {
   const names = props.supplies === undefined ? [] : [...props.supplies.keys()];
-  const data = [
+  const data: ChartProps['data'] = [
     props.history.map((sample) => sample.at),
     ...names.map((name) =>
       props.history.map((sample) => chartUnits(sample.value.get(name)?.outstanding ?? 0n)),
@@ -169,7 +169,7 @@ function MdsSection(props: { readonly keyring: Keyring }) {
     return <p class="hint">Sign in to the MDS as its operator to see uploads and alerts.</p>;
   const alertsOf = (value: MdsStatus, state: 'open' | 'confirmed' | 'revoked') =>
     Object.values(value.alerts).reduce((sum, byStatus) => sum + byStatus[state], 0);
-  const data = [
+  const data: ChartProps['data'] = [
     history.map((sample) => sample.at),
     history.map((sample) => sample.value.uploads.ingested),
     history.map((sample) => sample.value.uploads.refused),
