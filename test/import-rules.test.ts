@@ -46,7 +46,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'mds/api/',
   ],
   // Inside the MDS, the enclave and the API process meet only in mds/channel/ (a test below).
-  mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/'],
+  mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/', 'ledger/api/'],
   // The virtual card and the PC/SC terminal: the SE behind vpcd, the payment driver on readers.
   pcsc: ['core', 'crypto', 'secure-element', 'device', 'errors.ts'],
   // The simulator drives devices and services as their users do: the device side, the services'

@@ -11,6 +11,7 @@ import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLe
 
 export const mdsOperatorKeyEnvironment = 'CBDC_MDS_OPERATOR_KEY';
 export const mdsDirectoryKeyEnvironment = 'CBDC_MDS_DIRECTORY_KEY';
+export const mdsLedgerKeyEnvironment = 'CBDC_MDS_LEDGER_KEY';
 
 interface ServeMdsOptions {
   readonly port: number;
@@ -21,6 +22,9 @@ interface ServeMdsOptions {
   readonly directory: string;
   readonly directoryKeyFile?: string;
   readonly bootstrapKeyFile?: string;
+  readonly ledger?: string;
+  readonly ledgerKeyFile?: string;
+  readonly settlementIntervalMs?: number;
   readonly logLevel: CliLogLevel;
 }
 
@@ -53,6 +57,9 @@ export function registerServeMds(serve: Command): void {
       '--bootstrap-key-file <path>',
       `file with an operator API key to register (or ${mdsOperatorKeyEnvironment})`,
     )
+    .option('--ledger <url>', 'the core ledger, for settlement between DCP pools (role settlement)')
+    .option('--ledger-key-file <path>', `file with the ledger API key (or ${mdsLedgerKeyEnvironment})`)
+    .option('--settlement-interval-ms <ms>', 'run a settlement this often (needs --ledger)', parseInterval)
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeMdsOptions) => {
       const directoryKey = secretFrom(options.directoryKeyFile, mdsDirectoryKeyEnvironment);
@@ -63,6 +70,7 @@ export function registerServeMds(serve: Command): void {
       if (options.enclaveDb === options.db)
         throw new Error('--enclave-db must not be the API process database (--db)');
       const operatorKey = secretFrom(options.bootstrapKeyFile, mdsOperatorKeyEnvironment);
+      const settlement = settlementOptions(options);
       const server = await startMdsServer({
         databaseUrl: options.db,
         enclaveDatabaseUrl: options.enclaveDb,
@@ -74,7 +82,35 @@ export function registerServeMds(serve: Command): void {
         directoryKey,
         logLevel: options.logLevel,
         ...(operatorKey === undefined ? {} : { operatorKey }),
+        ...(settlement === undefined ? {} : { settlement }),
       });
       serveUntilSignalled('mds', server);
     });
+}
+
+function parseInterval(text: string): number {
+  const ms = Number(text);
+  if (!Number.isSafeInteger(ms) || ms < 1_000) throw new Error('--settlement-interval-ms: an integer ≥ 1000');
+  return ms;
+}
+
+/** The ledger for settlement, when `--ledger` is given: its key is then required. */
+function settlementOptions(
+  options: ServeMdsOptions,
+): { ledgerUrl: string; ledgerKey: string; intervalMs?: number } | undefined {
+  if (options.ledger === undefined) {
+    if (options.settlementIntervalMs !== undefined)
+      throw new Error('--settlement-interval-ms needs --ledger');
+    return undefined;
+  }
+  const ledgerKey = secretFrom(options.ledgerKeyFile, mdsLedgerKeyEnvironment);
+  if (ledgerKey === undefined)
+    throw new Error(
+      `a ledger API key is required with --ledger (--ledger-key-file or ${mdsLedgerKeyEnvironment})`,
+    );
+  return {
+    ledgerUrl: options.ledger,
+    ledgerKey,
+    ...(options.settlementIntervalMs === undefined ? {} : { intervalMs: options.settlementIntervalMs }),
+  };
 }

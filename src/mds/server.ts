@@ -18,6 +18,9 @@ import {
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { DirectoryRevocations } from './adapters/directory.ts';
+import { LedgerSettlement } from './adapters/ledger.ts';
+import { SqlSettlementStore } from './store/settlement-store.ts';
+import { LedgerClient } from '../ledger/api/client.ts';
 import type { EnclavePort } from './channel/protocol.ts';
 import type { Clock } from './domain/types.ts';
 import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http/app.ts';
@@ -55,6 +58,16 @@ export interface MdsServerOptions {
   readonly clock?: Clock;
   /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
   readonly idempotencyRetentionMs?: number;
+  /**
+   * The core ledger and the MDS's key there (role `settlement`): settlement between DCP pools, and
+   * pool balances beside the supply. Left out, the MDS settles nothing. `intervalMs` schedules a run
+   * (period `periodic-<start ms>`); left out, runs are made on request only.
+   */
+  readonly settlement?: {
+    readonly ledgerUrl: string;
+    readonly ledgerKey: string;
+    readonly intervalMs?: number;
+  };
 }
 
 /** How often the process drops expired idempotency answers (a bounded batch each time). */
@@ -103,6 +116,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
           processMetrics: true,
           idempotencyExpiryIntervalMs,
           responseIntervalMs,
+          ...settlementOptions(db, options.settlement),
           ...(options.idempotencyRetentionMs === undefined
             ? {}
             : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
@@ -124,6 +138,19 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
         await enclave.close();
       }
     },
+  };
+}
+
+/** The app's settlement options: the runs' store on the process's database, the ledger's client. */
+function settlementOptions(
+  db: Database,
+  settlement: MdsServerOptions['settlement'],
+): Pick<MdsAppOptions, 'settlement' | 'settlementIntervalMs'> {
+  if (settlement === undefined) return {};
+  const client = new LedgerClient({ baseUrl: settlement.ledgerUrl, apiKey: settlement.ledgerKey });
+  return {
+    settlement: { store: new SqlSettlementStore(db), ledger: new LedgerSettlement(client) },
+    ...(settlement.intervalMs === undefined ? {} : { settlementIntervalMs: settlement.intervalMs }),
   };
 }
 

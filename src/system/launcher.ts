@@ -19,6 +19,7 @@ import { createDeploymentPki, loadPrincipal } from '../pki/deployment-pki.ts';
 import { serviceDatabases, type ServiceDatabases } from './databases.ts';
 import {
   freshSystemState,
+  newApiKey,
   readSystemState,
   writeSystemState,
   type DcpState,
@@ -62,6 +63,8 @@ export interface SystemOptions {
  * monitoring room's page (src/system/dashboard.ts) on portBase + 20.
  */
 export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10, dashboard: 20 } as const;
+/** How often the MDS runs a settlement between DCP pools (docs/mds.md, "Supply and settlement"). */
+export const settlementIntervalMs = 60_000;
 
 export interface RunningDcp {
   readonly name: string;
@@ -209,6 +212,7 @@ async function registerDcp(
  */
 async function startMds(
   pkiDirectory: string,
+  ledger: { readonly service: Service; readonly operatorKey: string },
   directory: Service,
   directoryOperatorKey: string,
   kept: MdsState,
@@ -229,13 +233,31 @@ async function startMds(
   }
   const { directoryKey } = state;
   if (directoryKey === null) throw new Error('the MDS has no directory key');
+  // Settlement between DCP pools: a ledger participant of role settlement, registered afresh at every
+  // start (its key lives only in the MDS process's environment; an earlier one is left unused).
+  const ledgerKey = newApiKey();
+  await new LedgerClient({ baseUrl: ledger.service.url, apiKey: ledger.operatorKey }).createParticipant(
+    newApiKey().slice(0, 64),
+    { name: 'MDS settlement', role: 'settlement', apiKeySha256: sha256Hex(ledgerKey) },
+  );
   return await startService(
     'mds',
     ['mds', '--db', databases.api, '--enclave-db', databases.enclave, '--pki', pkiDirectory],
-    { CBDC_MDS_DIRECTORY_KEY: directoryKey, CBDC_MDS_OPERATOR_KEY: state.operatorKey },
+    {
+      CBDC_MDS_DIRECTORY_KEY: directoryKey,
+      CBDC_MDS_OPERATOR_KEY: state.operatorKey,
+      CBDC_MDS_LEDGER_KEY: ledgerKey,
+    },
     logLevel,
     port,
-    ['--directory', directory.url],
+    [
+      '--directory',
+      directory.url,
+      '--ledger',
+      ledger.service.url,
+      '--settlement-interval-ms',
+      String(settlementIntervalMs),
+    ],
   );
 }
 
@@ -277,6 +299,16 @@ async function startDcp(
     },
     logLevel,
     port,
+  );
+  // The MDS settles to and from the DCP's pool: the account the DCP opened at start (a replay of its key).
+  const dcpLedger = new LedgerClient({ baseUrl: central.ledger.url, apiKey: keys.ledgerKey });
+  const pool = await dcpLedger.createAccount('dcp-pool', {
+    kind: 'dcpPool',
+    ownerId: (await dcpLedger.whoAmI()).id,
+  });
+  await new MdsClient({ baseUrl: central.mds.url, apiKey: central.mdsOperatorKey }).setSettlementPool(
+    dcpId,
+    pool.value.id,
   );
   return { service, dcp: { name, url: service.url, operatorKey: keys.operatorKey, dcpId } };
 }
@@ -340,6 +372,7 @@ async function startCentral(launch: Launch): Promise<Central> {
   launch.services.push(directory);
   const mds = await startMds(
     launch.pkiDirectory,
+    { service: ledger, operatorKey: ledgerOperatorKey },
     directory,
     directoryOperatorKey,
     launch.state().mds,

@@ -44,6 +44,8 @@ import { freePort } from './service-process.ts';
 import { DirectoryClient } from '../directory/api/client.ts';
 import { DirectoryRevocations } from '../mds/adapters/directory.ts';
 import { call, countingIds, freshKey, ManualClock, newApiKey } from './service-kit.ts';
+import { SqlSettlementStore } from '../mds/store/settlement-store.ts';
+import type { PoolFigures, SettlementLedger } from '../mds/domain/settlement.ts';
 
 export * from './service-kit.ts';
 
@@ -286,6 +288,38 @@ export interface MdsFixtureOptions {
   readonly revocations: RevocationPort;
   readonly policy?: ResponsePolicy;
   readonly idempotencyRetentionMs?: number;
+  /** A ledger for settlement runs (their store is the fixture's database); none: no settlement. */
+  readonly settlementLedger?: SettlementLedger;
+}
+
+/** The ledger as settlement sees it, in memory: pools, settlement payments by key, a failure on demand. */
+export class LedgerDouble implements SettlementLedger {
+  readonly pools = new Map<string, PoolFigures>();
+  readonly payments = new Map<string, { payer: string; payee: string; amount: bigint }>();
+  /** Payments refused from now on (the ledger unreachable), until set back to false. */
+  failing = false;
+
+  pool(accountId: string): Promise<PoolFigures> {
+    const pool = this.pools.get(accountId);
+    if (this.failing || pool === undefined)
+      return Promise.reject(mdsError('settlementLedgerUnavailable', `no pool ${accountId}`));
+    return Promise.resolve(pool);
+  }
+
+  pay(payer: string, payee: string, amount: bigint, key: string): Promise<string> {
+    if (this.failing) return Promise.reject(mdsError('settlementLedgerUnavailable', 'the ledger is down'));
+    const known = this.payments.get(key);
+    if (known === undefined) {
+      const from = this.pools.get(payer);
+      const to = this.pools.get(payee);
+      if (from === undefined || to === undefined || from.balance < amount)
+        return Promise.reject(mdsError('settlementLedgerUnavailable', 'refused'));
+      this.pools.set(payer, { balance: from.balance - amount, settled: from.settled - amount });
+      this.pools.set(payee, { balance: to.balance + amount, settled: to.settled + amount });
+      this.payments.set(key, { payer, payee, amount });
+    }
+    return Promise.resolve(`payment-${key}`);
+  }
 }
 
 export async function mdsFixture(engine: Engine, options: MdsFixtureOptions): Promise<MdsFixture> {
@@ -308,6 +342,9 @@ export async function mdsFixture(engine: Engine, options: MdsFixtureOptions): Pr
     ...(options.idempotencyRetentionMs === undefined
       ? {}
       : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+    ...(options.settlementLedger === undefined
+      ? {}
+      : { settlement: { store: new SqlSettlementStore(db), ledger: options.settlementLedger } }),
   };
   const operatorKey = newApiKey();
   await prepareMdsDatabase(db, appOptions, operatorKey);

@@ -76,6 +76,7 @@ for (const engine of engines) {
         dcpNames: ['bank-a', 'bank-b'],
         clock,
         limits: { version: 2, card: { offlinePaymentsMax: 2 } },
+        mds: true,
       });
       bankA = world.dcp('bank-a');
       bankB = world.dcp('bank-b');
@@ -378,31 +379,34 @@ for (const engine of engines) {
       assert.equal(await directory.dcpEndpoint(dcpId), bankB.server.url);
     });
 
-    // Last: while the gap is open it leaves bank-b with an operation in flight for ever.
-    test(
-      'an offline payment across DCPs, then an unload of it at the payee DCP, keeps both pools whole',
-      {
-        skip:
-          'design gap, not fixed here: bank-b renews tokens bank-a minted (they came offline) and no ' +
-          "value moves from bank-a's pool to bank-b's, so the unload pays from a pool that never " +
-          'received it; the ledger refuses, and the unload stays in flight for ever (dcpLedgerUnavailable)',
-      },
-      async () => {
-        const walletB = await bankB.createWallet('Dave');
-        const phoneB = newDevice('phone', 'phone-b');
-        await appB.personalise(phoneB.client(), 'phone', walletB.id, bankB.operatorKey, freshKey());
-        assert.deepEqual(new OfflinePayment(phone, phoneB, 5_000n).tap(), { outcome: 'completed' });
-        assert.equal(await appB.renew(phoneB.client(), freshKey()), 5_000n);
-        // Bank-b's pool holds 4,000 (the online transfer above): less than its device now holds.
-        const unloaded = await appB
-          .unload(phoneB.client(), 5_000n, freshKey())
-          .catch((error: unknown) => error);
-        // Completed (the value reached the wallet), or refused with nothing changed; never stuck.
-        if (unloaded === 0n)
-          assert.equal((await world.ledgerOperator.account(walletB.accountId)).balance, 5_000n);
-        else assert.ok(unloaded instanceof DcpRefusal && unloaded.status < 500, String(unloaded));
-        await invariant({ exact: false });
-      },
-    );
+    // Offline value crosses DCPs: bank-b renews tokens bank-a minted, and the MDS's settlement moves
+    // their backing from bank-a's pool to bank-b's, so bank-b can pay the unload from its own pool.
+    test('an offline payment across DCPs, then an unload of it at the payee DCP, keeps both pools whole', async () => {
+      const walletB = await bankB.createWallet('Dave');
+      const phoneB = newDevice('phone', 'phone-b');
+      await appB.personalise(phoneB.client(), 'phone', walletB.id, bankB.operatorKey, freshKey());
+      assert.deepEqual(new OfflinePayment(phone, phoneB, 5_000n).tap(), { outcome: 'completed' });
+      assert.equal(await appB.renew(phoneB.client(), freshKey()), 5_000n);
+      const mds = world.mds;
+      assert.ok(mds !== null);
+      const run = await mds.settle();
+      assert.equal(run.state, 'completed');
+      assert.deepEqual(
+        run.transfers.map((transfer) => [transfer.payerDcpId, transfer.payeeDcpId, transfer.amount]),
+        [[toHex(bankA.server.context.dcpId), toHex(bankB.server.context.dcpId), 5_000n]],
+      );
+      expected['bank-a'] -= 5_000n;
+      expected['bank-b'] += 5_000n;
+      await invariant();
+      // After the run, every pool is the value outstanding the MDS attributes to its DCP.
+      const supply = await mds.operator.supply();
+      for (const dcp of supply.dcps) assert.equal(dcp.poolBalance, dcp.attributedOutstanding, dcp.dcpId);
+      assert.equal(await appB.unload(phoneB.client(), 5_000n, freshKey()), 0n);
+      assert.equal((await world.ledgerOperator.account(walletB.accountId)).balance, 5_000n);
+      expected['bank-b'] -= 5_000n;
+      await invariant();
+      // A second run finds nothing left to move.
+      assert.deepEqual((await mds.settle()).transfers, []);
+    });
   });
 }

@@ -30,6 +30,7 @@ import { nodePlatform } from '../../src/secure-element/node-platform.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import type { Engine } from '../../src/storage/database.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/testing/scratch.ts';
+import { startSettlingMds, type SettlingMds } from './settling-mds.ts';
 
 export const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
@@ -100,6 +101,8 @@ export interface World {
   readonly directoryOperator: DirectoryClient;
   readonly dcps: ReadonlyMap<string, TestDcp>;
   dcp(name: string): TestDcp;
+  /** The MDS, when asked for (`mds: true`): every DCP forwards to it, and it settles between pools. */
+  readonly mds: SettlingMds | null;
   /** Pays `amount` from the bank's account to a wallet's ledger account. */
   fund(accountId: string, amount: bigint): Promise<void>;
   close(): Promise<void>;
@@ -115,6 +118,8 @@ export interface WorldOptions {
   readonly dcpOptions?: Partial<DcpServerOptions>;
   /** The ledger's clock and idempotency retention (the expiry tests move them). */
   readonly ledgerOptions?: Pick<LedgerServerOptions, 'clock' | 'idempotencyRetentionMs'>;
+  /** A real MDS (settling-mds.ts) that every DCP forwards to. */
+  readonly mds?: boolean;
 }
 
 /**
@@ -173,6 +178,18 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
     });
     cleanups.push(() => directory.close());
     const directoryOperator = new DirectoryClient({ baseUrl: directory.url, apiKey: directoryKey });
+    const mds =
+      options.mds === true
+        ? await startSettlingMds(
+            engine,
+            pkiFolder,
+            ledger.url,
+            ledgerOperator,
+            directory.url,
+            directoryOperator,
+          )
+        : null;
+    if (mds !== null) cleanups.push(() => mds.close());
 
     const dcps = new Map<string, TestDcp>();
     for (const name of options.dcpNames) {
@@ -190,6 +207,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       const database = await scratch();
       const operatorKey = newApiKey();
       const faults = options.faults?.[name];
+      const forwarding = mds === null ? {} : await mds.enrol(name);
       const start = () =>
         startDcpServer({
           databaseUrl: database.url,
@@ -206,6 +224,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           ...(options.limits === undefined ? {} : { limits: options.limits }),
           ...(options.clock === undefined ? {} : { clock: options.clock }),
           ...(faults === undefined ? {} : { faults }),
+          ...forwarding,
           ...options.dcpOptions,
         });
       const dcp: TestDcp = {
@@ -221,6 +240,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
           adminClient(dcp.server.url, operatorKey).createWallet(freshKey(), { name: walletName }),
       };
       cleanups.push(() => dcp.server.close());
+      if (mds !== null) await mds.setPool(name, dcp.server.context.poolAccountId);
       dcps.set(name, dcp);
     }
     const bankClient = ledgerClient(bankKey);
@@ -233,6 +253,7 @@ export async function startWorld(engine: Engine, options: WorldOptions): Promise
       directoryOperator,
       dcps,
       dcp: (name) => dcps.get(name)!,
+      mds,
       fund: async (accountId, amount) => {
         await bankClient.pay(freshKey(), { payerAccountId: bankAccount, payeeAccountId: accountId, amount });
       },

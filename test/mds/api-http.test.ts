@@ -247,7 +247,10 @@ for (const engine of engines) {
         '/v1/refunds',
         '/v1/refunds/{decisionId}/executed',
         '/v1/reports',
+        '/v1/settlement-pools/{dcpId}',
+        '/v1/settlements',
         '/v1/status',
+        '/v1/supply',
         '/v1/uploads',
         '/v1/uploads/{digest}',
       ]);

@@ -9,6 +9,8 @@
 // ingest and reports are idempotent by content as well). Refusals (4xx) are never retried and
 // surface as `MdsRefusal`, a `CbdcError` with the MDS's (or the generic service) code. What the MDS
 // would refuse for its size is refused here before sending, with the code the MDS would answer.
+import { decodeSettlementRun, decodeSupplyReport } from './supply-decode.ts';
+import type { SettlementRun, SupplyReport } from './types.ts';
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
@@ -239,6 +241,27 @@ export class MdsClient {
   async recoveries(): Promise<RecoveriesView> {
     const answer = await this.call({ method: 'GET', path: '/v1/recoveries' });
     return decodeRecoveries(answer.body);
+  }
+
+  /** The supply per DCP and in total, with each pool as the ledger has it (operator, analyst). */
+  async supply(): Promise<SupplyReport> {
+    const answer = await this.call({ method: 'GET', path: '/v1/supply' });
+    return decodeSupplyReport(answer.body);
+  }
+
+  /** Names the ledger account settlement pays a DCP's pool from and to (operator). */
+  async setSettlementPool(dcpId: string, accountId: string): Promise<void> {
+    await this.call({
+      method: 'PUT',
+      path: `/v1/settlement-pools/${encodeURIComponent(dcpId)}`,
+      body: { accountId },
+    });
+  }
+
+  /** The settlement run of `period`: planned or continued, and carried out (operator). */
+  async settle(period: string): Promise<SettlementRun> {
+    const answer = await this.call({ method: 'POST', path: '/v1/settlements', body: { period } });
+    return decodeSettlementRun(field(answer.body, 'run'));
   }
 
   private call(call: JsonCall) {

@@ -242,8 +242,11 @@ export interface RecoveriesView {
 
 /** Settlement runs one page of `GET /v1/settlements` holds at most. */
 export const settlementsPageMax = 100;
-/** A settlement period's name: what `POST /v1/settlements` is idempotent on. */
-export const settlementPeriodPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
+/**
+ * A settlement period's name: what `POST /v1/settlements` is idempotent on. At most 40 characters,
+ * so the ledger key `settlement-<period>-<payer>-<payee>` stays within the ledger's 128.
+ */
+export const settlementPeriodPattern = /^[A-Za-z0-9_.:-]{1,40}$/;
 
 /**
  * One DCP's figures, minor units, as the MDS knows them from the DCPs' reports and the uploads it

@@ -19,6 +19,9 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { recoveryRoutes } from './routes/recoveries.ts';
+import { settlementRoutes } from './routes/settlements.ts';
+import { supplyRoutes } from './routes/supply.ts';
+import { Settlements, type SettlementDependencies } from '../domain/settlement.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
 export interface MdsAppOptions extends ServiceProcessOptions {
@@ -33,6 +36,10 @@ export interface MdsAppOptions extends ServiceProcessOptions {
   readonly policy?: ResponsePolicy;
   /** How often alerts are copied and revocations asked for; left out (tests: `service.response.run()`), never. */
   readonly responseIntervalMs?: number;
+  /** The ledger and the store of settlement runs and pools; left out, the MDS settles nothing. */
+  readonly settlement?: SettlementDependencies['settlement'];
+  /** How often a settlement run is made (period `periodic-<start ms>`); left out, only on request. */
+  readonly settlementIntervalMs?: number;
 }
 
 export function mdsService(options: MdsAppOptions): MdsService {
@@ -68,6 +75,25 @@ export async function buildMdsApp(options: MdsAppOptions) {
             run: () => service.response.run(),
           },
         ];
+  const settlements = new Settlements({
+    enclave: options.enclave,
+    clock: options.clock,
+    ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
+  });
+  const settlementInterval = options.settlementIntervalMs;
+  const settlement: MaintenanceTask[] =
+    settlementInterval === undefined || options.settlement === undefined
+      ? []
+      : [
+          {
+            name: 'settlement',
+            intervalMs: settlementInterval,
+            run: async () => {
+              const start = Math.floor(options.clock.nowMs() / settlementInterval) * settlementInterval;
+              await settlements.settle(`periodic-${start}`);
+            },
+          },
+        ];
   const app = await createServiceApp({
     title: 'CBDC Monitoring and Detection System',
     description: 'See docs/mds.md',
@@ -80,6 +106,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     maintenance: [
       ...idempotencyExpiry(options.idempotencyExpiryIntervalMs, () => service.expireIdempotencyAnswers()),
       ...response,
+      ...settlement,
     ],
   });
 
@@ -88,8 +115,16 @@ export async function buildMdsApp(options: MdsAppOptions) {
     protects: (request) => request.url.startsWith('/v1/'),
     authenticate: (authorization) => auth.authenticate(authorization),
   });
-  const routes: MdsRoutes = { app, service, metrics, caller };
-  for (const register of [participantRoutes, ingestRoutes, alertRoutes, operationsRoutes, recoveryRoutes])
+  const routes: MdsRoutes = { app, service, settlements, metrics, caller };
+  for (const register of [
+    participantRoutes,
+    ingestRoutes,
+    alertRoutes,
+    operationsRoutes,
+    recoveryRoutes,
+    supplyRoutes,
+    settlementRoutes,
+  ])
     register(routes);
   return { app, service };
 }

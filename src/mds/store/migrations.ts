@@ -69,5 +69,32 @@ export const mdsMigrations: MigrationSet = {
         `INSERT INTO mds_audit_head (id, sequence, hash) VALUES (1, 0, '${'00'.repeat(32)}')`,
       ],
     },
+    {
+      version: 2,
+      name: 'settlement runs between DCP pools, and the pools',
+      // A run per period, its place in the list, and its planned payments (one per pair of DCPs),
+      // each with the ledger payment once made. docs/mds.md, "Supply and settlement".
+      statements: () => [
+        `CREATE TABLE mds_settlements (
+          period TEXT PRIMARY KEY,
+          position BIGINT NOT NULL UNIQUE CHECK (position >= 1),
+          state TEXT NOT NULL CHECK (state IN ('pending', 'completed')),
+          started_at_ms BIGINT NOT NULL,
+          completed_at_ms BIGINT,
+          CHECK ((state = 'completed') = (completed_at_ms IS NOT NULL)))`,
+        "CREATE INDEX mds_settlements_pending ON mds_settlements (state) WHERE state = 'pending'",
+        `CREATE TABLE mds_settlement_transfers (
+          period TEXT NOT NULL REFERENCES mds_settlements (period),
+          payer_dcp_id TEXT NOT NULL,
+          payee_dcp_id TEXT NOT NULL,
+          amount BIGINT NOT NULL CHECK (amount > 0),
+          ledger_payment_id TEXT,
+          PRIMARY KEY (period, payer_dcp_id, payee_dcp_id),
+          CHECK (payer_dcp_id <> payee_dcp_id))`,
+        `CREATE TABLE mds_settlement_pools (
+          dcp_id TEXT PRIMARY KEY,
+          account_id TEXT NOT NULL)`,
+      ],
+    },
   ],
 };

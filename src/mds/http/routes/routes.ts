@@ -4,12 +4,15 @@ import type { FastifyRequest } from 'fastify';
 import type { ServiceApp } from '../../../service-kit/app.ts';
 import { serviceError } from '../../../service-kit/service-errors.ts';
 import type { MdsService } from '../../domain/service.ts';
+import type { Settlements } from '../../domain/settlement.ts';
 import type { Participant } from '../../domain/types.ts';
 import type { MdsMetrics } from '../metrics.ts';
 
 export interface MdsRoutes {
   readonly app: ServiceApp;
   readonly service: MdsService;
+  /** Supply and settlement runs (src/mds/domain/settlement.ts). */
+  readonly settlements: Settlements;
   readonly metrics: MdsMetrics;
   /** The participant of the request (authenticated in onRequest). */
   readonly caller: (request: FastifyRequest) => Participant;
