@@ -10,7 +10,7 @@
 // surface as `MdsRefusal`, a `CbdcError` with the MDS's (or the generic service) code. What the MDS
 // would refuse for its size is refused here before sending, with the code the MDS would answer.
 import { decodeSettlementRun, decodeSupplyReport } from './supply-decode.ts';
-import type { SettlementRun, SupplyReport } from './types.ts';
+import { settlementsPageMax, type SettlementRun, type SettlementsPage, type SupplyReport } from './types.ts';
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
@@ -262,6 +262,25 @@ export class MdsClient {
   async settle(period: string): Promise<SettlementRun> {
     const answer = await this.call({ method: 'POST', path: '/v1/settlements', body: { period } });
     return decodeSettlementRun(field(answer.body, 'run'));
+  }
+
+  /** Settlement runs, newest first (operator, analyst): what each moved between the pools. */
+  async settlements(
+    page: { readonly after?: string; readonly limit?: number } = {},
+  ): Promise<SettlementsPage> {
+    const limit = page.limit ?? settlementsPageMax;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > settlementsPageMax)
+      throw new RangeError(`limit must be 1..${settlementsPageMax}`);
+    const search = new URLSearchParams({ limit: String(limit) });
+    if (page.after !== undefined) search.set('after', page.after);
+    const answer = await this.call({ method: 'GET', path: `/v1/settlements?${search.toString()}` });
+    const runs = field(answer.body, 'runs');
+    if (!Array.isArray(runs) || runs.length > limit)
+      throw mdsError('mdsAnswerInvalid', `answer.runs is not a list of at most ${limit}`);
+    const next = field(answer.body, 'next');
+    if (next !== null && typeof next !== 'string')
+      throw mdsError('mdsAnswerInvalid', 'answer.next is not a cursor');
+    return { runs: runs.map((run, index) => decodeSettlementRun(run, `answer.runs[${index}]`)), next };
   }
 
   private call(call: JsonCall) {
