@@ -20,6 +20,8 @@ export interface Scenario {
   readonly thiefSeId: string;
   /** The value of the token spent twice: the thief's whole load. */
   readonly doubleSpentValue: bigint;
+  /** What the clone paid under the counter the original had used (the counter reuse's value). */
+  readonly clonePaidValue: bigint;
   /** The payer whose payment was left in flight, and that payment's value. */
   readonly stuckPayerSeId: string;
   readonly stuckValue: bigint;
@@ -27,6 +29,7 @@ export interface Scenario {
 
 export const loadValue = 5_000n;
 export const stuckValue = 1_200n;
+export const clonePayment = 3_000n;
 
 function seIdOf(device: Device): string {
   return toHex(device.client().getData().seId);
@@ -44,14 +47,17 @@ export async function playScenario(system: RunningSystem): Promise<Scenario> {
   await thief.app.load(thief.device.client(), loadValue, key());
   await payer.app.load(payer.device.client(), loadValue, key());
   const clone = holderDevice('Thief', 'phone', cloneMedium(thiefMedium));
-  assert.deepEqual(new OfflinePayment(thief.device, shopA.device, 3_000n).tap(), { outcome: 'completed' });
-  assert.deepEqual(new OfflinePayment(clone, shopB.device, 3_000n).tap(), { outcome: 'completed' });
+  assert.deepEqual(new OfflinePayment(thief.device, shopA.device, clonePayment).tap(), {
+    outcome: 'completed',
+  });
+  assert.deepEqual(new OfflinePayment(clone, shopB.device, clonePayment).tap(), { outcome: 'completed' });
   payWithCut(payer.device, shopB.device, stuckValue, 'undelivered');
   assert.equal(payer.device.client().getData().balance, loadValue - stuckValue, 'the payer was debited');
   for (const holder of [shopA, shopB, payer]) await holder.app.renew(holder.device.client(), key());
   return {
     thiefSeId: seIdOf(thief.device),
     doubleSpentValue: loadValue,
+    clonePaidValue: clonePayment,
     stuckPayerSeId: seIdOf(payer.device),
     stuckValue,
   };

@@ -10,6 +10,7 @@ import type { DashboardDescription } from '../description.ts';
 import { chartUnits, formatAmount } from '../format.ts';
 import type { Keyring } from '../keyring.ts';
 import { HeaderRow } from '../table.tsx';
+import { MdsSupply } from './overview-supply.tsx';
 import { usePoll } from '../use-poll.ts';
 
 /** How often the figures are read again. */
@@ -65,6 +66,7 @@ export function Overview(props: Props) {
       ) : (
         <SupplySection supplies={supplies.value} failure={supplies.failure} history={history} />
       )}
+      <MdsSupply keyring={props.keyring} description={props.description} />
       <MdsSection keyring={props.keyring} />
     </section>
   );
