@@ -25,6 +25,7 @@ interface ServeMdsOptions {
   readonly ledger?: string;
   readonly ledgerKeyFile?: string;
   readonly settlementIntervalMs?: number;
+  readonly indicatorK?: number;
   readonly logLevel: CliLogLevel;
 }
 
@@ -60,6 +61,7 @@ export function registerServeMds(serve: Command): void {
     .option('--ledger <url>', 'the core ledger, for settlement between DCP pools (role settlement)')
     .option('--ledger-key-file <path>', `file with the ledger API key (or ${mdsLedgerKeyEnvironment})`)
     .option('--settlement-interval-ms <ms>', 'run a settlement this often (needs --ledger)', parseInterval)
+    .option('--indicator-k <n>', 'suppress indicator cells over fewer SEs (default 10)', parseK)
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeMdsOptions) => {
       const directoryKey = secretFrom(options.directoryKeyFile, mdsDirectoryKeyEnvironment);
@@ -83,6 +85,7 @@ export function registerServeMds(serve: Command): void {
         logLevel: options.logLevel,
         ...(operatorKey === undefined ? {} : { operatorKey }),
         ...(settlement === undefined ? {} : { settlement }),
+        ...(options.indicatorK === undefined ? {} : { indicatorSecureElementsMin: options.indicatorK }),
       });
       serveUntilSignalled('mds', server);
     });
@@ -113,4 +116,10 @@ function settlementOptions(
     ledgerKey,
     ...(options.settlementIntervalMs === undefined ? {} : { intervalMs: options.settlementIntervalMs }),
   };
+}
+
+function parseK(text: string): number {
+  const k = Number(text);
+  if (!Number.isSafeInteger(k) || k < 1) throw new Error('--indicator-k: an integer ≥ 1');
+  return k;
 }

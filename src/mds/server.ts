@@ -63,6 +63,8 @@ export interface MdsServerOptions {
    * pool balances beside the supply. Left out, the MDS settles nothing. `intervalMs` schedules a run
    * (period `periodic-<start ms>`); left out, runs are made on request only.
    */
+  /** k of the indicators: a cell over fewer distinct SEs is suppressed (default 10). */
+  readonly indicatorSecureElementsMin?: number;
   readonly settlement?: {
     readonly ledgerUrl: string;
     readonly ledgerKey: string;
@@ -117,6 +119,9 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
           idempotencyExpiryIntervalMs,
           responseIntervalMs,
           ...settlementOptions(db, options.settlement),
+          ...(options.indicatorSecureElementsMin === undefined
+            ? {}
+            : { indicatorSecureElementsMin: options.indicatorSecureElementsMin }),
           ...(options.idempotencyRetentionMs === undefined
             ? {}
             : { idempotencyRetentionMs: options.idempotencyRetentionMs }),

@@ -23,6 +23,8 @@ import type {
   EnclavePort,
   EnclaveStatus,
   EnclaveSupply,
+  IndicatorBucket,
+  IndicatorsRequest,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -129,6 +131,17 @@ export class EnclaveDouble implements EnclavePort {
 
   supply(): Promise<EnclaveSupply> {
     return this.answer('supply', () => this.supplyFigures);
+  }
+
+  /** What `indicators` answers; the last request asked. */
+  indicatorBuckets: readonly IndicatorBucket[] = [];
+  indicatorsAsked: IndicatorsRequest | null = null;
+
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    return this.answer('indicators', () => {
+      this.indicatorsAsked = request;
+      return this.indicatorBuckets;
+    });
   }
 
   /** Raises (or, for a known id, updates) an alert with the next sequence, as ingest does. */

@@ -241,6 +241,7 @@ for (const engine of engines) {
         '/v1/alerts/{alertId}/evidence',
         '/v1/audit',
         '/v1/audit/verify',
+        '/v1/indicators',
         '/v1/participants',
         '/v1/participants/me',
         '/v1/recoveries',

@@ -11,6 +11,7 @@ import {
   refundsPageMax,
   reportItemsMax,
   type EnclaveRefusal,
+  type IndicatorsRequest,
   type RecordReportsRequest,
   type ReportedRetirement,
   type StoreUploadRequest,
@@ -32,7 +33,8 @@ export type EnclaveCall =
       readonly executedAtMs: number;
     }
   | { readonly method: 'recoveries' }
-  | { readonly method: 'supply' };
+  | { readonly method: 'supply' }
+  | { readonly method: 'indicators'; readonly request: IndicatorsRequest };
 
 export type EnclaveMethod = EnclaveCall['method'];
 
@@ -179,6 +181,23 @@ export function decodeCall(value: unknown): EnclaveCall {
       return { method: 'recoveries' };
     case 'supply':
       return { method: 'supply' };
+    case 'indicators': {
+      const r = record(call['request'], 'indicators');
+      return {
+        method: 'indicators',
+        request: {
+          fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
+          toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
+          bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
+          secureElementsMin: safeIntegerField(
+            r['secureElementsMin'],
+            'indicators.secureElementsMin',
+            1,
+            1_000_000,
+          ),
+        },
+      };
+    }
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }

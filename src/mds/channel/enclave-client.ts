@@ -15,7 +15,7 @@ import {
   decodeStatus,
   decodeUploadStatus,
 } from './answers.ts';
-import { decodeSupply } from './supply-answers.ts';
+import { decodeIndicators, decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
 import type {
@@ -26,6 +26,8 @@ import type {
   EnclavePort,
   EnclaveStatus,
   EnclaveSupply,
+  IndicatorBucket,
+  IndicatorsRequest,
   EvidenceItem,
   RecordReportsRequest,
   ReportCounts,
@@ -204,6 +206,10 @@ class EnclaveClient implements EnclaveProcess {
 
   supply(): Promise<EnclaveSupply> {
     return this.#call({ method: 'supply' }, decodeSupply);
+  }
+
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    return this.#call({ method: 'indicators', request }, decodeIndicators);
   }
 
   async close(): Promise<void> {

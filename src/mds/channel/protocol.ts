@@ -15,6 +15,7 @@
 import type { Bytes } from '../../core/bytes.ts';
 import type { CoreErrorCode } from '../../core/errors.ts';
 import type { MdsErrorCode } from '../api/errors.ts';
+import type { IndicatorBucket } from '../api/types.ts';
 
 /** What the API process hands the enclave for one `POST /v1/uploads`. */
 export interface StoreUploadRequest {
@@ -121,6 +122,8 @@ export interface EnclavePort {
   recoveries(): Promise<EnclaveRecoveries>;
   /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
   supply(): Promise<EnclaveSupply>;
+  /** Indicators per bucket, every cell over fewer than `secureElementsMin` SEs suppressed inside. */
+  indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]>;
 }
 
 /** A refund decision as its DCP is told it: refund this SE this value, retiring this token. */
@@ -217,3 +220,17 @@ export interface EnclaveSupply {
   /** The values of the fakeFunding, doubleSpend and counterReuse alerts. */
   readonly createdByFraud: bigint;
 }
+
+/** Buckets one indicators answer carries at most. */
+export const indicatorBucketsMax = 168;
+
+export interface IndicatorsRequest {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly bucketMs: number;
+  /** k: a cell over fewer distinct SEs is suppressed. */
+  readonly secureElementsMin: number;
+}
+
+// The buckets cross as the API answers them (src/mds/api/types.ts), suppression applied already.
+export type { IndicatorBin, IndicatorBucket, IndicatorCell } from '../api/types.ts';

@@ -19,25 +19,20 @@
 // no run is pending, so no plan is made from figures that a half-done run would still change.
 import { assert } from '../../core/assert.ts';
 import { mdsError } from '../api/errors.ts';
-import { settlementsPageMax } from '../api/types.ts';
+import {
+  settlementsPageMax,
+  type DcpSupply,
+  type SettlementRun as ApiSettlementRun,
+  type SettlementTransfer,
+} from '../api/types.ts';
 import type { EnclavePort, EnclaveSupply } from '../channel/protocol.ts';
 import { requireRole } from './rules.ts';
 import type { Clock, Participant } from './types.ts';
 
-export interface SettlementTransfer {
-  readonly payerDcpId: string;
-  readonly payeeDcpId: string;
-  readonly amount: bigint;
-  readonly ledgerPaymentId: string | null;
-}
+export type { SettlementTransfer } from '../api/types.ts';
 
-export interface SettlementRun {
-  readonly period: string;
-  readonly state: 'pending' | 'completed';
-  readonly startedAtMs: number;
-  readonly completedAtMs: number | null;
-  readonly transfers: readonly SettlementTransfer[];
-  /** Its place in the list: runs are listed newest first. */
+/** A run as stored: the API's, with its place in the list (runs are listed newest first). */
+export interface SettlementRun extends ApiSettlementRun {
   readonly position: number;
 }
 
@@ -95,18 +90,8 @@ export interface SettlementDependencies {
   };
 }
 
-export interface DcpSupplyFigures {
-  readonly dcpId: string;
-  readonly issued: bigint;
-  readonly retired: bigint;
-  readonly retiredBacked: bigint;
-  readonly attributedOutstanding: bigint;
-  readonly observedOffline: bigint;
-  readonly inFlight: bigint;
-  readonly refunded: bigint;
-  readonly settled: bigint;
-  readonly poolBalance: bigint | null;
-}
+/** One DCP's figures: the enclave's, its attributed outstanding, and its pool as the ledger has it. */
+export type DcpSupplyFigures = DcpSupply;
 
 export interface SupplyFigures {
   readonly atMs: number;

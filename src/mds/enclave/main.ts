@@ -125,6 +125,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.recoveries();
     case 'supply':
       return service.supply();
+    case 'indicators':
+      return service.indicators(call.request);
   }
 }
 

@@ -22,6 +22,8 @@ import {
   type EnclavePort,
   type EnclaveStatus,
   type EnclaveSupply,
+  type IndicatorBucket,
+  type IndicatorsRequest,
   type EvidenceItem,
   type RecordReportsRequest,
   type ReportCounts,
@@ -41,6 +43,8 @@ import { recordReports } from './reports.ts';
 import { recoveryFacts, type RecoveryFacts } from './recovery-facts.ts';
 import { executeRefund, mergeRecovery, recoveries, RecoveryTables, refundsFor } from './recovery.ts';
 import { computeSupply } from './supply.ts';
+import { bucketIndicators, loadIndicatorFacts } from './indicators.ts';
+import { checkIndicatorsRange } from '../channel/indicator-range.ts';
 import {
   EnclaveTables,
   finishUpload,
@@ -214,6 +218,14 @@ export class EnclaveService implements EnclavePort {
 
   supply(): Promise<EnclaveSupply> {
     return this.#db.transaction((tx) => computeSupply(tx, this.#tables, this.#crypto.verifier));
+  }
+
+  async indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    checkIndicatorsRange(request);
+    const facts = await this.#db.transaction((tx) =>
+      loadIndicatorFacts(tx, this.#tables, this.#crypto, this.#anchors, request),
+    );
+    return bucketIndicators(facts, request);
   }
 
   /**

@@ -21,6 +21,8 @@ import { participantRoutes } from './routes/participants.ts';
 import { recoveryRoutes } from './routes/recoveries.ts';
 import { settlementRoutes } from './routes/settlements.ts';
 import { supplyRoutes } from './routes/supply.ts';
+import { indicatorRoutes } from './routes/indicators.ts';
+import { Indicators } from '../domain/indicators.ts';
 import { Settlements, type SettlementDependencies } from '../domain/settlement.ts';
 import type { MdsRoutes } from './routes/routes.ts';
 
@@ -38,6 +40,8 @@ export interface MdsAppOptions extends ServiceProcessOptions {
   readonly responseIntervalMs?: number;
   /** The ledger and the store of settlement runs and pools; left out, the MDS settles nothing. */
   readonly settlement?: SettlementDependencies['settlement'];
+  /** k: indicator cells over fewer distinct SEs are suppressed (default 10). */
+  readonly indicatorSecureElementsMin?: number;
   /** How often a settlement run is made (period `periodic-<start ms>`); left out, only on request. */
   readonly settlementIntervalMs?: number;
 }
@@ -80,20 +84,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     clock: options.clock,
     ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
   });
-  const settlementInterval = options.settlementIntervalMs;
-  const settlement: MaintenanceTask[] =
-    settlementInterval === undefined || options.settlement === undefined
-      ? []
-      : [
-          {
-            name: 'settlement',
-            intervalMs: settlementInterval,
-            run: async () => {
-              const start = Math.floor(options.clock.nowMs() / settlementInterval) * settlementInterval;
-              await settlements.settle(`periodic-${start}`);
-            },
-          },
-        ];
+  const settlement = settlementTask(settlements, options);
   const app = await createServiceApp({
     title: 'CBDC Monitoring and Detection System',
     description: 'See docs/mds.md',
@@ -115,7 +106,8 @@ export async function buildMdsApp(options: MdsAppOptions) {
     protects: (request) => request.url.startsWith('/v1/'),
     authenticate: (authorization) => auth.authenticate(authorization),
   });
-  const routes: MdsRoutes = { app, service, settlements, metrics, caller };
+  const indicators = new Indicators(options.enclave, options.indicatorSecureElementsMin);
+  const routes: MdsRoutes = { app, service, settlements, indicators, metrics, caller };
   for (const register of [
     participantRoutes,
     ingestRoutes,
@@ -124,9 +116,21 @@ export async function buildMdsApp(options: MdsAppOptions) {
     recoveryRoutes,
     supplyRoutes,
     settlementRoutes,
+    indicatorRoutes,
   ])
     register(routes);
   return { app, service };
+}
+
+/** The periodic settlement run, when the deployment asks for one: period `periodic-<start ms>`. */
+function settlementTask(settlements: Settlements, options: MdsAppOptions): MaintenanceTask[] {
+  const intervalMs = options.settlementIntervalMs;
+  if (intervalMs === undefined || options.settlement === undefined) return [];
+  const run = async () => {
+    const start = Math.floor(options.clock.nowMs() / intervalMs) * intervalMs;
+    await settlements.settle(`periodic-${start}`);
+  };
+  return [{ name: 'settlement', intervalMs, run }];
 }
 
 export type MdsApp = Awaited<ReturnType<typeof buildMdsApp>>['app'];

@@ -5,6 +5,7 @@ import type { ServiceApp } from '../../../service-kit/app.ts';
 import { serviceError } from '../../../service-kit/service-errors.ts';
 import type { MdsService } from '../../domain/service.ts';
 import type { Settlements } from '../../domain/settlement.ts';
+import type { Indicators } from '../../domain/indicators.ts';
 import type { Participant } from '../../domain/types.ts';
 import type { MdsMetrics } from '../metrics.ts';
 
@@ -13,6 +14,8 @@ export interface MdsRoutes {
   readonly service: MdsService;
   /** Supply and settlement runs (src/mds/domain/settlement.ts). */
   readonly settlements: Settlements;
+  /** Indicators for economists (src/mds/domain/indicators.ts). */
+  readonly indicators: Indicators;
   readonly metrics: MdsMetrics;
   /** The participant of the request (authenticated in onRequest). */
   readonly caller: (request: FastifyRequest) => Participant;
