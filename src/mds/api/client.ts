@@ -9,8 +9,16 @@
 // ingest and reports are idempotent by content as well). Refusals (4xx) are never retried and
 // surface as `MdsRefusal`, a `CbdcError` with the MDS's (or the generic service) code. What the MDS
 // would refuse for its size is refused here before sending, with the code the MDS would answer.
+import { decodeIndicatorsReport } from './indicators-decode.ts';
 import { decodeSettlementRun, decodeSupplyReport } from './supply-decode.ts';
-import { settlementsPageMax, type SettlementRun, type SettlementsPage, type SupplyReport } from './types.ts';
+import {
+  settlementsPageMax,
+  type IndicatorsQuery,
+  type IndicatorsReport,
+  type SettlementRun,
+  type SettlementsPage,
+  type SupplyReport,
+} from './types.ts';
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
@@ -262,6 +270,17 @@ export class MdsClient {
   async settle(period: string): Promise<SettlementRun> {
     const answer = await this.call({ method: 'POST', path: '/v1/settlements', body: { period } });
     return decodeSettlementRun(field(answer.body, 'run'));
+  }
+
+  /** Indicators per bucket of ingest time, cells over fewer than k SEs suppressed (economist, operator). */
+  async indicators(query: IndicatorsQuery): Promise<IndicatorsReport> {
+    const search = new URLSearchParams({
+      fromMs: String(query.fromMs),
+      toMs: String(query.toMs),
+      bucketMs: String(query.bucketMs),
+    });
+    const answer = await this.call({ method: 'GET', path: `/v1/indicators?${search.toString()}` });
+    return decodeIndicatorsReport(answer.body);
   }
 
   /** Settlement runs, newest first (operator, analyst): what each moved between the pools. */
