@@ -8,6 +8,7 @@ import { loadKeyring, saveKeyring, type Credential, type Keyring } from './keyri
 import { Alerts } from './pages/alerts.tsx';
 import { Audit } from './pages/audit.tsx';
 import { Devices } from './pages/devices.tsx';
+import { Indicators } from './pages/indicators.tsx';
 import { Overview } from './pages/overview.tsx';
 import { Recoveries } from './pages/recoveries.tsx';
 import { SignIn } from './sign-in.tsx';
@@ -27,6 +28,7 @@ export const pages: readonly Page[] = [
   { path: 'overview', title: 'Overview', render: (props) => <Overview {...props} /> },
   { path: 'alerts', title: 'Alerts', render: (props) => <Alerts keyring={props.keyring} /> },
   { path: 'recoveries', title: 'Recoveries', render: (props) => <Recoveries keyring={props.keyring} /> },
+  { path: 'indicators', title: 'Indicators', render: (props) => <Indicators keyring={props.keyring} /> },
   { path: 'audit', title: 'Audit log', render: (props) => <Audit keyring={props.keyring} /> },
   { path: 'devices', title: 'Devices', render: (props) => <Devices {...props} /> },
 ];

@@ -241,6 +241,31 @@ test(
 );
 
 test(
+  'the economist sees indicators with k stated, and a cell over fewer than k SEs as suppressed, never zero',
+  { skip },
+  async () => {
+    await open('indicators');
+    await signIn('mds', keys.economist, 'economist');
+    const statement = page.locator('[data-k]');
+    await statement.waitFor();
+    const economist = new MdsClient({ baseUrl: system.mdsUrl, apiKey: keys.economist });
+    const bucketMs = 60_000;
+    const toMs = (Math.floor(Date.now() / bucketMs) + 1) * bucketMs;
+    const report = await economist.indicators({ fromMs: toMs - 24 * bucketMs, toMs, bucketMs });
+    assert.equal(await statement.getAttribute('data-k'), String(report.secureElementsMin));
+    assert.match(await statement.innerText(), new RegExp(`^k = ${report.secureElementsMin}:`));
+    const withPayments = report.buckets.filter((bucket) => bucket.payments.count.suppressed);
+    assert.ok(withPayments.length > 0, 'the scenario’s few SEs are under k');
+    for (const bucket of withPayments) {
+      const shown = page.locator(`tr[data-bucket="${bucket.startMs}"] td[data-cell="payments"]`);
+      assert.equal(await shown.innerText(), 'suppressed');
+      assert.equal(await shown.locator('[data-suppressed="true"]').count(), 1);
+    }
+    await photograph('indicators');
+  },
+);
+
+test(
   'a device is found by its SE id: revoked, a phone of bank-a, named by the deny list',
   { skip },
   async () => {
@@ -286,7 +311,7 @@ test('the keyboard alone reaches every page: skip link first, then each page’s
       ).document.activeElement;
       return active === null ? '' : active.id === '' ? (active.textContent ?? '') : `#${active.id}`;
     });
-  for (const title of ['Alerts', 'Recoveries', 'Audit log', 'Devices']) {
+  for (const title of ['Alerts', 'Recoveries', 'Indicators', 'Audit log', 'Devices']) {
     await page.goto('about:blank');
     await open('overview');
     await page.locator('nav a').first().waitFor();
