@@ -11,6 +11,7 @@ import { Devices } from './pages/devices.tsx';
 import { Indicators } from './pages/indicators.tsx';
 import { Overview } from './pages/overview.tsx';
 import { Recoveries } from './pages/recoveries.tsx';
+import { RiskLab } from './pages/risk-lab.tsx';
 import { SignIn } from './sign-in.tsx';
 
 interface PageProps {
@@ -31,6 +32,7 @@ export const pages: readonly Page[] = [
   { path: 'indicators', title: 'Indicators', render: (props) => <Indicators keyring={props.keyring} /> },
   { path: 'audit', title: 'Audit log', render: (props) => <Audit keyring={props.keyring} /> },
   { path: 'devices', title: 'Devices', render: (props) => <Devices {...props} /> },
+  { path: 'risk-lab', title: 'Risk lab', render: () => <RiskLab /> },
 ];
 
 function currentPath(): string {

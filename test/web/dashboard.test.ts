@@ -7,7 +7,7 @@
 // is refused alerts by the MDS (on the page and straight through the API), and a device's record.
 // Every page is photographed into test-output/web/.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +21,7 @@ import { startSystem, type RunningSystem } from '../../src/system/launcher.ts';
 import { chromiumMissing, launchBrowser, screenshotDirectory } from './browser.ts';
 import { eventually } from './eventually.ts';
 import { playScenario, type Scenario } from './scenario.ts';
+import { sweepReport } from './sweep-report.ts';
 
 const skip = chromiumMissing();
 let data: string;
@@ -287,6 +288,43 @@ test(
   },
 );
 
+test(
+  'the risk lab loads a sweep report: one row per run, its charts drawn, a broken file refused',
+  { skip },
+  async () => {
+    const report = sweepReport();
+    const file = join(data, 'sweep.json');
+    writeFileSync(file, JSON.stringify(report));
+    await open('risk-lab');
+    await page.getByLabel(/Sweep report/).setInputFiles(file);
+    await page.getByRole('status').filter({ hasText: 'sweep.json: 2 runs.' }).waitFor();
+    assert.equal(await page.locator('table.sweep tbody tr').count(), 2);
+    assert.deepEqual(
+      await page
+        .locator('table.sweep tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((row) => (row as unknown as { innerText: string }).innerText.split('\t')),
+        ),
+      [
+        ['0', '120', '3456.00 XTS', '12.40', '0', '0', '0.00 XTS', '0.00 XTS', '0', '0', 'pass'],
+        ['2', '118', '3400.00 XTS', '12.10', '4', '4', '90.00 XTS', '0.00 XTS', '1', '0', 'pass'],
+      ],
+    );
+    const fraud = page.locator('figure.chart', { hasText: 'Fraud injected and detected' });
+    assert.equal(await fraud.locator('.chart-canvas').getAttribute('data-points'), '2,2');
+    assert.ok((await seriesPixels('Fraud injected and detected', [30, 107, 44])) > 20, 'the detected bars');
+    await photograph('risk-lab');
+    const broken = join(data, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ ...report, version: 9 }));
+    await page.getByLabel(/Sweep report/).setInputFiles(broken);
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'broken.json is not a sweep report: version is not 1' })
+      .waitFor();
+    assert.equal(await page.locator('table.sweep').count(), 0);
+  },
+);
+
 test('on a phone’s screen the pages fit the width', { skip }, async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await open('overview');
@@ -311,7 +349,7 @@ test('the keyboard alone reaches every page: skip link first, then each page’s
       ).document.activeElement;
       return active === null ? '' : active.id === '' ? (active.textContent ?? '') : `#${active.id}`;
     });
-  for (const title of ['Alerts', 'Recoveries', 'Indicators', 'Audit log', 'Devices']) {
+  for (const title of ['Alerts', 'Recoveries', 'Indicators', 'Audit log', 'Devices', 'Risk lab']) {
     await page.goto('about:blank');
     await open('overview');
     await page.locator('nav a').first().waitFor();
