@@ -123,6 +123,12 @@ test(
       .filter({ hasText: /^[1-9]/ })
       .waitFor();
     assert.ok((await seriesPixels('Uploads and alerts at the MDS', [31, 95, 191])) > 20, 'the uploads line');
+    const perBucket = page.getByRole('figure', { name: 'Payments per bucket', exact: true });
+    await perBucket.waitFor();
+    assert.match(
+      await perBucket.locator('.chart-summary').innerText(),
+      /^24 buckets, \d+ of them suppressed for payments \(k = 10\)$/,
+    );
     await photograph('overview');
   },
 );

@@ -81,9 +81,23 @@ export function Indicators(props: { readonly keyring: Keyring }) {
 }
 
 function IndicatorsView(props: { readonly report: IndicatorsReport }) {
-  const { report } = props;
-  const k = report.secureElementsMin;
-  const buckets = report.buckets;
+  const k = props.report.secureElementsMin;
+  return (
+    <div class="panel">
+      <p data-k={k}>
+        k = {k}: a figure over fewer than {k} distinct SEs is suppressed by the MDS, and shown here as
+        suppressed, never as zero.
+      </p>
+      <IndicatorCharts report={props.report} />
+      <BucketsTable report={props.report} />
+      <LatestDistributions report={props.report} />
+    </div>
+  );
+}
+
+/** Payments per bucket and the card/phone mix, suppressed cells left as gaps. */
+export function IndicatorCharts(props: { readonly report: IndicatorsReport }) {
+  const buckets = props.report.buckets;
   const x = buckets.map((bucket) => bucket.startMs / 1000);
   const payments: ChartProps['data'] = [x, buckets.map((bucket) => cellValue(bucket.payments.count))];
   const mix: ChartProps['data'] = [
@@ -93,17 +107,13 @@ function IndicatorsView(props: { readonly report: IndicatorsReport }) {
   ];
   const suppressed = buckets.filter((bucket) => bucket.payments.count.suppressed).length;
   return (
-    <div class="panel">
-      <p data-k={k}>
-        k = {k}: a figure over fewer than {k} distinct SEs is suppressed by the MDS, and shown here as
-        suppressed, never as zero.
-      </p>
+    <>
       <Chart
         title="Payments per bucket"
         bars
         data={payments}
         series={[{ label: 'payments', color: '#1f5fbf' }]}
-        summary={`${buckets.length} buckets, ${suppressed} of them suppressed for payments`}
+        summary={`${buckets.length} buckets, ${suppressed} of them suppressed for payments (k = ${props.report.secureElementsMin})`}
       />
       <Chart
         title="Card and phone mix of payments per bucket"
@@ -115,8 +125,26 @@ function IndicatorsView(props: { readonly report: IndicatorsReport }) {
         ]}
         summary="Payments made by cards and by phones, per bucket (gaps are suppressed cells)"
       />
-      <BucketsTable report={report} />
-      <LatestDistributions report={report} />
+    </>
+  );
+}
+
+/** The Overview's live indicator charts (MDS operator or economist), by the minute. */
+export function LiveIndicatorCharts(props: { readonly keyring: Keyring }) {
+  const credential = props.keyring.get('mds');
+  const report = usePoll<IndicatorsReport>(
+    credential === undefined
+      ? undefined
+      : () => mdsClient(credential).indicators(indicatorsQuery(Date.now(), bucketChoices[0].ms)),
+    indicatorsRefreshMs,
+    [credential],
+  );
+  if (credential === undefined) return null;
+  return (
+    <div class="panel" aria-labelledby="overview-indicators-title">
+      <h3 id="overview-indicators-title">Payments by the minute</h3>
+      {report.failure === undefined ? null : <p role="alert">The MDS refused: {report.failure}</p>}
+      {report.value === undefined ? null : <IndicatorCharts report={report.value} />}
     </div>
   );
 }

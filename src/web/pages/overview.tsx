@@ -10,6 +10,7 @@ import type { DashboardDescription } from '../description.ts';
 import { chartUnits, formatAmount } from '../format.ts';
 import type { Keyring } from '../keyring.ts';
 import { HeaderRow } from '../table.tsx';
+import { LiveIndicatorCharts } from './indicators.tsx';
 import { MdsSupply } from './overview-supply.tsx';
 import { usePoll } from '../use-poll.ts';
 
@@ -68,6 +69,7 @@ export function Overview(props: Props) {
       )}
       <MdsSupply keyring={props.keyring} description={props.description} />
       <MdsSection keyring={props.keyring} />
+      <LiveIndicatorCharts keyring={props.keyring} />
     </section>
   );
 }
