@@ -104,7 +104,7 @@ function SupplyFigures(props: { readonly view: MdsSupplyView; readonly descripti
       <p data-figure="last-settlement">
         {last === undefined
           ? 'No settlement run yet.'
-          : `Last settlement run: ${last.period}, ${last.state}, started ${formatTime(last.startedAtMs)}, ${last.transfers.length} movements.`}
+          : `Last settlement run: ${last.period}, ${last.state}, started ${formatTime(last.startedAtMs)}, ${last.transfers.length} ${last.transfers.length === 1 ? 'movement' : 'movements'}.`}
       </p>
     </>
   );
