@@ -117,6 +117,44 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
 }
 
 /** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
+/** The recovery calls (docs/mds.md, "Recovery of value in flight"), field by field. */
+function refundsForCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
+  return {
+    method: 'refundsFor',
+    dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
+    after: safeIntegerField(call['after'], 'refundsFor.after'),
+    limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
+  };
+}
+
+function executeRefundCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
+  return {
+    method: 'executeRefund',
+    dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
+    decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
+    executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
+  };
+}
+
+/** The indicators call (docs/mds.md, "Indicators"), field by field. */
+function indicatorsCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
+  const r = record(call['request'], 'indicators');
+  return {
+    method: 'indicators',
+    request: {
+      fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
+      toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
+      bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
+      secureElementsMin: safeIntegerField(
+        r['secureElementsMin'],
+        'indicators.secureElementsMin',
+        1,
+        1_000_000,
+      ),
+    },
+  };
+}
+
 export function decodeCall(value: unknown): EnclaveCall {
   const call = record(value, 'call');
   switch (call['method']) {
@@ -164,40 +202,15 @@ export function decodeCall(value: unknown): EnclaveCall {
     case 'status':
       return { method: 'status' };
     case 'refundsFor':
-      return {
-        method: 'refundsFor',
-        dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
-        after: safeIntegerField(call['after'], 'refundsFor.after'),
-        limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
-      };
+      return refundsForCall(call);
     case 'executeRefund':
-      return {
-        method: 'executeRefund',
-        dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
-        decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
-        executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
-      };
+      return executeRefundCall(call);
     case 'recoveries':
       return { method: 'recoveries' };
     case 'supply':
       return { method: 'supply' };
-    case 'indicators': {
-      const r = record(call['request'], 'indicators');
-      return {
-        method: 'indicators',
-        request: {
-          fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
-          toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
-          bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
-          secureElementsMin: safeIntegerField(
-            r['secureElementsMin'],
-            'indicators.secureElementsMin',
-            1,
-            1_000_000,
-          ),
-        },
-      };
-    }
+    case 'indicators':
+      return indicatorsCall(call);
     default:
       throw invalid('call.method', 'is not a method of the enclave');
   }
