@@ -44,6 +44,7 @@ import type { Engine } from '../src/storage/database.ts';
 import { createScratchDatabase, engines, type ScratchDatabase } from '../src/testing/scratch.ts';
 import { HttpLoad, type LoadAnswer, type PreparedRequest } from './http-load.ts';
 import { opsPerSecond, report } from './report.ts';
+import { keepAliveTransport } from '../src/node-http/keep-alive-transport.ts';
 
 /** Devices renewing (or loading) at the same time. */
 const clientsCount = 32;
@@ -114,7 +115,8 @@ async function startWorld(engine: Engine): Promise<World> {
       logLevel: 'silent',
     });
     servers.push(ledger);
-    const ledgerClient = (apiKey: string) => new LedgerClient({ baseUrl: ledger.url, apiKey });
+    const ledgerClient = (apiKey: string) =>
+      new LedgerClient({ baseUrl: ledger.url, apiKey, transport: keepAliveTransport });
     const bankKey = newApiKey();
     const dcpLedgerKey = newApiKey();
     const operator = ledgerClient(ledgerOperatorKey);
@@ -165,7 +167,7 @@ async function startWorld(engine: Engine): Promise<World> {
     });
     servers.push(dcp);
 
-    const app = new DeviceApp({ baseUrl: dcp.url, verifier });
+    const app = new DeviceApp({ baseUrl: dcp.url, verifier, transport: keepAliveTransport });
     const admin = new DcpClient({ baseUrl: dcp.url, apiKey: operatorKey });
     const bankClient = ledgerClient(bankKey);
     const walletIds: string[] = [];

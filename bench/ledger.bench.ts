@@ -14,6 +14,7 @@ import { openDatabase } from '../src/storage/open.ts';
 import { createScratchDatabase } from '../src/testing/scratch.ts';
 import { startNoopServer } from './http-noop.ts';
 import { report } from './report.ts';
+import { keepAliveTransport } from '../src/node-http/keep-alive-transport.ts';
 
 const clientsCount = 32;
 const accountsCount = 16;
@@ -68,7 +69,8 @@ async function ledgerPayments(url: string): Promise<number> {
     logLevel: 'silent',
   });
   try {
-    const client = (apiKey: string) => new LedgerClient({ baseUrl: server.url, apiKey });
+    const client = (apiKey: string) =>
+      new LedgerClient({ baseUrl: server.url, apiKey, transport: keepAliveTransport });
     const operator = client(operatorKey);
     const bankKey = newApiKey();
     const dcpKey = newApiKey();

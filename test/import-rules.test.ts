@@ -21,6 +21,8 @@ const allowed: Record<string, readonly string[] | '*'> = {
   // Shared HTTP layers: the client side is core-only, so every service's typed client stays
   // importable by any other service; the server side is what every service's process is built on.
   'http-client': ['core'],
+  // The Node transport of those clients (a keep-alive node:http agent), for Node processes to pass in.
+  'node-http': ['core', 'http-client'],
   'service-kit': ['core', 'storage'],
   ledger: ['core', 'storage', 'service-kit', 'http-client'],
   directory: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client'],
@@ -41,12 +43,23 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'pki',
     'service-kit',
     'http-client',
+    'node-http',
     'ledger/api/',
     'directory/api/',
     'mds/api/',
   ],
   // Inside the MDS, the enclave and the API process meet only in mds/channel/ (a test below).
-  mds: ['core', 'crypto', 'storage', 'pki', 'service-kit', 'http-client', 'directory/api/', 'ledger/api/'],
+  mds: [
+    'core',
+    'crypto',
+    'storage',
+    'pki',
+    'service-kit',
+    'http-client',
+    'node-http',
+    'directory/api/',
+    'ledger/api/',
+  ],
   // The virtual card and the PC/SC terminal: the SE behind vpcd, the payment driver on readers.
   pcsc: ['core', 'crypto', 'secure-element', 'device', 'errors.ts'],
   // The simulator drives devices and services as their users do: the device side, the services'
@@ -59,6 +72,7 @@ const allowed: Record<string, readonly string[] | '*'> = {
     'dcp/api/',
     'ledger/api/',
     'mds/api/',
+    'node-http',
     'system',
     'demo/seeded-random.ts',
     'demo/format.ts',

@@ -15,6 +15,7 @@ export const purposes = {
   limits: 'cbdc/limits/v1',
   denyList: 'cbdc/deny-list/v1',
   deviceRequest: 'cbdc/device-request/v1',
+  loadRefusal: 'cbdc/load-refusal/v1',
 } as const;
 
 export type Purpose = (typeof purposes)[keyof typeof purposes];

@@ -298,6 +298,18 @@ export const coreErrors = defineErrorCatalogue({
     kind: 'notEnoughMemory',
     meaning: 'the secure element has recorded as many installed issuances as it may keep: sync required',
   },
+  issuanceRefused: {
+    number: 0x0515,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'this secure element signed a refusal of the issuance (REFUSE LOAD): it never installs it, and its DCP returns the value to the wallet',
+  },
+  issuanceNotRefusable: {
+    number: 0x0516,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'REFUSE LOAD of an issuance the secure element installed, or would install: it refuses only a load that passes its balance limit',
+  },
   payToSelf: { number: 0x0510, kind: 'wrongData', meaning: 'payer and payee are the same secure element' },
   // APDU transport (0x06xx)
   apduMalformed: {

@@ -44,6 +44,7 @@ import { DcpMetrics } from './http/metrics.ts';
 import { apiKeyDigest } from './http/auth.ts';
 import { SqlDcpStore } from './store/sql-store.ts';
 import { dcpMigrations } from './store/migrations.ts';
+import { keepAliveTransport } from '../node-http/keep-alive-transport.ts';
 
 export { systemClock, type LogLevel } from '../service-kit/server.ts';
 export const reconcileIntervalMsDefault = 5_000;
@@ -205,7 +206,11 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
 /** The DCP's keys, trust and clients, read before the database opens (a bad PKI fails first). */
 function wire(options: DcpServerOptions, clock: Clock) {
   const principal = loadPrincipal(options.pkiDir, `dcp-${options.name}.json`);
-  const ledgerClient = new LedgerClient({ baseUrl: options.ledgerUrl, apiKey: options.ledgerKey });
+  const ledgerClient = new LedgerClient({
+    baseUrl: options.ledgerUrl,
+    apiKey: options.ledgerKey,
+    transport: keepAliveTransport,
+  });
   return {
     trust: loadTrust(options.pkiDir, Math.floor(clock.nowMs() / 1000)),
     principal,
@@ -217,6 +222,7 @@ function wire(options: DcpServerOptions, clock: Clock) {
       new HttpDirectory(
         new DirectoryClient({
           baseUrl: options.directoryUrl ?? 'http://127.0.0.1:4200',
+          transport: keepAliveTransport,
           ...(options.directoryKey === undefined ? {} : { apiKey: options.directoryKey }),
         }),
       ),
@@ -273,6 +279,7 @@ function forwardingPass(options: DcpServerOptions, context: DcpContext, app: Dcp
       : new HttpMds(
           new MdsClient({
             baseUrl: options.mdsUrl,
+            transport: keepAliveTransport,
             ...(options.mdsKey === undefined ? {} : { apiKey: options.mdsKey }),
             // A pass is already retried with backoff; a long hang must not hold the next one up.
             attemptsMax: 2,

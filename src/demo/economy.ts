@@ -17,6 +17,7 @@ import { MemoryMedium, type Medium } from '../secure-element/store/medium.ts';
 import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';
 import { formatAmount } from './format.ts';
 import type { SecureElementKind } from '../core/certificate.ts';
+import { keepAliveTransport } from '../node-http/keep-alive-transport.ts';
 
 const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
@@ -55,7 +56,7 @@ export function holderDevice(name: string, kind: SecureElementKind, medium: Medi
 }
 
 export function holderApp(dcp: RunningDcp): DeviceApp {
-  return new DeviceApp({ baseUrl: dcp.url, verifier });
+  return new DeviceApp({ baseUrl: dcp.url, verifier, transport: keepAliveTransport });
 }
 
 /** The DCP's administrative routes, as its operator. */

@@ -12,6 +12,7 @@ import type { SignedDenyList } from '../core/deny-list.ts';
 import type { DeviceRequest } from '../core/device-request.ts';
 import { principalIdBytes } from '../core/ids.ts';
 import type { Issuance } from '../core/issuance.ts';
+import type { LoadRefusal } from '../core/load-refusal.ts';
 import type { SignedLimits } from '../core/limits.ts';
 import { loadRequestDigest, transferRequestDigest, unloadRequestDigest } from '../core/request-digests.ts';
 import { encodeSigned } from '../core/signed.ts';
@@ -19,10 +20,13 @@ import {
   DcpClient,
   type DcpClientOptions,
   type LoadBody,
+  type LoadRefusalAnswer,
   type SettleAnswer,
   type SettleSubmission,
 } from '../dcp/api/client.ts';
 import type { Personalisation } from '../dcp/api/types.ts';
+import { SecureElementRefused } from './se-client.ts';
+import { SecureElementTurns } from './se-turns.ts';
 
 /** The SE instructions the app uses (structurally `SecureElementClient`, se-client.ts). */
 export interface SecureElementPort {
@@ -37,6 +41,7 @@ export interface SecureElementPort {
     readonly denyListVersion: number;
   };
   load(issuance: Issuance): bigint;
+  refuseLoad(issuance: Issuance): LoadRefusal;
   beginSync(dcpNonce: Bytes): { claim: Claim; sealedUpload: Bytes };
   completeSync(
     renewal: Issuance,
@@ -62,6 +67,7 @@ export class DeviceApp {
   readonly client: DcpClient;
   readonly #options: DeviceAppOptions;
   readonly #verifier: Verifier;
+  readonly #turns = new SecureElementTurns();
 
   constructor(options: DeviceAppOptions) {
     this.#options = options;
@@ -103,10 +109,34 @@ export class DeviceApp {
     };
   }
 
-  /** Load: the prepared request, posted, then LOAD. Returns the new balance. */
+  /**
+   * Load: the prepared request, posted, then LOAD. Returns the new balance. A load the SE cannot
+   * hold (it received value since it signed its balance) goes back to the wallet instead: the SE
+   * signs and records its refusal, the DCP returns the value, and the balance is unchanged.
+   */
   async load(se: SecureElementPort, amount: bigint, key: string): Promise<bigint> {
-    const answer = await this.client.load(key, await this.prepareLoad(se, amount));
-    return se.load(answer.issuance);
+    return this.#turns.load(toHex(se.getData().seId), async () => {
+      const answer = await this.client.load(key, await this.prepareLoad(se, amount));
+      return (await this.install(se, answer.issuance)).balance;
+    });
+  }
+
+  /**
+   * LOAD of an issuance the DCP answered; past the balance limit, REFUSE LOAD and the refusal posted
+   * (each step safe to repeat: REFUSE LOAD answers the same refusal, the DCP returns it once).
+   */
+  async install(
+    se: SecureElementPort,
+    issuance: Issuance,
+  ): Promise<{ readonly balance: bigint; readonly returned?: LoadRefusalAnswer }> {
+    try {
+      return { balance: se.load(issuance) };
+    } catch (error) {
+      if (!(error instanceof SecureElementRefused && error.code === 'balanceLimitExceeded')) throw error;
+    }
+    const refusal = se.refuseLoad(issuance);
+    const returned = await this.client.returnRefusedLoad({ refusal: toHex(encodeSigned(refusal)) });
+    return { balance: se.getData().balance, returned };
   }
 
   /**
@@ -139,18 +169,17 @@ export class DeviceApp {
 
   /** Renewal (and sync): nonce, BEGIN SYNC, post, COMPLETE SYNC. Returns the new balance. */
   async renew(se: SecureElementPort, key: string): Promise<bigint> {
-    return this.#settle(se, key, await this.prepareSettlement(se, { kind: 'renewal' }));
+    return this.#settle(se, key, { kind: 'renewal' });
   }
 
   /** Unload `amount` to the wallet: BEGIN SYNC, AUTHENTICATE over [amount, claim], post, COMPLETE SYNC. */
   async unload(se: SecureElementPort, amount: bigint, key: string): Promise<bigint> {
-    return this.#settle(se, key, await this.prepareSettlement(se, { kind: 'unload', amount }));
+    return this.#settle(se, key, { kind: 'unload', amount });
   }
 
   /** Online transfer of `amount` to another SE (of any DCP). */
   async transfer(se: SecureElementPort, payeeSeId: string, amount: bigint, key: string): Promise<bigint> {
-    const prepared = await this.prepareSettlement(se, { kind: 'transfer', amount, payeeSeId });
-    return this.#settle(se, key, prepared);
+    return this.#settle(se, key, { kind: 'transfer', amount, payeeSeId });
   }
 
   /** Installs newer limits and deny list without a renewal (UPDATE LIMITS, UPDATE DENY LIST). */
@@ -173,8 +202,16 @@ export class DeviceApp {
     );
   }
 
-  async #settle(se: SecureElementPort, key: string, prepared: PreparedSettlement): Promise<bigint> {
-    return this.complete(se, await this.client.settle(key, prepared));
+  /** A settlement in its own turn on the SE (se-turns.ts): no load of it in flight meanwhile. */
+  async #settle(
+    se: SecureElementPort,
+    key: string,
+    request: Parameters<DeviceApp['prepareSettlement']>[1],
+  ): Promise<bigint> {
+    return this.#turns.settlement(toHex(se.getData().seId), async () => {
+      const prepared = await this.prepareSettlement(se, request);
+      return this.complete(se, await this.client.settle(key, prepared));
+    });
   }
 }
 

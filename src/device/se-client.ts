@@ -8,6 +8,7 @@ import { certificateFromCbor, type Certificate } from '../core/certificate.ts';
 import { claimFromCbor, type Claim } from '../core/claim.ts';
 import { deviceRequestFromCbor, type DeviceRequest } from '../core/device-request.ts';
 import type { Issuance } from '../core/issuance.ts';
+import { loadRefusalFromCbor, type LoadRefusal } from '../core/load-refusal.ts';
 import type { SignedLimits } from '../core/limits.ts';
 import type { SignedDenyList } from '../core/deny-list.ts';
 import { exchange, type Transmit } from '../secure-element/apdu/terminal.ts';
@@ -124,6 +125,11 @@ export class SecureElementClient {
       'loadAnswer',
       1,
     ).biguint(0, 'balance');
+  }
+
+  /** REFUSE LOAD: the SE's signed refusal of a load it cannot hold, recorded so it never installs it. */
+  refuseLoad(issuance: Issuance): LoadRefusal {
+    return loadRefusalFromCbor(decodeCbor(this.#callCbor('refuseLoad', [signedToCbor(issuance)])));
   }
 
   /** Step 1 (payee): the encoded payment request. */

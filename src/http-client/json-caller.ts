@@ -1,14 +1,16 @@
 // The HTTP side of every typed service client (the ledger gateway, the directory client): one JSON
 // call with a timeout per attempt, bounded attempts with exponential backoff and jitter, a bound on
 // the answer, and refusals mapped to the service's error catalogue. Only core is imported (a test
-// checks it): `fetch`, `AbortSignal` and `setTimeout` are globals, so a client built on this file
-// stays importable by any service without pulling in another service's implementation.
+// checks it): the default transport is the global `fetch` (transport.ts), so a client built on this
+// file stays importable by any service, and runs wherever core does; a Node process passes a faster
+// transport in the options.
 //
 // Every mutation carries the caller's idempotency key, so every call may be retried after a timeout
 // or a lost connection: the service answers a replay with the first answer (and says so in the
 // `Idempotent-Replayed` header). A refusal (4xx) is never retried: the same request would be refused
 // again.
 import { answerDecoders, type AnswerDecoders } from './answer-decode.ts';
+import { fetchTransport, type HttpTransport, type TransportAnswer } from './transport.ts';
 
 export const callTimeoutMsDefault = 5_000;
 export const callAttemptsMaxDefault = 5;
@@ -30,6 +32,9 @@ export interface JsonCallerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** 0 ≤ random() < 1, for backoff jitter; injected for deterministic runs. */
   readonly random?: () => number;
+  /** How requests reach the wire (src/node-http/ in a Node process); `fetch` when absent. */
+  readonly transport?: HttpTransport;
+  /** The `fetch` of the default transport; tests inject one to play a misbehaving service. */
   readonly fetch?: typeof fetch;
 }
 
@@ -74,13 +79,13 @@ export class JsonCaller {
   private readonly backoffMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
-  private readonly fetch: typeof fetch;
+  private readonly transport: HttpTransport;
 
-  /** `answerCharactersMax` bounds the answer's text: anything far longer is not a service answer. */
+  /** `answerBytesMax` bounds the answer: anything far longer is not a service answer. */
   constructor(
     private readonly options: JsonCallerOptions,
     private readonly errors: CallErrors,
-    private readonly answerCharactersMax: number,
+    private readonly answerBytesMax: number,
   ) {
     this.decoders = answerDecoders((detail) => errors.answerInvalid(detail));
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -89,7 +94,7 @@ export class JsonCaller {
     this.backoffMs = options.backoffMs ?? backoffMsDefault;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
-    this.fetch = options.fetch ?? fetch;
+    this.transport = options.transport ?? fetchTransport(options.fetch ?? fetch);
   }
 
   async call(call: JsonCall): Promise<JsonAnswer> {
@@ -116,36 +121,34 @@ export class JsonCaller {
 
   /** One attempt: an answer, a refusal (thrown), or a transient problem worth a retry. */
   private async attempt(call: JsonCall): Promise<Attempt> {
-    let response: Response;
-    let text: string;
+    let answer: TransportAnswer;
     try {
-      response = await this.fetch(`${this.baseUrl}${call.path}`, {
+      answer = await this.transport({
         method: call.method,
+        url: `${this.baseUrl}${call.path}`,
         headers: this.headers(call),
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        timeoutMs: this.timeoutMs,
+        answerBytesMax: this.answerBytesMax,
       });
-      text = await response.text();
     } catch (error) {
       return {
         kind: 'retry',
         problem: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       };
     }
-    if (text.length > this.answerCharactersMax)
-      throw this.errors.answerInvalid(`answer of ${text.length} characters`);
-    if (response.status >= 500) return { kind: 'retry', problem: `HTTP ${response.status}` };
+    if (answer.kind === 'tooLong')
+      throw this.errors.answerInvalid(`an answer longer than ${this.answerBytesMax} bytes`);
+    const { status, text } = answer;
+    if (status >= 500) return { kind: 'retry', problem: `HTTP ${status}` };
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw this.errors.answerInvalid(`HTTP ${response.status} answer is not JSON`);
+      throw this.errors.answerInvalid(`HTTP ${status} answer is not JSON`);
     }
-    if (response.status >= 400) throw this.refusal(response.status, body);
-    return {
-      kind: 'answer',
-      answer: { body, replayed: response.headers.get('idempotent-replayed') === 'true' },
-    };
+    if (status >= 400) throw this.refusal(status, body);
+    return { kind: 'answer', answer: { body, replayed: answer.header('idempotent-replayed') === 'true' } };
   }
 
   private headers(call: JsonCall): Record<string, string> {

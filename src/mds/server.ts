@@ -17,7 +17,7 @@ import {
 } from '../service-kit/server.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
-import { DirectoryRevocations } from './adapters/directory.ts';
+import { DirectoryDenyLists, DirectoryRevocations } from './adapters/directory.ts';
 import { LedgerSettlement } from './adapters/ledger.ts';
 import { SqlSettlementStore } from './store/settlement-store.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
@@ -27,6 +27,7 @@ import { buildMdsApp, mdsService, type MdsApp, type MdsAppOptions } from './http
 import { apiKeyDigest, apiKeyLength } from './http/auth.ts';
 import { mdsMigrations } from './store/migrations.ts';
 import { SqlMdsStore } from './store/sql-store.ts';
+import { keepAliveTransport } from '../node-http/keep-alive-transport.ts';
 
 /** A running enclave process: the channel's port, and how to stop it. */
 export interface EnclaveHandle extends EnclavePort {
@@ -97,8 +98,12 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
     new DirectoryClient({
       baseUrl: options.directoryUrl,
       apiKey: options.directoryKey,
+      transport: keepAliveTransport,
       attemptsMax: revocationCallAttemptsMax,
     }),
+  );
+  const denyLists = new DirectoryDenyLists(
+    new DirectoryClient({ baseUrl: options.directoryUrl, attemptsMax: revocationCallAttemptsMax }),
   );
   let server: MdsServer;
   try {
@@ -109,7 +114,7 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
       port: options.port,
       logLevel: options.logLevel,
       build: async (db, logger) => {
-        const parts = { store: new SqlMdsStore(db), enclave, revocations, clock, ids: randomIds };
+        const parts = { store: new SqlMdsStore(db), enclave, revocations, denyLists, clock, ids: randomIds };
         const appOptions = { ...parts, hasher: new NodeVerifier(), dcpIssuers };
         await prepareMdsDatabase(db, appOptions, options.operatorKey);
         const built = await buildMdsApp({
@@ -152,7 +157,11 @@ function settlementOptions(
   settlement: MdsServerOptions['settlement'],
 ): Pick<MdsAppOptions, 'settlement' | 'settlementIntervalMs'> {
   if (settlement === undefined) return {};
-  const client = new LedgerClient({ baseUrl: settlement.ledgerUrl, apiKey: settlement.ledgerKey });
+  const client = new LedgerClient({
+    baseUrl: settlement.ledgerUrl,
+    apiKey: settlement.ledgerKey,
+    transport: keepAliveTransport,
+  });
   return {
     settlement: { store: new SqlSettlementStore(db), ledger: new LedgerSettlement(client) },
     ...(settlement.intervalMs === undefined ? {} : { settlementIntervalMs: settlement.intervalMs }),

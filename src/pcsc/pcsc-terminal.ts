@@ -4,7 +4,7 @@
 // pcsc catalogue, with the library's own message as the detail.
 import type { Bytes } from '../core/bytes.ts';
 import { shortResponseDataBytesMax } from '../secure-element/apdu/apdu.ts';
-import type { AsyncTransmit } from './async-exchange.ts';
+import type { AsyncTransmit } from '../secure-element/apdu/terminal.ts';
 import { pcscError } from './errors.ts';
 import { loadPcscBinding, type PcscContextBinding, type PcscReaderBinding } from './pcsc-binding.ts';
 

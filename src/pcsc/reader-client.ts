@@ -10,7 +10,7 @@ import { appletClass, instructions, type InstructionName } from '../secure-eleme
 import { SecureElementClient, SecureElementRefused, type PublicData } from '../device/se-client.ts';
 import { catalogues } from '../errors.ts';
 import { appletAid } from './applet-identity.ts';
-import { exchangeAsync, type AsyncTransmit } from './async-exchange.ts';
+import { exchangeAsync, type AsyncTransmit } from '../secure-element/apdu/terminal.ts';
 import { pcscError } from './errors.ts';
 import { selectByNameP1, selectInstruction, selectReturnFciP2 } from './virtual-card.ts';
 

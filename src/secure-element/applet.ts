@@ -8,6 +8,7 @@ import type { LogicalApplet, LogicalCommand, LogicalResponse } from './apdu/card
 import { appletClass, instructions } from './instructions.ts';
 import { authenticate, getData, initialise, personalise } from './commands/personalise.ts';
 import { load } from './commands/load.ts';
+import { refuseLoad } from './commands/refuse-load.ts';
 import { pay, paymentRequest } from './commands/pay.ts';
 import { acknowledge, receive } from './commands/receive.ts';
 import { beginSync, completeSync, updateDenyList, updateLimits } from './commands/sync.ts';
@@ -20,6 +21,7 @@ const handlers = new Map<number, Handler>([
   [instructions.personalise, personalise],
   [instructions.getData, (se) => getData(se)],
   [instructions.load, load],
+  [instructions.refuseLoad, refuseLoad],
   [instructions.paymentRequest, paymentRequest],
   [instructions.pay, pay],
   [instructions.receive, receive],

@@ -6,6 +6,7 @@ export const instructions = {
   personalise: 0x22,
   getData: 0xca,
   load: 0x30,
+  refuseLoad: 0x32,
   paymentRequest: 0x40,
   pay: 0x42,
   receive: 0x44,

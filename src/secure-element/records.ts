@@ -18,6 +18,8 @@
 //
 //   l/<issuance id>        an issuance installed (LOAD, COMPLETE SYNC credits): its time, so that
 //                          installing it again is a no-op until a sync makes it stale
+//   x/<issuance id>        a load refused (REFUSE LOAD): its time and the signed refusal, so that
+//                          neither LOAD nor COMPLETE SYNC installs it until a sync makes it stale
 //
 // Pending and outstanding records live under their own prefixes so that the limits that count them
 // read a bounded key range instead of scanning every payment since the last sync.
@@ -52,6 +54,7 @@ export const recordKeys = {
   incoming: (challenge: Bytes, state: IncomingState) =>
     `${state === 'outstanding' ? 'r' : 's'}/${toHex(challenge)}`,
   installed: (issuanceId: EntryId) => `l/${toHex(issuanceId)}`,
+  refused: (issuanceId: EntryId) => `x/${toHex(issuanceId)}`,
 } as const;
 
 export const recordPrefixes = {
@@ -63,6 +66,7 @@ export const recordPrefixes = {
   outstandingIncoming: 'r/',
   closedIncoming: 's/',
   installed: 'l/',
+  refused: 'x/',
   payIndex: 'q/',
 } as const;
 
@@ -319,7 +323,7 @@ export function decodeIncoming(challenge: Bytes, bytes: Bytes): IncomingRecord {
 // --- installed issuances ----------------------------------------------------------------------
 
 /**
- * Issuances recorded as installed at any time. LOAD leaves room for one COMPLETE SYNC's credits
+ * Issuances recorded as installed or refused at any time (`l/` and `x/` together). LOAD leaves room for one COMPLETE SYNC's credits
  * (`loadedIssuancesMax` = this − syncCreditsMax), and COMPLETE SYNC erases every record its upload
  * reported that the new last sync time makes stale, so with a DCP that stamps issuances in order the
  * record holds at most the LOADs since the last BEGIN SYNC and the last sync's credits.
@@ -336,4 +340,21 @@ export function encodeInstalled(time: number): Bytes {
 
 export function decodeInstalled(bytes: Bytes): number {
   return decodeRecord(bytes, 'installed', 1, (r) => r.uint(0, 'time'));
+}
+
+/** `x/<issuance id>`: `[time, signed refusal]`, the issuance's time and REFUSE LOAD's answer. */
+export interface RefusedRecord {
+  readonly time: number;
+  readonly refusal: Bytes;
+}
+
+export function encodeRefused(record: RefusedRecord): Bytes {
+  return encodeCbor([record.time, record.refusal]);
+}
+
+export function decodeRefused(bytes: Bytes): RefusedRecord {
+  return decodeRecord(bytes, 'refused', 2, (r) => ({
+    time: r.uint(0, 'time'),
+    refusal: r.bytes(1, 'refusal'),
+  }));
 }

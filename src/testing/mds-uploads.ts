@@ -306,7 +306,10 @@ export interface GraphCounts {
   readonly evidence: number;
 }
 
-/** An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock. */
+/**
+ * An `EnclaveService` in-process on a scratch database of `engine`, migrated, with a manual clock
+ * (and `crypto` in place of the fixture's, e.g. to count verifications).
+ */
 export interface ScratchEnclave {
   readonly service: EnclaveService;
   readonly database: Database;
@@ -315,7 +318,11 @@ export interface ScratchEnclave {
   close(): Promise<void>;
 }
 
-export async function scratchEnclave(uploads: MdsUploads, engine: Engine): Promise<ScratchEnclave> {
+export async function scratchEnclave(
+  uploads: MdsUploads,
+  engine: Engine,
+  crypto: EnclaveCrypto = uploads.crypto,
+): Promise<ScratchEnclave> {
   const scratch = await createScratchDatabase(engine);
   const database = openDatabase(scratch.url);
   await migrate(database, enclaveMigrations, 0);
@@ -325,7 +332,13 @@ export async function scratchEnclave(uploads: MdsUploads, engine: Engine): Promi
       return this.ms;
     },
   };
-  const service = new EnclaveService({ database, crypto: uploads.crypto, anchors: uploads.anchors, clock });
+  const service = new EnclaveService({
+    database,
+    crypto,
+    anchors: uploads.anchors,
+    directory: uploads.pki.directory,
+    clock,
+  });
   const tables = new EnclaveTables(engine);
   return {
     service,

@@ -19,6 +19,7 @@ import type {
   RefundsChunk,
   AlertKind,
   AlertsPage,
+  DenyListCounts,
   EnclaveAlert,
   EnclavePort,
   EnclaveStatus,
@@ -233,6 +234,17 @@ export class EnclaveDouble implements EnclavePort {
           })),
         },
       };
+    });
+  }
+
+  /** Deny lists handed over, as their bytes in hex (the double checks no signature). */
+  readonly denyLists: string[] = [];
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return this.answer('recordDenyList', () => {
+      const fresh = !this.denyLists.includes(toHex(list));
+      if (fresh) this.denyLists.push(toHex(list));
+      return { version: this.denyLists.length, denied: fresh ? 1 : 0 };
     });
   }
 

@@ -123,6 +123,7 @@ void describe('the enclave on PostgreSQL', () => {
             database,
             crypto: uploads.crypto,
             anchors: uploads.anchors,
+            directory: uploads.pki.directory,
             clock: { nowMs: () => 7 },
           }),
       );

@@ -1,7 +1,8 @@
 // Order independence as a property (docs/mds.md, "Enclave"): any order of the same uploads, with any
 // of them delivered again, and ingest interleaved with delivery at random, ends with the same alerts
-// (ids, kinds, SEs, values, evidence) and the same graph. The reference run must raise all six
-// alerts of its frauds, so the property cannot pass vacuously.
+// (ids, kinds, SEs, values, evidence) and the same graph, report windows settled along the way and
+// at the end. The reference run must raise all thirteen alerts of its frauds, so the property cannot
+// pass vacuously.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -13,6 +14,7 @@ import {
   type RelayedUpload,
 } from '../../src/testing/mds-uploads.ts';
 import type { Engine } from '../../src/storage/database.ts';
+import { issuanceReportWindowMsDefault } from '../../src/mds/enclave/unreported.ts';
 
 const fixture = new MdsUploads();
 const relayed: RelayedUpload[] = [
@@ -35,9 +37,16 @@ async function run(engine: Engine, order: readonly number[], ingestEvery: number
   try {
     for (const [position, index] of order.entries()) {
       await enclave.service.storeUpload(fixture.request(relayed[index]!, position));
-      if ((position + 1) % ingestEvery === 0) await enclave.service.ingestAll(relayed.length);
+      if ((position + 1) % ingestEvery === 0) {
+        await enclave.service.ingestAll(relayed.length);
+        enclave.clock.ms += 1;
+        await enclave.service.settleIssuances();
+      }
     }
     await enclave.service.ingestAll(relayed.length);
+    // Every report window ends: the DCP-signed issuances no DCP reported (all of them here) raise.
+    enclave.clock.ms += issuanceReportWindowMsDefault;
+    while ((await enclave.service.settleIssuances()) > 0);
     const page = await enclave.service.alertsAfter(0, 256);
     const alerts: string[] = [];
     for (const alert of page.alerts) {
@@ -88,8 +97,8 @@ for (const engine of engines) {
       );
       assert.equal(
         reference.alerts.length,
-        6,
-        'two double spends, two counter reuses, a fake funding, an unknown signer',
+        13,
+        'two double spends, two counter reuses, a fake funding, an unknown signer, and the seven unreported DCP issuances',
       );
       assert.equal(reference.ingested, relayed.length);
       await fc.assert(

@@ -196,3 +196,39 @@ function rank(index: number, shuffle: readonly number[]): number {
   hash = Math.imul(hash ^ (hash >>> 15), 0x85ebca6b);
   return (hash ^ (hash >>> 13)) | 0;
 }
+
+for (const engine of engines) {
+  test(`value no DCP backs, retired at a DCP, stays that DCP's loss (${engine})`, async () => {
+    const uploads = new MdsUploads();
+    const { upload } = uploads.fakeFunding(5_000n);
+    const enclave = await scratchEnclave(uploads, engine);
+    try {
+      await enclave.service.storeUpload(uploads.request(upload));
+      await enclave.service.ingestAll(1);
+      const claim = claimFromCbor(decodeCbor(upload.claim)).body;
+      const token = claim.tokens[0]!;
+      await enclave.service.recordReports({
+        dcpId: uploads.dcpId,
+        issuances: [],
+        retirements: [
+          {
+            tokenId: toHex(token.tokenId),
+            value: token.value,
+            seId: toHex(claim.seId),
+            uploadDigest: toHex(uploads.pki.verifier.sha256(upload.sealed)),
+            retiredAtMs: 1_000,
+          },
+        ],
+      });
+      const supply = await enclave.service.supply();
+      assert.deepEqual(
+        supply.dcps.map((dcp) => [dcp.dcpId, dcp.retired, dcp.retiredBacked]),
+        [[uploads.dcpId, 5_000n, 5_000n]],
+      );
+      assert.equal(supply.unbackedRetired, 5_000n);
+      assert.equal(supply.createdByFraud, 5_000n);
+    } finally {
+      await enclave.close();
+    }
+  });
+}

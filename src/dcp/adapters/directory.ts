@@ -24,6 +24,7 @@ type Refused = Exclude<RegistrationOutcome, 'registered'>['refused'];
  * with another certificate is this public key registered before, by another DCP or for another wallet.
  */
 const registrationRefusals: Partial<Record<DirectoryAnswerCode, Refused>> = {
+  secureElementOwnedByAnotherDcp: 'publicKeyAlreadyRegistered',
   secureElementWalletConflict: 'publicKeyAlreadyRegistered',
   secureElementCertificateConflict: 'publicKeyAlreadyRegistered',
   secureElementRevoked: 'deviceRevoked',

@@ -8,6 +8,7 @@ import { isCbdcError } from '../../core/errors.ts';
 import { DcpClient } from '../api/client.ts';
 import { dcpError } from '../api/errors.ts';
 import type { PeerDcpPort } from '../domain/ports.ts';
+import { keepAliveTransport } from '../../node-http/keep-alive-transport.ts';
 
 export interface HttpPeersOptions {
   /** Per call; the outbox retries a failed call on its next pass. */
@@ -30,6 +31,7 @@ export class HttpPeers implements PeerDcpPort {
   async #call<T>(endpoint: string, call: (client: DcpClient) => Promise<T>): Promise<T> {
     const client = new DcpClient({
       baseUrl: endpoint,
+      transport: keepAliveTransport,
       timeoutMs: this.options.timeoutMs ?? 5_000,
       attemptsMax: this.options.attemptsMax ?? 1,
     });

@@ -19,6 +19,7 @@ import {
   decodeCredit,
   decodeDescription,
   decodeLoadAnswer,
+  decodeLoadRefusalAnswer,
   decodeNonce,
   decodeParticipant,
   decodePersonalisation,
@@ -42,6 +43,8 @@ import type {
   DeviceUpdates,
   LoadAnswer,
   LoadBody,
+  LoadRefusalAnswer,
+  LoadRefusalBody,
   ParticipantBody,
   Personalisation,
   PersonaliseBody,
@@ -136,6 +139,12 @@ export class DcpClient {
   async load(idempotencyKey: string, body: LoadBody): Promise<LoadAnswer> {
     const answer = await this.call({ method: 'POST', path: '/v1/loads', body, idempotencyKey });
     return decodeLoadAnswer(answer.body);
+  }
+
+  /** A load its SE refused, returned to the wallet (idempotent by the issuance the refusal names). */
+  async returnRefusedLoad(body: LoadRefusalBody): Promise<LoadRefusalAnswer> {
+    const answer = await this.call({ method: 'POST', path: '/v1/loads/refusals', body });
+    return decodeLoadRefusalAnswer(answer.body);
   }
 
   /** A renewal, an unload or an online transfer: the submission's kind names the route. */

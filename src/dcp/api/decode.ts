@@ -23,6 +23,7 @@ import {
   type DcpWalletBalance,
   type DeviceUpdates,
   type LoadAnswer,
+  type LoadRefusalAnswer,
   type Personalisation,
   type SettleAnswer,
 } from './types.ts';
@@ -142,6 +143,18 @@ export function decodeLoadAnswer(value: unknown): LoadAnswer {
   return {
     operationId: text(fields, 'operationId', 'answer'),
     issuance: issuanceAt(fields['issuance'], 'answer.issuance'),
+  };
+}
+
+export function decodeLoadRefusalAnswer(value: unknown): LoadRefusalAnswer {
+  const fields = object(value, 'answer');
+  const issuanceId = text(fields, 'issuanceId', 'answer');
+  if (!/^[0-9a-f]{64}$/.test(issuanceId)) throw invalid('answer.issuanceId', '64 lowercase hex digits');
+  return {
+    operationId: text(fields, 'operationId', 'answer'),
+    loadOperationId: text(fields, 'loadOperationId', 'answer'),
+    issuanceId,
+    amount: money(fields, 'amount', 'answer'),
   };
 }
 

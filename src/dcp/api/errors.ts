@@ -146,6 +146,24 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       'the signed balance, the loads issued to the secure element but not yet seen installed and this load exceed its balance limit: install them (or sync) first',
   },
+  // Load refusals (0x307x): a load its SE refused (REFUSE LOAD) goes back to the wallet
+  refusedIssuanceUnknown: {
+    number: 0x3070,
+    kind: 'notFound',
+    meaning: 'the load refusal names no load issuance this DCP signed for that secure element',
+  },
+  refusedIssuanceClaimed: {
+    number: 0x3071,
+    kind: 'conflict',
+    meaning:
+      "the load refusal's issuance was claimed by its secure element (a renewal, unload or transfer retired its token): it was installed, nothing is returned",
+  },
+  loadRefused: {
+    number: 0x3072,
+    kind: 'conflict',
+    meaning:
+      'the load with this key was refused by its secure element and its value returned to the wallet: its issuance is not delivered again',
+  },
   // Idempotency and state (0x304x)
   deviceAlreadyPersonalised: {
     number: 0x3041,

@@ -49,6 +49,11 @@ export type LoadBody = {
   readonly deviceRequest: string;
 };
 
+/** A load its SE refused: hex of the SE's load refusal envelope (REFUSE LOAD, src/core/load-refusal.ts). */
+export type LoadRefusalBody = {
+  readonly refusal: string;
+};
+
 export type RenewalBody = {
   readonly claim: string;
   readonly sealedUpload: string;
@@ -123,6 +128,15 @@ export interface DcpNonce {
 export interface LoadAnswer {
   readonly operationId: string;
   readonly issuance: Issuance;
+}
+
+/** A refused load returned: its value paid from the pool back to the wallet. */
+export interface LoadRefusalAnswer {
+  readonly operationId: string;
+  readonly loadOperationId: string;
+  /** Hex of the refused issuance's id. */
+  readonly issuanceId: string;
+  readonly amount: bigint;
 }
 
 export interface SettleAnswer {

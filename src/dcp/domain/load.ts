@@ -8,7 +8,13 @@ import { loadRequestDigest } from '../../core/request-digests.ts';
 import { dcpError } from '../api/errors.ts';
 import { decodeField, hexField, type DcpContext } from './context.ts';
 import { drive, loadResultOf } from './outbox.ts';
-import type { DcpTransaction, DeviceRow, LoadOperation, LoadResult } from './ports.ts';
+import {
+  refusalOperationId,
+  type DcpTransaction,
+  type DeviceRow,
+  type LoadOperation,
+  type LoadResult,
+} from './ports.ts';
 
 export async function makeNonce(
   context: DcpContext,
@@ -127,5 +133,8 @@ async function replayLoad(context: DcpContext, operationId: string): Promise<Loa
   const operation = await context.store.reader.findOperation(operationId);
   // A refused load forgets its operation (nothing moved): the same key may be retried.
   if (operation === null) throw dcpError('walletInsufficientBalance', 'the load with this key was refused');
+  // Its SE refused the issuance and the value went back (refusal.ts): it is not delivered again.
+  if ((await context.store.reader.findOperation(refusalOperationId(operationId))) !== null)
+    throw dcpError('loadRefused', `operation ${operationId}`);
   return loadResultOf(await drive(context, operation));
 }

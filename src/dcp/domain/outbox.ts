@@ -11,6 +11,7 @@
 //   transfer: pending --pay pool→payee pool--> paid --payee DCP queues the credit--> done
 //             (to a device of this DCP: done at once, the credit queued in the settlement's commit)
 //   renewal:  done at once (no ledger movement)
+//   refusal:  pending --pay pool→wallet--> done        (the refused load's token retired at pending)
 //
 // Each state is a member of the `Operation` union (ports.ts) carrying what it needs: a held load its
 // hold, a paid transfer its payment. After every pass `reconcile` checks the pool invariant.
@@ -28,6 +29,7 @@ import type {
   LoadResult,
   OpenOperation,
   Operation,
+  RefusalOperation,
   TransferOperation,
   UnloadOperation,
 } from './ports.ts';
@@ -40,6 +42,7 @@ type HeldLoad = Stage<LoadOperation, 'held'>;
 type PendingUnload = Stage<UnloadOperation, 'pending'>;
 type PendingTransfer = Extract<Stage<TransferOperation, 'pending'>, { readonly route: 'peer' }>;
 type PaidTransfer = Stage<TransferOperation, 'paid'>;
+type PendingRefusal = Stage<RefusalOperation, 'pending'>;
 
 /** Steps from an operation's first state to done: load, held, done (the longest). */
 const stepsMax = 3;
@@ -71,6 +74,8 @@ async function advance(context: DcpContext, operation: OpenOperation): Promise<O
       return operation.state === 'pending'
         ? payTransfer(context, operation)
         : creditPayee(context, operation);
+    case 'refusal':
+      return payRefusal(context, operation);
     default:
       return unreachable(operation);
   }
@@ -102,6 +107,8 @@ const isHeldLoad = (operation: Operation): operation is HeldLoad =>
   operation.kind === 'load' && operation.state === 'held';
 const isPendingUnload = (operation: Operation): operation is PendingUnload =>
   operation.kind === 'unload' && operation.state === 'pending';
+const isPendingRefusal = (operation: Operation): operation is PendingRefusal =>
+  operation.kind === 'refusal' && operation.state === 'pending';
 const isPendingTransfer = (operation: Operation): operation is PendingTransfer =>
   operation.kind === 'transfer' && operation.state === 'pending';
 const isPaidTransfer = (operation: Operation): operation is PaidTransfer =>
@@ -198,6 +205,24 @@ async function payUnload(context: DcpContext, operation: PendingUnload): Promise
   return vanishedUnlessFound(operation, done);
 }
 
+/** A refused load's value back to the wallet it came from (refusal.ts committed the retirement). */
+async function payRefusal(context: DcpContext, operation: PendingRefusal): Promise<Operation> {
+  const payment = await ledgerCall('other', () =>
+    context.ledger.pay(`dcp-${operation.id}`, {
+      payerAccountId: context.poolAccountId,
+      payeeAccountId: operation.accountId,
+      amount: operation.amount,
+      reference: `refusal:${operation.answer.loadOperationId}`,
+    }),
+  );
+  const done = await step(context, operation.id, isPendingRefusal, (current) => ({
+    ...current,
+    state: 'done',
+    paymentId: payment.value.id,
+  }));
+  return vanishedUnlessFound(operation, done);
+}
+
 async function payTransfer(context: DcpContext, operation: PendingTransfer): Promise<Operation> {
   const payment = await ledgerCall('other', () =>
     context.ledger.pay(`dcp-transfer-${operation.id}`, {
@@ -226,7 +251,7 @@ async function creditPayee(context: DcpContext, operation: PaidTransfer): Promis
   return vanishedUnlessFound(operation, done);
 }
 
-/** Only a refused load deletes its row: an unload's or a transfer's row never vanishes. */
+/** Only a refused load deletes its row: an unload's, a transfer's or a refusal's row never vanishes. */
 function vanishedUnlessFound(operation: Operation, found: Operation | null): Operation {
   if (found === null) throw serviceError('internalError', `operation ${operation.id} vanished`);
   return found;

@@ -205,8 +205,37 @@ export type TransferOperation = OperationCommon & {
       ))
   );
 
+/** What returning a refused load answered, as stored with its operation. */
+export interface RefusalResult {
+  readonly operationId: string;
+  /** The load whose issuance the SE refused. */
+  readonly loadOperationId: string;
+  /** Hex of the refused issuance's id. */
+  readonly issuanceId: string;
+  /** Decimal minor units: what goes back to the wallet. */
+  readonly amount: string;
+}
+
+/** The id of the operation that returns a refused load: one per load, so one return per issuance. */
+export const refusalOperationPrefix = 'refusal-';
+export function refusalOperationId(loadOperationId: string): string {
+  return `${refusalOperationPrefix}${loadOperationId}`;
+}
+
+/**
+ * pending --pay pool → wallet account--> done: a load its SE refused (REFUSE LOAD), returned. Its
+ * first commit retires the load's token, so the pool invariant holds with the value in flight.
+ */
+export type RefusalOperation = OperationCommon & {
+  readonly kind: 'refusal';
+  /** The wallet's ledger account the load was paid from. */
+  readonly accountId: string;
+  readonly answer: RefusalResult;
+} & ({ readonly state: 'pending' } | { readonly state: 'done'; readonly paymentId: string });
+
 /** A row of `dcp_operations`: a union discriminated by kind and state, each with what it needs. */
-export type Operation = LoadOperation | RenewalOperation | UnloadOperation | TransferOperation;
+export type Operation =
+  LoadOperation | RenewalOperation | UnloadOperation | TransferOperation | RefusalOperation;
 export type OperationKind = Operation['kind'];
 export type OperationState = Operation['state'];
 /** An operation the outbox still drives. */
@@ -223,6 +252,14 @@ export interface IssuanceRow {
   readonly tokens: readonly { readonly tokenId: string; readonly value: bigint }[];
 }
 
+/** What the DCP keeps of an issuance it signed, as a load refusal needs it. */
+export interface IssuanceFound {
+  readonly kind: IssuanceRow['kind'];
+  readonly seId: string;
+  readonly value: bigint;
+  readonly operationId: string;
+}
+
 export interface CreditRow {
   readonly id: string;
   readonly kind: 'credit' | 'refund';
@@ -236,7 +273,8 @@ export interface Supply {
 }
 
 /** What an idempotency key names: the participant, wallet, device or operation it created. */
-export type KeyKind = 'participant' | 'wallet' | 'personalisation' | OperationKind;
+/** A refusal takes no key: the issuance it names is its idempotency (refusal.ts). */
+export type KeyKind = 'participant' | 'wallet' | 'personalisation' | Exclude<OperationKind, 'refusal'>;
 export const keyKinds = [
   'participant',
   'wallet',
@@ -259,6 +297,7 @@ export interface DcpReader {
   findWallet(id: string): Promise<WalletRow | null>;
   findDevice(seId: string): Promise<DeviceRow | null>;
   findOperation(id: string): Promise<Operation | null>;
+  findIssuance(id: string): Promise<IssuanceFound | null>;
 }
 
 /**
@@ -296,6 +335,8 @@ export interface DcpTransaction {
   deleteOperation(id: string): Promise<void>;
   insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void>;
   findToken(tokenId: string): Promise<{ readonly seId: string; readonly value: bigint } | null>;
+  /** The issuance this DCP signed with this id (hex), or null. */
+  findIssuance(id: string): Promise<IssuanceFound | null>;
   /**
    * Retires a token, naming the upload whose claim retired it (the MDS's report carries it); false
    * if it was retired before (the unique key decides, even under races).

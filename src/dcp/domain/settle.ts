@@ -117,7 +117,8 @@ async function replay(context: DcpContext, operationId: string): Promise<SettleR
 }
 
 function settleResultOf(operation: Operation): SettleResult {
-  if (operation.kind === 'load') throw serviceError('internalError', `operation ${operation.id} is a load`);
+  if (operation.kind === 'load' || operation.kind === 'refusal')
+    throw serviceError('internalError', `operation ${operation.id} is a ${operation.kind}`);
   return operation.answer;
 }
 

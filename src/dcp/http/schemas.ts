@@ -47,6 +47,7 @@ export const LoadBody = Type.Object(
   strict,
 );
 const sealedBytesMax = Math.floor(requestBodyBytesMax / 2) - 8192;
+export const LoadRefusalBody = Type.Object({ refusal: Hex(256) }, strict);
 export const RenewalBody = Type.Object({ claim: Hex(16 * 1024), sealedUpload: Hex(sealedBytesMax) }, strict);
 export const UnloadBody = Type.Object(
   { claim: Hex(16 * 1024), sealedUpload: Hex(sealedBytesMax), amount: Amount, deviceRequest: Hex(512) },
@@ -78,6 +79,7 @@ export type BodiesAgreeWithWire = [
   Holds<Same<Static<typeof PersonaliseBody>, wire.PersonaliseBody>>,
   Holds<Same<Static<typeof NonceBody>, wire.NonceBody>>,
   Holds<Same<Static<typeof LoadBody>, wire.LoadBody>>,
+  Holds<Same<Static<typeof LoadRefusalBody>, wire.LoadRefusalBody>>,
   Holds<Same<Static<typeof RenewalBody>, wire.RenewalBody>>,
   Holds<Same<Static<typeof UnloadBody>, wire.UnloadBody>>,
   Holds<Same<Static<typeof TransferBody>, wire.TransferBody>>,
@@ -142,6 +144,15 @@ const NonceWire = Type.Object(
   strict,
 );
 const LoadWire = Type.Object({ operationId: Type.String(), issuance: HexOut }, strict);
+const LoadRefusalWire = Type.Object(
+  {
+    operationId: Type.String(),
+    loadOperationId: Type.String(),
+    issuanceId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    amount: Amount,
+  },
+  strict,
+);
 const SettleWire = Type.Object(
   {
     operationId: Type.String(),
@@ -169,6 +180,7 @@ export const responses = {
   supply: { 200: SupplyWire, ...errorResponses },
   nonce: { 201: NonceWire, ...errorResponses },
   load: { 201: LoadWire, ...errorResponses },
+  loadRefusal: { 201: LoadRefusalWire, ...errorResponses },
   settlement: { 201: SettleWire, ...errorResponses },
   credit: { 201: CreditWire, ...errorResponses },
   updates: { 200: UpdatesWire, ...errorResponses },

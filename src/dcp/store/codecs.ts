@@ -6,7 +6,13 @@ import { AssertionFailed } from '../../core/assert.ts';
 import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
 import type { ResultCodec } from '../../storage/idempotency.ts';
 import { settleKinds } from '../api/types.ts';
-import { keyKinds, type KeyResult, type LoadResult, type SettleResult } from '../domain/ports.ts';
+import {
+  keyKinds,
+  type KeyResult,
+  type LoadResult,
+  type RefusalResult,
+  type SettleResult,
+} from '../domain/ports.ts';
 
 const { object, text, oneOf, invalid } = answerDecoders(
   (detail) => new AssertionFailed(`stored answer: ${detail}`),
@@ -30,7 +36,7 @@ function parsed(json: string, path: string): Fields {
   return object(value, path);
 }
 
-export function encodeAnswer(answer: LoadResult | SettleResult): string {
+export function encodeAnswer(answer: LoadResult | SettleResult | RefusalResult): string {
   return JSON.stringify(answer);
 }
 
@@ -54,6 +60,18 @@ export function decodeSettleResult(json: string): SettleResult {
         throw invalid(`settlement.credits[${index}]`, 'lowercase hex');
       return credit;
     }),
+    amount,
+  };
+}
+
+export function decodeRefusalResult(json: string): RefusalResult {
+  const fields = parsed(json, 'refusal');
+  const amount = text(fields, 'amount', 'refusal');
+  if (!/^[1-9][0-9]{0,19}$/.test(amount)) throw invalid('refusal.amount', 'a decimal amount');
+  return {
+    operationId: text(fields, 'operationId', 'refusal'),
+    loadOperationId: text(fields, 'loadOperationId', 'refusal'),
+    issuanceId: hexText(fields, 'issuanceId', 'refusal'),
     amount,
   };
 }

@@ -22,7 +22,37 @@
 //
 // Version 5 indexes the idempotency answers by age: they expire after the retention
 // (src/service-kit/idempotency.ts), a bounded batch at a time, and the tombstones stay.
+//
+// Version 6 (9 once merged after 6 to 8 of other branches) lets an operation be a `refusal`: the return to the wallet of a load its SE refused
+// (REFUSE LOAD, docs/dcp.md "Loads an SE refuses"). The table is rebuilt because SQLite cannot
+// widen a CHECK; every row and both indexes are kept as they were.
 import type { MigrationSet } from '../../storage/migrations.ts';
+
+const refusalOperationStatements = [
+  `CREATE TABLE dcp_operations_v6 (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('load', 'renewal', 'unload', 'transfer', 'refusal')),
+    se_id TEXT NOT NULL,
+    amount BIGINT NOT NULL CHECK (amount >= 0),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'held', 'paid', 'done')),
+    account_id TEXT,
+    hold_id TEXT,
+    payment_id TEXT,
+    payee_se_id TEXT,
+    payee_endpoint TEXT,
+    answer TEXT,
+    created_at_ms BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL)`,
+  `INSERT INTO dcp_operations_v6 (id, kind, se_id, amount, state, account_id, hold_id, payment_id,
+      payee_se_id, payee_endpoint, answer, created_at_ms, updated_at_ms)
+    SELECT id, kind, se_id, amount, state, account_id, hold_id, payment_id,
+      payee_se_id, payee_endpoint, answer, created_at_ms, updated_at_ms
+    FROM dcp_operations`,
+  `DROP TABLE dcp_operations`,
+  `ALTER TABLE dcp_operations_v6 RENAME TO dcp_operations`,
+  `CREATE INDEX dcp_operations_open ON dcp_operations (state)`,
+  `CREATE INDEX dcp_operations_se ON dcp_operations (se_id, kind)`,
+];
 
 const mdsForwardingStatements = [
   `CREATE TABLE dcp_uploads_v4 (
@@ -192,6 +222,12 @@ export const dcpMigrations: MigrationSet = {
       statements: () => [
         'CREATE INDEX dcp_idempotency_answers ON dcp_idempotency_keys (created_at_ms) WHERE result IS NOT NULL',
       ],
+    },
+    {
+      // Meant as 9: 6 to 8 are other branches' and versions must be gapless, so it is 6 until merged.
+      version: 6,
+      name: 'operations that return a load its SE refused',
+      statements: () => refusalOperationStatements,
     },
   ],
 };

@@ -12,13 +12,13 @@ import {
   columnTextOrNull,
 } from '../../storage/decode.ts';
 import type { DeviceRow, Operation } from '../domain/ports.ts';
-import { decodeLoadResult, decodeSettleResult, encodeAnswer } from './codecs.ts';
+import { decodeLoadResult, decodeRefusalResult, decodeSettleResult, encodeAnswer } from './codecs.ts';
 
 export const operationColumns =
   'id, kind, se_id, amount, state, account_id, hold_id, payment_id, payee_se_id, payee_endpoint, answer';
 export const deviceColumns = 'se_id, wallet_id, kind, public_key, certificate, state, last_time';
 
-const operationKinds = ['load', 'renewal', 'unload', 'transfer'] as const;
+const operationKinds = ['load', 'renewal', 'unload', 'transfer', 'refusal'] as const;
 const operationStates = ['pending', 'held', 'paid', 'done'] as const;
 
 function columnHex(row: Row, column: string): Bytes {
@@ -85,6 +85,17 @@ export function operationFromRow(row: Row): Operation {
     }
     case 'transfer':
       return transferFromRow(row, common, state);
+    case 'refusal': {
+      const refusal = {
+        ...common,
+        kind,
+        accountId: columnText(row, 'account_id'),
+        answer: decodeRefusalResult(columnText(row, 'answer')),
+      };
+      if (state === 'pending') return { ...refusal, state };
+      if (state === 'done') return { ...refusal, state, paymentId: columnText(row, 'payment_id') };
+      throw badState(row);
+    }
     default:
       return unreachable(kind);
   }

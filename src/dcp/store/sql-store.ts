@@ -15,18 +15,20 @@ import {
 import { IdempotencyTable, type IdempotencyKeys, type IdempotencyRecord } from '../../storage/idempotency.ts';
 import { participantRoles } from '../api/types.ts';
 import { commitGroupOperationsMax } from '../domain/limits.ts';
-import type {
-  CreditRow,
-  DcpReader,
-  DcpStore,
-  DcpTransaction,
-  DeviceRow,
-  IssuanceRow,
-  KeyResult,
-  Operation,
-  ParticipantRow,
-  Supply,
-  WalletRow,
+import {
+  refusalOperationPrefix,
+  type CreditRow,
+  type DcpReader,
+  type DcpStore,
+  type DcpTransaction,
+  type DeviceRow,
+  type IssuanceFound,
+  type IssuanceRow,
+  type KeyResult,
+  type Operation,
+  type ParticipantRow,
+  type Supply,
+  type WalletRow,
 } from '../domain/ports.ts';
 import { keyResultCodec } from './codecs.ts';
 import { SqlMdsOutbox } from './mds-outbox.ts';
@@ -295,14 +297,16 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   async loadValueUnseen(seId: string, sinceMs: number): Promise<bigint> {
     // Loads done before the SE's newest claim are in that claim or can no longer be installed
     // (an SE refuses issuances stamped before its last sync); so are loads done before `sinceMs`.
+    // A load the SE refused (REFUSE LOAD) is never installed: its value went back to the wallet.
     const row = (
       await this.executor.all(
         `SELECT COALESCE(SUM(o.amount), 0) AS unseen FROM dcp_operations o
           WHERE o.se_id = ? AND o.kind = 'load'
             AND (o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
               (SELECT MAX(c.created_at_ms) FROM dcp_operations c
-                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0)))`,
-        [seId, sinceMs, seId],
+                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0)))
+            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)`,
+        [seId, sinceMs, seId, refusalOperationPrefix],
       )
     )[0];
     assert(row !== undefined, 'a SUM answers one row');
@@ -384,6 +388,21 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     const rows = await this.executor.all('SELECT se_id, value FROM dcp_tokens WHERE token_id = ?', [tokenId]);
     const row = rows[0];
     return row === undefined ? null : { seId: columnText(row, 'se_id'), value: columnBigint(row, 'value') };
+  }
+
+  async findIssuance(id: string): Promise<IssuanceFound | null> {
+    const rows = await this.executor.all(
+      'SELECT kind, se_id, value, operation_id FROM dcp_issuances WHERE id = ?',
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    return {
+      kind: columnOneOf(row, 'kind', ['load', 'renewal', 'credit', 'refund'] as const),
+      seId: columnText(row, 'se_id'),
+      value: columnBigint(row, 'value'),
+      operationId: columnText(row, 'operation_id'),
+    };
   }
 
   /** Retires a token; false if it was retired before (the unique key decides, even under races). */

@@ -82,6 +82,12 @@ export const directoryErrors = defineErrorCatalogue({
     kind: 'notEnoughMemory',
     meaning: 'the secure element has had statusChangesMax status changes; revoke it or re-personalise',
   },
+  secureElementOwnedByAnotherDcp: {
+    number: 0x2037,
+    kind: 'conflict',
+    meaning:
+      'the secure element (its public key) is registered by another DCP; no other DCP may register or renew it',
+  },
   // Deny list (0x204x)
   denyListFull: {
     number: 0x2040,

@@ -31,6 +31,9 @@ const record = (status: Status, changes = 1): SecureElementRecord => ({
   history: Array.from({ length: changes }, () => ({ status, reason: 'r', changedBy: 'p', changedAtMs: 0 })),
 });
 
+/** The registration of the DCP and wallet the record above belongs to. */
+const mine = { dcpId: 'bb'.repeat(16), walletId: 'wallet' };
+
 const refusal = (code: string) => (error: unknown) => (error as { code?: string }).code === code;
 
 test('transitions: active ⇄ suspended, either → revoked; revoked is final; no change to the same status', () => {
@@ -57,27 +60,31 @@ test('transitions: active ⇄ suspended, either → revoked; revoked is final; n
   assert.deepEqual((['active', 'suspended', 'revoked'] as const).map(isDenied), [false, true, true]);
 });
 
-test('a known SE: same certificate unchanged, longer one a renewal while active, other wallet a conflict', () => {
+test('a known SE: same certificate unchanged, longer one a renewal while active, other wallet or DCP a conflict', () => {
   const known = record('active');
-  assert.equal(registrationOfKnown(known, 'wallet', known.certificate, 1000), 'unchanged');
-  assert.equal(registrationOfKnown(known, 'wallet', Uint8Array.of(9), 2000), 'renewal');
   assert.throws(
-    () => registrationOfKnown(known, 'other', known.certificate, 1000),
+    () => registrationOfKnown(known, { ...mine, dcpId: 'cc'.repeat(16) }, Uint8Array.of(9), 2000),
+    refusal('secureElementOwnedByAnotherDcp'),
+  );
+  assert.equal(registrationOfKnown(known, mine, known.certificate, 1000), 'unchanged');
+  assert.equal(registrationOfKnown(known, mine, Uint8Array.of(9), 2000), 'renewal');
+  assert.throws(
+    () => registrationOfKnown(known, { ...mine, walletId: 'other' }, known.certificate, 1000),
     refusal('secureElementWalletConflict'),
   );
   assert.throws(
-    () => registrationOfKnown(known, 'wallet', Uint8Array.of(9), 1000),
+    () => registrationOfKnown(known, mine, Uint8Array.of(9), 1000),
     refusal('secureElementCertificateConflict'),
   );
   assert.throws(
-    () => registrationOfKnown(record('suspended'), 'wallet', Uint8Array.of(9), 2000),
+    () => registrationOfKnown(record('suspended'), mine, Uint8Array.of(9), 2000),
     refusal('secureElementNotActive'),
   );
   assert.throws(
-    () => registrationOfKnown(record('revoked'), 'wallet', Uint8Array.of(9), 2000),
+    () => registrationOfKnown(record('revoked'), mine, Uint8Array.of(9), 2000),
     refusal('secureElementRevoked'),
   );
-  assert.equal(registrationOfKnown(record('revoked'), 'wallet', Uint8Array.of(1, 2, 3), 1000), 'unchanged');
+  assert.equal(registrationOfKnown(record('revoked'), mine, Uint8Array.of(1, 2, 3), 1000), 'unchanged');
 });
 
 test('the wallet is visible to the owning DCP and operators only', () => {

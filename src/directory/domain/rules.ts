@@ -64,11 +64,16 @@ export type RegistrationOutcome = 'unchanged' | 'renewal';
 /** What registering `certificate` for a secure element already on record means. */
 export function registrationOfKnown(
   record: SecureElementRecord,
-  walletId: string,
+  registration: { readonly dcpId: string; readonly walletId: string },
   certificate: Bytes,
   validUntil: number,
 ): RegistrationOutcome {
-  if (record.walletId !== walletId) {
+  // First, before the wallet: the SE id is the hash of the public key, so another DCP's certificate
+  // for the same key must never replace the record of the DCP that personalised the SE.
+  if (record.dcpId !== registration.dcpId) {
+    throw directoryError('secureElementOwnedByAnotherDcp', `secure element ${record.seId} is another DCP's`);
+  }
+  if (record.walletId !== registration.walletId) {
     throw directoryError('secureElementWalletConflict', `secure element ${record.seId} has another wallet`);
   }
   if (bytesEqual(record.certificate, certificate)) return 'unchanged';

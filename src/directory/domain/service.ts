@@ -257,7 +257,12 @@ export class DirectoryService {
       const known = await tx.lockSecureElement(seId);
       if (known !== null) {
         if (
-          registrationOfKnown(known, request.walletId, request.certificate, body.validUntil) === 'unchanged'
+          registrationOfKnown(
+            known,
+            { dcpId: toHex(body.issuerId), walletId: request.walletId },
+            request.certificate,
+            body.validUntil,
+          ) === 'unchanged'
         )
           return known;
         await tx.replaceCertificate(seId, request.certificate, body.validUntil);

@@ -133,6 +133,20 @@ for (const engine of engines) {
       );
     });
 
+    test("another DCP's certificate for the same key never replaces the record, even under the same wallet id", async () => {
+      const se = issueSecureElement(fixture.pki, 'bank-a', 'phone');
+      assert.equal((await register(fixture.dcpAKey, se.hex, 'wallet-shared')).status, 201);
+      const takeover = issueSecureElement(fixture.pki, 'bank-b', 'phone', {
+        publicKey: se.publicKey,
+        validSeconds: 900 * daySeconds,
+      });
+      const refused = await register(fixture.dcpBKey, takeover.hex, 'wallet-shared');
+      assert.equal(refused.status, 409);
+      assert.equal(errorCode(refused), 'secureElementOwnedByAnotherDcp');
+      const read = await call(fixture.app, fixture.operatorKey, 'GET', `/v1/secure-elements/${se.seId}`);
+      assert.equal(secureElementOf(read.body).certificate, se.hex);
+    });
+
     test('active → suspended → active → revoked, each change in the history with reason and caller; revoked is final', async () => {
       const se = issueSecureElement(fixture.pki, 'bank-b', 'phone');
       assert.equal((await register(fixture.dcpBKey, se.hex, 'wallet-s')).status, 201);

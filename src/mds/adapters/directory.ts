@@ -7,7 +7,9 @@
 import { isCbdcError } from '../../core/errors.ts';
 import { DirectoryRefusal, type DirectoryClient } from '../../directory/api/client.ts';
 import { mdsError } from '../api/errors.ts';
-import type { RevocationOutcome, RevocationPort } from '../domain/ports.ts';
+import type { DenyListPort, RevocationOutcome, RevocationPort } from '../domain/ports.ts';
+import type { Bytes } from '../../core/bytes.ts';
+import { encodeSigned } from '../../core/signed.ts';
 
 /** The directory client's own failures: no answer after its retries, or an answer that does not decode. */
 const unanswered = new Set(['directoryUnavailable', 'directoryAnswerInvalid']);
@@ -16,6 +18,22 @@ const unanswered = new Set(['directoryUnavailable', 'directoryAnswerInvalid']);
  * same request succeeds; so they are retried like an unanswered call, never kept on the alert.
  */
 const refusedCaller = new Set(['apiKeyMissing', 'apiKeyUnknown', 'roleNotAllowed', 'storageUnavailable']);
+
+/** The directory's public deny list (`GET /v1/deny-list`), for the enclave's revokedSigner detector. */
+export class DirectoryDenyLists implements DenyListPort {
+  constructor(private readonly client: DirectoryClient) {}
+
+  async latest(): Promise<{ readonly version: number; readonly signed: Bytes }> {
+    try {
+      const list = await this.client.denyList();
+      return { version: list.version, signed: encodeSigned(list.signed) };
+    } catch (error) {
+      if (isCbdcError(error) && unanswered.has(error.code))
+        throw mdsError('mdsDirectoryUnavailable', error.message);
+      throw error;
+    }
+  }
+}
 
 export class DirectoryRevocations implements RevocationPort {
   constructor(private readonly client: DirectoryClient) {}

@@ -236,7 +236,7 @@ describe('MDS client', () => {
     await assert.rejects(
       client().status(),
       (error: unknown) =>
-        isCbdcError(error) && error.code === 'mdsAnswerInvalid' && /characters/.test(error.message),
+        isCbdcError(error) && error.code === 'mdsAnswerInvalid' && /longer than/.test(error.message),
     );
     assert.equal(received.length, 1);
   });

@@ -44,6 +44,11 @@ export const mdsErrors = defineErrorCatalogue({
     meaning:
       'recorded refusal: the secure element already uploaded this very content (the same plaintext) under another digest',
   },
+  denyListInvalid: {
+    number: 0x4007,
+    kind: 'securityNotSatisfied',
+    meaning: "a deny list handed to the enclave does not decode or is not signed by trust.json's directory",
+  },
   // Reports (0x401x)
   issuanceNotOwn: {
     number: 0x4010,

@@ -1,21 +1,15 @@
 // Strict decoders of the supply and settlement answers, for `client.ts` (docs/mds.md, "Supply and
 // settlement"): as in decode.ts, a field that does not decode names itself in `mdsAnswerInvalid`.
 import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
+import { id } from './decode.ts';
 import { mdsError } from './errors.ts';
 import { settlementStates, type DcpSupply, type SettlementRun, type SupplyReport } from './types.ts';
 
 const decoders = answerDecoders((detail) => mdsError('mdsAnswerInvalid', detail));
 const { object, invalid, text, textOrNull, oneOf, count } = decoders;
 
-const idPattern = /^[0-9a-f]{32}$/;
 /** Decimal minor units, signed where a figure may be (a pool's `settled`). */
 const signedAmountPattern = /^(0|-?[1-9][0-9]{0,19})$/;
-
-function id(fields: Fields, name: string, path: string): string {
-  const value = text(fields, name, path);
-  if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
-  return value;
-}
 
 function amount(fields: Fields, name: string, path: string, signed = false): bigint {
   const value = text(fields, name, path);

@@ -14,6 +14,7 @@ import {
 import type {
   AlertKind,
   AlertsPage,
+  DenyListCounts,
   EnclaveAlert,
   EnclaveStatus,
   EvidenceItem,
@@ -73,6 +74,14 @@ export function decodeUploadStatus(value: unknown, field = 'uploadStatus'): Uplo
     digest: hexField(r['digest'], `${field}.digest`, digestHexLength),
     state: oneOf(r['state'], `${field}.state`, uploadStateNames),
     refusal: code,
+  };
+}
+
+export function decodeDenyListCounts(value: unknown): DenyListCounts {
+  const r = record(value, 'denyListCounts');
+  return {
+    version: safeIntegerField(r['version'], 'denyListCounts.version'),
+    denied: safeIntegerField(r['denied'], 'denyListCounts.denied'),
   };
 }
 

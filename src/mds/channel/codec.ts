@@ -9,6 +9,7 @@ import { isMdsErrorCode, mdsError, type MdsErrorCode } from '../api/errors.ts';
 import {
   alertsPageMax,
   refundsPageMax,
+  denyListBytesMax,
   reportItemsMax,
   type EnclaveRefusal,
   type IndicatorsRequest,
@@ -33,6 +34,7 @@ export type EnclaveCall =
       readonly executedAtMs: number;
     }
   | { readonly method: 'recoveries' }
+  | { readonly method: 'recordDenyList'; readonly list: Bytes }
   | { readonly method: 'supply' }
   | { readonly method: 'indicators'; readonly request: IndicatorsRequest };
 
@@ -86,6 +88,12 @@ export function bytesField(value: unknown, field: string): Bytes {
   return value;
 }
 
+function boundedBytes(value: unknown, field: string, bytesMax: number): Bytes {
+  const bytes = bytesField(value, field);
+  if (bytes.length > bytesMax) throw invalid(field, `must be at most ${bytesMax} bytes`);
+  return bytes;
+}
+
 export function safeIntegerField(
   value: unknown,
   field: string,
@@ -116,104 +124,98 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
   };
 }
 
-/** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
-/** The recovery calls (docs/mds.md, "Recovery of value in flight"), field by field. */
-function refundsForCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
-  return {
+type CallFields = Readonly<Record<string, unknown>>;
+
+/** One strict decoder per method, each naming the field that failed. */
+const callDecoders: {
+  readonly [M in EnclaveMethod]: (call: CallFields) => Extract<EnclaveCall, { method: M }>;
+} = {
+  storeUpload: (call) => {
+    const r = record(call['request'], 'storeUpload');
+    return {
+      method: 'storeUpload',
+      request: {
+        dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
+        claim: bytesField(r['claim'], 'storeUpload.claim'),
+        sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
+        receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
+      },
+    };
+  },
+  uploadStatus: (call) => ({
+    method: 'uploadStatus',
+    dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),
+    digest: hexField(call['digest'], 'uploadStatus.digest', digestHexLength),
+  }),
+  recordReports: (call) => {
+    const r = record(call['request'], 'recordReports');
+    return {
+      method: 'recordReports',
+      request: {
+        dcpId: hexField(r['dcpId'], 'recordReports.dcpId', principalHexLength),
+        issuances: listField(r['issuances'], 'recordReports.issuances', reportItemsMax).map((item, index) =>
+          bytesField(item, `recordReports.issuances[${index}]`),
+        ),
+        retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
+          (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
+        ),
+      },
+    };
+  },
+  alertsAfter: (call) => ({
+    method: 'alertsAfter',
+    after: safeIntegerField(call['after'], 'alertsAfter.after'),
+    limit: safeIntegerField(call['limit'], 'alertsAfter.limit', 1, alertsPageMax),
+  }),
+  evidence: (call) => ({
+    method: 'evidence',
+    alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength),
+  }),
+  status: () => ({ method: 'status' }),
+  refundsFor: (call) => ({
     method: 'refundsFor',
     dcpId: hexField(call['dcpId'], 'refundsFor.dcpId', principalHexLength),
     after: safeIntegerField(call['after'], 'refundsFor.after'),
     limit: safeIntegerField(call['limit'], 'refundsFor.limit', 1, refundsPageMax),
-  };
-}
-
-function executeRefundCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
-  return {
+  }),
+  executeRefund: (call) => ({
     method: 'executeRefund',
     dcpId: hexField(call['dcpId'], 'executeRefund.dcpId', principalHexLength),
     decisionId: hexField(call['decisionId'], 'executeRefund.decisionId', digestHexLength),
     executedAtMs: safeIntegerField(call['executedAtMs'], 'executeRefund.executedAtMs'),
-  };
-}
+  }),
+  recoveries: () => ({ method: 'recoveries' }),
+  recordDenyList: (call) => ({
+    method: 'recordDenyList',
+    list: boundedBytes(call['list'], 'recordDenyList.list', denyListBytesMax),
+  }),
+  supply: () => ({ method: 'supply' }),
+  indicators: (call) => {
+    const r = record(call['request'], 'indicators');
+    return {
+      method: 'indicators',
+      request: {
+        fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
+        toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
+        bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
+        secureElementsMin: safeIntegerField(
+          r['secureElementsMin'],
+          'indicators.secureElementsMin',
+          1,
+          1_000_000,
+        ),
+      },
+    };
+  },
+};
 
-/** The indicators call (docs/mds.md, "Indicators"), field by field. */
-function indicatorsCall(call: Readonly<Record<string, unknown>>): EnclaveCall {
-  const r = record(call['request'], 'indicators');
-  return {
-    method: 'indicators',
-    request: {
-      fromMs: safeIntegerField(r['fromMs'], 'indicators.fromMs'),
-      toMs: safeIntegerField(r['toMs'], 'indicators.toMs'),
-      bucketMs: safeIntegerField(r['bucketMs'], 'indicators.bucketMs', 1),
-      secureElementsMin: safeIntegerField(
-        r['secureElementsMin'],
-        'indicators.secureElementsMin',
-        1,
-        1_000_000,
-      ),
-    },
-  };
-}
-
+/** Decodes one call of a request; throws `fieldInvalid` (or `reportItemsLimitExceeded`) naming the field. */
 export function decodeCall(value: unknown): EnclaveCall {
   const call = record(value, 'call');
-  switch (call['method']) {
-    case 'storeUpload': {
-      const r = record(call['request'], 'storeUpload');
-      return {
-        method: 'storeUpload',
-        request: {
-          dcpId: hexField(r['dcpId'], 'storeUpload.dcpId', principalHexLength),
-          claim: bytesField(r['claim'], 'storeUpload.claim'),
-          sealed: bytesField(r['sealed'], 'storeUpload.sealed'),
-          receivedAtMs: safeIntegerField(r['receivedAtMs'], 'storeUpload.receivedAtMs'),
-        },
-      };
-    }
-    case 'uploadStatus':
-      return {
-        method: 'uploadStatus',
-        dcpId: hexField(call['dcpId'], 'uploadStatus.dcpId', principalHexLength),
-        digest: hexField(call['digest'], 'uploadStatus.digest', digestHexLength),
-      };
-    case 'recordReports': {
-      const r = record(call['request'], 'recordReports');
-      return {
-        method: 'recordReports',
-        request: {
-          dcpId: hexField(r['dcpId'], 'recordReports.dcpId', principalHexLength),
-          issuances: listField(r['issuances'], 'recordReports.issuances', reportItemsMax).map((item, index) =>
-            bytesField(item, `recordReports.issuances[${index}]`),
-          ),
-          retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
-            (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
-          ),
-        },
-      };
-    }
-    case 'alertsAfter':
-      return {
-        method: 'alertsAfter',
-        after: safeIntegerField(call['after'], 'alertsAfter.after'),
-        limit: safeIntegerField(call['limit'], 'alertsAfter.limit', 1, alertsPageMax),
-      };
-    case 'evidence':
-      return { method: 'evidence', alertId: hexField(call['alertId'], 'evidence.alertId', digestHexLength) };
-    case 'status':
-      return { method: 'status' };
-    case 'refundsFor':
-      return refundsForCall(call);
-    case 'executeRefund':
-      return executeRefundCall(call);
-    case 'recoveries':
-      return { method: 'recoveries' };
-    case 'supply':
-      return { method: 'supply' };
-    case 'indicators':
-      return indicatorsCall(call);
-    default:
-      throw invalid('call.method', 'is not a method of the enclave');
-  }
+  const method = call['method'];
+  if (typeof method !== 'string' || !Object.hasOwn(callDecoders, method))
+    throw invalid('call.method', 'is not a method of the enclave');
+  return callDecoders[method as EnclaveMethod](call);
 }
 
 /** A typed refusal as it crosses, or undefined when `error` is not one (a bug). */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { mdsError } from '../api/errors.ts';
 import {
   decodeAlertsPage,
+  decodeDenyListCounts,
   decodedOrUnavailable,
   decodeEvidence,
   decodeReportCounts,
@@ -18,11 +19,13 @@ import {
 import { decodeIndicators, decodeSupply } from './supply-answers.ts';
 import { decodeAnswer, errorOfRefusal, type ChannelRequest, type EnclaveCall } from './codec.ts';
 import { decodeRecoveries, decodeRefundExecution, decodeRefundsChunk } from './recovery-answers.ts';
+import type { Bytes } from '../../core/bytes.ts';
 import type {
   EnclaveRecoveries,
   RefundExecution,
   RefundsChunk,
   AlertsPage,
+  DenyListCounts,
   EnclavePort,
   EnclaveStatus,
   EnclaveSupply,
@@ -202,6 +205,10 @@ class EnclaveClient implements EnclaveProcess {
 
   recoveries(): Promise<EnclaveRecoveries> {
     return this.#call({ method: 'recoveries' }, decodeRecoveries);
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return this.#call({ method: 'recordDenyList', list }, decodeDenyListCounts);
   }
 
   supply(): Promise<EnclaveSupply> {

@@ -99,6 +99,12 @@ export interface EnclaveStatus {
   readonly alerts: Readonly<Record<AlertKind, number>>;
 }
 
+/** What recording one deny list changed: its version, and how many SEs it newly named. */
+export interface DenyListCounts {
+  readonly version: number;
+  readonly denied: number;
+}
+
 export interface EnclavePort {
   /** Stores the pair durably, then answers; the same pair again answers its current status. */
   storeUpload(request: StoreUploadRequest): Promise<UploadStatus>;
@@ -120,6 +126,11 @@ export interface EnclavePort {
   ): Promise<RefundExecution | undefined>;
   /** Value in flight and refunds, totals and the first `recoveriesListMax` of each. */
   recoveries(): Promise<EnclaveRecoveries>;
+  /**
+   * Records a deny list the directory signed (canonical CBOR, as the directory serves it), for the
+   * `revokedSigner` detector; `denyListInvalid` when it is not the directory's. Idempotent.
+   */
+  recordDenyList(list: Bytes): Promise<DenyListCounts>;
   /** Per DCP: reported issued and retired value, attributed backing, observed and in flight. */
   supply(): Promise<EnclaveSupply>;
   /** Indicators per bucket, every cell over fewer than `secureElementsMin` SEs suppressed inside. */
@@ -194,6 +205,8 @@ export const claimBytesMax = 32 * 1024;
 /** Refund orders per `refundsFor` answer, and items per list of `recoveries`. */
 export const refundsPageMax = 256;
 export const recoveriesListMax = 256;
+/** A signed deny list's bound: `denyListEntriesMax` ids of 16 bytes (hex-free CBOR) and framing. */
+export const denyListBytesMax = 64 * 1024;
 
 /** DCPs one supply answer carries at most. */
 export const supplyDcpsMax = 256;

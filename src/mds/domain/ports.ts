@@ -1,6 +1,7 @@
 // What the MDS API process's domain needs: its own store (src/mds/store/sql-store.ts), the enclave
 // (the channel's `EnclavePort`, src/mds/channel/protocol.ts) and the directory that revokes a blamed
 // SE (src/mds/adapters/directory.ts). The domain never sees SQL, HTTP or the child process.
+import type { Bytes } from '../../core/bytes.ts';
 import type { EnclaveAlert } from '../channel/protocol.ts';
 import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
 import type {
@@ -95,4 +96,13 @@ export type RevocationOutcome =
 export interface RevocationPort {
   /** Asks the directory to revoke `seId`; `idempotencyKey` makes a retry a replay. */
   revoke(seId: string, reason: string, idempotencyKey: string): Promise<RevocationOutcome>;
+}
+
+/**
+ * The directory's current signed deny list, for the enclave's `revokedSigner` detector: its version
+ * and its canonical CBOR envelope (the API process cannot forge it: the enclave checks the
+ * directory's signature). A directory that does not answer throws `mdsDirectoryUnavailable`.
+ */
+export interface DenyListPort {
+  latest(): Promise<{ readonly version: number; readonly signed: Bytes }>;
 }

@@ -14,7 +14,7 @@ import type { EnclavePort } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
 import { nextAuditEntry } from './audit.ts';
 import { alertsPageMax, mirrorPagesPerRunMax, revocationsPerRunMax } from './limits.ts';
-import type { MdsStore, MdsTransaction, RevocationPort } from './ports.ts';
+import type { DenyListPort, MdsStore, MdsTransaction, RevocationPort } from './ports.ts';
 import { revocationKey, revocationReason, type ResponsePolicy } from './rules.ts';
 import type { AlertRecord, AuditEntry, AuditEvent, Clock, Hasher } from './types.ts';
 
@@ -34,6 +34,8 @@ export interface ResponseDependencies {
   readonly store: MdsStore;
   readonly enclave: EnclavePort;
   readonly revocations: RevocationPort;
+  /** Where the directory's deny list is read, to hand to the enclave (revokedSigner); none in unit tests. */
+  readonly denyLists?: DenyListPort;
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly policy: ResponsePolicy;
@@ -48,6 +50,8 @@ export interface RevocationFailure {
 export class AlertResponse {
   /** The last time the directory did not answer, until it answers again (for /v1/status). */
   private failure: RevocationFailure | null = null;
+  /** The version of the last deny list the enclave recorded (0: none yet, in this process). */
+  private denyListVersion = 0;
   /** Told every revocation's outcome (the process counts them on /metrics). */
   observe: (outcome: 'revoked' | 'refused' | 'unavailable') => void = () => {};
 
@@ -63,12 +67,35 @@ export class AlertResponse {
    * task) after copying when the directory did not answer.
    */
   async run(): Promise<number> {
+    await this.forwardDenyList();
     const copied = await this.mirror();
     const revoked = await this.revokePending();
     if (revoked === 'unavailable') {
       throw mdsError('mdsDirectoryUnavailable', this.failure?.message ?? 'the directory did not answer');
     }
     return copied + revoked;
+  }
+
+  /**
+   * Hands the directory's deny list to the enclave when its version moved (the enclave checks the
+   * directory's signature and raises revokedSigner). A directory that does not answer is logged
+   * like a revocation it did not answer, and does not hold the rest of the run back.
+   */
+  async forwardDenyList(): Promise<void> {
+    if (this.deps.denyLists === undefined) return;
+    try {
+      const list = await this.deps.denyLists.latest();
+      if (list.version === this.denyListVersion) return;
+      await this.deps.enclave.recordDenyList(list.signed);
+      this.denyListVersion = list.version;
+    } catch (error) {
+      if (!(isCbdcError(error) && error.code === 'mdsDirectoryUnavailable')) throw error;
+      this.failure = {
+        code: 'mdsDirectoryUnavailable',
+        message: error.message,
+        atMs: this.deps.clock.nowMs(),
+      };
+    }
   }
 
   /** Copies alerts raised or updated after the cursor, a bounded number of pages; returns how many. */

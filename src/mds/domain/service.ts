@@ -18,7 +18,7 @@ import { serviceError } from '../../service-kit/service-errors.ts';
 import { mdsError } from '../api/errors.ts';
 import { verifyAuditChain, type AuditVerdict } from './audit.ts';
 import { auditVerifyPageEntriesMax } from './limits.ts';
-import type { AlertCounts, AlertQuery, MdsStore, RevocationPort } from './ports.ts';
+import type { AlertCounts, AlertQuery, DenyListPort, MdsStore, RevocationPort } from './ports.ts';
 import { AlertResponse, appendAudit, type RevocationFailure } from './response.ts';
 import {
   callerDcpId,
@@ -39,6 +39,7 @@ export interface MdsDependencies {
   readonly store: MdsStore;
   readonly enclave: EnclavePort;
   readonly revocations: RevocationPort;
+  readonly denyLists?: DenyListPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly hasher: Hasher;

@@ -18,7 +18,7 @@ import type { AlertKind } from '../channel/protocol.ts';
 import type { EnclaveTables } from './store.ts';
 import type { FakeFunding, UploadFacts } from './upload-facts.ts';
 
-interface Finding {
+export interface Finding {
   readonly kind: AlertKind;
   readonly subject: string;
   readonly seId: string;
@@ -75,7 +75,52 @@ export async function detect(
     facts.entries.filter((entry) => entry.kind === 'transfer' && !entry.backed).map((entry) => entry.signer),
   );
   for (const seId of uncertified) findings.push(await unknownSigner(tx, tables, seId));
+  const payers = [
+    ...new Set(facts.entries.filter((entry) => entry.kind === 'transfer').map((e) => e.signer)),
+  ];
+  findings.push(...(await revokedSigners(tx, tables, payers.sort())));
   await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
+}
+
+/**
+ * `revokedSigner` for each of `seIds` the directory's deny lists named: its transfers whose advisory
+ * time is at or after the first list naming it (docs/mds.md, "Detectors": the order rests on the
+ * payer's clock). Value: what they paid (output 0). None when no such transfer is in the graph.
+ */
+export async function revokedSigners(
+  tx: Executor,
+  tables: EnclaveTables,
+  seIds: readonly string[],
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  // One lookup per chunk finds the few denied SEs among them (usually none): honest traffic costs one query.
+  const listedAt = new Map<string, number>();
+  for (let start = 0; start < seIds.length; start += repeatedIdsMax) {
+    const chunk = seIds.slice(start, start + repeatedIdsMax);
+    const rows = await tx.all(
+      `SELECT se_id, listed_at FROM ${tables.denials} WHERE se_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) listedAt.set(columnText(row, 'se_id'), columnSafeInteger(row, 'listed_at'));
+  }
+  for (const seId of seIds) {
+    const listed = listedAt.get(seId);
+    if (listed === undefined) continue;
+    const rows = await tx.all(
+      `SELECT entry_id, paid FROM ${tables.entries}
+       WHERE signer = ? AND kind = 'transfer' AND advisory_time >= ? ORDER BY entry_id`,
+      [seId, listed],
+    );
+    if (rows.length === 0) continue;
+    findings.push({
+      kind: 'revokedSigner',
+      subject: seId,
+      seId,
+      value: rows.reduce((sum, row) => sum + columnBigint(row, 'paid'), 0n),
+      evidence: rows.map((row) => columnText(row, 'entry_id')),
+    });
+  }
+  return findings;
 }
 
 /**
@@ -98,7 +143,7 @@ export async function detectRetired(
   await raiseAll(tx, tables, verifier, findings, sequence, nowMs);
 }
 
-async function raiseAll(
+export async function raiseAll(
   tx: Executor,
   tables: EnclaveTables,
   verifier: Verifier,
@@ -110,7 +155,8 @@ async function raiseAll(
   for (const finding of findings) {
     if (await raise(tx, tables, verifier, finding, sequence + 1, nowMs)) sequence++;
   }
-  await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
+  if (sequence !== sequenceBefore)
+    await tx.run(`UPDATE ${tables.alertSequence} SET value = ? WHERE name = 'alerts'`, [sequence]);
 }
 
 /** Which of `tokenIds` a DCP reported retired. */

@@ -4,6 +4,7 @@
 // channel and runs the ingest workers. It exits cleanly when the channel closes or on SIGTERM.
 //
 //   node --import tsx src/mds/enclave/main.ts --db URL --pki DIR [--workers N] [--poll-ms N]
+//     [--report-window-ms N]
 import { parseArgs } from 'node:util';
 import { uploadInfo } from '../../core/upload.ts';
 import { hpkeOpen } from '../../crypto/hpke.ts';
@@ -17,11 +18,20 @@ import { decodeCall, refusalOf, type ChannelAnswer, type EnclaveCall } from '../
 import { enclaveMigrations } from './migrations.ts';
 import { EnclaveService } from './service.ts';
 import { IngestWorkers } from './workers.ts';
+import { reportWindowVariable } from './unreported.ts';
 
 /** Ingest workers per enclave process by default; on SQLite more than one would only queue. */
 export const enclaveWorkersDefault = 1;
 /** How long an idle worker sleeps before looking for stored uploads again. */
 export const enclavePollMsDefault = 200;
+
+function reportWindow(text: string | undefined): { issuanceReportWindowMs?: number } {
+  if (text === undefined) return {};
+  const windowMs = Number(text);
+  if (!Number.isSafeInteger(windowMs) || windowMs < 0)
+    throw new TypeError(`the report window must be a non-negative integer of ms, not ${text}`);
+  return { issuanceReportWindowMs: windowMs };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +40,7 @@ async function main(): Promise<void> {
       pki: { type: 'string' },
       workers: { type: 'string' },
       'poll-ms': { type: 'string' },
+      'report-window-ms': { type: 'string' },
     },
   });
   if (values.db === undefined || values.pki === undefined) throw new TypeError('--db and --pki are required');
@@ -45,7 +56,9 @@ async function main(): Promise<void> {
   const service = new EnclaveService({
     database,
     anchors: trust.anchors,
+    directory: trust.directory,
     clock,
+    ...reportWindow(values['report-window-ms'] ?? process.env[reportWindowVariable]),
     crypto: { verifier, open: (aad, sealed) => hpkeOpen(key.privateKey, publicKey, uploadInfo, aad, sealed) },
   });
   const workers = new IngestWorkers(service, {
@@ -123,6 +136,8 @@ function dispatch(service: EnclaveService, call: EnclaveCall): Promise<unknown> 
       return service.executeRefund(call.dcpId, call.decisionId, call.executedAtMs);
     case 'recoveries':
       return service.recoveries();
+    case 'recordDenyList':
+      return service.recordDenyList(call.list);
     case 'supply':
       return service.supply();
     case 'indicators':

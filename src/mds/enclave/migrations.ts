@@ -35,8 +35,33 @@ export const enclaveMigrations: MigrationSet = {
       name: 'recovery of value in flight: pending transfers, closed challenges, refund decisions',
       statements: (engine) => recoveryTables(engine),
     },
+    {
+      version: 3,
+      name: 'issuance arrivals for the report window, deny lists, entry times',
+      statements: (engine) => [...issuanceArrivalTables(engine), ...denialTables(engine)],
+    },
   ],
 };
+
+/**
+ * Every DCP-signed issuance the graph holds, with when it was first merged and how its report window
+ * ended (docs/mds.md, "Detectors"): `outcome` stays NULL while the window is open, then reads
+ * `reported` or `raised`. owner: the SE the issuance pays (output 0); value: its outputs' sum.
+ */
+function issuanceArrivalTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  const index = (name: string) => (engine === 'postgres' ? name : `enclave_${name}`);
+  return [
+    `CREATE TABLE ${t('issuance_arrivals')} (
+            entry_id TEXT PRIMARY KEY,
+            dcp_id TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            value BIGINT NOT NULL CHECK (value > 0),
+            first_seen_ms BIGINT NOT NULL,
+            outcome TEXT CHECK (outcome IN ('reported', 'raised')))`,
+    `CREATE INDEX ${index('issuance_arrivals_open')} ON ${t('issuance_arrivals')} (outcome, first_seen_ms)`,
+  ];
+}
 
 /** Sealed uploads as stored, and what ingest recorded of each. */
 function uploadTables(engine: Engine): string[] {
@@ -186,5 +211,21 @@ function recoveryTables(engine: Engine): string[] {
             executed_at_ms BIGINT)`,
     `CREATE INDEX ${index('refunds_dcp')} ON ${t('refunds')} (dcp_id, executed_at_ms, sequence)`,
     `INSERT INTO ${t('alert_sequence')} (name, value) VALUES ('refunds', 0)`,
+  ];
+}
+
+/**
+ * What the directory's signed deny lists said (docs/mds.md, "Detectors", `revokedSigner`): for each
+ * denied SE, the first list that named it (its version and time, seconds). `advisory_time` on
+ * entries: a transfer's advisory time (the payer's clock), an issuance's time (the DCP's).
+ */
+function denialTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  return [
+    `ALTER TABLE ${t('entries')} ADD COLUMN advisory_time BIGINT NOT NULL DEFAULT 0`,
+    `CREATE TABLE ${t('denials')} (
+            se_id TEXT PRIMARY KEY,
+            list_version BIGINT NOT NULL,
+            listed_at BIGINT NOT NULL)`,
   ];
 }

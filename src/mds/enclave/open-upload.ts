@@ -10,6 +10,7 @@ import { claimFromCbor, type Claim } from '../../core/claim.ts';
 import { purposes, type Verifier } from '../../core/crypto.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import { decodeUpload, type Upload } from '../../core/upload.ts';
+import type { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import { verifySecureElementCertificate, type TrustAnchors } from '../../core/trust.ts';
 import { mdsError } from '../api/errors.ts';
 
@@ -45,15 +46,22 @@ export function openUpload(
   anchors: TrustAnchors,
   claim: Claim,
   sealed: Bytes,
+  certificates?: VerifiedCertificates,
 ): OpenedUpload {
   const plaintext = crypto.open(claim.body.seId, sealed);
   if (plaintext === undefined) throw mdsError('uploadUnsealable');
   const upload = decodeUpload(plaintext);
-  checkAgainstClaim(crypto.verifier, anchors, claim, upload);
+  checkAgainstClaim(crypto.verifier, anchors, claim, upload, certificates);
   return { upload, plaintextSha256: crypto.verifier.sha256(plaintext) };
 }
 
-function checkAgainstClaim(verifier: Verifier, anchors: TrustAnchors, claim: Claim, upload: Upload): void {
+function checkAgainstClaim(
+  verifier: Verifier,
+  anchors: TrustAnchors,
+  claim: Claim,
+  upload: Upload,
+  certificates: VerifiedCertificates | undefined,
+): void {
   const body = claim.body;
   if (!bytesEqual(upload.seId, body.seId)) throw mdsError('uploadMismatch', 'secure element');
   if (upload.counter !== body.counter) throw mdsError('uploadMismatch', 'counter');
@@ -70,7 +78,10 @@ function checkAgainstClaim(verifier: Verifier, anchors: TrustAnchors, claim: Cla
     throw mdsError('uploadMismatch', 'the certificate names another secure element');
   try {
     // Expiry is not judged: an SE may sync after its certificate expired, to hand its value back.
-    verifySecureElementCertificate(verifier, anchors, certificate, undefined);
+    // A chain checked before (the SE's earlier syncs, or its payments in others' uploads) is
+    // remembered byte for byte (src/core/verified-certificates.ts) and not verified again.
+    if (certificates === undefined) verifySecureElementCertificate(verifier, anchors, certificate, undefined);
+    else certificates.verify(verifier, anchors, certificate, undefined);
   } catch (error) {
     if (isCbdcError(error)) throw mdsError('uploadMismatch', `certificate: ${error.message}`);
     throw error;

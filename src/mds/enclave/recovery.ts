@@ -19,6 +19,7 @@
 //
 //   pending transfer ──payee's upload: expired──▶ refund decided ──DCP acknowledges──▶ executed
 //        └──payee's upload: received / ack / token held or spent──▶ delivered (never refunded)
+import type { RecoveryFigures } from './supply.ts';
 import { concatBytes, fromHex, toHex, utf8 } from '../../core/bytes.ts';
 import { assert } from '../../core/assert.ts';
 import type { Verifier } from '../../core/crypto.ts';
@@ -279,6 +280,18 @@ export async function recoveryTotals(executor: Executor, tables: RecoveryTables)
   ))
     add(columnText(row, 'dcp_id'), 'executed', row);
   return { ...total, byDcp };
+}
+
+/** What the supply report needs of recovery: per DCP of the payer, value in flight and refunded. */
+export async function recoveryFigures(executor: Executor, tables: RecoveryTables): Promise<RecoveryFigures> {
+  const totals = await recoveryTotals(executor, tables);
+  const inFlight = new Map<string, bigint>();
+  const refunded = new Map<string, bigint>();
+  for (const [dcpId, figures] of totals.byDcp) {
+    if (figures.inFlight.value > 0n) inFlight.set(dcpId, figures.inFlight.value);
+    if (figures.refunded.value > 0n) refunded.set(dcpId, figures.refunded.value);
+  }
+  return { inFlight, refunded };
 }
 
 /** The operator's view: totals, the oldest transfers in flight and the newest decisions. */

@@ -6,7 +6,9 @@
 //                        └──────────────────▶ refused    (a code recorded, nothing merged)
 // Both are final; a refused upload is never retried (the same bytes would fail the same way).
 import { assert } from '../../core/assert.ts';
+import { present } from './present.ts';
 import { bytesEqual, fromHex, toHex, type Bytes } from '../../core/bytes.ts';
+import type { Certificate } from '../../core/certificate.ts';
 import type { Claim } from '../../core/claim.ts';
 import { VerifiedCertificates } from '../../core/verified-certificates.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
@@ -18,6 +20,7 @@ import {
   sealedUploadBytesMax,
   type AlertKind,
   type AlertsPage,
+  type DenyListCounts,
   type EnclaveAlert,
   type EnclavePort,
   type EnclaveStatus,
@@ -38,10 +41,19 @@ import { mdsError } from '../api/errors.ts';
 import { decodeClaim, openUpload, type EnclaveCrypto } from './open-upload.ts';
 import { collectEntries, uploadFacts, type UploadFacts } from './upload-facts.ts';
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
-import { detect } from './detectors.ts';
+import { detect, lockAlertSequence } from './detectors.ts';
 import { recordReports } from './reports.ts';
 import { recoveryFacts, type RecoveryFacts } from './recovery-facts.ts';
-import { executeRefund, mergeRecovery, recoveries, RecoveryTables, refundsFor } from './recovery.ts';
+import {
+  executeRefund,
+  mergeRecovery,
+  recoveries,
+  recoveryFigures,
+  RecoveryTables,
+  refundsFor,
+} from './recovery.ts';
+import { recordDenyList } from './denials.ts';
+import { issuanceReportWindowMsDefault, recordArrivals, settleIssuances } from './unreported.ts';
 import { computeSupply } from './supply.ts';
 import { bucketIndicators, loadIndicatorFacts } from './indicators.ts';
 import { checkIndicatorsRange } from '../channel/indicator-range.ts';
@@ -53,7 +65,7 @@ import {
   knownEntries,
   mergeFacts,
   readUpload,
-  takeStoredUpload,
+  takeStoredUploads,
   uploadStates,
   type StoredUpload,
 } from './store.ts';
@@ -70,6 +82,10 @@ export interface EnclaveDependencies {
   readonly crypto: EnclaveCrypto;
   readonly anchors: TrustAnchors;
   readonly clock: Clock;
+  /** The directory's certificate (trust.json): the key its deny lists are checked with. */
+  readonly directory: Certificate;
+  /** How long a DCP has to report an issuance after it first enters the graph (unreported.ts). */
+  readonly issuanceReportWindowMs?: number;
 }
 
 export const alertKinds: readonly AlertKind[] = [
@@ -87,6 +103,8 @@ export class EnclaveService implements EnclavePort {
   readonly #clock: Clock;
   readonly #tables: EnclaveTables;
   readonly #recoveryTables: RecoveryTables;
+  readonly #reportWindowMs: number;
+  readonly #directory: Certificate;
   readonly #memory = { certificates: new VerifiedCertificates(certificatesRememberedMax) };
 
   constructor(dependencies: EnclaveDependencies) {
@@ -96,6 +114,10 @@ export class EnclaveService implements EnclavePort {
     this.#clock = dependencies.clock;
     this.#tables = new EnclaveTables(dependencies.database.engine);
     this.#recoveryTables = new RecoveryTables(dependencies.database.engine);
+    this.#directory = dependencies.directory;
+    this.#reportWindowMs = dependencies.issuanceReportWindowMs ?? issuanceReportWindowMsDefault;
+    if (!Number.isSafeInteger(this.#reportWindowMs) || this.#reportWindowMs < 0)
+      throw new RangeError('issuanceReportWindowMs must be a non-negative integer');
   }
 
   async storeUpload(request: StoreUploadRequest): Promise<UploadStatus> {
@@ -144,6 +166,17 @@ export class EnclaveService implements EnclavePort {
       this.#crypto.verifier,
       this.#anchors,
       request,
+      this.#clock.nowMs(),
+    );
+  }
+
+  recordDenyList(list: Bytes): Promise<DenyListCounts> {
+    return recordDenyList(
+      this.#db,
+      this.#tables,
+      this.#crypto.verifier,
+      this.#directory,
+      list,
       this.#clock.nowMs(),
     );
   }
@@ -198,6 +231,22 @@ export class EnclaveService implements EnclavePort {
     return { uploads, alerts };
   }
 
+  supply(): Promise<EnclaveSupply> {
+    return this.#db.transaction((tx) =>
+      computeSupply(tx, this.#tables, this.#crypto.verifier, (reader) =>
+        recoveryFigures(reader, this.#recoveryTables),
+      ),
+    );
+  }
+
+  async indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
+    checkIndicatorsRange(request);
+    const facts = await this.#db.transaction((tx) =>
+      loadIndicatorFacts(tx, this.#tables, this.#crypto, this.#anchors, request),
+    );
+    return bucketIndicators(facts, request);
+  }
+
   refundsFor(dcpId: string, after: number, limit: number): Promise<RefundsChunk> {
     return refundsFor(this.#db, this.#recoveryTables, dcpId, after, limit);
   }
@@ -216,44 +265,67 @@ export class EnclaveService implements EnclavePort {
     return recoveries(this.#db, this.#recoveryTables);
   }
 
-  supply(): Promise<EnclaveSupply> {
-    return this.#db.transaction((tx) => computeSupply(tx, this.#tables, this.#crypto.verifier));
-  }
-
-  async indicators(request: IndicatorsRequest): Promise<readonly IndicatorBucket[]> {
-    checkIndicatorsRange(request);
-    const facts = await this.#db.transaction((tx) =>
-      loadIndicatorFacts(tx, this.#tables, this.#crypto, this.#anchors, request),
-    );
-    return bucketIndicators(facts, request);
+  /** One ingest step of one upload (`ingestBatch` of 1); undefined when none waits. */
+  async ingestNext(): Promise<UploadStatus | undefined> {
+    return (await this.ingestBatch(1))[0];
   }
 
   /**
-   * One ingest step: takes the oldest stored upload (skipping those other workers hold), opens,
-   * verifies and merges it, or records its refusal, in one transaction. Undefined when none waits.
+   * One ingest step: takes up to `uploadsMax` of the oldest stored uploads (skipping those other
+   * workers hold) and, in one transaction, decides each in order (open, verify: no lock taken), then
+   * merges the accepted ones and runs the detectors in the same order, and records every outcome.
+   * One commit per batch instead of per upload, and the detectors' lock is held only for the SQL at
+   * the end, not while signatures are verified. Empty when none waits.
    */
-  ingestNext(): Promise<UploadStatus | undefined> {
+  ingestBatch(uploadsMax = ingestBatchUploadsMax): Promise<UploadStatus[]> {
+    const bounded = Math.max(1, Math.min(uploadsMax, ingestBatchUploadsMax));
     return this.#db.transaction(async (tx) => {
-      const stored = await takeStoredUpload(tx, this.#tables);
-      if (stored === undefined) return undefined;
-      const outcome = await this.#ingest(tx, stored);
-      await finishUpload(tx, this.#tables, stored.digest, outcome, this.#clock.nowMs());
-      return { digest: stored.digest, state: outcome.state, refusal: outcome.refusal };
+      const taken = await takeStoredUploads(tx, this.#tables, bounded);
+      const batch: BatchMemory = { entries: new Map(), plaintexts: new Set() };
+      const decided: (Refused | Accepted)[] = [];
+      for (const stored of taken) decided.push(await this.#decide(tx, stored, batch));
+      const nowMs = this.#clock.nowMs();
+      // The detectors' lock before the first write: concurrent workers then merge one after the
+      // other (each upserting rows the other's uploads share would otherwise wait on, or deadlock
+      // with, the other's uncommitted inserts), while their verifying above ran side by side.
+      if (decided.some((decision) => decision.state === 'accepted'))
+        await lockAlertSequence(tx, this.#tables);
+      const statuses: UploadStatus[] = [];
+      for (const [index, stored] of taken.entries()) {
+        const outcome = await this.#merge(tx, stored, present(decided[index], 'one decision per upload'));
+        await finishUpload(tx, this.#tables, stored.digest, outcome, nowMs);
+        statuses.push({ digest: stored.digest, state: outcome.state, refusal: outcome.refusal });
+      }
+      return statuses;
     });
+  }
+
+  /**
+   * Settles the issuances whose report window has ended (unreported.ts): the ingest workers call it
+   * when idle. Returns how many were settled, at most `issuancesSettledMax`.
+   */
+  settleIssuances(): Promise<number> {
+    return this.#db.transaction((tx) =>
+      settleIssuances(tx, this.#tables, this.#crypto.verifier, this.#reportWindowMs, this.#clock.nowMs()),
+    );
   }
 
   /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */
   async ingestAll(uploadsMax: number): Promise<number> {
     let taken = 0;
-    while (taken < uploadsMax && (await this.ingestNext()) !== undefined) taken++;
+    while (taken < uploadsMax) {
+      const statuses = await this.ingestBatch(uploadsMax - taken);
+      if (statuses.length === 0) break;
+      taken += statuses.length;
+    }
     return taken;
   }
 
-  async #ingest(tx: Executor, stored: StoredUpload): Promise<IngestOutcome> {
-    const decided = await this.#decide(tx, stored);
+  async #merge(tx: Executor, stored: StoredUpload, decided: Refused | Accepted): Promise<IngestOutcome> {
     if (decided.state === 'refused') return decided;
     // Past every check: nothing below refuses, so a refused upload never has a fact merged.
     await mergeFacts(tx, this.#tables, stored.digest, decided.facts);
+    await recordArrivals(tx, this.#tables, decided.facts, this.#clock.nowMs());
     await detect(tx, this.#tables, this.#crypto.verifier, decided.facts, this.#clock.nowMs());
     // After the detectors: they hold the alert sequence lock until commit (recovery.ts, header).
     const source = { dcpId: stored.dcpId, uploadDigest: stored.digest, nowMs: this.#clock.nowMs() };
@@ -262,19 +334,29 @@ export class EnclaveService implements EnclavePort {
   }
 
   /** Opens and checks an upload (docs/mds.md, "Storing and ingesting", rules 1 to 9); writes nothing. */
-  async #decide(tx: Executor, stored: StoredUpload): Promise<Refused | Accepted> {
+  async #decide(tx: Executor, stored: StoredUpload, batch: BatchMemory): Promise<Refused | Accepted> {
     let plaintextSha256: string | null = null;
     try {
       // The claim was decoded when stored; decoding again cannot fail on the same bytes.
       const claim: Claim = decodeClaim(stored.claim);
-      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed);
+      const opened = openUpload(this.#crypto, this.#anchors, claim, stored.sealed, this.#memory.certificates);
       plaintextSha256 = toHex(opened.plaintextSha256);
-      if (await ingestedTwin(tx, this.#tables, stored.seId, plaintextSha256))
+      const twin = `${stored.seId}:${plaintextSha256}`;
+      if (batch.plaintexts.has(twin) || (await ingestedTwin(tx, this.#tables, stored.seId, plaintextSha256)))
         throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
       const collected = collectEntries(this.#crypto, opened.upload);
-      const known = await knownEntries(tx, this.#tables, [...collected.entries.keys()]);
+      const known = new Map(await knownEntries(tx, this.#tables, [...collected.entries.keys()]));
+      // Entries an earlier upload of this batch brings are merged before this one's: not again.
+      for (const id of collected.entries.keys()) {
+        const held = batch.entries.get(id);
+        if (held !== undefined && !known.has(id)) known.set(id, held);
+      }
       const facts = uploadFacts(this.#crypto, this.#anchors, opened.upload, collected, known, this.#memory);
       const recovery = recoveryFacts(opened.upload, collected);
+      batch.plaintexts.add(twin);
+      for (const entry of facts.entries)
+        if (!batch.entries.has(entry.id))
+          batch.entries.set(entry.id, { envelope: entry.envelope, backed: entry.backed });
       return { state: 'accepted', facts, recovery, plaintextSha256 };
     } catch (error) {
       const code = refusalCodeOf(error);
@@ -282,6 +364,15 @@ export class EnclaveService implements EnclavePort {
       return { state: 'refused', refusal: code, plaintextSha256 };
     }
   }
+}
+
+/** Uploads one ingest transaction takes at most: bounds its length and what a failure rolls back. */
+export const ingestBatchUploadsMax = 4;
+
+/** What the uploads decided earlier in one batch bring: their entries and (SE, plaintext) pairs. */
+interface BatchMemory {
+  readonly entries: Map<string, { readonly envelope: string; readonly backed: boolean }>;
+  readonly plaintexts: Set<string>;
 }
 
 interface IngestOutcome {

@@ -44,6 +44,8 @@ export class EnclaveTables {
   readonly alerts: string;
   readonly evidence: string;
   readonly alertSequence: string;
+  readonly issuanceArrivals: string;
+  readonly denials: string;
 
   constructor(engine: Engine) {
     const t = (name: string) => enclaveTable(engine, name);
@@ -58,6 +60,8 @@ export class EnclaveTables {
     this.alerts = t('alerts');
     this.evidence = t('evidence');
     this.alertSequence = t('alert_sequence');
+    this.issuanceArrivals = t('issuance_arrivals');
+    this.denials = t('denials');
   }
 }
 
@@ -125,19 +129,20 @@ export async function insertUpload(tx: Executor, tables: EnclaveTables, upload: 
 }
 
 /**
- * The oldest stored upload, locked for this transaction. On PostgreSQL `SKIP LOCKED` lets several
- * workers take different uploads at once; SQLite runs one writer, so no lock clause is needed.
+ * The `uploadsMax` oldest stored uploads, locked for this transaction. On PostgreSQL `SKIP LOCKED`
+ * lets several workers take different uploads at once; SQLite runs one writer, so no lock clause.
  */
-export async function takeStoredUpload(
+export async function takeStoredUploads(
   tx: Executor,
   tables: EnclaveTables,
-): Promise<StoredUpload | undefined> {
+  uploadsMax: number,
+): Promise<StoredUpload[]> {
   const lock = tx.engine === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const rows = await tx.all(
-    `SELECT * FROM ${tables.uploads} WHERE state = 'stored' ORDER BY received_at_ms, digest LIMIT 1${lock}`,
+    `SELECT * FROM ${tables.uploads} WHERE state = 'stored' ORDER BY received_at_ms, digest LIMIT ?${lock}`,
+    [uploadsMax],
   );
-  const row = rows[0];
-  return row === undefined ? undefined : uploadFromRow(row);
+  return rows.map(uploadFromRow);
 }
 
 export async function finishUpload(
@@ -214,28 +219,23 @@ async function insertMany(
   }
 }
 
-/** Merges an upload's facts: a set union, so merging twice or in any order leaves the same rows. */
+/**
+ * Merges an upload's facts: a set union, so merging twice or in any order leaves the same rows.
+ *
+ * An entry id is the digest of its body only, so two uploads may carry the same body under different
+ * signatures (a twin): a forged signature on a known body, or a key holder signing it again. The row
+ * kept is a function of all the envelopes seen, not of their order: a backed envelope (its signature
+ * verified under a DCP issuer or a chaining certificate) replaces an unbacked one, and among equals
+ * the smaller envelope (hex) wins. A forged twin therefore never replaces verified evidence, and
+ * verified evidence arriving after a forged twin replaces it.
+ */
 export async function mergeFacts(
   tx: Executor,
   tables: EnclaveTables,
   digest: string,
   facts: UploadFacts,
 ): Promise<void> {
-  await insertMany(
-    tx,
-    tables.entries,
-    ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope'],
-    'entry_id',
-    facts.entries.map((entry) => [
-      entry.id,
-      entry.kind,
-      entry.signer,
-      entry.backed ? 1 : 0,
-      entry.value,
-      entry.paid,
-      entry.envelope,
-    ]),
-  );
+  await upsertEntries(tx, tables, facts.entries);
   await insertMany(
     tx,
     tables.tokens,
@@ -264,6 +264,33 @@ export async function mergeFacts(
     'upload_digest, token_id',
     facts.holdings.map((holding) => [digest, holding.tokenId, holding.value]),
   );
+}
+
+async function upsertEntries(
+  tx: Executor,
+  tables: EnclaveTables,
+  entries: UploadFacts['entries'],
+): Promise<void> {
+  const columns = ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope', 'advisory_time'];
+  for (let start = 0; start < entries.length; start += insertRowsMax) {
+    const chunk = entries.slice(start, start + insertRowsMax);
+    const placeholders = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+    await tx.run(
+      `INSERT INTO ${tables.entries} AS held (${columns.join(', ')}) VALUES ${placeholders}
+       ON CONFLICT (entry_id) DO UPDATE SET backed = excluded.backed, envelope = excluded.envelope
+       WHERE excluded.backed > held.backed OR (excluded.backed = held.backed AND excluded.envelope < held.envelope)`,
+      chunk.flatMap((entry) => [
+        entry.id,
+        entry.kind,
+        entry.signer,
+        entry.backed ? 1 : 0,
+        entry.value,
+        entry.paid,
+        entry.envelope,
+        entry.time,
+      ]),
+    );
+  }
 }
 
 export async function countRows(executor: Executor, table: string): Promise<number> {

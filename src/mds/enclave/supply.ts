@@ -9,7 +9,9 @@
 // which sums to zero over the DCPs (each retired token's attribution sums to its value). A token
 // retired before the MDS ingested the upload that shows its history has no attribution yet: it is
 // counted as backed by the DCP that retired it (it moves nothing) until that upload arrives, and the
-// next settlement run moves it. Read in one transaction, so the figures are of one state.
+// next settlement run moves it. Retired value that no DCP backs (made up by a compromised SE) is
+// counted as backed by the DCP that retired it: that DCP bears the loss, no other pool owes it, and
+// the settlements still sum to zero. Read in one transaction, so the figures are of one state.
 import { assert } from '../../core/assert.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
@@ -50,17 +52,14 @@ export interface RecoveryFigures {
   readonly refunded: Map<string, bigint>;
 }
 
-export type RecoveryFiguresReader = (
-  tx: Executor,
-  tables: EnclaveTables,
-  verifier: Verifier,
-) => Promise<RecoveryFigures>;
+/** Recovery's figures (recovery.ts `recoveryFigures`), read in the supply's transaction. */
+export type RecoveryFiguresReader = (tx: Executor) => Promise<RecoveryFigures>;
 
 export async function computeSupply(
   tx: Executor,
   tables: EnclaveTables,
   verifier: Verifier,
-  recovery: RecoveryFiguresReader = recoveryFromGraph,
+  recovery: RecoveryFiguresReader,
 ): Promise<EnclaveSupply> {
   const graph = await loadGraph(tx, tables, verifier);
   const attributor = new Attributor({
@@ -70,6 +69,7 @@ export async function computeSupply(
   const retired = new Map<string, bigint>();
   const retiredBacked = new Map<string, bigint>();
   const retiredIds = new Set<string>();
+  let unbackedRetired = 0n;
   for (const row of await tx.all(`SELECT token_id, dcp_id, value FROM ${tables.reportedRetirements}`)) {
     const tokenId = columnText(row, 'token_id');
     const dcpId = columnText(row, 'dcp_id');
@@ -79,13 +79,16 @@ export async function computeSupply(
     const attribution = attributor.of(tokenId);
     const sum = attribution?.reduce((total, segment) => total + segment.amount, 0n);
     // A value that disagrees with the graph's is the DCP's error, not a backing: it moves nothing.
-    addAttribution(
-      retiredBacked,
-      sum === value && attribution ? attribution : [{ backer: dcpId, amount: value }],
-    );
+    const backing = sum === value && attribution ? attribution : [{ backer: dcpId, amount: value }];
+    for (const segment of backing) {
+      // Value no DCP backs stays the retiring DCP's loss (fraud, in createdByFraud): no pool owes it.
+      if (segment.backer === unbackedBacker) unbackedRetired += segment.amount;
+      const backer = segment.backer === unbackedBacker ? dcpId : segment.backer;
+      addAttribution(retiredBacked, [{ backer, amount: segment.amount }]);
+    }
   }
   const observed = await observedOffline(tx, tables, attributor, retiredIds);
-  const figures = await recovery(tx, tables, verifier);
+  const figures = await recovery(tx);
   const dcpIds = new Set([
     ...graph.issued.keys(),
     ...retired.keys(),
@@ -106,7 +109,7 @@ export async function computeSupply(
   return {
     dcps,
     unbackedObservedOffline: observed.get(unbackedBacker) ?? 0n,
-    unbackedRetired: retiredBacked.get(unbackedBacker) ?? 0n,
+    unbackedRetired,
     createdByFraud: await createdByFraud(tx, tables),
   };
 }
@@ -174,43 +177,6 @@ async function observedOffline(
     if (attribution !== undefined) addAttribution(totals, attribution);
   }
   return totals;
-}
-
-/**
- * In flight, from what the graph shows: a payment (output 0 of a transfer) that no upload has
- * claimed, no transfer spent and no DCP retired — its payee has not shown it yet — by the DCP that
- * relayed its payer's uploads. Refunds are decided by recovery (docs/mds.md, "Recovery of value in
- * flight"), whose module supplies its own reader; this one, over the graph alone, knows of none.
- */
-export async function recoveryFromGraph(
-  tx: Executor,
-  tables: EnclaveTables,
-  verifier: Verifier,
-): Promise<RecoveryFigures> {
-  const unseen = new Set(
-    (
-      await tx.all(
-        `SELECT t.token_id FROM ${tables.tokens} t
-          WHERE NOT EXISTS (SELECT 1 FROM ${tables.spends} s WHERE s.token_id = t.token_id)
-            AND NOT EXISTS (SELECT 1 FROM ${tables.holdings} h WHERE h.token_id = t.token_id)
-            AND NOT EXISTS (SELECT 1 FROM ${tables.reportedRetirements} r WHERE r.token_id = t.token_id)`,
-      )
-    ).map((row) => columnText(row, 'token_id')),
-  );
-  const inFlight = new Map<string, bigint>();
-  const transfers = await tx.all(
-    `SELECT e.entry_id, e.paid,
-            (SELECT MIN(u.dcp_id) FROM ${tables.uploads} u WHERE u.se_id = e.signer AND u.state = 'ingested') AS dcp_id
-       FROM ${tables.entries} e
-      WHERE e.kind = 'transfer'`,
-  );
-  for (const row of transfers) {
-    const dcpId = row['dcp_id'];
-    if (typeof dcpId !== 'string') continue;
-    const payment = toHex(tokenIdOf(verifier, hexOf(columnText(row, 'entry_id')), 0));
-    if (unseen.has(payment)) inFlight.set(dcpId, (inFlight.get(dcpId) ?? 0n) + columnBigint(row, 'paid'));
-  }
-  return { inFlight, refunded: new Map() };
 }
 
 async function createdByFraud(tx: Executor, tables: EnclaveTables): Promise<bigint> {

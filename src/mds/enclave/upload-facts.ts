@@ -46,6 +46,8 @@ export interface EntryFact {
   /** A transfer's payment (output 0); an issuance's value. */
   readonly paid: bigint;
   readonly envelope: string;
+  /** A transfer's advisory time (the payer's clock), an issuance's time (the DCP's); seconds. */
+  readonly time: number;
 }
 
 export interface TokenFact {
@@ -146,10 +148,15 @@ export function uploadFacts(
   }
   const backed = new Map<string, boolean>();
   const entries: EntryFact[] = [];
+  // Entries the graph holds with these very bytes were merged with their tokens, spends and
+  // counters: the rules below still run on them (they are rules of this upload), but their facts are
+  // not merged again, which is most of an upload's history once its payers have synced.
+  const merged = new Set<string>();
   for (const entry of collected.entries.values()) {
     const fact = entryFact(crypto, anchors, entry, collected.certificates, known, memory);
     backed.set(fact.id, fact.backed);
-    entries.push(fact);
+    if (known.get(fact.id)?.envelope === fact.envelope) merged.add(fact.id);
+    else entries.push(fact);
   }
   const spends: { tokenId: string; transferId: string }[] = [];
   const counters: { seId: string; counter: number; transferId: string }[] = [];
@@ -159,6 +166,7 @@ export function uploadFacts(
     const finding = checkTransfer(entry, produced, backed);
     if (finding !== undefined) fakeFunding.push(finding);
     const transferId = idKey(entry.id);
+    if (merged.has(transferId)) continue;
     for (const input of entry.signed.body.inputs) spends.push({ tokenId: idKey(input), transferId });
     counters.push({
       seId: idKey(entry.signed.body.payerId),
@@ -170,6 +178,7 @@ export function uploadFacts(
   const tokens: TokenFact[] = [];
   for (const [id, token] of produced) {
     const parent = idKey(token.parent.id);
+    if (merged.has(parent)) continue;
     tokens.push({
       id,
       value: token.value,
@@ -198,10 +207,11 @@ function entryFact(
   const paid =
     entry.kind === 'transfer' ? present(entry.signed.body.outputs[0], 'a transfer has outputs').value : value;
   const held = known.get(id);
+  const time = entry.signed.body.time;
   if (entry.kind === 'issuance') {
     const signer = idKey(entry.signed.body.dcpId);
     if (held !== undefined && held.envelope === envelope)
-      return { id, kind: 'issuance', signer, backed: held.backed, value, paid, envelope };
+      return { id, kind: 'issuance', signer, backed: held.backed, value, paid, envelope, time };
     const issuer = anchors.dcpIssuers.get(signer);
     const signed =
       issuer !== undefined &&
@@ -211,11 +221,11 @@ function entryFact(
         entry.signed.bodyBytes,
         entry.signed.signature,
       );
-    return { id, kind: 'issuance', signer, backed: signed, value, paid, envelope };
+    return { id, kind: 'issuance', signer, backed: signed, value, paid, envelope, time };
   }
   const signer = idKey(entry.signed.body.payerId);
   if (held !== undefined && held.envelope === envelope)
-    return { id, kind: 'transfer', signer, backed: held.backed, value, paid, envelope };
+    return { id, kind: 'transfer', signer, backed: held.backed, value, paid, envelope, time };
   const certificate = certificates.get(signer);
   if (certificate === undefined)
     throw coreError('certificateChainInvalid', `no certificate for the payer of ${id}`);
@@ -231,6 +241,7 @@ function entryFact(
     value,
     paid,
     envelope,
+    time,
   };
 }
 

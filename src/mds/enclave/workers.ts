@@ -1,12 +1,16 @@
-// Ingest workers (docs/mds.md, "Enclave"): each loops `ingestNext` until no stored upload is left,
-// then sleeps `pollMs` or until woken (a new upload was stored). On PostgreSQL several workers, in one
-// process or several, take different uploads (`FOR UPDATE SKIP LOCKED`); on SQLite one is enough.
+// Ingest workers (docs/mds.md, "Enclave"): each loops `ingestBatch` until no stored upload is left,
+// then settles the issuances whose report window ended (also every `uploadsBetweenSettlesMax`
+// uploads, so a steady stream does not hold settling back), then sleeps `pollMs` or until woken (a
+// new upload was stored). On PostgreSQL several workers, in one process or several, take different
+// uploads (`FOR UPDATE SKIP LOCKED`); on SQLite one is enough.
 // A failure (the database down) is reported and retried after the pause: an upload is never lost,
 // since it stays `stored` until a worker's transaction commits it as ingested or refused.
 import type { EnclaveService } from './service.ts';
 
 /** Bound on workers in one process. */
 export const ingestWorkersMax = 16;
+/** Uploads a worker ingests before it settles report windows even though more are waiting. */
+export const uploadsBetweenSettlesMax = 100;
 
 export interface WorkerOptions {
   readonly workers: number;
@@ -49,9 +53,19 @@ export class IngestWorkers {
   }
 
   async #loop(): Promise<void> {
+    let sinceSettled = 0;
     while (this.#running) {
       try {
-        if ((await this.#service.ingestNext()) !== undefined) continue;
+        const due = sinceSettled >= uploadsBetweenSettlesMax;
+        const taken = due ? 0 : (await this.#service.ingestBatch()).length;
+        if (taken > 0) {
+          sinceSettled += taken;
+          continue;
+        }
+        // Idle, or due: settle the issuances whose report window has ended (unreported.ts).
+        sinceSettled = 0;
+        const settled = await this.#service.settleIssuances();
+        if (due || settled > 0) continue;
       } catch (error) {
         this.#options.onError(error);
       }

@@ -7,7 +7,7 @@ import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } fr
 import { idempotencyExpiry, type MaintenanceTask } from '../../service-kit/maintenance.ts';
 import type { EnclavePort } from '../channel/protocol.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
-import type { MdsStore, RevocationPort } from '../domain/ports.ts';
+import type { DenyListPort, MdsStore, RevocationPort } from '../domain/ports.ts';
 import type { ResponsePolicy } from '../domain/rules.ts';
 import { MdsService } from '../domain/service.ts';
 import type { Clock, Hasher, IdGenerator } from '../domain/types.ts';
@@ -30,6 +30,7 @@ export interface MdsAppOptions extends ServiceProcessOptions {
   readonly store: MdsStore;
   readonly enclave: EnclavePort;
   readonly revocations: RevocationPort;
+  readonly denyLists?: DenyListPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly hasher: Hasher;
@@ -51,6 +52,7 @@ export function mdsService(options: MdsAppOptions): MdsService {
     store: options.store,
     enclave: options.enclave,
     revocations: options.revocations,
+    ...(options.denyLists === undefined ? {} : { denyLists: options.denyLists }),
     clock: options.clock,
     ids: options.ids,
     hasher: options.hasher,
@@ -117,6 +119,7 @@ export async function buildMdsApp(options: MdsAppOptions) {
     supplyRoutes,
     settlementRoutes,
     indicatorRoutes,
+    recoveryRoutes,
   ])
     register(routes);
   return { app, service };

@@ -1,5 +1,8 @@
 // The terminal side of the APDU transport (reader or phone app): one logical command out, one
-// logical answer back, over any `transmit` function (a card transport, a link, a driver).
+// logical answer back. The exchange is written once, as a sequence of steps that yields each APDU to
+// send and is resumed with the card's answer (no I/O inside), and driven two ways: `exchange` over a
+// synchronous `transmit` (a card transport, a link, a driver) and `exchangeAsync` over one that
+// answers later (a PC/SC reader). The card cannot tell the two apart.
 // Errors of `transmit` (a cut link, a power loss) propagate untouched: the caller decides to re-tap.
 import {
   classChainingBit,
@@ -23,6 +26,7 @@ import { concatBytes } from '../../core/bytes.ts';
 import { coreError } from '../../core/errors.ts';
 
 export type Transmit = (commandBytes: Uint8Array) => Uint8Array;
+export type AsyncTransmit = (commandBytes: Uint8Array) => Promise<Uint8Array>;
 
 /** Most APDUs one logical command is split into. */
 export const commandLinksMax = Math.ceil(logicalCommandBytesMax / shortDataBytesMax);
@@ -32,10 +36,6 @@ export const commandLinksMax = Math.ceil(logicalCommandBytesMax / shortDataBytes
  */
 export const getResponseRoundsMax = Math.ceil(logicalResponseBytesMax / shortResponseDataBytesMax);
 
-function isByte(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 0xff;
-}
-
 /**
  * Sends a logical command and returns the card's whole answer, or its refusal of a chain link.
  * Throws `apduCommandTooLong` for data above logicalCommandBytesMax (before sending anything),
@@ -43,6 +43,29 @@ function isByte(value: number): boolean {
  * answer above logicalResponseBytesMax or one that takes more than getResponseRoundsMax rounds.
  */
 export function exchange(transmit: Transmit, command: LogicalCommand): LogicalResponse {
+  const steps = exchangeSteps(command);
+  for (let step = steps.next(); ;) {
+    if (step.done === true) return step.value;
+    step = steps.next(transmit(step.value));
+  }
+}
+
+/** `exchange` over a `transmit` that answers asynchronously: the same steps, each APDU awaited. */
+export async function exchangeAsync(
+  transmit: AsyncTransmit,
+  command: LogicalCommand,
+): Promise<LogicalResponse> {
+  const steps = exchangeSteps(command);
+  for (let step = steps.next(); ;) {
+    if (step.done === true) return step.value;
+    step = steps.next(await transmit(step.value));
+  }
+}
+
+/** Yields the bytes of each APDU to send; is resumed with the bytes the card answered. */
+type Steps<T> = Generator<Uint8Array, T, Uint8Array>;
+
+function* exchangeSteps(command: LogicalCommand): Steps<LogicalResponse> {
   const { cla, ins, p1, p2, data } = command;
   assert(isByte(cla) && isByte(ins) && isByte(p1) && isByte(p2), 'CLA, INS, P1 and P2 must be bytes');
   assert((cla & classChainingBit) === 0, 'the transport sets the chaining bit, not the caller');
@@ -53,14 +76,18 @@ export function exchange(transmit: Transmit, command: LogicalCommand): LogicalRe
   assert(links.length <= commandLinksMax, 'a command within its limit needs at most commandLinksMax links');
   let response: ResponseApdu | undefined;
   for (const [index, link] of links.entries()) {
-    response = send(transmit, link);
+    response = yield* send(link);
     // ISO 7816-4 §5.1.1.1: the card answers 9000 to every link but the last. Anything else is its
     // refusal of the chain, and the refusal is the answer.
     const isLast = index === links.length - 1;
     if (!isLast && response.sw !== statusWords.success) return response;
   }
   assert(response !== undefined, 'a command has at least one link');
-  return collectAnswer(transmit, response);
+  return yield* collectAnswer(response);
+}
+
+function isByte(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 0xff;
 }
 
 /**
@@ -81,7 +108,7 @@ function splitIntoLinks(command: LogicalCommand): CommandApdu[] {
 }
 
 /** Follows 61xx with GET RESPONSE (ISO 7816-4 §7.6.1) until the card's final status word. */
-function collectAnswer(transmit: Transmit, first: ResponseApdu): LogicalResponse {
+function* collectAnswer(first: ResponseApdu): Steps<LogicalResponse> {
   const chunks = [first.data];
   let bytes = first.data.length;
   let response = first;
@@ -93,7 +120,7 @@ function collectAnswer(transmit: Transmit, first: ResponseApdu): LogicalResponse
       );
     }
     const le = leFromByte(response.sw & 0xff);
-    response = send(transmit, {
+    response = yield* send({
       cla: interindustryClass,
       ins: getResponseInstruction,
       p1: 0,
@@ -115,10 +142,10 @@ function collectAnswer(transmit: Transmit, first: ResponseApdu): LogicalResponse
  * same APDU once more with Le = xx, as ISO 7816-3 has a T=0 terminal do; a second 6Cxx is
  * returned as the answer rather than looped on.
  */
-function send(transmit: Transmit, command: CommandApdu): ResponseApdu {
-  const response = decodeOrThrow(transmit(encodeCommand(command)));
+function* send(command: CommandApdu): Steps<ResponseApdu> {
+  const response = decodeOrThrow(yield encodeCommand(command));
   if (sw1(response.sw) !== 0x6c) return response;
-  return decodeOrThrow(transmit(encodeCommand({ ...command, le: leFromByte(response.sw & 0xff) })));
+  return decodeOrThrow(yield encodeCommand({ ...command, le: leFromByte(response.sw & 0xff) }));
 }
 
 function decodeOrThrow(bytes: Uint8Array): ResponseApdu {

@@ -6,12 +6,14 @@ import { encodeEntry } from '../../core/bundle.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
 import {
+  decodeRefused,
   encodeInstalled,
   encodeState,
   encodeToken,
   loadedIssuancesMax,
   recordKeys,
   recordPrefixes,
+  type State,
   type TokenRecord,
 } from '../records.ts';
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
@@ -52,30 +54,64 @@ export function storeIssuedTokens(
   for (const token of tokens) changes.put(recordKeys.token(token.id), encodeToken(token));
 }
 
+/** An issuance LOAD may install or REFUSE LOAD may refuse, after the checks both share. */
+export interface LoadCandidate {
+  readonly context: Personalised;
+  readonly issuance: Issuance;
+  readonly entry: IdentifiedEntry;
+  readonly tokens: readonly TokenRecord[];
+  readonly state: State;
+  /** What the SE would hold with it. */
+  readonly balance: bigint;
+}
+
 /**
- * LOAD [issuance] → [balance]. Idempotent by issuance id: an issuance recorded as installed (by LOAD
- * or COMPLETE SYNC) is a no-op, and once a sync erased the record it is stale.
+ * Decodes `[issuance]` and checks it is this SE's own (not a renewal). Returns `installed` when it
+ * is recorded as installed and the refusal bytes when it is recorded as refused; otherwise checks
+ * staleness and room in the record, in that order, and returns the candidate.
  */
-export function load(se: SecureElementView, data: Bytes): Bytes {
+export function loadCandidate(
+  se: SecureElementView,
+  data: Bytes,
+  instruction: string,
+): LoadCandidate | { readonly installed: true } | { readonly refusal: Bytes } {
   const context = se.personalised();
-  const issuance = issuanceFromCbor(new FieldReader(decodeCbor(data), 'load', 1).raw(0));
+  const issuance = issuanceFromCbor(new FieldReader(decodeCbor(data), instruction, 1).raw(0));
   if (issuance.body.kind === 'renewal')
     throw coreError('issuanceKindInvalid', 'a renewal is installed by COMPLETE SYNC');
   const { entry, tokens } = acceptIssuance(se, context, issuance);
+  if (se.store.has(recordKeys.installed(entry.id))) return { installed: true };
+  const refused = se.store.get(recordKeys.refused(entry.id));
+  if (refused !== undefined) return { refusal: decodeRefused(refused).refusal };
   const state = se.state();
-  // Installed already (by LOAD or by COMPLETE SYNC): a no-op, so an issuance never pays twice.
-  if (se.store.has(recordKeys.installed(entry.id))) return encodeCbor([state.balance]);
   if (issuance.body.time <= state.lastSyncTime)
     throw coreError('issuanceStale', 'issued before the last sync');
-  const recorded = se.store.keys(recordPrefixes.installed).length;
+  const recorded = issuanceRecords(se);
   if (recorded >= loadedIssuancesMax)
-    throw coreError('issuanceRecordFull', `${recorded} issuances installed since the last sync`);
+    throw coreError('issuanceRecordFull', `${recorded} issuances installed or refused since the last sync`);
   const value = tokens.reduce((sum, token) => sum + token.value, 0n);
-  if (state.balance + value > context.limits.balanceMax)
-    throw coreError('balanceLimitExceeded', `would hold ${state.balance + value}`);
+  return { context, issuance, entry, tokens, state, balance: state.balance + value };
+}
+
+/** Issuances recorded as installed or refused: both count against `installedIssuancesMax`. */
+export function issuanceRecords(se: SecureElementView): number {
+  return se.store.keys(recordPrefixes.installed).length + se.store.keys(recordPrefixes.refused).length;
+}
+
+/**
+ * LOAD [issuance] → [balance]. Idempotent by issuance id: an issuance recorded as installed (by LOAD
+ * or COMPLETE SYNC) is a no-op, one this SE refused is refused again (`issuanceRefused`: its value
+ * went back to the wallet), and once a sync erased the record it is stale.
+ */
+export function load(se: SecureElementView, data: Bytes): Bytes {
+  const candidate = loadCandidate(se, data, 'load');
+  // Installed already (by LOAD or by COMPLETE SYNC): a no-op, so an issuance never pays twice.
+  if ('installed' in candidate) return encodeCbor([se.state().balance]);
+  if ('refusal' in candidate) throw coreError('issuanceRefused');
+  const { context, issuance, entry, tokens, state, balance } = candidate;
+  if (balance > context.limits.balanceMax) throw coreError('balanceLimitExceeded', `would hold ${balance}`);
   const changes = new Changes();
   storeIssuedTokens(changes, entry, tokens);
-  const balance = state.balance + value;
   changes
     .put(recordKeys.installed(entry.id), encodeInstalled(issuance.body.time))
     .put(

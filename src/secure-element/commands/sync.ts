@@ -15,6 +15,7 @@ import { signBody, signedToCbor } from '../../core/signed.ts';
 import {
   claimedTokensMax,
   decodeInstalled,
+  decodeRefused,
   encodeInstalled,
   installedIssuancesMax,
   syncCreditsMax,
@@ -30,7 +31,7 @@ import {
 } from '../records.ts';
 import { Changes, idFromKey, type Personalised, type SecureElementView } from '../view.ts';
 import { checkDenyList, checkLimits, ownIssuer } from './checks.ts';
-import { acceptIssuance, storeIssuedTokens } from './load.ts';
+import { acceptIssuance, issuanceRecords, storeIssuedTokens } from './load.ts';
 
 /**
  * BEGIN SYNC [DCP nonce] → [signed claim, sealed upload]. Expires outstanding payment requests (the
@@ -206,7 +207,14 @@ function recordInstalled(
   credits: readonly IdentifiedEntry[],
   changes: Changes,
 ): void {
-  let recorded = se.store.keys(recordPrefixes.installed).length;
+  let recorded = issuanceRecords(se);
+  // A refusal stamped no later than the new last sync goes too: LOAD and this command refuse such
+  // an issuance as stale from now on, so it can no more be installed than before.
+  for (const key of se.store.keys(recordPrefixes.refused)) {
+    if (decodeRefused(se.store.get(key)!).time > lastSyncTime) continue;
+    changes.remove(key);
+    recorded--;
+  }
   for (const key of session.reportedKeys) {
     if (!key.startsWith(recordPrefixes.installed)) continue;
     const bytes = se.store.get(key);
@@ -225,15 +233,21 @@ function recordInstalled(
 }
 
 /**
- * The credits to install: one LOAD stored since the last sync, one listed twice, and one stamped no
- * later than the last sync (which delivered it, as LOAD's `issuanceStale` rule says) are skipped, so
- * a replayed credit never pays twice and the balance stays the sum of the tokens held.
+ * The credits to install: one LOAD stored since the last sync, one listed twice, one stamped no
+ * later than the last sync (which delivered it, as LOAD's `issuanceStale` rule says) and one this SE
+ * refused (REFUSE LOAD: its value went back to the wallet) are skipped, so a replayed credit never
+ * pays twice and the balance stays the sum of the tokens held.
  */
 function newCredits(se: SecureElementView, credits: readonly Issuance[], lastSyncTime: number): Issuance[] {
   const seen = new Set<string>();
   return credits.filter((credit) => {
     const id = se.platform.verifier.sha256(credit.bodyBytes);
-    if (seen.has(idKey(id)) || credit.body.time <= lastSyncTime || se.store.has(recordKeys.installed(id)))
+    if (
+      seen.has(idKey(id)) ||
+      credit.body.time <= lastSyncTime ||
+      se.store.has(recordKeys.installed(id)) ||
+      se.store.has(recordKeys.refused(id))
+    )
       return false;
     seen.add(idKey(id));
     return true;
