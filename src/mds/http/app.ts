@@ -115,7 +115,6 @@ export async function buildMdsApp(options: MdsAppOptions) {
     ingestRoutes,
     alertRoutes,
     operationsRoutes,
-    recoveryRoutes,
     supplyRoutes,
     settlementRoutes,
     indicatorRoutes,
