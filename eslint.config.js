@@ -32,7 +32,7 @@ export const nonNullAssertionAllowed = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'web-dist/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'web-dist/', 'data/', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

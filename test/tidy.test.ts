@@ -64,7 +64,7 @@ function files(dir: string): string[] {
     .sort()
     .flatMap((name) => {
       const path = join(dir, name);
-      return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+      return statSync(path).isDirectory() ? files(path) : /\.tsx?$/.test(path) ? [path] : [];
     });
 }
 
@@ -75,7 +75,7 @@ interface SourceFile {
 }
 
 function isTest(path: string): boolean {
-  return path.endsWith('.test.ts');
+  return /\.test\.tsx?$/.test(path);
 }
 
 function isTestSupport(path: string): boolean {
@@ -96,7 +96,16 @@ function isDecoder(path: string): boolean {
 }
 
 function parse(path: string, text: string): SourceFile {
-  return { path, tree: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS) };
+  return {
+    path,
+    tree: ts.createSourceFile(
+      path,
+      text,
+      ts.ScriptTarget.Latest,
+      true,
+      path.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+    ),
+  };
 }
 
 const sources: readonly SourceFile[] = files(source).map((absolute) =>
@@ -219,7 +228,8 @@ function fetchCalls(within: readonly SourceFile[]): Record<string, number> {
   return countPerFile(
     within,
     (path) => isProduct(path) && !path.startsWith('src/http-client/'),
-    (node) => ts.isCallExpression(node) && ['fetch', 'globalThis.fetch'].includes(calleeName(node)),
+    (node) =>
+      ts.isCallExpression(node) && ['fetch', 'globalThis.fetch', 'window.fetch'].includes(calleeName(node)),
   );
 }
 

@@ -6,7 +6,9 @@
 // economy where it stopped.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
+import { dashboardKeys, dashboardKeysFile, startDashboard } from '../system/dashboard.ts';
 import { startSystem, servicePortOffsets } from '../system/launcher.ts';
+import { systemStateFile } from '../system/state.ts';
 import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
 
 interface StartOptions {
@@ -87,12 +89,20 @@ export function registerStart(program: Command): void {
         doubleSpendPolicy: options.doubleSpendPolicy,
         ...(options.db === undefined ? {} : { databaseUrl: options.db }),
       });
+      let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
       try {
+        await dashboardKeys(system, options.data);
+        const dashboardPort = options.portBase === 0 ? 0 : options.portBase + servicePortOffsets.dashboard;
+        dashboard = await startDashboard(system, options.data, dashboardPort);
         console.log(system.created ? `created ${options.data}/ (PKI, keys)` : `resumed ${options.data}/`);
         console.log(`ledger     ${system.ledgerUrl}`);
         console.log(`directory  ${system.directoryUrl}`);
         console.log(`mds        ${system.mdsUrl}`);
         for (const dcp of system.dcps.values()) console.log(`dcp ${dcp.name.padEnd(7)}${dcp.url}`);
+        console.log(`dashboard  ${dashboard.url}`);
+        console.log(
+          `  sign in with a key of ${options.data}/${systemStateFile} (operators) or ${options.data}/${dashboardKeysFile} (analyst, economist, auditor)`,
+        );
         console.log('demo economy running; Ctrl-C stops everything');
         await runLiveEconomy(system, {
           dataDirectory: options.data,
@@ -105,6 +115,7 @@ export function registerStart(program: Command): void {
           ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
         });
       } finally {
+        await dashboard?.close();
         await system.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -88,8 +88,9 @@ async function poolOf(agent: Agent): Promise<bigint> {
 
 /**
  * One phone consumer pays another consumer online; the payee renews at once to collect the credit.
- * The amount stays within the payer's DCP pool: until settlement between DCPs exists (docs/dcp.md,
- * "Known gap"), a pool may hold less than its devices' value, and the ledger would refuse the rest.
+ * The amount stays within the payer's DCP pool: the simulator runs no settlement between DCPs
+ * (docs/simulator.md), so a pool may hold less than its devices' value, and the ledger would refuse
+ * the rest.
  */
 async function transfer(world: World, random: SeededRandom, run: DayRun): Promise<void> {
   const phones = world.consumers.filter((consumer) => consumer.device.kind === 'phone');

@@ -67,8 +67,11 @@ export interface SystemOptions {
   readonly settlementIntervalMs?: number | null;
 }
 
-/** Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"). */
-export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10 } as const;
+/**
+ * Where each service listens relative to `portBase` (docs/ARCHITECTURE.md, "cbdc start"); the
+ * monitoring room's page (src/system/dashboard.ts) on portBase + 20.
+ */
+export const servicePortOffsets = { ledger: 0, directory: 1, mds: 2, firstDcp: 10, dashboard: 20 } as const;
 /** How often the MDS runs a settlement between DCP pools (docs/mds.md, "Supply and settlement"). */
 export const settlementIntervalMs = 60_000;
 

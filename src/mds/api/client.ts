@@ -9,8 +9,16 @@
 // ingest and reports are idempotent by content as well). Refusals (4xx) are never retried and
 // surface as `MdsRefusal`, a `CbdcError` with the MDS's (or the generic service) code. What the MDS
 // would refuse for its size is refused here before sending, with the code the MDS would answer.
+import { decodeIndicatorsReport } from './indicators-decode.ts';
 import { decodeSettlementRun, decodeSupplyReport } from './supply-decode.ts';
-import type { SettlementRun, SupplyReport } from './types.ts';
+import {
+  settlementsPageMax,
+  type IndicatorsQuery,
+  type IndicatorsReport,
+  type SettlementRun,
+  type SettlementsPage,
+  type SupplyReport,
+} from './types.ts';
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
@@ -107,6 +115,12 @@ export class MdsClient {
 
   constructor(options: MdsClientOptions) {
     this.caller = new JsonCaller(options, mdsCallErrors, mdsAnswerBytesMax);
+  }
+
+  /** The caller's own participant (any role): how a tool learns which role its key has. */
+  async whoAmI(): Promise<MdsParticipant> {
+    const answer = await this.call({ method: 'GET', path: '/v1/participants/me' });
+    return decodeParticipant(field(answer.body, 'participant'));
   }
 
   /** Stores the pair at the MDS (202 once durable); the same pair again answers its current state. */
@@ -276,6 +290,36 @@ export class MdsClient {
   async settle(period: string): Promise<SettlementRun> {
     const answer = await this.call({ method: 'POST', path: '/v1/settlements', body: { period } });
     return decodeSettlementRun(field(answer.body, 'run'));
+  }
+
+  /** Indicators per bucket of ingest time, cells over fewer than k SEs suppressed (economist, operator). */
+  async indicators(query: IndicatorsQuery): Promise<IndicatorsReport> {
+    const search = new URLSearchParams({
+      fromMs: String(query.fromMs),
+      toMs: String(query.toMs),
+      bucketMs: String(query.bucketMs),
+    });
+    const answer = await this.call({ method: 'GET', path: `/v1/indicators?${search.toString()}` });
+    return decodeIndicatorsReport(answer.body);
+  }
+
+  /** Settlement runs, newest first (operator, analyst): what each moved between the pools. */
+  async settlements(
+    page: { readonly after?: string; readonly limit?: number } = {},
+  ): Promise<SettlementsPage> {
+    const limit = page.limit ?? settlementsPageMax;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > settlementsPageMax)
+      throw new RangeError(`limit must be 1..${settlementsPageMax}`);
+    const search = new URLSearchParams({ limit: String(limit) });
+    if (page.after !== undefined) search.set('after', page.after);
+    const answer = await this.call({ method: 'GET', path: `/v1/settlements?${search.toString()}` });
+    const runs = field(answer.body, 'runs');
+    if (!Array.isArray(runs) || runs.length > limit)
+      throw mdsError('mdsAnswerInvalid', `answer.runs is not a list of at most ${limit}`);
+    const next = field(answer.body, 'next');
+    if (next !== null && typeof next !== 'string')
+      throw mdsError('mdsAnswerInvalid', 'answer.next is not a cursor');
+    return { runs: runs.map((run, index) => decodeSettlementRun(run, `answer.runs[${index}]`)), next };
   }
 
   private call(call: JsonCall) {
