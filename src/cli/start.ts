@@ -7,7 +7,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
 import { dashboardKeys, dashboardKeysFile, startDashboard } from '../system/dashboard.ts';
-import { startSystem, servicePortOffsets } from '../system/launcher.ts';
+import { startSystem, servicePortOffsets, type RunningSystem } from '../system/launcher.ts';
 import { systemStateFile } from '../system/state.ts';
 import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
 
@@ -48,6 +48,20 @@ const doubleSpendPolicyOption = new Option(
 )
   .choices(['honour', 'refuse'])
   .default('honour');
+
+/** Where everything answers, and where the keys to sign in with are. */
+function printAddresses(system: RunningSystem, data: string, dashboardUrl: string): void {
+  console.log(system.created ? `created ${data}/ (PKI, keys)` : `resumed ${data}/`);
+  console.log(`ledger     ${system.ledgerUrl}`);
+  console.log(`directory  ${system.directoryUrl}`);
+  console.log(`mds        ${system.mdsUrl}`);
+  for (const dcp of system.dcps.values()) console.log(`dcp ${dcp.name.padEnd(7)}${dcp.url}`);
+  console.log(`dashboard  ${dashboardUrl}`);
+  console.log(
+    `  sign in with a key of ${data}/${systemStateFile} (operators) or ${data}/${dashboardKeysFile} (analyst, economist, auditor)`,
+  );
+  console.log('demo economy running; Ctrl-C stops everything');
+}
 
 export function registerStart(program: Command): void {
   program
@@ -94,16 +108,7 @@ export function registerStart(program: Command): void {
         await dashboardKeys(system, options.data);
         const dashboardPort = options.portBase === 0 ? 0 : options.portBase + servicePortOffsets.dashboard;
         dashboard = await startDashboard(system, options.data, dashboardPort);
-        console.log(system.created ? `created ${options.data}/ (PKI, keys)` : `resumed ${options.data}/`);
-        console.log(`ledger     ${system.ledgerUrl}`);
-        console.log(`directory  ${system.directoryUrl}`);
-        console.log(`mds        ${system.mdsUrl}`);
-        for (const dcp of system.dcps.values()) console.log(`dcp ${dcp.name.padEnd(7)}${dcp.url}`);
-        console.log(`dashboard  ${dashboard.url}`);
-        console.log(
-          `  sign in with a key of ${options.data}/${systemStateFile} (operators) or ${options.data}/${dashboardKeysFile} (analyst, economist, auditor)`,
-        );
-        console.log('demo economy running; Ctrl-C stops everything');
+        printAddresses(system, options.data, dashboard.url);
         await runLiveEconomy(system, {
           dataDirectory: options.data,
           log: (line) => {

@@ -181,21 +181,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     const refunds = refundsOf(options, context, (error, what) => {
       started.log.warn({ err: error }, what);
     });
-    scheduleMaintenance(started, {
-      name: 'idempotency expiry',
-      intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
-      run: () => context.idempotency.expire(context.store),
-    });
-    if (forward !== null || refunds !== null)
-      scheduleMaintenance(started, {
-        name: 'mds forwarding',
-        intervalMs: options.mdsForwardIntervalMs ?? mdsForwardIntervalMsDefault,
-        run: async () => {
-          const report = forward === null ? null : await forward();
-          const refunded = refunds === null ? null : await refunds();
-          return (report?.uploadsForwarded ?? 0) + (report?.itemsReported ?? 0) + (refunded?.executed ?? 0);
-        },
-      });
+    scheduleMaintenanceTasks(started, options, context, { forward, refunds });
     const report = await pass();
     const address = await app.listen({ host: options.host, port: options.port });
     await context.callDirectory(() =>
@@ -224,6 +210,34 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     await db.close();
     throw error;
   }
+}
+
+/** Idempotency expiry, and the MDS forwarding pass with the refund pass after it (when an MDS is set). */
+function scheduleMaintenanceTasks(
+  app: DcpApp,
+  options: DcpServerOptions,
+  context: DcpContext,
+  passes: {
+    readonly forward: (() => Promise<ForwardReport>) | null;
+    readonly refunds: (() => Promise<RefundReport>) | null;
+  },
+): void {
+  const { forward, refunds } = passes;
+  scheduleMaintenance(app, {
+    name: 'idempotency expiry',
+    intervalMs: options.idempotencyExpiryIntervalMs ?? idempotencyExpiryIntervalMs,
+    run: () => context.idempotency.expire(context.store),
+  });
+  if (forward === null && refunds === null) return;
+  scheduleMaintenance(app, {
+    name: 'mds forwarding',
+    intervalMs: options.mdsForwardIntervalMs ?? mdsForwardIntervalMsDefault,
+    run: async () => {
+      const report = forward === null ? null : await forward();
+      const refunded = refunds === null ? null : await refunds();
+      return (report?.uploadsForwarded ?? 0) + (report?.itemsReported ?? 0) + (refunded?.executed ?? 0);
+    },
+  });
 }
 
 /** The DCP's keys, trust and clients, read before the database opens (a bad PKI fails first). */

@@ -25,6 +25,8 @@ export interface Checked {
   readonly checks: readonly InvariantCheck[];
   readonly supplies: readonly SupplyFigures[];
   readonly onDevices: bigint;
+  /** The refunds of value in flight the DCPs executed (the MDS's recoveries): out of flight. */
+  readonly refunded: bigint;
 }
 
 async function supplies(world: World): Promise<SupplyFigures[]> {
@@ -62,7 +64,7 @@ async function ledgerCheck(world: World, figures: readonly SupplyFigures[]): Pro
 }
 
 /**
- * Invariant 5 across DCPs: value on the chips + value in flight + credits queued for a chip's next
+ * Invariant 5 across DCPs: value on the chips + value in flight (not yet refunded) + credits queued for a chip's next
  * sync = issued − retired + what the attackers forged, summed over the DCPs (offline value crosses
  * DCPs, so no single DCP's books match its own devices until settlement between DCPs exists). The
  * forged value is measured on the attackers' and their payees' chips as each act happened
@@ -126,7 +128,8 @@ export async function checkInvariants(world: World, observed: Observed): Promise
     (total, device) => total + device.client().getData().balance,
     0n,
   );
-  const inFlight = tally.inFlight + attacks.tally.inFlight;
+  // A refund executed took its payment out of flight: retired, and credited back to the payer.
+  const inFlight = tally.inFlight + attacks.tally.inFlight - world.mds.refunded;
   const status = await world.mds.operator.status();
   const checks = [
     ...poolChecks(figures),
@@ -135,5 +138,5 @@ export async function checkInvariants(world: World, observed: Observed): Promise
     ingestCheck(status, tally.settles + attacks.tally.settles),
     blameCheck(alerts, attacks),
   ];
-  return { checks, supplies: figures, onDevices };
+  return { checks, supplies: figures, onDevices, refunded: world.mds.refunded };
 }

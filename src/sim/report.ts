@@ -31,7 +31,8 @@ export interface SimulationReport {
   };
   readonly unloads: Figure;
   readonly transfers: Figure;
-  readonly value: { readonly onDevices: string; readonly inFlight: string };
+  /** In flight: debited by broken taps and neither received nor refunded yet. */
+  readonly value: { readonly onDevices: string; readonly inFlight: string; readonly refunded: string };
   readonly fraud: FraudSection;
   readonly supply: readonly {
     readonly dcp: string;
@@ -88,7 +89,11 @@ export function buildReport(
     },
     unloads: figure(tally.unloads),
     transfers: figure(tally.transfers),
-    value: { onDevices: checked.onDevices.toString(), inFlight: tally.inFlight.toString() },
+    value: {
+      onDevices: checked.onDevices.toString(),
+      inFlight: (tally.inFlight - checked.refunded).toString(),
+      refunded: checked.refunded.toString(),
+    },
     fraud,
     supply: checked.supplies.map((supply) => ({
       dcp: supply.dcp,
@@ -152,7 +157,7 @@ export function reportSummary(report: SimulationReport): string {
     `  renewals ${report.renewals.total} (refused until renewed ${report.renewals.refusedUntilRenewed}, ` +
       `payment count ${report.renewals.paymentCount}, credit waiting ${report.renewals.creditWaiting}, ` +
       `end of day ${report.renewals.endOfDay})`,
-    `  on devices ${formatAmount(BigInt(report.value.onDevices))}, in flight ${formatAmount(BigInt(report.value.inFlight))}`,
+    `  on devices ${formatAmount(BigInt(report.value.onDevices))}, in flight ${formatAmount(BigInt(report.value.inFlight))}, refunded ${formatAmount(BigInt(report.value.refunded))}`,
     ...fraudLines(report.fraud),
     ...report.invariants.map((check) => `  ${check.holds ? 'holds ' : 'BROKEN'} ${check.name}`),
   ];

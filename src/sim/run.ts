@@ -61,8 +61,10 @@ export async function runSimulation(
       for (let day = 1; day <= scenario.days; day++) {
         // While an attacker's fraud may be found, the MDS's answer (a revocation, so a deny list)
         // reaches devices at their syncs: the MDS catches up before each, so every run is the same.
+        // So does a refund of value in flight, which reaches its payer at a sync.
         const beforeSettle = async () => {
-          if (attacks.awaitingRevocation(day))
+          const unrefunded = tally.inFlight + attacks.tally.inFlight > world.mds.refunded;
+          if (attacks.awaitingRevocation(day) || unrefunded)
             alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
         };
         await playDay(scenario, world, random, tally, { attacks, day, beforeSettle });

@@ -34,6 +34,8 @@ export interface MdsWatch {
   readonly analyst: MdsClient;
   /** Uploads the MDS had taken in at the last wait: when none came since, no alert can be new. */
   takenIn: number;
+  /** The value of the refunds of value in flight the DCPs executed, as of the last wait. */
+  refunded: bigint;
 }
 
 export async function watchMds(system: RunningSystem, idempotencyKey: () => string): Promise<MdsWatch> {
@@ -44,7 +46,12 @@ export async function watchMds(system: RunningSystem, idempotencyKey: () => stri
     role: 'analyst',
     apiKeySha256: toHex(verifier.sha256(utf8(analystKey))),
   });
-  return { operator, analyst: new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey }), takenIn: 0 };
+  return {
+    operator,
+    analyst: new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey }),
+    takenIn: 0,
+    refunded: 0n,
+  };
 }
 
 /** Every alert, in the MDS's order. */
@@ -69,8 +76,10 @@ function uploadsDone(status: MdsStatus, expected: number): boolean {
 
 /**
  * Waits until the MDS ingested (or refused) `uploadsExpected` uploads with none left stored; when
- * some came since the last wait, until the API process copied the alerts they raised; then until
- * every alert but a `revokedSigner` was revoked by the response. Returns the alerts.
+ * some came since the last wait, until the API process copied the alerts they raised; until every
+ * refund of value in flight it decided was executed by its DCP (the DCPs' refund passes run on their
+ * own 1 s timers: a payer's next sync then meets the same refund on every run); then until every
+ * alert but a `revokedSigner` was revoked by the response. Returns the alerts.
  */
 export async function settledAlerts(watch: MdsWatch, uploadsExpected: number): Promise<MdsAlert[]> {
   const deadline = Date.now() + settleMsMax;
@@ -82,6 +91,13 @@ export async function settledAlerts(watch: MdsWatch, uploadsExpected: number): P
   }
   if (uploadsExpected > watch.takenIn) await sleep(alertCopyWaitMs);
   watch.takenIn = uploadsExpected;
+  for (;;) {
+    const { refunds } = await watch.operator.recoveries();
+    watch.refunded = refunds.executedValue;
+    if (refunds.executedCount === refunds.count) break;
+    if (Date.now() > deadline) throw new Error('the DCPs did not execute every refund in time');
+    await sleep(pollMs);
+  }
   for (;;) {
     const alerts = await alertsOf(watch);
     if (alerts.every((alert) => alert.kind === 'revokedSigner' || alert.status === 'revoked')) return alerts;

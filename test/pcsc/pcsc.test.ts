@@ -319,6 +319,10 @@ describe('our terminal over PC/SC', { skip: unavailable }, () => {
     assert.deepEqual(await readerParty(payeeSlot), payeeAfter);
 
     // What the chips' memories hold once the card processes are gone: the same, 1,300 in all.
+    // Disconnected first: an exclusive handle left open would still hold a reader whose card pcscd
+    // has not yet seen go (it polls vpcd), and the next test's SCardConnect would meet it.
+    await payerSlot.reader.powerOff();
+    await payeeSlot.powerOff();
     terminal.close();
     terminal = undefined;
     await Promise.all(processes.map((each) => each.stop()));
@@ -348,6 +352,8 @@ describe('our terminal over PC/SC', { skip: unavailable }, () => {
     const payeeAfter = { balance: 650n, counter: 2, pendingCount: 0, tokenCount: 3 };
     assert.deepEqual(await readerParty(payerSlot), payerAfter);
     assert.deepEqual(await readerParty(payeeSlot.reader), payeeAfter);
+    await payerSlot.powerOff();
+    await payeeSlot.reader.powerOff();
     terminal.close();
     terminal = undefined;
     await Promise.all(processes.map((each) => each.stop()));

@@ -17,6 +17,7 @@ function checked(holds: boolean): Checked {
     checks: [{ name: 'ledger money conserved', holds, figures: { issued: 1_000n, bank: 999n } }],
     supplies: [{ dcp: 'dcp-1', poolBalance: 700n, issued: 900n, retired: 200n, queued: 0n }],
     onDevices: 650n,
+    refunded: 0n,
   };
 }
 
@@ -54,7 +55,7 @@ test('the JSON report writes money as minor-unit strings and refusal codes in or
     phoneToPhone: { count: 0, value: '0' },
   });
   assert.equal(JSON.stringify(report['refusals']), '{"balanceLimitExceeded":1,"paymentLimitExceeded":2}');
-  assert.deepEqual(report['value'], { onDevices: '650', inFlight: '50' });
+  assert.deepEqual(report['value'], { onDevices: '650', inFlight: '50', refunded: '0' });
   assert.deepEqual(report['supply'], [{ dcp: 'dcp-1', pool: '700', issued: '900', retired: '200' }]);
 });
 
