@@ -108,9 +108,11 @@ test('random concurrent loads, renewals and unloads never leave value no SE hold
   const totals: Counts = { installed: 0, refusedByCard: 0, settled: 0 };
   await fc.assert(
     fc.asyncProperty(scenario, async ({ balanceMax, rounds }) => {
+      // With an MDS: an unload of value the card received offline passes the unload gate on its yes.
       const world = await startWorld('sqlite', {
         dcpNames: ['bank'],
         limits: { version: 1, card: { balanceMax } },
+        mds: { renewalCheck: 'async' },
       });
       try {
         const dcp = world.dcp('bank');
