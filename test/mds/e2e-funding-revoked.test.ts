@@ -32,11 +32,14 @@ import { reportWindowVariable } from '../../src/mds/enclave/unreported.ts';
 import { loadPrincipal, principalSigner } from '../../src/pki/deployment-pki.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
+import { eventually } from '../../src/testing/eventually.ts';
 
 /** Long enough for a DCP to report what it minted (its outbox runs every second), short for a test. */
 const reportWindowMs = 10_000;
 /** How long forwarding, ingest, report windows and the response may take together. */
 const convergeMsMax = 90_000;
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  eventually(what, probe, convergeMsMax);
 
 let data: string;
 let system: RunningSystem;
@@ -51,16 +54,6 @@ after(async () => {
   await system.stop();
   rmSync(data, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + convergeMsMax;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${convergeMsMax} ms`);
-    await sleep(250);
-  }
-}
 
 const seIdOf = (holder: Holder) => toHex(holder.device.client().getData().seId);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -113,7 +106,7 @@ test('a stolen DCP key funds a chip, a revoked chip keeps paying: one fakeFundin
   await directory.changeStatus(key(), seIdOf(payer), { status: 'revoked', reason: 'lost, reported stolen' });
   // The DCP refreshes its copy of the deny list on a timer: shop B syncs until it has the new one.
   const listed = (await directory.denyList()).version;
-  await eventually('shop B holding the deny list', async () => {
+  await waitFor('shop B holding the deny list', async () => {
     await shopB.app.renew(shopB.device.client(), key());
     return shopB.device.client().getData().denyListVersion >= listed ? true : undefined;
   });
@@ -137,7 +130,7 @@ test('a stolen DCP key funds a chip, a revoked chip keeps paying: one fakeFundin
     apiKeySha256: createHash('sha256').update(analystKey, 'utf8').digest('hex'),
   });
   const analyst = new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey });
-  const [fakeFunding, revokedSigner] = await eventually('both alerts', async () => {
+  const [fakeFunding, revokedSigner] = await waitFor('both alerts', async () => {
     const byKind = new Map((await analyst.listAlerts()).alerts.map((alert) => [alert.kind, alert]));
     const [fake, revoked] = [byKind.get('fakeFunding'), byKind.get('revokedSigner')];
     return fake !== undefined && revoked !== undefined ? ([fake, revoked] as const) : undefined;
@@ -161,7 +154,7 @@ test('a stolen DCP key funds a chip, a revoked chip keeps paying: one fakeFundin
   // Every honest issuance's window ends too (the last were minted at shop C's renewal): still only
   // these two alerts, and the forger is revoked by the automatic policy.
   await sleep(reportWindowMs + 3_000);
-  await eventually('the forger revoked', async () => {
+  await waitFor('the forger revoked', async () => {
     const alerts = (await analyst.listAlerts()).alerts;
     assert.deepEqual(
       alerts.map((alert) => alert.kind).sort(),

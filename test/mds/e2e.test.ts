@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { toHex } from '../../src/core/bytes.ts';
 import { createBank, holderDevice, key, onboard, type Holder } from '../../src/demo/economy.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
@@ -22,9 +21,7 @@ import type { MdsAlert } from '../../src/mds/api/types.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
 import { createHash } from 'node:crypto';
-
-/** How long the forwarding, ingest and response tasks (each on a 1 s timer or less) may take. */
-const convergeMsMax = 60_000;
+import { eventually } from '../../src/testing/eventually.ts';
 
 let data: string;
 let system: RunningSystem;
@@ -38,17 +35,6 @@ after(async () => {
   await system.stop();
   rmSync(data, { recursive: true, force: true });
 });
-
-/** Polls `probe` until it returns a value, or fails after convergeMsMax. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + convergeMsMax;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${convergeMsMax} ms`);
-    await sleep(250);
-  }
-}
 
 function seIdOf(holder: Holder | { device: Holder['device'] }): string {
   return toHex(holder.device.client().getData().seId);

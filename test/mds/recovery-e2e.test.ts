@@ -21,9 +21,7 @@ import type { RecoveriesView } from '../../src/mds/api/types.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
 import { payWithCut } from '../../src/testing/cut-payments.ts';
-
-/** How long the forwarding, ingest and refund passes (each on a 1 s timer or less) may take. */
-const convergeMsMax = 60_000;
+import { eventually } from '../../src/testing/eventually.ts';
 
 let data: string;
 let system: RunningSystem;
@@ -37,16 +35,6 @@ after(async () => {
   await system.stop();
   rmSync(data, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + convergeMsMax;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${convergeMsMax} ms`);
-    await sleep(250);
-  }
-}
 
 const seIdOf = (holder: Holder) => toHex(holder.device.client().getData().seId);
 const balanceOf = (holder: Holder) => holder.device.client().getData().balance;

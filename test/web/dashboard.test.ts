@@ -19,7 +19,7 @@ import type { RunningDashboard } from '../../src/system/dashboard-server.ts';
 import { dashboardKeys, startDashboard, type DashboardKeys } from '../../src/system/dashboard.ts';
 import { startSystem, type RunningSystem } from '../../src/system/launcher.ts';
 import { chromiumMissing, launchBrowser, screenshotDirectory } from './browser.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../../src/testing/eventually.ts';
 import { playScenario, type Scenario } from './scenario.ts';
 import { sweepReport } from './sweep-report.ts';
 
