@@ -182,15 +182,9 @@ export class MdsClient {
   }
 
   async listAlerts(query: AlertsQuery = {}): Promise<AlertsPage> {
-    const limit = query.limit ?? alertsPageMax;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > alertsPageMax)
-      throw new RangeError(`limit must be 1..${alertsPageMax}`);
-    const search = new URLSearchParams();
-    if (query.kind !== undefined) search.set('kind', query.kind);
-    if (query.status !== undefined) search.set('status', query.status);
-    search.set('limit', String(limit));
-    if (query.after !== undefined) search.set('after', query.after);
-    const answer = await this.call({ method: 'GET', path: `/v1/alerts?${search.toString()}` });
+    const filters = { kind: query.kind, status: query.status };
+    const { path, limit } = pageQuery('/v1/alerts', query, alertsPageMax, filters);
+    const answer = await this.call({ method: 'GET', path });
     return decodeAlertsPage(answer.body, limit);
   }
 
@@ -213,12 +207,8 @@ export class MdsClient {
   }
 
   async audit(page: { readonly after?: string; readonly limit?: number } = {}): Promise<AuditPage> {
-    const limit = page.limit ?? auditPageMax;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > auditPageMax)
-      throw new RangeError(`limit must be 1..${auditPageMax}`);
-    const search = new URLSearchParams({ limit: String(limit) });
-    if (page.after !== undefined) search.set('after', page.after);
-    const answer = await this.call({ method: 'GET', path: `/v1/audit?${search.toString()}` });
+    const { path, limit } = pageQuery('/v1/audit', page, auditPageMax);
+    const answer = await this.call({ method: 'GET', path });
     return decodeAuditPage(answer.body, limit);
   }
 
@@ -247,12 +237,8 @@ export class MdsClient {
 
   /** Role dcp: the refunds this DCP has still to execute, oldest first, after the cursor `after`. */
   async refunds(page: { readonly after?: string; readonly limit?: number } = {}): Promise<RefundsPage> {
-    const limit = page.limit ?? refundsPageMax;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > refundsPageMax)
-      throw new RangeError(`limit must be 1..${refundsPageMax}`);
-    const search = new URLSearchParams({ limit: String(limit) });
-    if (page.after !== undefined) search.set('after', page.after);
-    const answer = await this.call({ method: 'GET', path: `/v1/refunds?${search.toString()}` });
+    const { path, limit } = pageQuery('/v1/refunds', page, refundsPageMax);
+    const answer = await this.call({ method: 'GET', path });
     return decodeRefundsPage(answer.body, limit);
   }
 
@@ -307,12 +293,8 @@ export class MdsClient {
   async settlements(
     page: { readonly after?: string; readonly limit?: number } = {},
   ): Promise<SettlementsPage> {
-    const limit = page.limit ?? settlementsPageMax;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > settlementsPageMax)
-      throw new RangeError(`limit must be 1..${settlementsPageMax}`);
-    const search = new URLSearchParams({ limit: String(limit) });
-    if (page.after !== undefined) search.set('after', page.after);
-    const answer = await this.call({ method: 'GET', path: `/v1/settlements?${search.toString()}` });
+    const { path, limit } = pageQuery('/v1/settlements', page, settlementsPageMax);
+    const answer = await this.call({ method: 'GET', path });
     const runs = field(answer.body, 'runs');
     if (!Array.isArray(runs) || runs.length > limit)
       throw mdsError('mdsAnswerInvalid', `answer.runs is not a list of at most ${limit}`);
@@ -325,4 +307,21 @@ export class MdsClient {
   private call(call: JsonCall) {
     return this.caller.call(call);
   }
+}
+
+/** One page's path: the filters given, `limit` (checked against its bound) and the cursor `after`. */
+function pageQuery(
+  path: string,
+  page: { readonly after?: string; readonly limit?: number },
+  limitMax: number,
+  filters: Readonly<Record<string, string | undefined>> = {},
+): { readonly path: string; readonly limit: number } {
+  const limit = page.limit ?? limitMax;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > limitMax)
+    throw new RangeError(`limit must be 1..${limitMax}`);
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) if (value !== undefined) search.set(name, value);
+  search.set('limit', String(limit));
+  if (page.after !== undefined) search.set('after', page.after);
+  return { path: `${path}?${search.toString()}`, limit };
 }
