@@ -1,6 +1,8 @@
 // Option parsers and option groups shared by the subcommands.
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LimitsFileInvalid, parseLimitsFile, type LimitsFile } from '../dcp/api/limits-file.ts';
 
 export function parsePort(text: string): number {
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535)
@@ -56,4 +58,28 @@ export function operatorOptions(command: Command, environment: string): Command 
       `file holding an operator API key to register (or set ${environment})`,
     )
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info');
+}
+
+/** A `--limits FILE` read and decoded at parse time, so a bad file exits 2 naming its bad field. */
+export interface LimitsOption {
+  /** Absolute, so the services started from another folder read the same file. */
+  readonly path: string;
+  readonly limits: LimitsFile;
+}
+
+export function parseLimitsOption(path: string): LimitsOption {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  try {
+    return { path: resolve(path), limits: parseLimitsFile(text) };
+  } catch (error) {
+    if (error instanceof LimitsFileInvalid) throw new InvalidArgumentError(`${path}: ${error.message}`);
+    throw error;
+  }
 }

@@ -7,7 +7,15 @@
 import { Option, type Command } from 'commander';
 import { startDcpServer } from '../dcp/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
-import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLevel } from './options.ts';
+import {
+  defaultDatabaseUrl,
+  parseLimitsOption,
+  parseLogLevel,
+  parsePort,
+  secretFrom,
+  type CliLogLevel,
+  type LimitsOption,
+} from './options.ts';
 
 interface ServeDcpOptions {
   readonly port: number;
@@ -25,6 +33,7 @@ interface ServeDcpOptions {
   readonly bootstrapKeyFile?: string;
   readonly logLevel: CliLogLevel;
   readonly renewalCheck: 'async' | 'sync';
+  readonly limits?: LimitsOption;
 }
 
 export function registerServeDcp(serve: Command): void {
@@ -55,6 +64,11 @@ export function registerServeDcp(serve: Command): void {
       '--bootstrap-key-file <path>',
       'file with an operator API key to register (or CBDC_DCP_OPERATOR_KEY)',
     )
+    .option(
+      '--limits <file>',
+      'the limits it signs and pushes, per device kind (docs/dcp.md)',
+      parseLimitsOption,
+    )
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeDcpOptions) => {
       const ledgerKey = secretFrom(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
@@ -83,6 +97,7 @@ export function registerServeDcp(serve: Command): void {
         ...(operatorKey === undefined ? {} : { operatorKey }),
         ...(options.mds === undefined || mdsKey === undefined ? {} : { mdsUrl: options.mds, mdsKey }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+        ...(options.limits === undefined ? {} : { limits: options.limits.limits }),
       });
       serveUntilSignalled('dcp', server);
     });

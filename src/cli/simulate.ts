@@ -5,6 +5,7 @@
 // hand-written (one `\r`-rewritten line on stderr, shown only on a terminal and outside CI) rather
 // than cli-progress: a day counter is all it shows, and it saves a dependency.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseLimitsOption, type LimitsOption } from './options.ts';
 import { reportJson, reportSummary } from '../sim/report.ts';
 import { runSimulation, type Engine, type Progress } from '../sim/run.ts';
 import { runCountOf, runSweep, sweepRunsMax, sweepTable, type SweepParameter } from '../sim/sweep.ts';
@@ -192,6 +193,7 @@ type SimulateOptions = Record<string, number> & {
   readonly json?: true;
   readonly sweep?: SweepParameter[];
   readonly db?: string;
+  readonly limits?: LimitsOption;
 };
 
 function scenarioFrom(options: SimulateOptions): Scenario {
@@ -221,9 +223,11 @@ async function sweep(
   scenario: Scenario,
   parameters: readonly SweepParameter[],
   json: boolean,
+  engine: Engine,
 ): Promise<void> {
   const line = progressLine((done, total) => `sweeping: run ${done}/${total}`);
-  const report = await runSweep(scenario, parameters, line.progress).finally(line.done);
+  const runOne = (swept: Scenario) => runSimulation(swept, undefined, engine);
+  const report = await runSweep(scenario, parameters, line.progress, runOne).finally(line.done);
   console.log(json ? JSON.stringify(report) : sweepTable(report));
   if (!report.invariantsHold) process.exitCode = 1;
 }
@@ -251,13 +255,21 @@ export function registerSimulate(program: Command): void {
       'postgres://…/NAME: each service on a new database NAME_<service> (default: SQLite files)',
       parseDatabaseUrl,
     )
+    .option(
+      '--limits <file>',
+      'the limits every DCP pushes, per device kind (docs/dcp.md)',
+      parseLimitsOption,
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (options: SimulateOptions) => {
       const scenario = scenarioFrom(options);
       if (options.sweep !== undefined && options.db !== undefined)
         program.error('error: --db and --sweep together would reuse one set of databases for every run');
-      const engine = options.db === undefined ? {} : { databaseUrl: options.db };
+      const engine: Engine = {
+        ...(options.db === undefined ? {} : { databaseUrl: options.db }),
+        ...(options.limits === undefined ? {} : { limitsFile: options.limits.path }),
+      };
       if (options.sweep === undefined) await simulateOnce(scenario, options.json === true, engine);
-      else await sweep(scenario, options.sweep, options.json === true);
+      else await sweep(scenario, options.sweep, options.json === true, engine);
     });
 }

@@ -7,9 +7,20 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
 import { dashboardKeys, dashboardKeysFile, startDashboard } from '../system/dashboard.ts';
-import { startSystem, servicePortOffsets, type RunningSystem } from '../system/launcher.ts';
+import {
+  startSystem,
+  servicePortOffsets,
+  type RunningSystem,
+  type SystemOptions,
+} from '../system/launcher.ts';
 import { systemStateFile } from '../system/state.ts';
-import { parseLogLevel, parsePort, type CliLogLevel } from './options.ts';
+import {
+  parseLimitsOption,
+  parseLogLevel,
+  parsePort,
+  type CliLogLevel,
+  type LimitsOption,
+} from './options.ts';
 
 interface StartOptions {
   readonly data: string;
@@ -22,6 +33,7 @@ interface StartOptions {
   readonly logLevel: CliLogLevel;
   readonly renewalCheck: 'async' | 'sync';
   readonly doubleSpendPolicy: 'honour' | 'refuse';
+  readonly limits?: LimitsOption;
 }
 
 function parseCount(text: string): number {
@@ -63,6 +75,19 @@ function printAddresses(system: RunningSystem, data: string, dashboardUrl: strin
   console.log('demo economy running; Ctrl-C stops everything');
 }
 
+function systemOptionsOf(options: StartOptions): SystemOptions {
+  return {
+    dataDirectory: options.data,
+    dcpNames: options.dcps,
+    logLevel: options.logLevel,
+    portBase: options.portBase,
+    renewalCheck: options.renewalCheck,
+    doubleSpendPolicy: options.doubleSpendPolicy,
+    ...(options.db === undefined ? {} : { databaseUrl: options.db }),
+    ...(options.limits === undefined ? {} : { limitsFile: options.limits.path }),
+  };
+}
+
 export function registerStart(program: Command): void {
   program
     .command('start')
@@ -84,6 +109,11 @@ export function registerStart(program: Command): void {
     .option('--seed <n>', "seed of the demo economy's choices", parseCount, 1)
     .addOption(renewalCheckOption)
     .addOption(doubleSpendPolicyOption)
+    .option(
+      '--limits <file>',
+      'the limits every DCP pushes, per device kind (docs/dcp.md)',
+      parseLimitsOption,
+    )
     .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
     .action(async (options: StartOptions) => {
       // The first signal ends the economy after its round and stops every service; later ones are
@@ -94,15 +124,7 @@ export function registerStart(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const system = await startSystem({
-        dataDirectory: options.data,
-        dcpNames: options.dcps,
-        logLevel: options.logLevel,
-        portBase: options.portBase,
-        renewalCheck: options.renewalCheck,
-        doubleSpendPolicy: options.doubleSpendPolicy,
-        ...(options.db === undefined ? {} : { databaseUrl: options.db }),
-      });
+      const system = await startSystem(systemOptionsOf(options));
       let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
       try {
         await dashboardKeys(system, options.data);

@@ -25,13 +25,15 @@ function settlesOf(tally: Tally, attacks: Attacks): number {
 /** Told after the world is built (day 0) and after each day. */
 export type Progress = (daysDone: number, days: number) => void;
 
-/** Where the services keep their data; not part of the scenario, so not in the report. */
+/** Where the services keep their data and what they are started with; not part of the scenario. */
 export interface Engine {
   /**
    * `postgres://…/NAME`: each service on its own database NAME_<service> of that server, which must
    * be new (they are kept afterwards, for inspection). Left out: SQLite files in a temporary folder.
    */
   readonly databaseUrl?: string;
+  /** A limits file every DCP pushes (`cbdc serve dcp --limits`); left out, the default limits. */
+  readonly limitsFile?: string;
 }
 
 export async function runSimulation(
@@ -48,6 +50,7 @@ export async function runSimulation(
       // No settlement on the wall clock: a run's report depends on its seed and options alone.
       settlementIntervalMs: null,
       ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),
+      ...(engine.limitsFile === undefined ? {} : { limitsFile: engine.limitsFile }),
     });
     try {
       const random = new SeededRandom(scenario.seed);

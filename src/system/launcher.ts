@@ -65,6 +65,8 @@ export interface SystemOptions {
    * itself (the simulator, whose runs must not depend on the wall clock).
    */
   readonly settlementIntervalMs?: number | null;
+  /** A limits file every DCP signs and pushes (`cbdc serve dcp --limits`, docs/dcp.md); default limits without. */
+  readonly limitsFile?: string;
 }
 
 /**
@@ -284,7 +286,7 @@ async function startDcp(
   database: string,
   logLevel: string,
   port: number,
-  renewalCheck: 'async' | 'sync',
+  settings: Pick<Launch, 'renewalCheck' | 'limitsFile'>,
 ): Promise<{ readonly service: Service; readonly dcp: RunningDcp }> {
   const dcpId = toHex(loadPrincipal(pkiDirectory, `dcp-${name}.json`).certificate.body.subjectId);
   const keys = await registerDcp(name, dcpId, central, kept, save);
@@ -305,7 +307,8 @@ async function startDcp(
       '--mds',
       central.mds.url,
       '--renewal-check',
-      renewalCheck,
+      settings.renewalCheck,
+      ...(settings.limitsFile === undefined ? [] : ['--limits', settings.limitsFile]),
     ],
     {
       CBDC_DCP_LEDGER_KEY: keys.ledgerKey,
@@ -362,6 +365,7 @@ interface Launch {
   readonly renewalCheck: 'async' | 'sync';
   readonly doubleSpendPolicy: 'honour' | 'refuse';
   readonly settlementIntervalMs: number | null;
+  readonly limitsFile: string | undefined;
   readonly databases: ServiceDatabases;
   readonly port: (offset: number) => number;
   /** Every service started, in start order (stopped in reverse). */
@@ -421,6 +425,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     doubleSpendPolicy: options.doubleSpendPolicy ?? 'honour',
     settlementIntervalMs:
       options.settlementIntervalMs === undefined ? settlementIntervalMs : options.settlementIntervalMs,
+    limitsFile: options.limitsFile,
     databases: serviceDatabases(options.dataDirectory, options.databaseUrl),
     port: (offset) => (portBase === 0 ? 0 : portBase + offset),
     services: [],
@@ -450,7 +455,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         await launch.databases.urlOf(`dcp-${name}`),
         launch.logLevel,
         launch.port(servicePortOffsets.firstDcp + index),
-        launch.renewalCheck,
+        launch,
       );
       launch.services.push(started.service);
       dcps.set(name, started.dcp);
