@@ -123,6 +123,14 @@ const scenarioOptions: readonly ScenarioOption[] = [
     rate: true,
   },
   {
+    name: 'outage-rate',
+    argument: 'rate',
+    help: 'chance a DCP is out on a day (its devices stay offline), 0..1',
+    field: 'outageRatePerMille',
+    parse: parseRate,
+    rate: true,
+  },
+  {
     name: 'dcps',
     argument: 'n',
     help: 'DCPs, named dcp-1..dcp-N',

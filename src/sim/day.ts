@@ -3,6 +3,8 @@
 // (attacks.ts); devices that an SE refused until they sync, and those past a payment count,
 // renew; one consumer pays another online; merchants unload the day's takings, and those with too
 // little to unload sync all the same (a shop's end of day). Every online step is a real HTTP call through the DCP's clients.
+// A device whose DCP is out today (outages.ts) makes no online step: each one it would have made is
+// counted as deferred, and its offline payments go on.
 import { toHex } from '../core/bytes.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { attack, type Attacks } from './attacks.ts';
@@ -42,13 +44,26 @@ function smaller(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-/** What a day's steps share: the counts, and the wait the run asks for before each settlement. */
+/**
+ * What a day's steps share: the counts, the wait the run asks for before each settlement, and which
+ * agents' DCPs are out today (outages.ts).
+ */
 interface DayRun {
   readonly tally: Tally;
   readonly beforeSettle: () => Promise<void>;
+  readonly offline: (agent: Agent) => boolean;
 }
 
-async function renew(agent: Agent, { tally, beforeSettle }: DayRun, reason: RenewalReason): Promise<void> {
+/** True, counting the operation as deferred, when one of the agents' DCPs is out today. */
+function deferred(run: DayRun, ...agents: readonly Agent[]): boolean {
+  if (!agents.some(run.offline)) return false;
+  run.tally.deferred++;
+  return true;
+}
+
+async function renew(agent: Agent, run: DayRun, reason: RenewalReason): Promise<void> {
+  const { tally, beforeSettle } = run;
+  if (deferred(run, agent)) return;
   await beforeSettle();
   await agent.app.renew(agent.device.client(), idempotencyKey());
   tally.renewals[reason]++;
@@ -99,7 +114,7 @@ async function transfer(world: World, random: SeededRandom, run: DayRun): Promis
   const payee = random.pick(world.consumers.filter((consumer) => consumer !== payer));
   const most = smaller(smaller(balanceOf(payer) / 2n, transferAmountMax), await poolOf(payer));
   const amount = amountBetween(random, paymentAmountMin, most);
-  if (amount === undefined) return;
+  if (amount === undefined || deferred(run, payer, payee)) return;
   const payeeSeId = toHex(payee.device.client().getData().seId);
   await run.beforeSettle();
   await payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey());
@@ -114,18 +129,20 @@ async function renewals(world: World, run: DayRun): Promise<void> {
       await renew(agent, run, 'paymentCount');
 }
 
-async function loads(world: World, tally: Tally): Promise<void> {
+async function loads(world: World, run: DayRun): Promise<void> {
   for (const consumer of world.consumers) {
     if (balanceOf(consumer) >= reloadBelow) continue;
     if ((await consumer.admin.wallet(consumer.walletId)).available < loadAmount) continue;
+    if (deferred(run, consumer)) continue;
     await consumer.app.load(consumer.device.client(), loadAmount, idempotencyKey());
-    add(tally.loads, loadAmount);
+    add(run.tally.loads, loadAmount);
   }
 }
 
 /** Each merchant unloads what it holds, within its DCP's pool (see `transfer`). */
 async function unloads(world: World, run: DayRun): Promise<void> {
   for (const merchant of world.merchants) {
+    if (deferred(run, merchant)) continue;
     const amount = smaller(balanceOf(merchant), await poolOf(merchant));
     if (amount < unloadMin) {
       await renew(merchant, run, 'endOfDay');
@@ -148,10 +165,15 @@ export async function playDay(
     readonly day: number;
     /** Called before every renewal, unload and transfer (run.ts: the MDS catching up, while it matters). */
     readonly beforeSettle: () => Promise<void>;
+    /** The positions (in the system's DCP order) of the DCPs out today (outages.ts). */
+    readonly dcpsOut: ReadonlySet<number>;
   },
 ): Promise<void> {
-  const run: DayRun = { tally, beforeSettle: context.beforeSettle };
-  await loads(world, tally);
+  const out = new Set([...world.system.dcps.values()].filter((_, position) => context.dcpsOut.has(position)));
+  const offline = (agent: Agent) => out.has(agent.dcp);
+  const run: DayRun = { tally, beforeSettle: context.beforeSettle, offline };
+  tally.outages += out.size;
+  await loads(world, run);
   await payments(scenario, world, random, run);
   await attack({ scenario, world, random, attacks: context.attacks, day: context.day });
   await renewals(world, run);

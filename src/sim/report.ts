@@ -7,7 +7,7 @@ import type { Checked } from './invariants.ts';
 import type { Scenario } from './scenario.ts';
 import type { CountAndValue, Tally } from './tally.ts';
 
-export const reportVersion = 2;
+export const reportVersion = 3;
 
 type Figure = { readonly count: number; readonly value: string };
 
@@ -31,6 +31,8 @@ export interface SimulationReport {
   };
   readonly unloads: Figure;
   readonly transfers: Figure;
+  /** DCP-days out, and the online steps their devices deferred. */
+  readonly outages: { readonly count: number; readonly deferred: number };
   /** In flight: debited by broken taps and neither received nor refunded yet. */
   readonly value: { readonly onDevices: string; readonly inFlight: string; readonly refunded: string };
   readonly fraud: FraudSection;
@@ -89,6 +91,7 @@ export function buildReport(
     },
     unloads: figure(tally.unloads),
     transfers: figure(tally.transfers),
+    outages: { count: tally.outages, deferred: tally.deferred },
     value: {
       onDevices: checked.onDevices.toString(),
       inFlight: (tally.inFlight - checked.refunded).toString(),
@@ -154,6 +157,7 @@ export function reportSummary(report: SimulationReport): string {
     line('loads', report.loads),
     line('unloads', report.unloads),
     line('online transfers', report.transfers),
+    `  DCP outages ${report.outages.count} (DCP-days), online steps deferred ${report.outages.deferred}`,
     `  renewals ${report.renewals.total} (refused until renewed ${report.renewals.refusedUntilRenewed}, ` +
       `payment count ${report.renewals.paymentCount}, credit waiting ${report.renewals.creditWaiting}, ` +
       `end of day ${report.renewals.endOfDay})`,

@@ -11,6 +11,7 @@ import { observe, planAttacks, type Attacks } from './attacks.ts';
 import { playDay } from './day.ts';
 import { fraudSection } from './fraud-report.ts';
 import { checkInvariants } from './invariants.ts';
+import { planOutages } from './outages.ts';
 import { buildReport, type SimulationReport } from './report.ts';
 import { dcpNamesOf, type Scenario } from './scenario.ts';
 import { Tally } from './tally.ts';
@@ -57,6 +58,7 @@ export async function runSimulation(
       const world = await buildWorld(system, scenario, random);
       const tally = new Tally();
       const attacks = planAttacks(scenario, world, random);
+      const outages = planOutages(scenario);
       const daysBroken: number[] = [];
       progress(0, scenario.days);
       let alerts = await settledAlerts(world.mds, 0);
@@ -70,7 +72,8 @@ export async function runSimulation(
           if (attacks.awaitingRevocation(day) || unrefunded)
             alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
         };
-        await playDay(scenario, world, random, tally, { attacks, day, beforeSettle });
+        const dcpsOut = outages[day] ?? new Set<number>();
+        await playDay(scenario, world, random, tally, { attacks, day, beforeSettle, dcpsOut });
         // The MDS caught up with the day before anything is read, so every run reads the same.
         alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
         observe(attacks, alerts, day);

@@ -39,6 +39,8 @@ export interface Scenario {
    * the MDS afterwards; `sync` asks the MDS first.
    */
   readonly renewalCheck: RenewalCheck;
+  /** Chance that a DCP is out on a day: its devices stay offline until it is back (outages.ts). */
+  readonly outageRatePerMille: number;
 }
 
 export type RenewalCheck = 'async' | 'sync';
@@ -60,6 +62,7 @@ export const defaultScenario: Scenario = {
   counterfeiters: 0,
   cloners: 0,
   renewalCheck: 'async',
+  outageRatePerMille: 0,
 };
 
 /** The DCP names of a scenario, in the order agents are spread over them. */

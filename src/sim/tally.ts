@@ -47,6 +47,9 @@ export class Tally {
   inFlight = 0n;
   /** Renewals, unloads and transfers the DCPs answered: each stored one upload for the MDS. */
   settles = 0;
+  /** DCP-days out (outages.ts), and the loads, renewals, unloads and transfers they deferred. */
+  outages = 0;
+  deferred = 0;
 
   refused(code: string): void {
     this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
