@@ -5,6 +5,9 @@
 // hand-written (one `\r`-rewritten line on stderr, shown only on a terminal and outside CI) rather
 // than cli-progress: a day counter is all it shows, and it saves a dependency.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { addressesFile } from '../system/connect.ts';
 import { parseLimitsOption, type LimitsOption } from './options.ts';
 import { reportJson, reportSummary } from '../sim/report.ts';
 import { runSimulation, type Engine, type Progress } from '../sim/run.ts';
@@ -202,6 +205,7 @@ type SimulateOptions = Record<string, number> & {
   readonly sweep?: SweepParameter[];
   readonly db?: string;
   readonly limits?: LimitsOption;
+  readonly against?: string;
 };
 
 function scenarioFrom(options: SimulateOptions): Scenario {
@@ -211,6 +215,13 @@ function scenarioFrom(options: SimulateOptions): Scenario {
     scenario = { ...scenario, [entry.field]: options[key] ?? defaultScenario[entry.field] };
   }
   return scenario;
+}
+
+/** A `--against` folder: one where a `cbdc start` runs (it wrote where its services listen). */
+function parseAgainst(text: string): string {
+  if (!existsSync(join(text, addressesFile)))
+    throw new InvalidArgumentError(`${text} holds no running cbdc start (no ${addressesFile})`);
+  return text;
 }
 
 /** A `--db` URL: postgres:// only (SQLite is the default). */
@@ -268,12 +279,22 @@ export function registerSimulate(program: Command): void {
       'the limits every DCP pushes, per device kind (docs/dcp.md)',
       parseLimitsOption,
     )
+    .option(
+      '--against <dir>',
+      'drive the running services of a `cbdc start --data DIR` instead of starting them',
+      parseAgainst,
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (options: SimulateOptions) => {
       const scenario = scenarioFrom(options);
       if (options.sweep !== undefined && options.db !== undefined)
         program.error('error: --db and --sweep together would reuse one set of databases for every run');
+      if (options.against !== undefined && (options.db ?? options.limits ?? options.sweep) !== undefined)
+        program.error(
+          'error: --against drives running services: --db, --limits and --sweep are theirs to set',
+        );
       const engine: Engine = {
+        ...(options.against === undefined ? {} : { against: options.against }),
         ...(options.db === undefined ? {} : { databaseUrl: options.db }),
         ...(options.limits === undefined ? {} : { limitsFile: options.limits.path }),
       };

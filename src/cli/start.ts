@@ -6,6 +6,7 @@
 // economy where it stopped.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runLiveEconomy } from '../demo/live.ts';
+import { removeAddresses, writeAddresses } from '../system/connect.ts';
 import { dashboardKeys, dashboardKeysFile, startDashboard } from '../system/dashboard.ts';
 import {
   startSystem,
@@ -34,6 +35,7 @@ interface StartOptions {
   readonly renewalCheck: 'async' | 'sync';
   readonly doubleSpendPolicy: 'honour' | 'refuse';
   readonly limits?: LimitsOption;
+  readonly economy: boolean;
 }
 
 function parseCount(text: string): number {
@@ -72,7 +74,6 @@ function printAddresses(system: RunningSystem, data: string, dashboardUrl: strin
   console.log(
     `  sign in with a key of ${data}/${systemStateFile} (operators) or ${data}/${dashboardKeysFile} (analyst, economist, auditor)`,
   );
-  console.log('demo economy running; Ctrl-C stops everything');
 }
 
 function systemOptionsOf(options: StartOptions): SystemOptions {
@@ -86,6 +87,29 @@ function systemOptionsOf(options: StartOptions): SystemOptions {
     ...(options.db === undefined ? {} : { databaseUrl: options.db }),
     ...(options.limits === undefined ? {} : { limitsFile: options.limits.path }),
   };
+}
+
+/** The demo economy until stopped, or with --no-economy only the wait for the signal. */
+async function runEconomy(system: RunningSystem, options: StartOptions, signal: AbortSignal): Promise<void> {
+  if (!options.economy) {
+    console.log('services only, no demo economy; Ctrl-C stops everything');
+    if (signal.aborted) return;
+    await new Promise((resolveStop) => {
+      signal.addEventListener('abort', resolveStop, { once: true });
+    });
+    return;
+  }
+  console.log('demo economy running; Ctrl-C stops everything');
+  await runLiveEconomy(system, {
+    dataDirectory: options.data,
+    log: (line) => {
+      console.log(line);
+    },
+    roundMs: options.roundMs,
+    signal,
+    seed: options.seed,
+    ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
+  });
 }
 
 export function registerStart(program: Command): void {
@@ -115,6 +139,7 @@ export function registerStart(program: Command): void {
       parseLimitsOption,
     )
     .option('--log-level <level>', "the services' pino level, or silent", parseLogLevel, 'silent')
+    .option('--no-economy', 'run the services alone, for cbdc simulate --against (docs/simulator.md)')
     .action(async (options: StartOptions) => {
       // The first signal ends the economy after its round and stops every service; later ones are
       // ignored (not the default exit), so a second Ctrl-C cannot leave services running.
@@ -131,17 +156,10 @@ export function registerStart(program: Command): void {
         const dashboardPort = options.portBase === 0 ? 0 : options.portBase + servicePortOffsets.dashboard;
         dashboard = await startDashboard(system, options.data, dashboardPort);
         printAddresses(system, options.data, dashboard.url);
-        await runLiveEconomy(system, {
-          dataDirectory: options.data,
-          log: (line) => {
-            console.log(line);
-          },
-          roundMs: options.roundMs,
-          signal: stop.signal,
-          seed: options.seed,
-          ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
-        });
+        writeAddresses(options.data, system);
+        await runEconomy(system, options, stop.signal);
       } finally {
+        removeAddresses(options.data);
         await dashboard?.close();
         await system.stop();
         process.off('SIGINT', onSignal);

@@ -4,21 +4,15 @@
 import type { MdsAlert, MdsStatus } from '../mds/api/types.ts';
 import type { Attacks } from './attacks.ts';
 import type { Tally } from './tally.ts';
-import { agentsOf, operatorOf, type World } from './world.ts';
+import { agentsOf, supplies, type SupplyFigures, type World } from './world.ts';
+
+export type { SupplyFigures } from './world.ts';
 
 export interface InvariantCheck {
   readonly name: string;
   readonly holds: boolean;
   /** The figures compared, minor units, so a failure shows by how much. */
   readonly figures: Readonly<Record<string, bigint>>;
-}
-
-export interface SupplyFigures {
-  readonly dcp: string;
-  readonly poolBalance: bigint;
-  readonly issued: bigint;
-  readonly retired: bigint;
-  readonly queued: bigint;
 }
 
 export interface Checked {
@@ -29,20 +23,30 @@ export interface Checked {
   readonly refunded: bigint;
 }
 
-async function supplies(world: World): Promise<SupplyFigures[]> {
-  const figures: SupplyFigures[] = [];
-  for (const dcp of world.system.dcps.values()) {
-    const supply = await operatorOf(dcp).supply();
-    figures.push({ dcp: dcp.name, ...supply });
-  }
-  return figures;
+/** Each DCP's figures less those it had before the run (none on services started for it). */
+function sinceStart(world: World, figures: readonly SupplyFigures[]): SupplyFigures[] {
+  return figures.map((supply) => {
+    const before = world.suppliesBefore.find((earlier) => earlier.dcp === supply.dcp);
+    if (before === undefined) return supply;
+    return {
+      dcp: supply.dcp,
+      poolBalance: supply.poolBalance - before.poolBalance,
+      issued: supply.issued - before.issued,
+      retired: supply.retired - before.retired,
+      queued: supply.queued - before.queued,
+      settled: supply.settled - before.settled,
+    };
+  });
 }
 
-/** Invariant 4, per DCP: its pool on the ledger = what it issued − what it retired. */
+/**
+ * Invariant 4, per DCP: its pool on the ledger = what it issued − what it retired (+ what settlement
+ * runs moved into it: none in a run's own system, which never settles).
+ */
 function poolChecks(figures: readonly SupplyFigures[]): InvariantCheck[] {
   return figures.map((supply) => ({
     name: `pool = issued − retired at ${supply.dcp}`,
-    holds: supply.poolBalance === supply.issued - supply.retired,
+    holds: supply.poolBalance === supply.issued - supply.retired + supply.settled,
     figures: { pool: supply.poolBalance, issued: supply.issued, retired: supply.retired },
   }));
 }
@@ -55,7 +59,8 @@ async function ledgerCheck(world: World, figures: readonly SupplyFigures[]): Pro
   const bank = (await world.ledger.account(world.bankAccountId)).balance;
   let wallets = 0n;
   for (const agent of agentsOf(world)) wallets += (await world.ledger.account(agent.walletAccountId)).balance;
-  const pools = figures.reduce((total, supply) => total + supply.poolBalance, 0n);
+  // Only what the run moved into the pools: value there before it belongs to others' accounts.
+  const pools = sinceStart(world, figures).reduce((total, supply) => total + supply.poolBalance, 0n);
   return {
     name: 'ledger money conserved',
     holds: bank + wallets + pools === world.issuedByCentralBank,
@@ -90,11 +95,13 @@ function valueCheck(
  * MDS refused (a recorded refusal, docs/mds.md) is counted in the figures, not a failure of this
  * check: it is the MDS's verdict on the upload, reported as such.
  */
-function ingestCheck(status: MdsStatus, expected: number): InvariantCheck {
+function ingestCheck(status: MdsStatus, before: number, expected: number): InvariantCheck {
   const { stored, ingested, refused } = status.uploads;
+  // Counted from the run's start: with --against, what the MDS took in before is not the run's.
+  const taken = ingested + refused - before;
   return {
     name: 'the MDS took in every upload',
-    holds: stored === 0 && ingested + refused === expected,
+    holds: stored === 0 && taken === expected,
     figures: {
       expected: BigInt(expected),
       ingested: BigInt(ingested),
@@ -123,7 +130,7 @@ export interface Observed {
 
 export async function checkInvariants(world: World, observed: Observed): Promise<Checked> {
   const { tally, attacks, alerts } = observed;
-  const figures = await supplies(world);
+  const figures = await supplies(world.system.dcps.values());
   const onDevices = [...agentsOf(world).map((agent) => agent.device), ...attacks.clones].reduce(
     (total, device) => total + device.client().getData().balance,
     0n,
@@ -134,8 +141,8 @@ export async function checkInvariants(world: World, observed: Observed): Promise
   const checks = [
     ...poolChecks(figures),
     await ledgerCheck(world, figures),
-    valueCheck(figures, onDevices, inFlight, attacks.forged),
-    ingestCheck(status, tally.settles + attacks.tally.settles),
+    valueCheck(sinceStart(world, figures), onDevices, inFlight, attacks.forged),
+    ingestCheck(status, world.mds.before.uploads, tally.settles + attacks.tally.settles),
     blameCheck(alerts, attacks),
   ];
   return { checks, supplies: figures, onDevices, refunded: world.mds.refunded };

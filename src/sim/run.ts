@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '../demo/seeded-random.ts';
+import { connectSystem } from '../system/connect.ts';
 import { startSystem } from '../system/launcher.ts';
 import { observe, planAttacks, type Attacks } from './attacks.ts';
 import { playDay } from './day.ts';
@@ -35,6 +36,11 @@ export interface Engine {
   readonly databaseUrl?: string;
   /** A limits file every DCP pushes (`cbdc serve dcp --limits`); left out, the default limits. */
   readonly limitsFile?: string;
+  /**
+   * The data folder of a running `cbdc start` (src/system/connect.ts): the run drives its services
+   * instead of starting its own, and leaves them running.
+   */
+  readonly against?: string;
 }
 
 export async function runSimulation(
@@ -44,15 +50,18 @@ export async function runSimulation(
 ): Promise<SimulationReport> {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'cbdc-simulate-'));
   try {
-    const system = await startSystem({
-      dataDirectory,
-      dcpNames: dcpNamesOf(scenario),
-      renewalCheck: scenario.renewalCheck,
-      // No settlement on the wall clock: a run's report depends on its seed and options alone.
-      settlementIntervalMs: null,
-      ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),
-      ...(engine.limitsFile === undefined ? {} : { limitsFile: engine.limitsFile }),
-    });
+    const system =
+      engine.against !== undefined
+        ? connectSystem(engine.against)
+        : await startSystem({
+            dataDirectory,
+            dcpNames: dcpNamesOf(scenario),
+            renewalCheck: scenario.renewalCheck,
+            // No settlement on the wall clock: a run's report depends on its seed and options alone.
+            settlementIntervalMs: null,
+            ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),
+            ...(engine.limitsFile === undefined ? {} : { limitsFile: engine.limitsFile }),
+          });
     try {
       const random = new SeededRandom(scenario.seed);
       const world = await buildWorld(system, scenario, random);

@@ -36,6 +36,11 @@ export interface MdsWatch {
   takenIn: number;
   /** The value of the refunds of value in flight the DCPs executed, as of the last wait. */
   refunded: bigint;
+  /**
+   * What the MDS had taken in and refunded before the run: 0 on services started for it; with
+   * `--against`, the running system's earlier work, which the run's figures leave out.
+   */
+  readonly before: { readonly uploads: number; readonly refunded: bigint };
 }
 
 export async function watchMds(system: RunningSystem, idempotencyKey: () => string): Promise<MdsWatch> {
@@ -46,11 +51,14 @@ export async function watchMds(system: RunningSystem, idempotencyKey: () => stri
     role: 'analyst',
     apiKeySha256: toHex(verifier.sha256(utf8(analystKey))),
   });
+  const { uploads } = await operator.status();
+  const { refunds } = await operator.recoveries();
   return {
     operator,
     analyst: new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey }),
     takenIn: 0,
     refunded: 0n,
+    before: { uploads: uploads.ingested + uploads.refused, refunded: refunds.executedValue },
   };
 }
 
@@ -70,8 +78,9 @@ export async function alertsOf(watch: MdsWatch): Promise<MdsAlert[]> {
   throw new Error(`more than ${alertPagesMax * alertsPageMax} alerts`);
 }
 
-function uploadsDone(status: MdsStatus, expected: number): boolean {
-  return status.uploads.stored === 0 && status.uploads.ingested + status.uploads.refused >= expected;
+function uploadsDone(watch: MdsWatch, status: MdsStatus, expected: number): boolean {
+  const { stored, ingested, refused } = status.uploads;
+  return stored === 0 && ingested + refused - watch.before.uploads >= expected;
 }
 
 /**
@@ -85,7 +94,7 @@ export async function settledAlerts(watch: MdsWatch, uploadsExpected: number): P
   const deadline = Date.now() + settleMsMax;
   for (;;) {
     const status = await watch.operator.status();
-    if (uploadsDone(status, uploadsExpected)) break;
+    if (uploadsDone(watch, status, uploadsExpected)) break;
     if (Date.now() > deadline) throw new Error(`the MDS did not ingest ${uploadsExpected} uploads in time`);
     await sleep(pollMs);
   }
@@ -93,7 +102,7 @@ export async function settledAlerts(watch: MdsWatch, uploadsExpected: number): P
   watch.takenIn = uploadsExpected;
   for (;;) {
     const { refunds } = await watch.operator.recoveries();
-    watch.refunded = refunds.executedValue;
+    watch.refunded = refunds.executedValue - watch.before.refunded;
     if (refunds.executedCount === refunds.count) break;
     if (Date.now() > deadline) throw new Error('the DCPs did not execute every refund in time');
     await sleep(pollMs);

@@ -39,8 +39,21 @@ export interface Agent {
   readonly walletAccountId: string;
 }
 
+/** A DCP's supply figures, minor units (its `GET /v1/supply`). */
+export interface SupplyFigures {
+  readonly dcp: string;
+  readonly poolBalance: bigint;
+  readonly issued: bigint;
+  readonly retired: bigint;
+  readonly queued: bigint;
+  /** What the MDS's settlement runs moved into the pool (negative: out of it). */
+  readonly settled: bigint;
+}
+
 export interface World {
   readonly system: RunningSystem;
+  /** Every DCP's supply before the world was built: zero, unless the system ran before (--against). */
+  readonly suppliesBefore: readonly SupplyFigures[];
   readonly ledger: LedgerClient;
   readonly bankAccountId: string;
   /** What the central bank issued to the bank: the whole of the ledger's money. */
@@ -75,6 +88,15 @@ export function idempotencyKey(): string {
 
 export function operatorOf(dcp: RunningDcp): DcpClient {
   return new DcpClient({ baseUrl: dcp.url, apiKey: dcp.operatorKey });
+}
+
+export async function supplies(dcps: Iterable<RunningDcp>): Promise<SupplyFigures[]> {
+  const figures: SupplyFigures[] = [];
+  for (const dcp of dcps) {
+    const { poolBalance, issued, retired, queued, settled } = await operatorOf(dcp).supply();
+    figures.push({ dcp: dcp.name, poolBalance, issued, retired, queued, settled });
+  }
+  return figures;
 }
 
 async function createBank(
@@ -154,6 +176,7 @@ export async function buildWorld(
   random: SeededRandom,
 ): Promise<World> {
   const ledger = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+  const suppliesBefore = await supplies(system.dcps.values());
   const attackerNames = attackerNamesOf(scenario);
   const issuedByCentralBank = consumerWalletFunds * BigInt(scenario.devices + attackerNames.length);
   const bank = await createBank(system, ledger, issuedByCentralBank);
@@ -185,6 +208,7 @@ export async function buildWorld(
   const mds = await watchMds(system, idempotencyKey);
   return {
     system,
+    suppliesBefore,
     ledger,
     bankAccountId: bank.accountId,
     issuedByCentralBank,

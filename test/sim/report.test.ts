@@ -15,7 +15,7 @@ const noFraud = fraudSection(new Attacks([]), []);
 function checked(holds: boolean): Checked {
   return {
     checks: [{ name: 'ledger money conserved', holds, figures: { issued: 1_000n, bank: 999n } }],
-    supplies: [{ dcp: 'dcp-1', poolBalance: 700n, issued: 900n, retired: 200n, queued: 0n }],
+    supplies: [{ dcp: 'dcp-1', poolBalance: 700n, issued: 900n, retired: 200n, queued: 0n, settled: 0n }],
     onDevices: 650n,
     refunded: 0n,
   };
