@@ -196,7 +196,7 @@ export class DeviceApp {
     const limits = answer.limits[data.certificate?.body.role === 'card' ? 'card' : 'phone'];
     return se.completeSync(
       answer.renewal,
-      answer.credits,
+      [...answer.credits, ...answer.loads],
       limits.body.version > data.limitsVersion ? limits : undefined,
       answer.denyList.body.version > data.denyListVersion ? answer.denyList : undefined,
     );

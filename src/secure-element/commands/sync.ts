@@ -46,28 +46,8 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   if (tokens.length > claimedTokensMax) throw coreError('storeFull', 'too many tokens for one claim');
   const changes = new Changes();
   const reportedKeys: string[] = [];
-  const incoming = se.incomingAll().map((record) => {
-    if (record.state === 'outstanding') {
-      const expired = { ...record, state: 'expired' as const };
-      changes
-        .remove(recordKeys.incoming(record.challenge, 'outstanding'))
-        .put(recordKeys.incoming(record.challenge, 'expired'), encodeIncoming(expired));
-      record = expired;
-    }
-    reportedKeys.push(recordKeys.incoming(record.challenge, record.state));
-    return record;
-  });
-  const outgoing = se.outgoingAll();
-  for (const record of outgoing) {
-    if (record.state === 'acknowledged')
-      reportedKeys.push(recordKeys.outgoing(record.transferId, 'acknowledged'));
-  }
-  // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
-  for (const key of se.store.keys(recordPrefixes.payIndex)) {
-    const transferId = se.store.get(key)!;
-    const record = se.outgoing(transferId);
-    if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
-  }
+  const incoming = expireOutstanding(se, changes, reportedKeys);
+  const outgoing = reportOutgoing(se, reportedKeys);
   const installed = se.store.keys(recordPrefixes.installed);
   reportedKeys.push(...installed);
 
@@ -108,6 +88,7 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
       tokens: tokens.map((token) => ({ tokenId: token.id, value: token.value })),
       dcpNonce,
       uploadDigest: se.platform.verifier.sha256(sealed),
+      lastSyncTime: state.lastSyncTime,
     },
     claimBodyToCbor,
   );
@@ -117,6 +98,40 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   changes.put(recordKeys.state, encodeState({ ...state, session }));
   se.store.commit(changes.map);
   return encodeCbor([signedToCbor(claim), sealed]);
+}
+
+/**
+ * Every payment request still outstanding becomes expired (the upload then reports it so, which makes
+ * its payer refundable), and each request's key is reported for COMPLETE SYNC to erase.
+ */
+function expireOutstanding(se: SecureElementView, changes: Changes, reportedKeys: string[]) {
+  return se.incomingAll().map((record) => {
+    if (record.state === 'outstanding') {
+      const expired = { ...record, state: 'expired' as const };
+      changes
+        .remove(recordKeys.incoming(record.challenge, 'outstanding'))
+        .put(recordKeys.incoming(record.challenge, 'expired'), encodeIncoming(expired));
+      record = expired;
+    }
+    reportedKeys.push(recordKeys.incoming(record.challenge, record.state));
+    return record;
+  });
+}
+
+/** Every payment signed since the last sync; the acknowledged ones' keys are reported for erasure. */
+function reportOutgoing(se: SecureElementView, reportedKeys: string[]) {
+  const outgoing = se.outgoingAll();
+  for (const record of outgoing) {
+    if (record.state === 'acknowledged')
+      reportedKeys.push(recordKeys.outgoing(record.transferId, 'acknowledged'));
+  }
+  // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
+  for (const key of se.store.keys(recordPrefixes.payIndex)) {
+    const transferId = se.store.get(key)!;
+    const record = se.outgoing(transferId);
+    if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
+  }
+  return outgoing;
 }
 
 /**
