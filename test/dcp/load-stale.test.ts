@@ -13,6 +13,7 @@ import { poolDifference } from '../../src/dcp/domain/invariant.ts';
 import { DeviceApp } from '../../src/device/device-app.ts';
 import type { Device } from '../../src/device/device.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
+import { SecureElementRefused } from '../../src/device/se-client.ts';
 import { engines } from '../../src/testing/scratch.ts';
 import {
   freshKey,
@@ -111,6 +112,24 @@ for (const engine of engines) {
       // The loaded value is on the phone now, and only there.
       assert.equal(balanceOf(phone), loaded);
       assert.deepEqual(await books(), { wallet: start.wallet - loaded, held: start.held + loaded });
+    });
+
+    test('a load delivered again that the card can no longer hold is refused by COMPLETE SYNC and returned to the wallet', async () => {
+      const card = await newCard('full');
+      await loader.load(phone.client(), 20_000n, freshKey('load'));
+      const start = await books();
+      const answer = await loader.client.load(
+        freshKey('load'),
+        await loader.prepareLoad(card.client(), 40_000n),
+      );
+      // Paid offline after the load was answered: with it the card would pass its 50,000 limit.
+      assert.deepEqual(new OfflinePayment(phone, card, 20_000n).tap(), { outcome: 'completed' });
+      assert.equal(await syncer.renew(card.client(), freshKey()), 20_000n, 'the load is not installed');
+      assert.throws(
+        () => card.client().load(answer.issuance),
+        (error: unknown) => error instanceof SecureElementRefused && error.code === 'issuanceRefused',
+      );
+      assert.deepEqual(await books(), { wallet: start.wallet, held: start.held }, 'its 40,000 went back');
     });
 
     test('a claim older than one settled since is claimStale and changes nothing', async () => {
