@@ -31,7 +31,7 @@ export function copyMemory(source: Medium): MemoryMedium {
 }
 
 /** A second chip holding a copy of `device`'s memory: the same SE, key, tokens and counter. */
-export function cloneDevice(device: Device, name: string): Device {
+export function cloneDevice(device: Device, name = device.name): Device {
   return new Device(device.kind, name, copyMemory(device.medium), device.platform);
 }
 
