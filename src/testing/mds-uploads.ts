@@ -287,6 +287,7 @@ export class MdsUploads {
       tokens: upload.tokens.map((token) => ({ tokenId: token.id, value: token.value })),
       dcpNonce: options.dcpNonce ?? new Uint8Array(16),
       uploadDigest: this.pki.verifier.sha256(sealed),
+      lastSyncTime: 0,
     };
     return encodeSigned(signBody(key.signer, purposes.claim, body, claimBodyToCbor));
   }
