@@ -15,7 +15,7 @@ import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
 import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
 import type { HistoryEntry } from '../core/bundle.ts';
 import type { Certificate } from '../core/certificate.ts';
-import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
+import { hpkeOpener, hpkeSeal } from '../crypto/hpke.ts';
 import { NodeSigner } from '../crypto/node-crypto.ts';
 import type { DoubleSpendPolicy } from '../core/renewal-verdict.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
@@ -57,9 +57,10 @@ export class MdsUploads {
       pki.time,
     );
     const keys = pki.mdsKeys;
+    const open = hpkeOpener(keys.privateKey, keys.publicKey);
     this.crypto = {
       verifier: pki.verifier,
-      open: (aad, sealed) => hpkeOpen(keys.privateKey, keys.publicKey, uploadInfo, aad, sealed),
+      open: (aad, sealed) => open(uploadInfo, aad, sealed),
     };
   }
 
