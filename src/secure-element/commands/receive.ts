@@ -131,7 +131,7 @@ function storeReceived(
       recordKeys.state,
       encodeState({ ...state, counter: state.counter + 1, balance: state.balance + payment.value }),
     );
-  se.store.commit(changes.map);
+  se.commit(changes);
   return receiptBytes;
 }
 
@@ -155,13 +155,13 @@ export function acknowledge(se: SecureElementView, data: Bytes): Bytes {
     throw coreError('signatureInvalid', 'receipt signature');
   }
   if (record.state === 'acknowledged') return new Uint8Array(0);
-  se.store.commit(
+  se.commit(
     new Changes()
       .remove(recordKeys.outgoing(record.transferId, 'pending'))
       .put(
         recordKeys.outgoing(record.transferId, 'acknowledged'),
         encodeOutgoing({ ...record, state: 'acknowledged', receipt: data }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }

@@ -37,6 +37,6 @@ export function refuseLoad(se: SecureElementView, data: Bytes): Bytes {
     ),
   );
   const record = encodeRefused({ time: issuance.body.time, refusal });
-  se.store.commit(new Changes().put(recordKeys.refused(entry.id), record).map);
+  se.commit(new Changes().put(recordKeys.refused(entry.id), record));
   return refusal;
 }

@@ -115,7 +115,7 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   for (const token of tokens)
     if (!token.locked) changes.put(recordKeys.token(token.id), encodeToken({ ...token, locked: true }));
   changes.put(recordKeys.state, encodeState({ ...state, session }));
-  se.store.commit(changes.map);
+  se.commit(changes);
   return encodeCbor([signedToCbor(claim), sealed]);
 }
 
@@ -189,7 +189,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
       session: undefined,
     }),
   );
-  se.store.commit(changes.map);
+  se.commit(changes);
   return encodeCbor([balance]);
 }
 
@@ -309,13 +309,13 @@ export function updateLimits(se: SecureElementView, data: Bytes): Bytes {
   if (limits.body.version <= context.limits.version)
     throw coreError('limitsVersionStale', `installed ${context.limits.version}`);
   const state = se.state();
-  se.store.commit(
+  se.commit(
     new Changes()
       .put(recordKeys.limits, encodeLimitsRecord(limits))
       .put(
         recordKeys.state,
         encodeState({ ...state, trustedTime: Math.max(state.trustedTime, limits.body.time) }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }
@@ -328,13 +328,13 @@ export function updateDenyList(se: SecureElementView, data: Bytes): Bytes {
   if (list.body.version <= context.denyList.body.version)
     throw coreError('denyListVersionStale', `installed ${context.denyList.body.version}`);
   const state = se.state();
-  se.store.commit(
+  se.commit(
     new Changes()
       .put(recordKeys.denyList, encodeDenyListRecord(list))
       .put(
         recordKeys.state,
         encodeState({ ...state, trustedTime: Math.max(state.trustedTime, list.body.time) }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }
