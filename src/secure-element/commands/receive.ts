@@ -41,7 +41,12 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
     historyBytesMax: context.limits.historyBytesMax,
     inputsMax: context.limits.inputsMax,
     certificates: se.verifiedCertificates,
-    isHeld: (entry: IdentifiedEntry) => se.holds(entry),
+    // A held entry was verified when stored, unless the SE stored entries under lastHop since its
+    // last complete renewal: then nothing held is taken as verified.
+    isHeld: se.store.has(recordKeys.unverifiedHistory)
+      ? () => false
+      : (entry: IdentifiedEntry) => se.holds(entry),
+    verification: context.limits.verification ?? 'full',
   };
   let validated: ValidatedBundle;
   try {
@@ -98,6 +103,9 @@ function storeReceived(
   for (const entry of validated.entries) {
     if (se.entry(entry.id) === undefined) changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
   }
+  // Only the paying transfer was verified under lastHop: remember that ancestors were not.
+  if (context.limits.verification === 'lastHop' && validated.entries.length > 1)
+    changes.put(recordKeys.unverifiedHistory, Uint8Array.of(1));
   for (const certificate of validated.certificates) {
     const seId = certificate.body.subjectId;
     if (!bytesEqual(seId, context.identity.seId) && se.certificate(seId) === undefined) {

@@ -140,6 +140,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const changes = new Changes();
   const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
   const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
+  const unclaimed = kept.length;
   const issued = [renewal, ...newCredits(se, credits, state.lastSyncTime)];
   let trustedTime = Math.max(state.trustedTime, renewal.body.time);
   const installedCredits: IdentifiedEntry[] = [];
@@ -153,12 +154,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
     trustedTime = Math.max(trustedTime, issuance.body.time);
   }
   for (const token of claimed) changes.remove(recordKeys.token(token.id));
-  // Every history entry no remaining token descends from goes: the claimed tokens' histories and those
-  // of tokens spent since the last sync, all of which the upload reported.
-  const needed = new Set(kept.flatMap((token) => token.entryIds.map(idKey)));
-  for (const key of se.store.keys(recordPrefixes.entry)) {
-    if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
-  }
+  removeUnneededEntries(se, kept, unclaimed, changes);
   removeUnneededCertificates(se, kept, changes);
   for (const key of session.reportedKeys) if (!key.startsWith(recordPrefixes.installed)) changes.remove(key);
   recordInstalled(se, session, renewal.body.time, installedCredits, changes);
@@ -191,6 +187,24 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   );
   se.commit(changes);
   return encodeCbor([balance]);
+}
+
+/**
+ * Every history entry no remaining token descends from goes: the claimed tokens' histories and those
+ * of tokens spent since the last sync, all of which the upload reported. When no token but the ones
+ * this sync issued remains (`unclaimed` 0), no entry stored unverified under lastHop remains either.
+ */
+function removeUnneededEntries(
+  se: SecureElementView,
+  kept: readonly TokenRecord[],
+  unclaimed: number,
+  changes: Changes,
+): void {
+  const needed = new Set(kept.flatMap((token) => token.entryIds.map(idKey)));
+  for (const key of se.store.keys(recordPrefixes.entry)) {
+    if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
+  }
+  if (unclaimed === 0) changes.remove(recordKeys.unverifiedHistory);
 }
 
 /**
