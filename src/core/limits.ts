@@ -29,7 +29,7 @@ export interface Limits {
   readonly challengesMax: number;
   readonly time: number;
   /**
-   * What RECEIVE verifies (validate-bundle.ts, rule 6): `full` (absent) every signature back to DCP
+   * What RECEIVE verifies (validate-bundle.ts, docs/protocol.md §4's verification policy): `full` (absent) every signature back to DCP
    * issuances, `lastHop` only the paying transfer's and its payer's certificate; the MDS then finds
    * a counterfeit ancestry after the fact. A risk parameter like the others: signed, versioned and
    * changed at a sync.

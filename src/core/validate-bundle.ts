@@ -70,12 +70,11 @@ export function identifyEntry(verifier: Verifier, entry: HistoryEntry): Identifi
 }
 
 /**
- * Validates a bundle's bytes; throws a typed `CbdcError` naming the first rule broken. The rules, in
- * order: 1 size, 2 decoding, 3 the last entry is a transfer, 4 what the receiver expects of it (its
- * challenge), 5 the certificates (chain, each used), 6 the verification policy — which signatures
- * rules 5 and 7 verify: all, or (`lastHop`) the paying transfer's and its payer's alone —, 7 ancestry,
- * then each entry in order (issuer trusted, signature, ownership, conservation, no double spend,
- * inputs and generation limits), 8 the paying transfer (unexpired, not denied payer; payee, amount). `expect` says,
+ * Validates a bundle's bytes; throws a typed `CbdcError` naming the first rule broken, in the order
+ * of docs/protocol.md §4: 1 size and decoding, 2 the last entry is a transfer, 3 what the receiver
+ * expects of it (its challenge), 4 the certificates, 5 ancestry, 6 each entry in order, 7 the paying
+ * transfer. The verification policy decides which signatures rules 4 and 6 verify: all (`full`), or
+ * (`lastHop`) the paying transfer's and its payer's certificate alone. `expect` says,
  * from the paying transfer, what the receiver expects (its payment request's payee and amount); it
  * may itself throw (an unknown challenge) before any signature is verified.
  */
