@@ -68,7 +68,7 @@ test('a limits file decodes to the limits it sets, each kind on its own', () => 
   });
   const everyField =
     '{"version":1,"card":{"balanceMax":"1","paymentMax":"1","offlinePaymentsMax":1,"generationMax":1,' +
-    '"historyBytesMax":1024,"inputsMax":1,"challengesMax":1}}';
+    '"historyBytesMax":1024,"inputsMax":1,"challengesMax":1,"verification":"lastHop"}}';
   assert.deepEqual(parseLimitsFile(everyField).card, {
     balanceMax: 1n,
     paymentMax: 1n,
@@ -77,6 +77,7 @@ test('a limits file decodes to the limits it sets, each kind on its own', () => 
     historyBytesMax: 1_024,
     inputsMax: 1,
     challengesMax: 1,
+    verification: 'lastHop',
   });
 });
 
@@ -103,6 +104,7 @@ test('a malformed limits file is refused naming its bad field', () => {
     ['{"version":1,"card":{"inputsMax":0}}', 'card.inputsMax must be a whole number 1..32'],
     ['{"version":1,"card":{"balanceMaximum":"1"}}', 'card.balanceMaximum is not a limits field'],
     ['{"version":1,"card":{"kind":"phone"}}', 'card.kind is not a limits field'],
+    ['{"version":1,"phone":{"verification":"none"}}', 'phone.verification must be one of full, lastHop'],
     ['{"version":1', 'the limits file is not JSON'],
     [' '.repeat(limitsFileBytesMax + 1), `the limits file is over ${limitsFileBytesMax} bytes`],
   ];

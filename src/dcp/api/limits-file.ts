@@ -46,6 +46,15 @@ function count(ceiling: number): (value: unknown, path: string) => number {
   };
 }
 
+/** One of the named values (a policy). */
+function oneOf<const T extends string>(values: readonly T[]): (value: unknown, path: string) => T {
+  return (value, path) => {
+    const found = values.find((candidate) => candidate === value);
+    if (found === undefined) throw new LimitsFileInvalid(path, `must be one of ${values.join(', ')}`);
+    return found;
+  };
+}
+
 /** Every limit a file may set, with its decoder. */
 const limitFields = {
   balanceMax: amount,
@@ -55,6 +64,7 @@ const limitFields = {
   historyBytesMax: count(historyBytesCeiling),
   inputsMax: count(transferInputsMax),
   challengesMax: count(challengesCeiling),
+  verification: oneOf(['full', 'lastHop']),
 } as const satisfies { readonly [K in keyof Limits]?: (value: unknown, path: string) => Limits[K] };
 
 type LimitField = keyof typeof limitFields;
