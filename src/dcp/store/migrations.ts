@@ -102,6 +102,18 @@ const vouchedStatements = [
     (SELECT id FROM dcp_issuances WHERE kind IN ('load', 'credit', 'refund'))`,
 ];
 
+/**
+ * Loads a sync delivers again (settle.ts): each issuance's time, to find the loads stamped after the
+ * last sync a claim shows, and per device the newest such time, to count the loads still open. An
+ * issuance minted before this migration has time 0: no sync delivers it again (it was delivered, or
+ * not, under the old rules).
+ */
+const openLoadStatements = [
+  'ALTER TABLE dcp_issuances ADD COLUMN stamped_at BIGINT NOT NULL DEFAULT 0',
+  'ALTER TABLE dcp_devices ADD COLUMN synced_through BIGINT NOT NULL DEFAULT 0',
+  'CREATE INDEX dcp_issuances_by_se_time ON dcp_issuances (se_id, kind, stamped_at)',
+];
+
 export const dcpMigrations: MigrationSet = {
   service: 'dcp',
   migrations: [
@@ -245,6 +257,11 @@ export const dcpMigrations: MigrationSet = {
       version: 7,
       name: 'the vouched value of each minted token, for the unload gate',
       statements: () => vouchedStatements,
+    },
+    {
+      version: 8,
+      name: 'issuance times and the last sync a claim showed, for the loads a sync delivers again',
+      statements: () => openLoadStatements,
     },
   ],
 };
