@@ -3,7 +3,7 @@
 // Reference: raw single-row insert transactions per second on the same engine, same concurrency,
 // measured in the same run: the ratio says what the ledger costs over the storage floor.
 // `http.noop` (bench/http-noop.ts) is the HTTP bound measured by the same clients; each ledger line
-// also gives its share of it (`ofHttpNoop`).
+// also gives its share of it (`ofHttpNoop`). `CBDC_BENCH_ENGINES=sqlite` measures one engine.
 import { Agent, request } from 'node:http';
 import { apiKeyDigest } from '../src/ledger/http/auth.ts';
 import { startLedgerServer } from '../src/ledger/server.ts';
@@ -11,7 +11,7 @@ import { newApiKey } from '../src/testing/ledger.ts';
 import { LedgerClient } from '../src/ledger/api/client.ts';
 import type { Engine } from '../src/storage/database.ts';
 import { openDatabase } from '../src/storage/open.ts';
-import { createScratchDatabase } from '../src/testing/scratch.ts';
+import { createScratchDatabase, engines } from '../src/testing/scratch.ts';
 import { startNoopServer } from './http-noop.ts';
 import { report } from './report.ts';
 import { keepAliveTransport } from '../src/node-http/keep-alive-transport.ts';
@@ -204,5 +204,7 @@ report({
   clients: clientsCount,
   seconds: measureMs / 1000,
 });
-await measure('sqlite', httpNoop);
-await measure('postgres', httpNoop);
+const asked = process.env['CBDC_BENCH_ENGINES']?.split(',') ?? engines;
+const unknown = asked.filter((engine) => !engines.includes(engine as Engine));
+if (unknown.length > 0) throw new RangeError(`CBDC_BENCH_ENGINES: unknown engine ${unknown.join(', ')}`);
+for (const engine of asked) await measure(engine as Engine, httpNoop);

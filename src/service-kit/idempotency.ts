@@ -7,8 +7,11 @@ import { assert } from '../core/assert.ts';
 import {
   idempotencyExpiryRowsMax,
   idempotencyRetentionMsDefault,
+  replayEarlier,
   replayOrExecute,
   type IdempotencyKeys,
+  type IdempotencyRecord,
+  type IdempotencyRefusals,
   type IdempotentAnswer,
 } from '../storage/idempotency.ts';
 import { serviceError } from './service-errors.ts';
@@ -48,11 +51,27 @@ export class ServiceIdempotency {
     claim: ServiceKeyClaim<Kind>,
     execute: () => Promise<Extract<Result, { kind: Kind }>>,
   ): Promise<IdempotentAnswer<Extract<Result, { kind: Kind }>>> {
-    const { key } = claim;
-    return replayOrExecute(keys, { ...claim, retentionMs: this.retentionMs }, execute, {
+    return replayOrExecute(
+      keys,
+      { ...claim, retentionMs: this.retentionMs },
+      execute,
+      this.refusals(claim.key),
+    );
+  }
+
+  /** For a request that read its key's record before claiming: the first answer, or the refusal. */
+  replay<Result extends { readonly kind: string }, Kind extends Result['kind']>(
+    earlier: IdempotencyRecord<Result>,
+    claim: ServiceKeyClaim<Kind>,
+  ): IdempotentAnswer<Extract<Result, { kind: Kind }>> {
+    return replayEarlier(earlier, { ...claim, retentionMs: this.retentionMs }, this.refusals(claim.key));
+  }
+
+  private refusals(key: string): IdempotencyRefusals {
+    return {
       reused: () => serviceError('idempotencyKeyReusedWithDifferentRequest', `idempotency key ${key}`),
       expired: () => this.expired(key),
-    });
+    };
   }
 
   /** The refusal of a key used longer ago than the retention (or whose answer was dropped). */

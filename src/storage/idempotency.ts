@@ -20,7 +20,7 @@
 // plus, for `expire`, an index on created_at_ms WHERE result IS NOT NULL. `result` is NULL inside the
 // claiming transaction (no other reader sees that) and in a committed tombstone.
 import { assert } from '../core/assert.ts';
-import type { Executor } from './database.ts';
+import type { Executor, Row } from './database.ts';
 import { columnSafeInteger, columnText, columnTextOrNull } from './decode.ts';
 
 /**
@@ -68,6 +68,7 @@ export class IdempotencyTable<Result> {
   private readonly readSql: string;
   private readonly completeSql: string;
   private readonly expireSql: string;
+  private readonly claimAnsweredSql: string;
 
   /**
    * `options.scopeColumn` names the column that scopes keys when it is not `participant_id` (the
@@ -91,6 +92,9 @@ export class IdempotencyTable<Result> {
     this.readSql =
       `SELECT fingerprint, result, created_at_ms FROM ${table} ` +
       `WHERE ${scope} = ? AND idempotency_key = ?`;
+    this.claimAnsweredSql =
+      `INSERT INTO ${table} (${scope}, idempotency_key, fingerprint, result, created_at_ms) ` +
+      `VALUES (?, ?, ?, ?, ?) ON CONFLICT (${scope}, idempotency_key) DO NOTHING`;
     this.completeSql = `UPDATE ${table} SET result = ? WHERE ${scope} = ? AND idempotency_key = ?`;
     // Row values in IN and LIMIT in a subquery: both engines have them (SQLite ≥ 3.15).
     this.expireSql =
@@ -139,12 +143,36 @@ export class IdempotencyTable<Result> {
     assert(row !== undefined, 'a conflicting idempotency claim is committed');
     // A committed claim has its answer, or is a tombstone (NULL): inside the claiming transaction
     // the row is not visible to any other.
+    return this.recordFromRow(row);
+  }
+
+  /** A committed record from a row with `fingerprint`, `result` and `created_at_ms` (the table's names). */
+  recordFromRow(row: Row): IdempotencyRecord<Result> {
     const result = columnTextOrNull(row, 'result');
     return {
       fingerprint: columnText(row, 'fingerprint'),
       result: result === null ? null : this.codec.decode(result),
       createdAtMs: columnSafeInteger(row, 'created_at_ms'),
     };
+  }
+
+  /**
+   * Claims the key with its answer in one statement, for a request decided before it claims (its
+   * answer is known before it writes); returns false, writing nothing, if the key is taken.
+   */
+  async claimAnswered(
+    tx: Executor,
+    claim: { readonly participantId: string; readonly key: string; readonly fingerprint: string },
+    result: Result,
+    nowMs: number,
+  ): Promise<boolean> {
+    const params = [claim.participantId, claim.key, claim.fingerprint, this.codec.encode(result), nowMs];
+    return (await tx.run(this.claimAnsweredSql, params)) === 1;
+  }
+
+  /** The text an answer is stored as (for a statement that claims the key itself). */
+  encode(result: Result): string {
+    return this.codec.encode(result);
   }
 
   private async complete(tx: Executor, participantId: string, key: string, result: Result): Promise<void> {
@@ -198,18 +226,29 @@ export async function replayOrExecute<Result extends { readonly kind: string }, 
   execute: () => Promise<Extract<Result, { kind: Kind }>>,
   refusals: IdempotencyRefusals | (() => Error),
 ): Promise<IdempotentAnswer<Extract<Result, { kind: Kind }>>> {
-  const refuse = typeof refusals === 'function' ? { reused: refusals, expired: refusals } : refusals;
   const earlier = await keys.claim(claim.participantId, claim.key, claim.fingerprint, claim.nowMs);
-  if (earlier !== null) {
-    // Expiry first: once the retention has passed the first answer is never sent again, whatever
-    // the request, so a key's fate does not depend on when expire() last ran.
-    if (isExpired(earlier, claim.nowMs, claim.retentionMs)) throw refuse.expired();
-    if (earlier.fingerprint !== claim.fingerprint) throw refuse.reused();
-    assert(earlier.result !== null, 'an unexpired record has its answer');
-    assert(earlier.result.kind === claim.kind, 'equal fingerprints name the same operation');
-    return { value: earlier.result as Extract<Result, { kind: Kind }>, replayed: true };
-  }
+  if (earlier !== null) return replayEarlier(earlier, claim, refusals);
   const result = await execute();
   await keys.complete(claim.participantId, claim.key, result);
   return { value: result, replayed: false };
+}
+
+/**
+ * What a request gets when its key already has a record: the first answer, or the refusal of a key
+ * reused with another request or past its retention. Also for a service that reads the record
+ * before it claims the key (the ledger's payments, sql-store.ts `decideAndPost`).
+ */
+export function replayEarlier<Result extends { readonly kind: string }, Kind extends Result['kind']>(
+  earlier: IdempotencyRecord<Result>,
+  claim: IdempotencyClaim<Kind>,
+  refusals: IdempotencyRefusals | (() => Error),
+): IdempotentAnswer<Extract<Result, { kind: Kind }>> {
+  const refuse = typeof refusals === 'function' ? { reused: refusals, expired: refusals } : refusals;
+  // Expiry first: once the retention has passed the first answer is never sent again, whatever
+  // the request, so a key's fate does not depend on when expire() last ran.
+  if (isExpired(earlier, claim.nowMs, claim.retentionMs)) throw refuse.expired();
+  if (earlier.fingerprint !== claim.fingerprint) throw refuse.reused();
+  assert(earlier.result !== null, 'an unexpired record has its answer');
+  assert(earlier.result.kind === claim.kind, 'equal fingerprints name the same operation');
+  return { value: earlier.result as Extract<Result, { kind: Kind }>, replayed: true };
 }

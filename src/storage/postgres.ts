@@ -150,7 +150,7 @@ const unavailableCodes = new Set([
 /** Connection-level failures become `StorageUnavailable`; everything else is rethrown as is. */
 function unavailable(error: unknown): unknown {
   if (error instanceof StorageUnavailable) return error;
-  const code = errorCode(error);
+  const code = postgresErrorCode(error);
   const lostConnection =
     error instanceof Error &&
     /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
@@ -161,11 +161,12 @@ function unavailable(error: unknown): unknown {
 }
 
 function isRetryable(error: unknown): boolean {
-  const code = errorCode(error);
+  const code = postgresErrorCode(error);
   return code === '40001' || code === '40P01';
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The SQLSTATE of a PostgreSQL error (or a node error code), if it has one. */
+export function postgresErrorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     return error.code;
   }

@@ -64,6 +64,23 @@ describe('SQLite group commit', () => {
     assert.deepEqual(await ids('a-07'), []);
   });
 
+  test('a refused first member (which runs without a savepoint) rolls back alone, and the group goes on', async () => {
+    const results = await Promise.allSettled(
+      ['e-0', 'e-1', 'e-2'].map((id, index) =>
+        db.transaction(async (tx) => {
+          await insert(id)(tx);
+          if (index === 0) throw new RangeError('the first member refuses');
+          return id;
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.deepEqual(await ids('e-'), ['e-1', 'e-2']);
+  });
+
   test(`more waiting transactions than one group takes (${sqliteGroupTransactionsMax}) all commit, in several groups`, async () => {
     const count = sqliteGroupTransactionsMax * 3 + 5;
     await Promise.all(

@@ -46,7 +46,18 @@ class SqliteDatabase implements Database {
   private draining = false;
   private closed = false;
 
+  /** The group's transaction control, prepared once (exec would parse each text every time). */
+  private readonly control: Readonly<Record<ControlStatement, BetterSqlite3.Statement>>;
+
   constructor(private readonly connection: BetterSqlite3.Database) {
+    this.control = {
+      begin: connection.prepare('BEGIN IMMEDIATE'),
+      commit: connection.prepare('COMMIT'),
+      rollback: connection.prepare('ROLLBACK'),
+      savepoint: connection.prepare('SAVEPOINT member'),
+      release: connection.prepare('RELEASE member'),
+      rollbackToSavepoint: connection.prepare('ROLLBACK TO member'),
+    };
     this.direct = {
       engine: 'sqlite',
       all: (sql, params) => Promise.resolve(this.allNow(sql, params ?? [])),
@@ -132,23 +143,32 @@ class SqliteDatabase implements Database {
   private async runGroup(): Promise<void> {
     const answers: { readonly job: TransactionJob; readonly answer: () => void }[] = [];
     const refusals: { readonly job: TransactionJob; readonly error: unknown }[] = [];
-    this.connection.exec('BEGIN IMMEDIATE');
+    this.control.begin.run();
     let aborted: unknown;
     for (let job = this.jobs.peek(); job?.kind === 'transaction'; job = this.jobs.peek()) {
       if (answers.length + refusals.length === sqliteGroupTransactionsMax) break;
       this.jobs.shift();
-      this.connection.exec('SAVEPOINT member');
+      // The group's first member needs no savepoint: until it is done the transaction is its own,
+      // so a refusal rolls the whole transaction back and the group begins again. Most groups of a
+      // lightly loaded service have one member: this saves them two statements.
+      const alone = answers.length === 0;
+      if (!alone) this.control.savepoint.run();
       try {
         answers.push({ job, answer: await job.run(this.direct) });
-        this.connection.exec('RELEASE member');
+        if (!alone) this.control.release.run();
       } catch (error) {
         refusals.push({ job, error });
         if (!this.connection.inTransaction) {
           aborted = error;
           break;
         }
-        this.connection.exec('ROLLBACK TO member');
-        this.connection.exec('RELEASE member');
+        if (alone) {
+          this.control.rollback.run();
+          this.control.begin.run();
+        } else {
+          this.control.rollbackToSavepoint.run();
+          this.control.release.run();
+        }
       }
     }
     const failure = aborted ?? this.commit();
@@ -162,10 +182,10 @@ class SqliteDatabase implements Database {
   /** Commits the open transaction; returns the error if it could not (then it is rolled back). */
   private commit(): unknown {
     try {
-      this.connection.exec('COMMIT');
+      this.control.commit.run();
       return undefined;
     } catch (error) {
-      if (this.connection.inTransaction) this.connection.exec('ROLLBACK');
+      if (this.connection.inTransaction) this.control.rollback.run();
       return error;
     }
   }
@@ -211,3 +231,5 @@ interface TransactionJob {
 }
 
 type Job = PlainJob | TransactionJob;
+
+type ControlStatement = 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint';

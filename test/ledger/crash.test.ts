@@ -150,7 +150,7 @@ describe('ledger process crash safety', () => {
       encoding: 'utf8',
     });
     assert.equal(migrated.status, 0, migrated.stderr);
-    assert.match(migrated.stdout, /ledger: nothing to apply; schema at version 3/);
+    assert.match(migrated.stdout, /ledger: nothing to apply; schema at version 4/);
     const unknown = spawnSync(process.execPath, ['bin/cbdc.mjs', 'migrate', 'nothing'], {
       cwd: root,
       encoding: 'utf8',

@@ -1,6 +1,6 @@
 // What the ledger's domain needs from storage. `src/ledger/store/sql-store.ts` implements it over
 // the shared storage layer; the domain never sees SQL.
-import type { IdempotencyKeys } from '../../storage/idempotency.ts';
+import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
 import type { Account, AccountView, Entry, Hold, Participant, Payment, StoredResult } from './types.ts';
 
 /** One money transaction. Row locks are taken in one order: idempotency key, accounts by id, hold. */
@@ -13,6 +13,8 @@ export interface LedgerTransaction {
   findParticipant(id: string): Promise<Participant | null>;
 
   insertAccount(account: Account): Promise<void>;
+  /** Reads an account without locking it (its kind and owner never change). */
+  findAccount(id: string): Promise<Account | null>;
   /** Locks the accounts for the rest of the transaction, in id order; unknown ids are absent. */
   lockAccounts(ids: readonly string[]): Promise<ReadonlyMap<string, Account>>;
   /** Sum and count of the account's holds that are placed and not expired at `nowMs`. */
@@ -31,8 +33,56 @@ export interface LedgerTransaction {
   findPayment(id: string): Promise<Payment | null>;
 }
 
+/** What a payment (by idempotency key) or a capture (by hold) is about. */
+export type PaymentTarget =
+  | {
+      readonly kind: 'payment';
+      readonly participantId: string;
+      readonly key: string;
+      readonly payerAccountId: string;
+      readonly payeeAccountId: string;
+      readonly nowMs: number;
+    }
+  | { readonly kind: 'capture'; readonly holdId: string; readonly nowMs: number };
+
+/** What a payment or capture is decided on: one consistent read. */
+export interface PaymentView {
+  /** The record under the payment's idempotency key; null if unused, and for a capture. */
+  readonly earlier: IdempotencyRecord<StoredResult> | null;
+  /** A capture's hold (null if there is none with this id, and for a payment). */
+  readonly hold: Hold | null;
+  /** The accounts (a capture's: the hold's), null when absent. */
+  readonly payer: Account | null;
+  readonly payee: Account | null;
+  /** Sum of the payer's holds placed and not expired at the target's nowMs (a captured one included). */
+  readonly payerHeld: bigint;
+}
+
+/** A payment decided on a view, and what it answers once posted. */
+export interface PaymentPost<T> {
+  readonly payment: Payment;
+  /** Stored under the payment's idempotency key (a capture has none: it is idempotent by hold). */
+  readonly result: StoredResult | null;
+  readonly fingerprint: string;
+  /** The hold a capture closes, as it is after the capture. */
+  readonly captured: Hold | null;
+  readonly answer: T;
+}
+
+/** `decide`'s verdict: an answer without posting (a replay), or a payment to post. */
+export type PaymentDecision<T> =
+  { readonly kind: 'answer'; readonly answer: T } | ({ readonly kind: 'post' } & PaymentPost<T>);
+
 export interface LedgerStore {
   transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
+  /**
+   * One payment or capture: reads the view, asks the pure `decide` (which throws a refusal, answers,
+   * or returns the payment) and posts it atomically with its answer under the key, its entries and
+   * balances. The post re-checks under the locks what the decision read and another request may have
+   * changed (the payer's available balance, the hold's state, the key): if that changed, the view is
+   * read and decided again, so the decision always stands on what it posts over.
+   */
+  decideAndPost<T>(target: PaymentTarget, decide: (view: PaymentView) => PaymentDecision<T>): Promise<T>;
   findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
   findHold(id: string): Promise<Hold | null>;
   findPayment(id: string): Promise<Payment | null>;

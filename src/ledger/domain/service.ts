@@ -7,7 +7,7 @@ import { assert } from '../../core/assert.ts';
 import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { requestFingerprint as fingerprint, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { ledgerError } from '../api/errors.ts';
-import type { LedgerStore, LedgerTransaction } from './ports.ts';
+import type { LedgerStore, LedgerTransaction, PaymentDecision, PaymentView } from './ports.ts';
 import {
   checkAccountOpening,
   checkAvailable,
@@ -163,16 +163,40 @@ export class LedgerService {
       request.amount,
       request.reference,
     ]);
-    return this.idempotent(caller, key, print, 'payment', async (tx, nowMs) => {
-      const [payer, payee] = await lockPair(tx, request.payerAccountId, request.payeeAccountId);
-      const kind = caller.role === 'settlement' ? 'settlement' : 'payment';
-      if (kind === 'settlement') checkSettlement(caller, payer, payee);
-      else checkDebit(caller, payer);
-      checkAvailable(payer, (await tx.activeHolds(payer.id, nowMs)).total, request.amount);
-      const payment = this.makePayment(kind, request, null, nowMs);
-      await settle(tx, payer, payee, payment);
-      return { kind: 'payment', payment };
-    }).then(paymentAnswer);
+    const nowMs = this.clock.nowMs();
+    const target = { kind: 'payment', participantId: caller.id, key, ...request, nowMs } as const;
+    return this.store
+      .decideAndPost(target, (view) => this.decidePayment(caller, key, print, request, view, nowMs))
+      .then(paymentAnswer);
+  }
+
+  /** A payment's rules on its view: the first answer for a replay, else the payment or a refusal. */
+  private decidePayment(
+    caller: Participant,
+    key: string,
+    print: string,
+    request: PaymentRequest,
+    view: PaymentView,
+    nowMs: number,
+  ): PaymentDecision<Answer<{ readonly payment: Payment }>> {
+    const claim = { participantId: caller.id, key, fingerprint: print, kind: 'payment', nowMs } as const;
+    if (view.earlier !== null)
+      return { kind: 'answer', answer: this.keys.replay<StoredResult, 'payment'>(view.earlier, claim) };
+    const [payer, payee] = presentPair(view, request.payerAccountId, request.payeeAccountId);
+    const kind = caller.role === 'settlement' ? 'settlement' : 'payment';
+    if (kind === 'settlement') checkSettlement(caller, payer, payee);
+    else checkDebit(caller, payer);
+    checkAvailable(payer, view.payerHeld, request.amount);
+    const payment = this.makePayment(kind, request, null, nowMs);
+    const result = { kind: 'payment', payment } as const;
+    return {
+      kind: 'post',
+      payment,
+      result,
+      fingerprint: print,
+      captured: null,
+      answer: { value: result, replayed: false },
+    };
   }
 
   /** Reserves an amount of the payer's balance for a later capture to the payee (load, unload). */
@@ -186,7 +210,9 @@ export class LedgerService {
       request.expiresInSeconds,
     ]);
     return this.idempotent(caller, key, print, 'hold', async (tx, nowMs) => {
-      const [payer] = await lockPair(tx, request.payerAccountId, request.payeeAccountId);
+      // Only the payer's row is locked: a hold changes no balance, and the payee (often a DCP's
+      // pool, on every load) must not queue its other holds and captures behind this one.
+      const payer = await lockPayer(tx, request.payerAccountId, request.payeeAccountId);
       checkDebit(caller, payer);
       const active = await tx.activeHolds(payer.id, nowMs);
       checkHoldPlacement(request.expiresInSeconds, active.count);
@@ -209,35 +235,54 @@ export class LedgerService {
   }
 
   /** Moves the held amount to the payee. Idempotent by hold: capturing a captured hold answers the same. */
-  captureHold(caller: Participant, holdId: string): Promise<Answer<Capture>> {
-    return this.store.transaction(async (tx) => {
-      const nowMs = this.clock.nowMs();
-      const { hold, payer, payee } = await lockHold(tx, caller, holdId);
-      if (hold.state === 'captured') {
-        assert(hold.paymentId !== null, 'a captured hold names its payment');
-        const payment = await tx.findPayment(hold.paymentId);
-        assert(payment !== null, 'the capture payment of a hold exists');
-        return { value: { hold, payment }, replayed: true };
-      }
-      if (hold.state === 'released') throw ledgerError('holdAlreadyReleased', `hold ${hold.id}`);
-      if (holdStatus(hold, nowMs) === 'expired') throw ledgerError('holdExpired', `hold ${hold.id}`);
-      const payment = this.makePayment('capture', hold, hold.id, nowMs);
-      const captured: Hold = { ...hold, state: 'captured', paymentId: payment.id, closedAtMs: nowMs };
-      // The hold stops counting against the payer (state captured) in the same transaction as the debit.
-      await tx.updateHold(captured);
-      // Always true while clocks move forward (a held amount stays covered by the balance); checked
-      // as a rule rather than asserted because instances sharing PostgreSQL may disagree on time.
-      checkAvailable(payer, (await tx.activeHolds(payer.id, nowMs)).total, hold.amount);
-      await settle(tx, payer, payee, payment);
-      return { value: { hold: captured, payment }, replayed: false };
-    });
+  async captureHold(caller: Participant, holdId: string): Promise<Answer<Capture>> {
+    const nowMs = this.clock.nowMs();
+    const decided = await this.store.decideAndPost({ kind: 'capture', holdId, nowMs }, (view) =>
+      this.decideCapture(caller, holdId, view, nowMs),
+    );
+    if (decided.payment !== null)
+      return { value: { hold: decided.hold, payment: decided.payment }, replayed: false };
+    assert(decided.hold.paymentId !== null, 'a captured hold names its payment');
+    const payment = await this.store.findPayment(decided.hold.paymentId);
+    assert(payment !== null, 'the capture payment of a hold exists');
+    return { value: { hold: decided.hold, payment }, replayed: true };
+  }
+
+  /** A capture's rules on its view; a hold already captured answers without its payment (read after). */
+  private decideCapture(
+    caller: Participant,
+    holdId: string,
+    view: PaymentView,
+    nowMs: number,
+  ): PaymentDecision<{ readonly hold: Hold; readonly payment: Payment | null }> {
+    const { hold } = view;
+    if (hold === null) throw ledgerError('holdNotFound', `hold ${holdId}`);
+    const [payer] = presentPair(view, hold.payerAccountId, hold.payeeAccountId);
+    if (payer.ownerId !== caller.id) throw ledgerError('holdNotFound', `hold ${holdId}`);
+    if (hold.state === 'captured') return { kind: 'answer', answer: { hold, payment: null } };
+    if (hold.state === 'released') throw ledgerError('holdAlreadyReleased', `hold ${hold.id}`);
+    if (holdStatus(hold, nowMs) === 'expired') throw ledgerError('holdExpired', `hold ${hold.id}`);
+    const payment = this.makePayment('capture', hold, hold.id, nowMs);
+    const captured: Hold = { ...hold, state: 'captured', paymentId: payment.id, closedAtMs: nowMs };
+    // The hold stops counting against the payer (state captured) in the same commit as the debit.
+    // Always true while clocks move forward (a held amount stays covered by the balance); checked
+    // as a rule rather than asserted because instances sharing PostgreSQL may disagree on time.
+    checkAvailable(payer, view.payerHeld - hold.amount, hold.amount);
+    return {
+      kind: 'post',
+      payment,
+      result: null,
+      fingerprint: '',
+      captured,
+      answer: { hold: captured, payment },
+    };
   }
 
   /** Gives the held amount back to the payer's available balance. Idempotent by hold. */
   releaseHold(caller: Participant, holdId: string): Promise<Answer<Hold>> {
     return this.store.transaction(async (tx) => {
       const nowMs = this.clock.nowMs();
-      const { hold } = await lockHold(tx, caller, holdId);
+      const hold = await lockHold(tx, caller, holdId);
       if (hold.state === 'released') return { value: hold, replayed: true };
       if (hold.state === 'captured') throw ledgerError('holdAlreadyCaptured', `hold ${hold.id}`);
       const released: Hold = { ...hold, state: 'released', closedAtMs: nowMs };
@@ -347,20 +392,32 @@ async function lockPair(
   return [a, b];
 }
 
-async function lockHold(
-  tx: LedgerTransaction,
-  caller: Participant,
-  holdId: string,
-): Promise<{ hold: Hold; payer: Account; payee: Account }> {
-  // The hold's accounts never change, so an unlocked read names the accounts to lock first (the
+/** Locks the payer alone, after checking that the payee exists (accounts are never deleted). */
+async function lockPayer(tx: LedgerTransaction, payerId: string, payeeId: string): Promise<Account> {
+  if ((await tx.findAccount(payeeId)) === null) throw ledgerError('accountNotFound', `account ${payeeId}`);
+  const payer = (await tx.lockAccounts([payerId])).get(payerId);
+  if (payer === undefined) throw ledgerError('accountNotFound', `account ${payerId}`);
+  return payer;
+}
+
+/** The view's accounts as [payer, payee], refusing an unknown one (payer named first). */
+function presentPair(view: PaymentView, payerId: string, payeeId: string): readonly [Account, Account] {
+  if (view.payer === null) throw ledgerError('accountNotFound', `account ${payerId}`);
+  if (view.payee === null) throw ledgerError('accountNotFound', `account ${payeeId}`);
+  return [view.payer, view.payee];
+}
+
+/** A hold to release, read under its lock after its payer's (releasing changes no balance). */
+async function lockHold(tx: LedgerTransaction, caller: Participant, holdId: string): Promise<Hold> {
+  // The hold's accounts never change, so an unlocked read names the account to lock first (the
   // global order is accounts, then hold); the hold is then read again under its lock.
   const unlocked = await tx.findHold(holdId);
   if (unlocked === null) throw ledgerError('holdNotFound', `hold ${holdId}`);
-  const [payer, payee] = await lockPair(tx, unlocked.payerAccountId, unlocked.payeeAccountId);
+  const payer = await lockPayer(tx, unlocked.payerAccountId, unlocked.payeeAccountId);
   if (payer.ownerId !== caller.id) throw ledgerError('holdNotFound', `hold ${holdId}`);
   const hold = await tx.lockHold(holdId);
   assert(hold !== null, 'holds are never deleted');
-  return { hold, payer, payee };
+  return hold;
 }
 
 async function settle(

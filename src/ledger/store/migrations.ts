@@ -102,8 +102,70 @@ export const ledgerMigrations: MigrationSet = {
         "CREATE INDEX ledger_payments_settled_out ON ledger_payments (payer_account_id) WHERE kind = 'settlement'",
       ],
     },
+    {
+      version: 4,
+      name: 'payments and captures posted by one statement on PostgreSQL',
+      // SQLite runs in process, where a statement costs no round trip: it needs no function.
+      statements: (engine) => (engine === 'postgres' ? [postPaymentFunction] : []),
+    },
   ],
 };
+
+/**
+ * `ledger_post_payment`: a payment or capture the domain decided on an unlocked view, posted in one
+ * round trip (sql-store.ts `postInOneStatement`). Its locks are taken in the global order (the
+ * idempotency key, the accounts by id, the hold) and held only while this one statement runs, never
+ * across a round trip to the client, so a hot account (a DCP pool) queues no transaction idle on the
+ * network. Under the locks it re-checks what the decision read and can change: the hold is still
+ * held and unexpired, and the payer's available balance still covers the amount (each PL/pgSQL
+ * statement reads a fresh snapshot, so it sees every hold committed before the lock was granted).
+ * If not, it raises SQLSTATE CB001 and the whole statement rolls back: the domain reads and decides
+ * again. The accounts are locked FOR NO KEY UPDATE, the lock their UPDATE takes anyway: it does not
+ * block the FOR KEY SHARE that a foreign key check takes, so a hold placed on another account for
+ * this one (which locks only its payer, then checks its payee's key) never waits on it in a cycle.
+ * Balances and entry sequences come from the locked rows (UPDATE ... RETURNING). Returns
+ * 'posted', or 'keyTaken' (nothing written) when the idempotency key was claimed meanwhile.
+ */
+const postPaymentFunction = `CREATE FUNCTION ledger_post_payment(
+    p_participant TEXT, p_key TEXT, p_fingerprint TEXT, p_result TEXT,
+    p_id TEXT, p_kind TEXT, p_payer TEXT, p_payee TEXT, p_amount BIGINT, p_reference TEXT,
+    p_hold TEXT, p_now BIGINT) RETURNS TEXT LANGUAGE plpgsql AS $$
+  DECLARE
+    available BIGINT;
+  BEGIN
+    IF p_key IS NOT NULL THEN
+      INSERT INTO ledger_idempotency (participant_id, idempotency_key, fingerprint, result, created_at_ms)
+        VALUES (p_participant, p_key, p_fingerprint, p_result, p_now) ON CONFLICT DO NOTHING;
+      IF NOT FOUND THEN RETURN 'keyTaken'; END IF;
+    END IF;
+    PERFORM 1 FROM ledger_accounts WHERE id IN (p_payer, p_payee) ORDER BY id FOR NO KEY UPDATE;
+    IF p_hold IS NOT NULL THEN
+      UPDATE ledger_holds SET state = 'captured', payment_id = p_id, closed_at_ms = p_now
+        WHERE id = p_hold AND state = 'held' AND expires_at_ms > p_now;
+      IF NOT FOUND THEN RAISE EXCEPTION 'hold % is no longer held', p_hold USING ERRCODE = 'CB001'; END IF;
+    END IF;
+    SELECT a.balance - (SELECT COALESCE(SUM(h.amount), 0) FROM ledger_holds h
+        WHERE h.payer_account_id = a.id AND h.state = 'held' AND h.expires_at_ms > p_now)
+      INTO available FROM ledger_accounts a WHERE a.id = p_payer;
+    IF available < p_amount THEN
+      RAISE EXCEPTION 'account % no longer covers %', p_payer, p_amount USING ERRCODE = 'CB001';
+    END IF;
+    INSERT INTO ledger_payments (id, kind, payer_account_id, payee_account_id, amount, reference,
+        hold_id, created_at_ms)
+      VALUES (p_id, p_kind, p_payer, p_payee, p_amount, p_reference, p_hold, p_now);
+    WITH posted AS (
+      UPDATE ledger_accounts SET
+          balance = balance + CASE WHEN id = p_payer THEN -p_amount ELSE p_amount END,
+          entry_count = entry_count + 1
+        WHERE id IN (p_payer, p_payee)
+        RETURNING id, entry_count, balance)
+    INSERT INTO ledger_entries (account_id, sequence, payment_id, kind, direction, amount,
+        balance_after, created_at_ms)
+      SELECT id, entry_count, p_id, p_kind,
+          CASE WHEN id = p_payer THEN 'debit' ELSE 'credit' END, p_amount, balance, p_now
+        FROM posted;
+    RETURN 'posted';
+  END $$`;
 
 function participantsTable(roles: readonly string[]): string {
   return `CREATE TABLE ledger_participants (
