@@ -83,3 +83,21 @@ export function parseLimitsOption(path: string): LimitsOption {
     throw error;
   }
 }
+
+/** `--verify`: what a payee SE verifies of a payment (docs/protocol.md §4, the verification policy). */
+export const verifyPolicies = ['full', 'last-hop'] as const;
+export type VerifyPolicy = (typeof verifyPolicies)[number];
+
+/**
+ * The limits a DCP signs with `--verify` applied to both kinds: `last-hop` sets the limits'
+ * `verification` to `lastHop`, `full` leaves it absent (full is its meaning when absent).
+ */
+export function withVerification(limits: LimitsFile | undefined, verify: VerifyPolicy | undefined) {
+  if (verify === undefined) return limits;
+  const policy = verify === 'last-hop' ? { verification: 'lastHop' as const } : {};
+  return {
+    version: limits?.version ?? 1,
+    card: { ...limits?.card, ...policy },
+    phone: { ...limits?.phone, ...policy },
+  };
+}

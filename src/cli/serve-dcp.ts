@@ -13,8 +13,11 @@ import {
   parseLogLevel,
   parsePort,
   secretFrom,
+  verifyPolicies,
+  withVerification,
   type CliLogLevel,
   type LimitsOption,
+  type VerifyPolicy,
 } from './options.ts';
 
 interface ServeDcpOptions {
@@ -34,6 +37,7 @@ interface ServeDcpOptions {
   readonly logLevel: CliLogLevel;
   readonly renewalCheck: 'async' | 'sync';
   readonly limits?: LimitsOption;
+  readonly verify?: VerifyPolicy;
 }
 
 export function registerServeDcp(serve: Command): void {
@@ -69,6 +73,12 @@ export function registerServeDcp(serve: Command): void {
       'the limits it signs and pushes, per device kind (docs/dcp.md)',
       parseLimitsOption,
     )
+    .addOption(
+      new Option(
+        '--verify <policy>',
+        'what a payee SE verifies: every signature, or the paying transfer only',
+      ).choices(verifyPolicies),
+    )
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeDcpOptions) => {
       const ledgerKey = secretFrom(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
@@ -97,8 +107,12 @@ export function registerServeDcp(serve: Command): void {
         ...(operatorKey === undefined ? {} : { operatorKey }),
         ...(options.mds === undefined || mdsKey === undefined ? {} : { mdsUrl: options.mds, mdsKey }),
         ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
-        ...(options.limits === undefined ? {} : { limits: options.limits.limits }),
+        ...withLimits(withVerification(options.limits?.limits, options.verify)),
       });
       serveUntilSignalled('dcp', server);
     });
+}
+
+function withLimits(limits: ReturnType<typeof withVerification>) {
+  return limits === undefined ? {} : { limits };
 }

@@ -21,9 +21,11 @@ import {
   merchantsMax,
   ratePerMilleScale,
   renewalChecks,
+  verifies,
   type NumericField,
   type RenewalCheck,
   type Scenario,
+  type Verify,
 } from '../sim/scenario.ts';
 
 /** A parser of whole numbers in [min, max]. */
@@ -201,6 +203,7 @@ export function parseSweep(text: string, previous: readonly SweepParameter[] = [
 
 type SimulateOptions = Record<string, number> & {
   readonly renewalCheck: RenewalCheck;
+  readonly verify: Verify;
   readonly json?: true;
   readonly sweep?: SweepParameter[];
   readonly db?: string;
@@ -209,7 +212,7 @@ type SimulateOptions = Record<string, number> & {
 };
 
 function scenarioFrom(options: SimulateOptions): Scenario {
-  let scenario: Scenario = { ...defaultScenario, renewalCheck: options.renewalCheck };
+  let scenario: Scenario = { ...defaultScenario, renewalCheck: options.renewalCheck, verify: options.verify };
   for (const entry of scenarioOptions) {
     const key = entry.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
     scenario = { ...scenario, [entry.field]: options[key] ?? defaultScenario[entry.field] };
@@ -269,6 +272,14 @@ export function registerSimulate(program: Command): void {
         .choices(renewalChecks)
         .default(defaultScenario.renewalCheck),
     )
+    .addOption(
+      new Option(
+        '--verify <policy>',
+        'what a payee SE verifies: every signature back to the issuances, or the last hop',
+      )
+        .choices(verifies)
+        .default(defaultScenario.verify),
+    )
     .option(
       '--db <url>',
       'postgres://…/NAME: each service on a new database NAME_<service> (default: SQLite files)',
@@ -289,9 +300,13 @@ export function registerSimulate(program: Command): void {
       const scenario = scenarioFrom(options);
       if (options.sweep !== undefined && options.db !== undefined)
         program.error('error: --db and --sweep together would reuse one set of databases for every run');
-      if (options.against !== undefined && (options.db ?? options.limits ?? options.sweep) !== undefined)
+      const verifyChosen = options.verify === 'full' ? undefined : options.verify;
+      if (
+        options.against !== undefined &&
+        (options.db ?? options.limits ?? options.sweep ?? verifyChosen) !== undefined
+      )
         program.error(
-          'error: --against drives running services: --db, --limits and --sweep are theirs to set',
+          'error: --against drives running services: --db, --limits, --verify and --sweep are theirs to set',
         );
       const engine: Engine = {
         ...(options.against === undefined ? {} : { against: options.against }),

@@ -57,6 +57,7 @@ export async function runSimulation(
             dataDirectory,
             dcpNames: dcpNamesOf(scenario),
             renewalCheck: scenario.renewalCheck,
+            verify: scenario.verify,
             // No settlement on the wall clock: a run's report depends on its seed and options alone.
             settlementIntervalMs: null,
             ...(engine.databaseUrl === undefined ? {} : { databaseUrl: engine.databaseUrl }),

@@ -41,7 +41,16 @@ export interface Scenario {
   readonly renewalCheck: RenewalCheck;
   /** Chance that a DCP is out on a day: its devices stay offline until it is back (outages.ts). */
   readonly outageRatePerMille: number;
+  /**
+   * What a payee SE verifies of a payment (docs/protocol.md §4): `full` every signature back to the
+   * issuances, `last-hop` the paying transfer only (the DCPs sign it into their limits); a forged
+   * ancestry then reaches honest payees and only the MDS finds it.
+   */
+  readonly verify: Verify;
 }
+
+export type Verify = 'full' | 'last-hop';
+export const verifies = ['full', 'last-hop'] as const satisfies readonly Verify[];
 
 export type RenewalCheck = 'async' | 'sync';
 
@@ -63,6 +72,7 @@ export const defaultScenario: Scenario = {
   cloners: 0,
   renewalCheck: 'async',
   outageRatePerMille: 0,
+  verify: 'full',
 };
 
 /** The DCP names of a scenario, in the order agents are spread over them. */

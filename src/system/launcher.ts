@@ -66,6 +66,8 @@ export interface SystemOptions {
   readonly settlementIntervalMs?: number | null;
   /** A limits file every DCP signs and pushes (`cbdc serve dcp --limits`, docs/dcp.md); default limits without. */
   readonly limitsFile?: string;
+  /** What payee SEs verify (`cbdc serve dcp --verify`); left out, what the limits say (full by default). */
+  readonly verify?: 'full' | 'last-hop';
 }
 
 /**
@@ -289,7 +291,7 @@ async function startDcp(
   database: string,
   logLevel: string,
   port: number,
-  settings: Pick<Launch, 'renewalCheck' | 'limitsFile'>,
+  settings: Pick<Launch, 'renewalCheck' | 'limitsFile' | 'verify'>,
 ): Promise<{ readonly service: Service; readonly dcp: RunningDcp }> {
   const dcpId = toHex(loadPrincipal(pkiDirectory, `dcp-${name}.json`).certificate.body.subjectId);
   const keys = await registerDcp(name, dcpId, central, kept, save);
@@ -312,6 +314,7 @@ async function startDcp(
       '--renewal-check',
       settings.renewalCheck,
       ...(settings.limitsFile === undefined ? [] : ['--limits', settings.limitsFile]),
+      ...(settings.verify === undefined ? [] : ['--verify', settings.verify]),
     ],
     {
       CBDC_DCP_LEDGER_KEY: keys.ledgerKey,
@@ -369,6 +372,7 @@ interface Launch {
   readonly doubleSpendPolicy: 'honour' | 'refuse';
   readonly settlementIntervalMs: number | null;
   readonly limitsFile: string | undefined;
+  readonly verify: 'full' | 'last-hop' | undefined;
   readonly databases: ServiceDatabases;
   readonly port: (offset: number) => number;
   /** Every service started, in start order (stopped in reverse). */
@@ -429,6 +433,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     settlementIntervalMs:
       options.settlementIntervalMs === undefined ? settlementIntervalMs : options.settlementIntervalMs,
     limitsFile: options.limitsFile,
+    verify: options.verify,
     databases: serviceDatabases(options.dataDirectory, options.databaseUrl),
     port: (offset) => (portBase === 0 ? 0 : portBase + offset),
     services: [],

@@ -12,6 +12,7 @@ import { LimitsFileInvalid, limitsFileBytesMax, parseLimitsFile } from '../../sr
 import { DeviceApp } from '../../src/device/device-app.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
+import { withVerification } from '../../src/cli/options.ts';
 import { repositoryRoot } from '../../src/testing/service-process.ts';
 import { freshKey, newDevice, startWorld, verifier, type World } from './fixtures.ts';
 
@@ -79,6 +80,22 @@ test('a limits file decodes to the limits it sets, each kind on its own', () => 
     challengesMax: 1,
     verification: 'lastHop',
   });
+});
+
+test('--verify last-hop signs lastHop into both kinds over the file; full leaves the field absent', () => {
+  const file = parseLimitsFile('{"version": 4, "card": {"balanceMax": "7000"}}');
+  assert.deepEqual(withVerification(file, 'last-hop'), {
+    version: 4,
+    card: { balanceMax: 7_000n, verification: 'lastHop' },
+    phone: { verification: 'lastHop' },
+  });
+  assert.deepEqual(withVerification(undefined, 'last-hop'), {
+    version: 1,
+    card: { verification: 'lastHop' },
+    phone: { verification: 'lastHop' },
+  });
+  assert.deepEqual(withVerification(file, 'full'), { version: 4, card: { balanceMax: 7_000n }, phone: {} });
+  assert.equal(withVerification(file, undefined), file);
 });
 
 test('a malformed limits file is refused naming its bad field', () => {
