@@ -26,6 +26,12 @@
 // Version 6 (9 once merged after 6 to 8 of other branches) lets an operation be a `refusal`: the return to the wallet of a load its SE refused
 // (REFUSE LOAD, docs/dcp.md "Loads an SE refuses"). The table is rebuilt because SQLite cannot
 // widen a CHECK; every row and both indexes are kept as they were.
+//
+// Version 8 reports queued credits to the MDS (docs/dcp.md, "Forwarding to the MDS"): a credit's
+// value is in the pool from the moment it is queued, but it reaches the MDS as an issuance only when
+// the SE's next sync mints it, so until then the MDS's supply would miss it. A credit gets a report
+// state; only a queued one is ever reported (a minted one is reported through its issuance, which
+// names it). Credits minted before this version need nothing: their issuances count.
 import type { MigrationSet } from '../../storage/migrations.ts';
 
 const refusalOperationStatements = [
@@ -100,6 +106,15 @@ const vouchedStatements = [
   'ALTER TABLE dcp_tokens ADD COLUMN vouched BIGINT NOT NULL DEFAULT 0',
   `UPDATE dcp_tokens SET vouched = value WHERE issuance_id IN
     (SELECT id FROM dcp_issuances WHERE kind IN ('load', 'credit', 'refund'))`,
+];
+
+const creditReportStatements = [
+  `ALTER TABLE dcp_credits ADD COLUMN report_state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (report_state IN ('pending', 'reported', 'refused'))`,
+  `ALTER TABLE dcp_credits ADD COLUMN report_refusal TEXT`,
+  `CREATE INDEX dcp_credits_unreported ON dcp_credits (report_state, state, created_at_ms)`,
+  // The issuance that minted a credit names it in its report: found by the issuance.
+  `CREATE INDEX dcp_credits_issuance ON dcp_credits (issuance_id)`,
 ];
 
 export const dcpMigrations: MigrationSet = {
@@ -245,6 +260,11 @@ export const dcpMigrations: MigrationSet = {
       version: 7,
       name: 'the vouched value of each minted token, for the unload gate',
       statements: () => vouchedStatements,
+    },
+    {
+      version: 8,
+      name: 'queued credits reported to the MDS',
+      statements: () => creditReportStatements,
     },
   ],
 };
