@@ -22,6 +22,12 @@ export interface ClaimBody {
   readonly tokens: readonly ClaimedToken[];
   readonly dcpNonce: Bytes;
   readonly uploadDigest: Bytes;
+  /**
+   * The time (seconds) of the renewal the SE last completed a sync with, 0 before its first: the SE
+   * refuses every load issuance stamped no later (LOAD's `issuanceStale`), so the DCP knows which of
+   * its loads to this SE the coming sync could leave uninstallable, and delivers them with it.
+   */
+  readonly lastSyncTime: number;
 }
 
 export type Claim = Signed<ClaimBody>;
@@ -34,11 +40,12 @@ export function claimBodyToCbor(body: ClaimBody): CborValue {
     body.tokens.map((token) => [token.tokenId, token.value]),
     body.dcpNonce,
     body.uploadDigest,
+    body.lastSyncTime,
   ];
 }
 
 export function claimBodyFromCbor(value: CborValue): ClaimBody {
-  const reader = new FieldReader(value, 'claim', 6);
+  const reader = new FieldReader(value, 'claim', 7);
   reader.version(0, structureVersion);
   return {
     seId: reader.bytes(1, 'seId', principalIdBytes),
@@ -52,6 +59,7 @@ export function claimBodyFromCbor(value: CborValue): ClaimBody {
     }),
     dcpNonce: reader.bytes(4, 'dcpNonce', nonceBytes),
     uploadDigest: reader.bytes(5, 'uploadDigest', digestBytes),
+    lastSyncTime: reader.uint(6, 'lastSyncTime'),
   };
 }
 

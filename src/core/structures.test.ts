@@ -201,6 +201,7 @@ const claimBody: fc.Arbitrary<ClaimBody> = fc.record({
   tokens: fc.array(fc.record({ tokenId: entryId, value: amount }), { maxLength: 20 }),
   dcpNonce: bytesOf(16),
   uploadDigest: bytesOf(32),
+  lastSyncTime: uint,
 });
 
 void test('claim round-trips', () => {
@@ -602,6 +603,7 @@ void test('every structure names itself and its field', () => {
     tokens: [{ tokenId: transferId, value: 1n }],
     dcpNonce: new Uint8Array(16),
     uploadDigest: new Uint8Array(32),
+    lastSyncTime: 0,
   }) as CborValue[];
   assertRefused(
     () => claimFromCbor(envelope(withField(claim, 3, [[transferId]]))),
@@ -612,6 +614,11 @@ void test('every structure names itself and its field', () => {
     () => claimFromCbor(envelope(withField(claim, 5, new Uint8Array(31)))),
     'fieldInvalid',
     'claim.uploadDigest must be 32 bytes',
+  );
+  assertRefused(
+    () => claimFromCbor(envelope(withField(claim, 6, 'yesterday'))),
+    'fieldInvalid',
+    `claim.lastSyncTime must be an unsigned integer ≤ ${Number.MAX_SAFE_INTEGER}`,
   );
 
   const list = denyListToCbor({ directoryId: payeeId, version: 1, time: 0, entries: [] }) as CborValue[];
@@ -724,6 +731,7 @@ void test('amounts: zero is amountMustBePositive, above amountMax is amountOutOf
     tokens: [],
     dcpNonce: new Uint8Array(16),
     uploadDigest: new Uint8Array(32),
+    lastSyncTime: 0,
   }) as CborValue[];
   assertRefused(
     () => claimFromCbor(envelope(withField(claim, 3, [[transferId, 0]]))),
@@ -792,6 +800,7 @@ void test('oversized lists are sizeLimitExceeded, one over each bound, naming th
             list(claimTokensMax + 1, [transferId, 1]),
             new Uint8Array(16),
             new Uint8Array(32),
+            0,
           ]),
         ),
       atLimit: () =>
@@ -803,6 +812,7 @@ void test('oversized lists are sizeLimitExceeded, one over each bound, naming th
             list(claimTokensMax, [transferId, 1]),
             new Uint8Array(16),
             new Uint8Array(32),
+            0,
           ]),
         ),
       detail: `claim.tokens has more than ${claimTokensMax} items`,

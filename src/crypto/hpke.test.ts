@@ -14,6 +14,7 @@ import {
   hpkeGenerateKeyPair,
   hpkeKeyScheduleBase,
   hpkeOpen,
+  hpkeOpener,
   hpkeSeal,
 } from './hpke.ts';
 
@@ -298,5 +299,33 @@ void describe('HPKE open refuses anything altered, and never throws', () => {
     const again = hpkeSeal(recipient.publicKey, info, aad, plaintext);
     assert.notEqual(toHex(again.subarray(0, 65)), toHex(sealed.subarray(0, 65)));
     assert.deepEqual(open(again), plaintext);
+  });
+});
+
+void describe('hpkeOpener: one recipient key checked once, the same answers as hpkeOpen', () => {
+  const recipient = hpkeDeriveKeyPair(hex(rfc.ikmR));
+  const sealed = hex(rfc.enc + rfc.ct);
+
+  void test('it opens the RFC 9180 A.3.1.1 message to its plaintext', () => {
+    const open = hpkeOpener(recipient.privateKey, recipient.publicKey);
+    assert.equal(toHex(open(hex(rfc.info), hex(rfc.aad), sealed) ?? new Uint8Array(0)), rfc.pt);
+    assert.equal(toHex(open(hex(rfc.info), hex(rfc.aad), sealed) ?? new Uint8Array(0)), rfc.pt, 'again');
+  });
+
+  void test('every altered byte, a truncation, or another aad gives undefined, as hpkeOpen does', () => {
+    const open = hpkeOpener(recipient.privateKey, recipient.publicKey);
+    for (let index = 0; index < sealed.length; index++) {
+      const altered = Uint8Array.from(sealed);
+      altered[index]! ^= 0x01;
+      assert.equal(open(hex(rfc.info), hex(rfc.aad), altered), undefined, `byte ${index}`);
+    }
+    assert.equal(open(hex(rfc.info), hex(rfc.aad), sealed.subarray(0, 80)), undefined, 'truncated');
+    assert.equal(open(hex(rfc.info), new Uint8Array(0), sealed), undefined, 'another aad');
+  });
+
+  void test('a mismatched or malformed key pair is refused when the opener is made', () => {
+    const other = hpkeGenerateKeyPair();
+    assert.throws(() => hpkeOpener(recipient.privateKey, other.publicKey), /recipientPublicKey/);
+    assert.throws(() => hpkeOpener(new Uint8Array(31), recipient.publicKey), /privateKey/);
   });
 });

@@ -258,6 +258,32 @@ export function hpkeSeal(
   return concatBytes(enc, aeadSeal(context, aad, plaintext));
 }
 
+/** Opens one single-shot message to a recipient key held by an `hpkeOpener`. */
+export type HpkeOpen = (info: Bytes, aad: Bytes, sealed: Bytes) => Bytes | undefined;
+
+/**
+ * `hpkeOpen` for one recipient key pair, checked once: the ECDH context is kept, so each open costs
+ * one scalar multiplication (DH(skR, pkE)) instead of two (`setPrivateKey` derives pkR again). What
+ * the MDS enclave opens every upload with. Throws a RangeError on a malformed or mismatched key
+ * pair (a caller bug); the returned function never throws, like `hpkeOpen`.
+ */
+export function hpkeOpener(recipientPrivateKey: Bytes, recipientPublicKey: Bytes): HpkeOpen {
+  const ecdh = ecdhFromPrivateKey(recipientPrivateKey);
+  const publicKey = Uint8Array.from(ecdh.getPublicKey());
+  if (!bytesEqual(publicKey, recipientPublicKey)) throw new RangeError('recipientPublicKey does not match');
+  return (info, aad, sealed) => {
+    if (sealed.length < hpkeSealedBytesMin) return undefined;
+    try {
+      const enc = sealed.subarray(0, hpkePublicKeyBytes);
+      const sharedSecret = extractAndExpand(diffieHellman(ecdh, enc), concatBytes(enc, publicKey));
+      const context = hpkeKeyScheduleBase(sharedSecret, info);
+      return aeadOpen(context, aad, sealed.subarray(hpkePublicKeyBytes));
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /**
  * Single-shot base-mode Open (RFC 9180 §6.1): SetupBaseR(enc, skR, info), then one Open(aad, ct).
  * Undefined on any failure (malformed or off-curve enc, wrong key, wrong info or aad, altered

@@ -196,7 +196,7 @@ export class DeviceApp {
     const limits = answer.limits[data.certificate?.body.role === 'card' ? 'card' : 'phone'];
     return se.completeSync(
       answer.renewal,
-      answer.credits,
+      [...answer.credits, ...answer.loads],
       limits.body.version > data.limitsVersion ? limits : undefined,
       answer.denyList.body.version > data.denyListVersion ? answer.denyList : undefined,
     );
@@ -210,8 +210,30 @@ export class DeviceApp {
   ): Promise<bigint> {
     return this.#turns.settlement(toHex(se.getData().seId), async () => {
       const prepared = await this.prepareSettlement(se, request);
-      return this.complete(se, await this.client.settle(key, prepared));
+      const answer = await this.client.settle(key, prepared);
+      const balance = this.complete(se, answer);
+      await this.returnRefusedDeliveries(se, answer.loads);
+      return balance;
     });
+  }
+
+  /**
+   * The loads a sync delivered again that COMPLETE SYNC refused for the balance limit: REFUSE LOAD
+   * answers each one's recorded refusal, which goes to the DCP (the value back to the wallet). One
+   * installed answers `issuanceNotRefusable`, one installed before the last sync `issuanceStale`.
+   */
+  async returnRefusedDeliveries(se: SecureElementPort, loads: readonly Issuance[]): Promise<void> {
+    for (const issuance of loads) {
+      let refusal;
+      try {
+        refusal = se.refuseLoad(issuance);
+      } catch (error) {
+        const installed = ['issuanceNotRefusable', 'issuanceStale'];
+        if (error instanceof SecureElementRefused && installed.includes(error.code ?? '')) continue;
+        throw error;
+      }
+      await this.client.returnRefusedLoad({ refusal: toHex(encodeSigned(refusal)) });
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../core/bytes.ts';
 import { TestPki } from '../testing/test-pki.ts';
-import { cloneMedium, mediumSnapshot } from '../testing/devices.ts';
+import { copyMemory, mediumSnapshot } from '../testing/devices.ts';
 import { answerToReset, appletAid, historicalBytes } from './applet-identity.ts';
 import { VirtualCard } from './virtual-card.ts';
 import { SecureElementClient } from '../device/se-client.ts';
@@ -13,11 +13,11 @@ import { MemoryMedium } from '../secure-element/store/medium.ts';
 const select = '00a4040006f0434244430100';
 const fci = '6f0884' + '06f04342444301';
 
-function poweredCard(): { card: VirtualCard; medium: ReturnType<typeof cloneMedium> } {
+function poweredCard(): { card: VirtualCard; medium: ReturnType<typeof copyMemory> } {
   const pki = new TestPki();
   const device = pki.newDevice('card', 'virtual');
   pki.load(device, 1_000n);
-  const medium = cloneMedium(device.medium);
+  const medium = copyMemory(device.medium);
   const card = new VirtualCard('card', medium, pki.platform);
   card.powerOn();
   return { card, medium };

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { concatBytes, toHex } from '../core/bytes.ts';
 import { TestPki } from '../testing/test-pki.ts';
-import { cloneMedium } from '../testing/devices.ts';
+import { copyMemory } from '../testing/devices.ts';
 import { answerToReset } from './applet-identity.ts';
 import { VirtualCard } from './virtual-card.ts';
 import { VpcdConnection, type VpcdEvent } from './vpcd-connection.ts';
@@ -72,7 +72,7 @@ class ReaderPeer {
 
 test('the card answers the ATR and APDUs, follows power controls, and loses power when unplugged', async () => {
   const pki = new TestPki();
-  const card = new VirtualCard('card', cloneMedium(pki.newDevice('card', 'virtual').medium), pki.platform);
+  const card = new VirtualCard('card', copyMemory(pki.newDevice('card', 'virtual').medium), pki.platform);
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,10 +1,11 @@
 // What an attacker who opened a chip can do with its memory (DESIGN §3: whoever extracts a secure
 // element's key "can sign anything with that key"): copy every block into a second chip (a clone),
-// put back an older copy (a rollback, with the payment counter moved on so the MDS cannot tell the
-// two spends apart by a reused counter), or write records of its own (a token from an issuance
-// nobody certified). The chip's own record codecs are used, so what the attacker writes is exactly
-// what an honest chip would read; from then on every payment and every sync is the chip's own code
-// over APDUs. Shared by the simulator's attackers (attacks.ts) and by tests.
+// read its records, the key among them (what test support's forge signs with), put back an older
+// copy (a rollback, with the payment counter moved on so the MDS cannot tell the two spends apart
+// by a reused counter), or write records of its own (a token from an issuance nobody certified).
+// The chip's own record codecs are used, so what the attacker writes is exactly what an honest chip
+// would read; from then on every payment and every sync is the chip's own code over APDUs. Shared
+// by the simulator's attackers (attacks.ts) and by tests.
 import { assert } from '../core/assert.ts';
 import { encodeEntry } from '../core/bundle.ts';
 import { requestReferenceBytes } from '../core/ids.ts';
@@ -31,17 +32,29 @@ export function copyMemory(source: Medium): MemoryMedium {
 }
 
 /** A second chip holding a copy of `device`'s memory: the same SE, key, tokens and counter. */
-export function cloneDevice(device: Device, name: string): Device {
+export function cloneDevice(device: Device, name = device.name): Device {
   return new Device(device.kind, name, copyMemory(device.medium), device.platform);
+}
+
+/** `medium` opened as `device`'s chip opens its own memory. */
+function openView(device: Device, medium: Medium): SecureElementView {
+  return new SecureElementView(JournaledStore.open(medium, storeProfiles[device.kind]), device.platform);
+}
+
+/**
+ * What `read` finds in the chip's records (its key among them: no instruction reads it, an attacker
+ * who opened the chip does). It reads a copy, so the chip is left exactly as it was.
+ */
+export function readChip<T>(device: Device, read: (view: SecureElementView) => T): T {
+  return read(openView(device, copyMemory(device.medium)));
 }
 
 /** Opens the chip's memory as the chip would, lets `edit` add changes, commits them, powers up again. */
 function rewrite(device: Device, edit: (view: SecureElementView, changes: Changes) => void): void {
-  const store = JournaledStore.open(device.medium, storeProfiles[device.kind]);
-  const view = new SecureElementView(store, device.platform);
+  const view = openView(device, device.medium);
   const changes = new Changes();
   edit(view, changes);
-  store.commit(changes.map);
+  view.store.commit(changes.map);
   device.powerUp(device.medium);
 }
 

@@ -19,7 +19,6 @@ import { createDeploymentPki, loadPrincipal } from '../pki/deployment-pki.ts';
 import { serviceDatabases, type ServiceDatabases } from './databases.ts';
 import {
   freshSystemState,
-  newApiKey,
   readSystemState,
   writeSystemState,
   type DcpState,
@@ -243,13 +242,17 @@ async function startMds(
   }
   const { directoryKey } = state;
   if (directoryKey === null) throw new Error('the MDS has no directory key');
-  // Settlement between DCP pools: a ledger participant of role settlement, registered afresh at every
-  // start (its key lives only in the MDS process's environment; an earlier one is left unused).
-  const ledgerKey = newApiKey();
-  await new LedgerClient({ baseUrl: ledger.service.url, apiKey: ledger.operatorKey }).createParticipant(
-    newApiKey().slice(0, 64),
-    { name: 'MDS settlement', role: 'settlement', apiKeySha256: sha256Hex(ledgerKey) },
-  );
+  // Settlement between DCP pools: a ledger participant of role settlement, registered once (the
+  // registration's idempotency key makes a retry after a crash replay the first answer).
+  if (!state.ledgerRegistered) {
+    await new LedgerClient({ baseUrl: ledger.service.url, apiKey: ledger.operatorKey }).createParticipant(
+      state.ledgerRegistrationKey,
+      { name: 'MDS settlement', role: 'settlement', apiKeySha256: sha256Hex(state.ledgerKey) },
+    );
+    state = { ...state, ledgerRegistered: true };
+    save(state);
+  }
+  const { ledgerKey } = state;
   return await startService(
     'mds',
     ['mds', '--db', databases.api, '--enclave-db', databases.enclave, '--pki', pkiDirectory],

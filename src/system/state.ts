@@ -25,12 +25,19 @@ export interface DcpState {
   readonly mdsRegistered: boolean;
 }
 
-/** The MDS's keys: its operator's, and its participant in the directory (to revoke blamed SEs). */
+/**
+ * The MDS's keys: its operator's, its participant in the directory (to revoke blamed SEs), and its
+ * ledger participant of role settlement (to move net amounts between DCP pools).
+ */
 export interface MdsState {
   readonly operatorKey: string;
   readonly directoryRegistrationKey: string;
   /** Set once the directory created the MDS's participant: the API key it answered. */
   readonly directoryKey: string | null;
+  readonly ledgerKey: string;
+  readonly ledgerRegistrationKey: string;
+  /** Set once the ledger created the MDS's settlement participant. */
+  readonly ledgerRegistered: boolean;
 }
 
 export interface SystemState {
@@ -67,9 +74,18 @@ export function freshSystemState(dcpNames: readonly string[]): SystemState {
     dcpNames: [...dcpNames],
     ledgerOperatorKey: newApiKey(),
     directoryOperatorKey: newApiKey(),
-    mds: { operatorKey: newApiKey(), directoryRegistrationKey: newApiKey().slice(0, 32), directoryKey: null },
+    mds: {
+      operatorKey: newApiKey(),
+      directoryRegistrationKey: newApiKey().slice(0, 32),
+      directoryKey: null,
+      ...newMdsLedgerKeys(),
+    },
     dcps,
   };
+}
+
+function newMdsLedgerKeys(): Pick<MdsState, 'ledgerKey' | 'ledgerRegistrationKey' | 'ledgerRegistered'> {
+  return { ledgerKey: newApiKey(), ledgerRegistrationKey: newApiKey().slice(0, 32), ledgerRegistered: false };
 }
 
 /** The state kept in `dataDirectory`, or undefined on a first start. Throws on a malformed file. */
@@ -118,6 +134,14 @@ function decodeSystemState(fields: KeptFields): SystemState {
       operatorKey: fields.text(mds['operatorKey'], 'mds.operatorKey'),
       directoryRegistrationKey: fields.text(mds['directoryRegistrationKey'], 'mds.directoryRegistrationKey'),
       directoryKey: mdsDirectoryKey === null ? null : fields.text(mdsDirectoryKey, 'mds.directoryKey'),
+      // A data folder from before the MDS kept its ledger key registers one key more, once.
+      ...(mds['ledgerKey'] === undefined
+        ? newMdsLedgerKeys()
+        : {
+            ledgerKey: fields.text(mds['ledgerKey'], 'mds.ledgerKey'),
+            ledgerRegistrationKey: fields.text(mds['ledgerRegistrationKey'], 'mds.ledgerRegistrationKey'),
+            ledgerRegistered: mds['ledgerRegistered'] === true,
+          }),
     },
     ledgerOperatorKey: fields.text(record['ledgerOperatorKey'], 'ledgerOperatorKey'),
     directoryOperatorKey: fields.text(record['directoryOperatorKey'], 'directoryOperatorKey'),

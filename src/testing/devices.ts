@@ -1,19 +1,10 @@
 // Test helpers for devices: copy a chip's memory (to replay one payment from the same state many
-// times) and read both sides of a payment.
-import { Device } from '../device/device.ts';
-import { MemoryMedium, type Medium } from '../secure-element/store/medium.ts';
+// times: the attacker's copies of sim/chip-memory.ts, shared) and read both sides of a payment.
+import type { Device } from '../device/device.ts';
+import type { Medium } from '../secure-element/store/medium.ts';
 import type { PublicData } from '../device/se-client.ts';
 
-export function cloneMedium(medium: Medium): MemoryMedium {
-  const copy = new MemoryMedium();
-  for (const name of medium.list()) copy.write(name, medium.read(name)!);
-  return copy;
-}
-
-/** A device with the same kind, platform and memory contents as `device`, freshly powered up. */
-export function cloneDevice(device: Device): Device {
-  return new Device(device.kind, device.name, cloneMedium(device.medium), device.platform);
-}
+export { cloneDevice, copyMemory } from '../sim/chip-memory.ts';
 
 /** Every block of a memory medium as hex, for byte-exact "nothing changed" assertions. */
 export function mediumSnapshot(medium: Medium): Map<string, string> {

@@ -19,6 +19,7 @@ import { identifyEntry, type IdentifiedEntry } from '../core/validate-bundle.ts'
 import { NodeSigner, secureRandomBytes } from '../crypto/node-crypto.ts';
 import { SecureElementRefused, type PublicData } from '../device/se-client.ts';
 import type { Device } from '../device/device.ts';
+import { readChip } from '../sim/chip-memory.ts';
 import { mediumSnapshot, publicData } from './devices.ts';
 import type { TestPki } from './test-pki.ts';
 
@@ -80,6 +81,12 @@ export interface ForgedToken {
   readonly history: readonly IdentifiedEntry[];
 }
 
+/** What an attacker who opened a chip holds: its key, and the tokens the chip holds. */
+export interface ExtractedSecureElement {
+  readonly key: SecureElementKey;
+  readonly tokens: readonly ForgedToken[];
+}
+
 export interface TransferOptions {
   /** Default: the owner of output 0. */
   readonly payeeId?: PrincipalId;
@@ -118,8 +125,36 @@ export class Forge {
       options.issuer === undefined
         ? this.pki.dcp.certifySecureElement(signer.publicKey, kind, options.validUntil)
         : options.issuer.certifySecureElement(signer.publicKey, kind);
-    this.#certificates.set(idKey(certificate.body.subjectId), certificate);
+    this.#learnCertificate(certificate);
     return { signer, id: certificate.body.subjectId, certificate };
+  }
+
+  /**
+   * A real chip opened (sim/chip-memory.ts reads a copy of its memory; the chip goes on as it was):
+   * its key with its genuine certificate, and the tokens it holds with their histories. The forge
+   * learns the certificates the chip keeps, so bundles it builds on these tokens carry them. It
+   * does not take over the chip's counter: say which counter each transfer signs.
+   */
+  extract(device: Device): ExtractedSecureElement {
+    return readChip(device, (view) => {
+      const { identity, signer, config } = view.personalised();
+      const key = { signer, id: identity.seId, certificate: config.certificate };
+      this.#certificates.set(idKey(key.id), key.certificate);
+      const tokens = view.tokens().map((token) => {
+        const history = token.entryIds.map((id) => {
+          const entry = view.entry(id);
+          assert.ok(entry !== undefined, 'a held token names a stored history entry');
+          if (entry.kind === 'transfer') this.#learnCertificate(view.certificate(entry.signed.body.payerId));
+          return identifyEntry(this.pki.verifier, entry);
+        });
+        return { id: token.id, value: token.value, owner: key.id, history };
+      });
+      return { key, tokens };
+    });
+  }
+
+  #learnCertificate(certificate: Certificate | undefined): void {
+    if (certificate !== undefined) this.#certificates.set(idKey(certificate.body.subjectId), certificate);
   }
 
   fakeDcp(claimedId?: PrincipalId): FakeDcp {
@@ -185,8 +220,7 @@ export class Forge {
    */
   intercept(bundleBytes: Bytes): ForgedToken[] {
     const bundle = decodeBundle(bundleBytes);
-    for (const certificate of bundle.certificates)
-      this.#certificates.set(idKey(certificate.body.subjectId), certificate);
+    for (const certificate of bundle.certificates) this.#learnCertificate(certificate);
     const entries = bundle.entries.map((entry) => identifyEntry(this.pki.verifier, entry));
     return this.#tokensOf(entries.at(-1)!, entries.slice(0, -1));
   }

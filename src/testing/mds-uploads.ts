@@ -15,7 +15,7 @@ import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
 import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
 import type { HistoryEntry } from '../core/bundle.ts';
 import type { Certificate } from '../core/certificate.ts';
-import { hpkeOpen, hpkeSeal } from '../crypto/hpke.ts';
+import { hpkeOpener, hpkeSeal } from '../crypto/hpke.ts';
 import { NodeSigner } from '../crypto/node-crypto.ts';
 import type { DoubleSpendPolicy } from '../core/renewal-verdict.ts';
 import { OfflinePayment } from '../device/offline-payment.ts';
@@ -57,9 +57,10 @@ export class MdsUploads {
       pki.time,
     );
     const keys = pki.mdsKeys;
+    const open = hpkeOpener(keys.privateKey, keys.publicKey);
     this.crypto = {
       verifier: pki.verifier,
-      open: (aad, sealed) => hpkeOpen(keys.privateKey, keys.publicKey, uploadInfo, aad, sealed),
+      open: (aad, sealed) => open(uploadInfo, aad, sealed),
     };
   }
 
@@ -286,6 +287,7 @@ export class MdsUploads {
       tokens: upload.tokens.map((token) => ({ tokenId: token.id, value: token.value })),
       dcpNonce: options.dcpNonce ?? new Uint8Array(16),
       uploadDigest: this.pki.verifier.sha256(sealed),
+      lastSyncTime: 0,
     };
     return encodeSigned(signBody(key.signer, purposes.claim, body, claimBodyToCbor));
   }

@@ -288,6 +288,7 @@ export function postedUpload(sealed: Bytes = randomBytes(300)): {
       tokens: [{ tokenId: verifier.sha256(randomBytes(8)), value: 500n }],
       dcpNonce: randomBytes(16),
       uploadDigest: digest,
+      lastSyncTime: 0,
     },
     claimBodyToCbor,
   );

@@ -1,6 +1,7 @@
 // No honest user loses value (issue 8), as a property: random concurrent loads, renewals and unloads
-// of one card with a random balance limit, with offline payments into the card landing between a
-// load's AUTHENTICATE and its LOAD (so the card meets its limit and refuses loads the DCP issued),
+// of one card with a random balance limit, the settlements from another client than the loads, with
+// offline payments into the card landing between a load's AUTHENTICATE and its LOAD (so the card
+// meets its limit and refuses loads the DCP issued),
 // never leave value that no SE holds and no wallet got back. After every run, over HTTP and APDUs:
 // both wallets + both devices = what the wallets were funded with, the DCP's outstanding value is
 // what the devices hold, and the pool invariant holds with nothing in flight. A real ledger, the real
@@ -38,6 +39,8 @@ const settlement = fc.oneof(
 const round = fc.record({
   loads: fc.array(fc.bigInt({ min: 1n, max: 25_000n }), { maxLength: 6 }),
   settlement: fc.option(settlement, { nil: undefined }),
+  /** A load the DCP answers before the round's settlement starts and the card installs after it. */
+  late: fc.option(fc.bigInt({ min: 1n, max: 25_000n }), { nil: undefined }),
   /** An offline payment into the card, made just before the round's first LOAD. */
   received: fc.option(fc.bigInt({ min: 1n, max: 15_000n }), { nil: undefined }),
 });
@@ -96,6 +99,28 @@ function payOffline(payer: Device, payee: Device, amount: bigint): void {
   }
 }
 
+/** A load answered by the DCP but not installed yet (or undefined when the DCP refused it). */
+async function answeredLoad(app: DeviceApp, port: SecureElementPort, amount: bigint) {
+  try {
+    return await app.client.load(freshKey(), await app.prepareLoad(port, amount));
+  } catch (error) {
+    if (!(error instanceof DcpRefusal && expectedDcpRefusals.has(error.code))) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * Installs a load a settlement may have overtaken: that sync delivered it again, so LOAD is then a
+ * no-op, or `issuanceRefused` when COMPLETE SYNC could not hold it and its value went back.
+ */
+async function installLate(app: DeviceApp, port: SecureElementPort, issuance: Issuance): Promise<void> {
+  try {
+    await app.install(port, issuance);
+  } catch (error) {
+    if (!(error instanceof SecureElementRefused && error.code === 'issuanceRefused')) throw error;
+  }
+}
+
 async function honestly(action: Promise<unknown>): Promise<void> {
   try {
     await action;
@@ -117,6 +142,9 @@ test('random concurrent loads, renewals and unloads never leave value no SE hold
       try {
         const dcp = world.dcp('bank');
         const app = new DeviceApp({ baseUrl: dcp.server.url, verifier });
+        // Settlements from another client (a second reader or app): nothing orders them after the
+        // loads in flight, so a sync may overtake a load the DCP answered (it delivers it again).
+        const syncer = new DeviceApp({ baseUrl: dcp.server.url, verifier });
         const [cardWallet, phoneWallet] = [await dcp.createWallet('card'), await dcp.createWallet('phone')];
         await world.fund(cardWallet.accountId, cardFunded);
         await world.fund(phoneWallet.accountId, phoneFunded);
@@ -127,7 +155,8 @@ test('random concurrent loads, renewals and unloads never leave value no SE hold
         await app.load(phone.client(), phoneLoaded, freshKey());
         const counts: Counts = { installed: 0, refusedByCard: 0, settled: 0 };
         const { port, receiveBeforeNextLoad } = cardPort(card, phone, counts);
-        for (const { loads, settlement, received } of rounds) {
+        for (const { loads, settlement, late, received } of rounds) {
+          const lateAnswer = late === undefined ? undefined : await answeredLoad(app, port, late);
           receiveBeforeNextLoad(received);
           const settling =
             settlement === undefined
@@ -135,8 +164,8 @@ test('random concurrent loads, renewals and unloads never leave value no SE hold
               : [
                   honestly(
                     (settlement.kind === 'renewal'
-                      ? app.renew(port, freshKey())
-                      : app.unload(port, settlement.amount, freshKey())
+                      ? syncer.renew(port, freshKey())
+                      : syncer.unload(port, settlement.amount, freshKey())
                     ).then(() => counts.settled++),
                   ),
                 ];
@@ -145,6 +174,7 @@ test('random concurrent loads, renewals and unloads never leave value no SE hold
             ...settling,
           ]);
           receiveBeforeNextLoad(undefined);
+          if (lateAnswer !== undefined) await installLate(app, port, lateAnswer.issuance);
         }
         const balance = async (accountId: string) => (await world.ledgerOperator.account(accountId)).balance;
         const held = card.client().getData().balance + phone.client().getData().balance;

@@ -13,6 +13,7 @@ import { loadRefusalBodyToCbor, type LoadRefusalBody } from '../../src/core/load
 import { encodeSigned, signBody } from '../../src/core/signed.ts';
 import { DcpRefusal, type LoadAnswer, type LoadBody } from '../../src/dcp/api/client.ts';
 import { poolDifference } from '../../src/dcp/domain/invariant.ts';
+import { loadsOpenMax } from '../../src/dcp/domain/limits.ts';
 import { DeviceApp } from '../../src/device/device-app.ts';
 import type { Device } from '../../src/device/device.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
@@ -30,7 +31,8 @@ import {
   type World,
 } from './fixtures.ts';
 
-const loadsCount = 20;
+/** As many loads as may be open at once (a sync delivers them all again, settle.ts). */
+const loadsCount = loadsOpenMax;
 const loadAmount = 10_000n;
 /** The card's balance limit (src/core/limits.ts `defaultLimits`). */
 const cardBalanceMax = 50_000n;
@@ -102,6 +104,10 @@ for (const engine of engines) {
         funded - loadAmount * BigInt(loadsCount),
         'the DCP issued them all',
       );
+      // One more would be more than the card's next sync can deliver: refused, the wallet untouched.
+      const extra = await app.prepareLoad(card.client(), loadAmount);
+      await refusedWith(app.client.load(freshKey('load'), extra), 'loadsOpenLimitReached', 409);
+      assert.equal(await walletBalance(), funded - loadAmount * BigInt(loadsCount));
       const outcomes = await Promise.all(
         answers.map(({ answer }) => app.install(card.client(), answer.issuance)),
       );

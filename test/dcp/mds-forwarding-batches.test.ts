@@ -64,6 +64,7 @@ for (const engine of engines) {
               value: 100n + BigInt(index),
               operationId: `op${index}`,
               signed: `d2${index.toString(16).padStart(4, '0')}`,
+              time: 1_000 + index,
               tokens: [],
             },
             nowMs - 1_000_000 + index,

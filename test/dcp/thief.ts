@@ -156,6 +156,7 @@ export class Thief {
         tokens: tokens.map((token) => ({ tokenId: token.id, value: token.value })),
         dcpNonce: nonce,
         uploadDigest: verifier.sha256(sealed),
+        lastSyncTime: 0,
       },
       claimBodyToCbor,
     );

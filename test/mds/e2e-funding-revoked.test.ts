@@ -11,10 +11,7 @@
 //     payment included: its transfer is in the history of the accepted one).
 // Honest loads and renewals around them, reported by their DCPs, raise nothing.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toHex } from '../../src/core/bytes.ts';
@@ -27,12 +24,12 @@ import { DirectoryClient } from '../../src/directory/api/client.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
-import { MdsClient } from '../../src/mds/api/client.ts';
 import { reportWindowVariable } from '../../src/mds/enclave/unreported.ts';
 import { loadPrincipal, principalSigner } from '../../src/pki/deployment-pki.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
-import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
+import type { RunningSystem } from '../../src/system/launcher.ts';
 import { eventually } from '../../src/testing/eventually.ts';
+import { mdsParticipant, startScratchSystem, type ScratchSystem } from '../../src/testing/system-e2e.ts';
 
 /** Long enough for a DCP to report what it minted (its outbox runs every second), short for a test. */
 const reportWindowMs = 10_000;
@@ -41,19 +38,16 @@ const convergeMsMax = 90_000;
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) =>
   eventually(what, probe, convergeMsMax);
 
-let data: string;
+let scratch: ScratchSystem;
 let system: RunningSystem;
 
 before(async () => {
-  data = mkdtempSync(join(tmpdir(), 'cbdc-mds-e2e-frauds-'));
   process.env[reportWindowVariable] = String(reportWindowMs);
-  system = await startSystem({ dataDirectory: data, dcpNames: ['bank-a', 'bank-b'] });
+  scratch = await startScratchSystem('mds-e2e-frauds');
+  system = scratch.system;
 });
 
-after(async () => {
-  await system.stop();
-  rmSync(data, { recursive: true, force: true });
-});
+after(() => scratch.stop());
 
 const seIdOf = (holder: Holder) => toHex(holder.device.client().getData().seId);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -122,14 +116,7 @@ test('a stolen DCP key funds a chip, a revoked chip keeps paying: one fakeFundin
   // The chip signed the refused payment too (shop B refused it on RECEIVE): its change funds the
   // payment to shop C, so shop C's upload carries both transfers, and both are dated after the list.
 
-  const analystKey = newApiKey();
-  const mdsOperator = new MdsClient({ baseUrl: system.mdsUrl, apiKey: system.mdsOperatorKey });
-  await mdsOperator.createParticipant(key(), {
-    name: 'analyst',
-    role: 'analyst',
-    apiKeySha256: createHash('sha256').update(analystKey, 'utf8').digest('hex'),
-  });
-  const analyst = new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey });
+  const analyst = await mdsParticipant(system, 'analyst');
   const [fakeFunding, revokedSigner] = await waitFor('both alerts', async () => {
     const byKind = new Map((await analyst.listAlerts()).alerts.map((alert) => [alert.kind, alert]));
     const [fake, revoked] = [byKind.get('fakeFunding'), byKind.get('revokedSigner')];

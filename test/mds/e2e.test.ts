@@ -6,50 +6,34 @@
 // the counter signed twice, blames the cloned SE for the value, the response revokes it in the
 // directory, and after their next sync honest SEs refuse its payments. Honest value stays whole.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { toHex } from '../../src/core/bytes.ts';
-import { createBank, holderDevice, key, onboard, type Holder } from '../../src/demo/economy.ts';
+import { createBank, holderDevice, key, onboard } from '../../src/demo/economy.ts';
 import { DirectoryClient } from '../../src/directory/api/client.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { SecureElementRefused } from '../../src/device/se-client.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
-import { MdsClient } from '../../src/mds/api/client.ts';
 import type { MdsAlert } from '../../src/mds/api/types.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
-import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
-import { createHash } from 'node:crypto';
+import { copyMemory } from '../../src/sim/chip-memory.ts';
+import type { RunningSystem } from '../../src/system/launcher.ts';
 import { eventually } from '../../src/testing/eventually.ts';
+import {
+  mdsParticipant,
+  seIdOf,
+  startScratchSystem,
+  type ScratchSystem,
+} from '../../src/testing/system-e2e.ts';
 
-let data: string;
+let scratch: ScratchSystem;
 let system: RunningSystem;
 
 before(async () => {
-  data = mkdtempSync(join(tmpdir(), 'cbdc-mds-e2e-'));
-  system = await startSystem({ dataDirectory: data, dcpNames: ['bank-a', 'bank-b'] });
+  scratch = await startScratchSystem('mds-e2e');
+  system = scratch.system;
 });
 
-after(async () => {
-  await system.stop();
-  rmSync(data, { recursive: true, force: true });
-});
-
-function seIdOf(holder: Holder | { device: Holder['device'] }): string {
-  return toHex(holder.device.client().getData().seId);
-}
-
-/** A physical clone: every block of the chip's memory, copied into a new chip. */
-function cloneMedium(source: MemoryMedium): MemoryMedium {
-  const copy = new MemoryMedium();
-  for (const name of source.list()) {
-    const block = source.read(name);
-    assert.ok(block !== undefined);
-    copy.write(name, block);
-  }
-  return copy;
-}
+after(() => scratch.stop());
 
 test('a cloned chip double-spends across DCPs offline; the MDS blames it, it is revoked, honest SEs refuse it', async () => {
   const operator = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
@@ -60,9 +44,10 @@ test('a cloned chip double-spends across DCPs offline; the MDS blames it, it is 
   const shopA = await onboard(system, bank, media, 'ShopA', 'phone', 'bank-a', 0n);
   const shopB = await onboard(system, bank, media, 'ShopB', 'phone', 'bank-b', 0n);
   await thief.app.load(thief.device.client(), 5_000n, key());
-  const clone = holderDevice('Thief', 'phone', cloneMedium(thiefMedium));
-  const thiefId = seIdOf(thief);
-  assert.equal(seIdOf({ device: clone }), thiefId, 'the clone is the same SE');
+  // A physical clone: every block of the chip's memory, copied into a new chip.
+  const clone = holderDevice('Thief', 'phone', copyMemory(thiefMedium));
+  const thiefId = seIdOf(thief.device);
+  assert.equal(seIdOf(clone), thiefId, 'the clone is the same SE');
 
   // Offline, each payee accepts in good faith: nothing offline can tell the two chips apart.
   assert.deepEqual(new OfflinePayment(thief.device, shopA.device, 3_000n).tap(), { outcome: 'completed' });
@@ -74,14 +59,7 @@ test('a cloned chip double-spends across DCPs offline; the MDS blames it, it is 
   await shopA.app.renew(shopA.device.client(), key());
   await shopB.app.renew(shopB.device.client(), key());
 
-  const analystKey = newApiKey();
-  const mdsOperator = new MdsClient({ baseUrl: system.mdsUrl, apiKey: system.mdsOperatorKey });
-  await mdsOperator.createParticipant(key(), {
-    name: 'analyst',
-    role: 'analyst',
-    apiKeySha256: createHash('sha256').update(analystKey, 'utf8').digest('hex'),
-  });
-  const analyst = new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey });
+  const analyst = await mdsParticipant(system, 'analyst');
   const alerts = await eventually('both alerts', async () => {
     const page = await analyst.listAlerts();
     const byKind = new Map(page.alerts.map((alert) => [alert.kind, alert]));
@@ -103,13 +81,7 @@ test('a cloned chip double-spends across DCPs offline; the MDS blames it, it is 
   const evidence = await analyst.evidence(doubleSpend.id);
   assert.equal(evidence.evidence.filter((item) => item.kind === 'transfer').length, 2, 'the two spends');
   assert.ok(evidence.auditSequence >= 1);
-  const auditor = newApiKey();
-  await mdsOperator.createParticipant(key(), {
-    name: 'auditor',
-    role: 'auditor',
-    apiKeySha256: createHash('sha256').update(auditor, 'utf8').digest('hex'),
-  });
-  const verification = await new MdsClient({ baseUrl: system.mdsUrl, apiKey: auditor }).auditVerify();
+  const verification = await (await mdsParticipant(system, 'auditor')).auditVerify();
   assert.equal(verification.firstBroken, null);
   assert.ok(verification.entries >= 1);
 

@@ -6,35 +6,28 @@
 // undelivered payments, once, to the payers' DCP; each payer's next renewal brings the refund, and
 // Alice spends it offline. Every DCP's pool still equals what it has outstanding.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toHex } from '../../src/core/bytes.ts';
 import { admin, createBank, key, onboard, type Holder } from '../../src/demo/economy.ts';
 import { OfflinePayment } from '../../src/device/offline-payment.ts';
 import { LedgerClient } from '../../src/ledger/api/client.ts';
-import { MdsClient } from '../../src/mds/api/client.ts';
 import type { RecoveriesView } from '../../src/mds/api/types.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
-import { newApiKey, startSystem, type RunningSystem } from '../../src/system/launcher.ts';
+import type { RunningSystem } from '../../src/system/launcher.ts';
 import { payWithCut } from '../../src/testing/cut-payments.ts';
 import { eventually } from '../../src/testing/eventually.ts';
+import { mdsParticipant, startScratchSystem, type ScratchSystem } from '../../src/testing/system-e2e.ts';
 
-let data: string;
+let scratch: ScratchSystem;
 let system: RunningSystem;
 
 before(async () => {
-  data = mkdtempSync(join(tmpdir(), 'cbdc-recovery-e2e-'));
-  system = await startSystem({ dataDirectory: data, dcpNames: ['bank-a', 'bank-b'] });
+  scratch = await startScratchSystem('recovery-e2e');
+  system = scratch.system;
 });
 
-after(async () => {
-  await system.stop();
-  rmSync(data, { recursive: true, force: true });
-});
+after(() => scratch.stop());
 
 const seIdOf = (holder: Holder) => toHex(holder.device.client().getData().seId);
 const balanceOf = (holder: Holder) => holder.device.client().getData().balance;
@@ -69,14 +62,7 @@ test('payments cut after PAY: exactly the undelivered ones are refunded, once, a
     [4_300n, 0n, 400n, 750n, 0n],
   );
 
-  const operatorView = new MdsClient({ baseUrl: system.mdsUrl, apiKey: system.mdsOperatorKey });
-  const analystKey = newApiKey();
-  await operatorView.createParticipant(key(), {
-    name: 'analyst',
-    role: 'analyst',
-    apiKeySha256: createHash('sha256').update(analystKey, 'utf8').digest('hex'),
-  });
-  const analyst = new MdsClient({ baseUrl: system.mdsUrl, apiKey: analystKey });
+  const analyst = await mdsParticipant(system, 'analyst');
 
   // Alice renews first: her two pending payments wait, in flight, until their payees upload.
   await renew(alice);

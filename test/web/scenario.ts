@@ -13,7 +13,7 @@ import { LedgerClient } from '../../src/ledger/api/client.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import type { RunningSystem } from '../../src/system/launcher.ts';
 import { payWithCut } from '../../src/testing/cut-payments.ts';
-import { cloneMedium } from '../../src/testing/devices.ts';
+import { copyMemory } from '../../src/testing/devices.ts';
 
 export interface Scenario {
   /** The cloned SE: the double-spend's blamed SE. */
@@ -46,7 +46,7 @@ export async function playScenario(system: RunningSystem): Promise<Scenario> {
   const payer = await onboard(system, bank, media, 'Payer', 'phone', 'bank-a', 10_000n);
   await thief.app.load(thief.device.client(), loadValue, key());
   await payer.app.load(payer.device.client(), loadValue, key());
-  const clone = holderDevice('Thief', 'phone', cloneMedium(thiefMedium));
+  const clone = holderDevice('Thief', 'phone', copyMemory(thiefMedium));
   assert.deepEqual(new OfflinePayment(thief.device, shopA.device, clonePayment).tap(), {
     outcome: 'completed',
   });

@@ -166,6 +166,7 @@ export function decodeSettleAnswer(value: unknown): SettleAnswer {
     kind: oneOf(fields, 'kind', 'answer', settleKinds),
     renewal: issuanceAt(fields['renewal'], 'answer.renewal'),
     credits: listAt(fields['credits'], 'answer.credits', issuanceAt),
+    loads: listAt(fields['loads'], 'answer.loads', issuanceAt),
     amount: money(fields, 'amount', 'answer'),
     limits: {
       card: limitsAt(limits['card'], 'answer.limits.card'),

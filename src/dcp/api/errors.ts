@@ -147,6 +147,18 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       'the signed balance, the loads issued to the secure element but not yet seen installed and this load exceed its balance limit: install them (or sync) first',
   },
+  loadsOpenLimitReached: {
+    number: 0x303b,
+    kind: 'conditionsNotSatisfied',
+    meaning:
+      'the secure element has as many loads open (issued since the last sync its claims showed, not yet claimed or refused) as its next sync can deliver: sync first',
+  },
+  claimStale: {
+    number: 0x303c,
+    kind: 'conflict',
+    meaning:
+      'the claim shows an older last sync than one this DCP already settled for the secure element: BEGIN SYNC again',
+  },
   // Load refusals (0x307x): a load its SE refused (REFUSE LOAD) goes back to the wallet
   refusedIssuanceUnknown: {
     number: 0x3070,

@@ -144,6 +144,8 @@ export interface SettleAnswer {
   readonly kind: SettleKind;
   readonly renewal: Issuance;
   readonly credits: readonly Issuance[];
+  /** The SE's open loads, delivered again with the renewal (COMPLETE SYNC installs or skips each). */
+  readonly loads: readonly Issuance[];
   /** What left the SE: 0 for a renewal. */
   readonly amount: bigint;
   readonly limits: { readonly card: SignedLimits; readonly phone: SignedLimits };

@@ -98,6 +98,7 @@ async function seed(db: Database, uploads: number, items: number): Promise<SqlDc
           value: 1n,
           operationId: `op${index}`,
           signed: 'd2',
+          time: 1_000 + index,
           tokens: [],
         },
         1_000 + index,

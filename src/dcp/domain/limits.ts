@@ -16,6 +16,12 @@ export const loadHoldSeconds = 24 * 3600;
 export const reconcileBatchMax = 200;
 /** Queued credits one sync mints (the SE takes at most 16 credit issuances; one per kind here). */
 export const creditsPerSyncMax = 256;
+/**
+ * Loads of one SE open at once: issued since the last sync its newest claim showed and neither
+ * claimed nor refused. A sync delivers them all again beside its credit and refund (settle.ts), and
+ * COMPLETE SYNC takes at most 16 issuances (docs/protocol.md §6): 16 − 2.
+ */
+export const loadsOpenMax = 14;
 /** How long a fetched deny list and a directory status stay fresh, by default. */
 export const directoryCacheMsDefault = 1_000;
 /** Participants kept in memory by the API-key authenticator. */

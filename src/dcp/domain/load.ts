@@ -8,6 +8,7 @@ import { loadRequestDigest } from '../../core/request-digests.ts';
 import { dcpError } from '../api/errors.ts';
 import { decodeField, hexField, type DcpContext } from './context.ts';
 import { drive, loadResultOf } from './outbox.ts';
+import { loadsOpenMax } from './limits.ts';
 import {
   refusalOperationId,
   type DcpTransaction,
@@ -99,6 +100,10 @@ async function requireRoomForUnseen(
   nonceMadeAtMs: number,
 ): Promise<void> {
   if ((await tx.findDevice(request.seId, true)) === null) throw dcpError('deviceNotFound');
+  // A sync delivers every open load again (settle.ts), and COMPLETE SYNC takes only so many.
+  const open = await tx.loadsOpenCount(request.seId);
+  if (open >= loadsOpenMax)
+    throw dcpError('loadsOpenLimitReached', `${open} loads open, at most ${loadsOpenMax}: sync first`);
   const unseen = await tx.loadValueUnseen(request.seId, nonceMadeAtMs);
   if (request.balance + unseen + request.amount > balanceMax)
     throw dcpError(

@@ -63,6 +63,7 @@ export function mint(order: MintOrder): Minted {
       value: values.reduce((sum, value) => sum + value, 0n),
       operationId,
       signed: toHex(encodeSigned(issuance)),
+      time,
       tokens: values.map((value, index) => ({
         tokenId: toHex(tokenIdOf(issuer.verifier, id, index)),
         value,

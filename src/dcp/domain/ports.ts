@@ -156,6 +156,8 @@ export interface SettleResult {
   readonly kind: SettleKind;
   readonly renewal: string;
   readonly credits: readonly string[];
+  /** The SE's open loads, delivered again so that this sync cannot leave one stale (settle.ts). */
+  readonly loads: readonly string[];
   /** Decimal minor units: what left the SE (0 for a renewal). */
   readonly amount: string;
 }
@@ -255,6 +257,8 @@ export interface IssuanceRow {
   readonly value: bigint;
   readonly operationId: string;
   readonly signed: string;
+  /** The time (seconds) stamped on it. */
+  readonly time: number;
   readonly tokens: readonly { readonly tokenId: string; readonly value: bigint; readonly vouched: bigint }[];
 }
 
@@ -344,6 +348,16 @@ export interface DcpTransaction {
   /** Removes a device whose registration the directory refused; an active device is never removed. */
   deleteRegisteringDevice(seId: string): Promise<void>;
   setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
+  /** The newest last sync time a settled claim of the SE showed (0 before its first). */
+  syncedThrough(seId: string): Promise<number>;
+  setSyncedThrough(seId: string, time: number): Promise<void>;
+  /**
+   * The SE's loads open since `afterTime` (settle.ts): load issuances stamped later whose token no
+   * claim or refusal retired, oldest first, signed hex, at most `limit`.
+   */
+  loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]>;
+  /** How many loads of the SE are open (load.ts): not yet minted, or open since `syncedThrough`. */
+  loadsOpenCount(seId: string): Promise<number>;
   /** Marks a nonce used; false if it was used before. */
   useNonce(nonce: string, expiresAtMs: number): Promise<boolean>;
   forgetExpiredNonces(nowMs: number): Promise<number>;

@@ -45,6 +45,7 @@ const claim: Claim = signBody(
     tokens: [{ tokenId: new Uint8Array(32).fill(1), value: 500n }],
     dcpNonce: new Uint8Array(16).fill(2),
     uploadDigest: new Uint8Array(32).fill(3),
+    lastSyncTime: 0,
   },
   claimBodyToCbor,
 );

@@ -27,7 +27,7 @@ import type { PrincipalId } from '../../core/ids.ts';
 import { transferRequestDigest, unloadRequestDigest } from '../../core/request-digests.ts';
 import { dcpError } from '../api/errors.ts';
 import { decodeField, hexField, seIdField, storedSeId, type DcpContext } from './context.ts';
-import { creditsPerSyncMax } from './limits.ts';
+import { creditsPerSyncMax, loadsOpenMax } from './limits.ts';
 import { mint, nextIssuanceTime } from './mint.ts';
 import { drive, transferReferencePattern } from './outbox.ts';
 import { fromLedger } from './refusals.ts';
@@ -267,6 +267,7 @@ async function commitSettlement(
   if (!(await tx.useNonce(toHex(claim.body.dcpNonce), checked.nonceExpiry * 1000)))
     throw dcpError('nonceAlreadyUsed');
   await retireClaimed(tx, claim, seId, operationId, nowMs);
+  const loads = await openLoadsToDeliver(tx, claim, current);
   const time = nextIssuanceTime(context.nowSeconds(), current.lastTime);
   const keep = checked.claimed - amount;
   const renewal = mint({
@@ -302,6 +303,7 @@ async function commitSettlement(
     kind: decoded.kind,
     renewal: renewal.row.signed,
     credits,
+    loads,
     amount: amount.toString(),
   };
   const operation = operationOf({ id: operationId, seId, amount }, destination, answer);
@@ -329,6 +331,33 @@ async function retireClaimed(
     if (!(await tx.retireToken({ tokenId, seId, value: token.value, operationId, uploadDigest }, nowMs)))
       throw dcpError('tokenAlreadyRetired', `token ${tokenId}`);
   }
+}
+
+/**
+ * The SE's loads this sync could leave stale, to deliver again with it (issue 8). COMPLETE SYNC sets
+ * the SE's last sync time to the renewal's, and from then on LOAD refuses every issuance stamped no
+ * later, so a load issued before this commit but not yet installed (its LOAD still on its way, from
+ * another client) would stay in the pool on an issuance no SE takes. Every load stamped after the
+ * last sync the claim shows and not claimed or refused goes with the renewal: COMPLETE SYNC installs
+ * it, or skips it when the SE installed (or refused) it already, so delivering one twice never pays
+ * twice. Those stamped no later were delivered by the sync the SE completed then. Under the device's
+ * lock, after the claimed tokens are retired.
+ */
+async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: DeviceRow): Promise<string[]> {
+  const seId = current.seId;
+  const syncedThrough = await tx.syncedThrough(seId);
+  const shown = claim.body.lastSyncTime;
+  if (shown < syncedThrough)
+    throw dcpError(
+      'claimStale',
+      `the claim shows its last sync at ${shown}, a claim settled showed ${syncedThrough}`,
+    );
+  const loads = await tx.loadsOpen(seId, shown, loadsOpenMax + 1);
+  // The load guard (load.ts) keeps at most loadsOpenMax open since `syncedThrough` ≤ `shown`.
+  assert(loads.length <= loadsOpenMax, 'no more loads are open than a sync delivers');
+  // No renewal of this SE is stamped after `lastTime`: a later time only an SE lying to itself shows.
+  await tx.setSyncedThrough(seId, Math.min(shown, current.lastTime));
+  return loads;
 }
 
 /** One issuance per kind of queued credits (credit, refund); returns their signed hex. */

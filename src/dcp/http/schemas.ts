@@ -159,6 +159,7 @@ const SettleWire = Type.Object(
     kind: literals(settleKinds),
     renewal: HexOut,
     credits: Type.Array(HexOut),
+    loads: Type.Array(HexOut),
     amount: Type.String({ pattern: '^(0|[1-9][0-9]{0,19})$' }),
     limits: Type.Object({ card: HexOut, phone: HexOut }, strict),
     denyList: HexOut,

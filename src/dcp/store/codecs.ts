@@ -47,21 +47,26 @@ export function decodeLoadResult(json: string): LoadResult {
 
 export function decodeSettleResult(json: string): SettleResult {
   const fields = parsed(json, 'settlement');
-  const credits = fields['credits'];
-  if (!Array.isArray(credits)) throw invalid('settlement.credits', 'an array');
   const amount = text(fields, 'amount', 'settlement');
   if (!/^(0|[1-9][0-9]{0,19})$/.test(amount)) throw invalid('settlement.amount', 'a decimal amount');
   return {
     operationId: text(fields, 'operationId', 'settlement'),
     kind: oneOf(fields, 'kind', 'settlement', settleKinds),
     renewal: hexText(fields, 'renewal', 'settlement'),
-    credits: credits.map((credit: unknown, index) => {
-      if (typeof credit !== 'string' || !hexPattern.test(credit))
-        throw invalid(`settlement.credits[${index}]`, 'lowercase hex');
-      return credit;
-    }),
+    credits: hexList(fields['credits'], 'settlement.credits'),
+    // Answers stored before DCP migration 8 delivered no loads again.
+    loads: fields['loads'] === undefined ? [] : hexList(fields['loads'], 'settlement.loads'),
     amount,
   };
+}
+
+function hexList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value)) throw invalid(field, 'an array');
+  return value.map((item: unknown, index) => {
+    if (typeof item !== 'string' || !hexPattern.test(item))
+      throw invalid(`${field}[${index}]`, 'lowercase hex');
+    return item;
+  });
 }
 
 export function decodeRefusalResult(json: string): RefusalResult {

@@ -77,7 +77,7 @@ for (const engine of engines) {
 
 // Migration 4 (the MDS forwarding): a sealed upload from before has no claim, which the DCP kept
 // nowhere else, so it is kept as unforwardable and counted, never dropped; every issuance and retired
-// token waits to be reported, a retired token naming its operation's upload. Migration 8 then reports
+// token waits to be reported, a retired token naming its operation's upload. Migration 9 then reports
 // a credit still queued, while one minted before goes only as its issuance's link.
 for (const engine of engines) {
   describe(`DCP migration 4 on ${engine}`, () => {

@@ -27,7 +27,7 @@
 // (REFUSE LOAD, docs/dcp.md "Loads an SE refuses"). The table is rebuilt because SQLite cannot
 // widen a CHECK; every row and both indexes are kept as they were.
 //
-// Version 8 reports queued credits to the MDS (docs/dcp.md, "Forwarding to the MDS"): a credit's
+// Version 9 (assigned 8; main's 8 came first) reports queued credits to the MDS (docs/dcp.md, "Forwarding to the MDS"): a credit's
 // value is in the pool from the moment it is queued, but it reaches the MDS as an issuance only when
 // the SE's next sync mints it, so until then the MDS's supply would miss it. A credit gets a report
 // state; only a queued one is ever reported (a minted one is reported through its issuance, which
@@ -106,6 +106,18 @@ const vouchedStatements = [
   'ALTER TABLE dcp_tokens ADD COLUMN vouched BIGINT NOT NULL DEFAULT 0',
   `UPDATE dcp_tokens SET vouched = value WHERE issuance_id IN
     (SELECT id FROM dcp_issuances WHERE kind IN ('load', 'credit', 'refund'))`,
+];
+
+/**
+ * Loads a sync delivers again (settle.ts): each issuance's time, to find the loads stamped after the
+ * last sync a claim shows, and per device the newest such time, to count the loads still open. An
+ * issuance minted before this migration has time 0: no sync delivers it again (it was delivered, or
+ * not, under the old rules).
+ */
+const openLoadStatements = [
+  'ALTER TABLE dcp_issuances ADD COLUMN stamped_at BIGINT NOT NULL DEFAULT 0',
+  'ALTER TABLE dcp_devices ADD COLUMN synced_through BIGINT NOT NULL DEFAULT 0',
+  'CREATE INDEX dcp_issuances_by_se_time ON dcp_issuances (se_id, kind, stamped_at)',
 ];
 
 const creditReportStatements = [
@@ -263,6 +275,11 @@ export const dcpMigrations: MigrationSet = {
     },
     {
       version: 8,
+      name: 'issuance times and the last sync a claim showed, for the loads a sync delivers again',
+      statements: () => openLoadStatements,
+    },
+    {
+      version: 9,
       name: 'queued credits reported to the MDS',
       statements: () => creditReportStatements,
     },

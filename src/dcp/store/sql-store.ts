@@ -296,8 +296,8 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   }
 
   async loadValueUnseen(seId: string, sinceMs: number): Promise<bigint> {
-    // Loads done before the SE's newest claim are in that claim or can no longer be installed
-    // (an SE refuses issuances stamped before its last sync); so are loads done before `sinceMs`.
+    // Loads done before the SE's newest claim are in that claim, or its settlement delivered them
+    // again (settle.ts); so are loads done before `sinceMs`.
     // A load the SE refused (REFUSE LOAD) is never installed: its value went back to the wallet.
     const row = (
       await this.executor.all(
@@ -320,6 +320,47 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
 
   async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
     await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
+  }
+
+  async syncedThrough(seId: string): Promise<number> {
+    const row = (
+      await this.executor.all('SELECT synced_through FROM dcp_devices WHERE se_id = ?', [seId])
+    )[0];
+    return row === undefined ? 0 : columnSafeInteger(row, 'synced_through');
+  }
+
+  async setSyncedThrough(seId: string, time: number): Promise<void> {
+    await this.executor.run('UPDATE dcp_devices SET synced_through = ? WHERE se_id = ?', [time, seId]);
+  }
+
+  async loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]> {
+    // A load issuance has one token (mint.ts); a claim that retired it held it, a refusal refused it.
+    const rows = await this.executor.all(
+      `SELECT i.signed FROM dcp_issuances i JOIN dcp_tokens t ON t.issuance_id = i.id
+        WHERE i.se_id = ? AND i.kind = 'load' AND i.stamped_at > ?
+          AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id)
+        ORDER BY i.stamped_at LIMIT ?`,
+      [seId, afterTime, limit],
+    );
+    return rows.map((row) => columnText(row, 'signed'));
+  }
+
+  async loadsOpenCount(seId: string): Promise<number> {
+    const row = (
+      await this.executor.all(
+        `SELECT COUNT(*) AS open_loads FROM dcp_operations o
+          LEFT JOIN dcp_issuances i ON i.operation_id = o.id AND i.kind = 'load'
+          LEFT JOIN dcp_tokens t ON t.issuance_id = i.id
+          WHERE o.se_id = ? AND o.kind = 'load'
+            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)
+            AND (i.id IS NULL OR (
+              i.stamped_at > (SELECT d.synced_through FROM dcp_devices d WHERE d.se_id = o.se_id)
+              AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id)))`,
+        [seId, refusalOperationPrefix],
+      )
+    )[0];
+    assert(row !== undefined, 'a COUNT answers one row');
+    return Number(columnBigint(row, 'open_loads'));
   }
 
   /** Marks a nonce used; false if it was used before. */
@@ -364,8 +405,8 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
 
   async insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void> {
     await this.executor.run(
-      'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, created_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, stamped_at, created_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         issuance.id,
         issuance.requestReference,
@@ -374,6 +415,7 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
         issuance.value,
         issuance.operationId,
         issuance.signed,
+        issuance.time,
         nowMs,
       ],
     );

@@ -1,6 +1,7 @@
 // Database rows <-> domain types. Decoding is strict (see storage/decode.ts); the same row shapes
 // encode the stored answers of idempotent requests. A row that does not decode is a corrupt
 // database or a bug, so every failure is an assertion naming the column.
+import { ParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
@@ -29,6 +30,13 @@ export function participantFromRow(row: Row): Participant {
     createdAtMs: columnSafeInteger(row, 'created_at_ms'),
   };
 }
+
+export const participantTable = new ParticipantTable<Participant>({
+  table: 'directory_participants',
+  columns: ['id', 'name', 'role', 'dcp_id', 'created_at_ms'],
+  fromRow: participantFromRow,
+  values: ({ id, name, role, dcpId, createdAtMs }) => [id, name, role, dcpId, createdAtMs],
+});
 
 export function statusChangeFromRow(row: Row): StatusChange {
   return {

@@ -20,12 +20,11 @@ import {
   decodeResult,
   denyListFromRow,
   encodeResult,
-  participantFromRow,
+  participantTable,
   secureElementFromRow,
   statusChangeFromRow,
 } from './rows.ts';
 
-const participantColumns = 'id, name, role, dcp_id, created_at_ms';
 const secureElementColumns =
   'se_id, dcp_id, kind, wallet_id, status, certificate, valid_until, registered_at_ms';
 const denyListColumns = 'version, time_s, directory_id, signed';
@@ -45,12 +44,8 @@ export class SqlDirectoryStore implements DirectoryStore {
     return this.db.transaction((executor) => body(new SqlDirectoryTransaction(executor, this.db.lockRows)));
   }
 
-  async findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    const rows = await this.db.all(
-      `SELECT ${participantColumns} FROM directory_participants WHERE api_key_sha256 = ?`,
-      [apiKeySha256],
-    );
-    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
+    return participantTable.byKeyDigest(this.db, apiKeySha256);
   }
 
   findSecureElement(seId: string): Promise<SecureElementRecord | null> {
@@ -106,20 +101,8 @@ class SqlDirectoryTransaction implements DirectoryTransaction {
     this.idempotencyKeys = idempotencyTable.in(tx);
   }
 
-  async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    const inserted = await this.tx.run(
-      `INSERT INTO directory_participants (${participantColumns}, api_key_sha256) VALUES (?, ?, ?, ?, ?, ?) ` +
-        'ON CONFLICT (api_key_sha256) DO NOTHING',
-      [
-        participant.id,
-        participant.name,
-        participant.role,
-        participant.dcpId,
-        participant.createdAtMs,
-        apiKeySha256,
-      ],
-    );
-    return inserted === 1;
+  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
+    return participantTable.insert(this.tx, participant, apiKeySha256);
   }
 
   lockSecureElement(seId: string): Promise<SecureElementRecord | null> {

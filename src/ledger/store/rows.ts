@@ -1,5 +1,6 @@
 // Database rows <-> domain types. Decoding is strict (see storage/decode.ts); the same row shapes,
 // with bigints as decimal strings, encode the stored answers of idempotent requests.
+import { ParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import type { Row } from '../../storage/database.ts';
 import {
@@ -30,6 +31,13 @@ export function participantFromRow(row: Row): Participant {
     createdAtMs: columnSafeInteger(row, 'created_at_ms'),
   };
 }
+
+export const participantTable = new ParticipantTable<Participant>({
+  table: 'ledger_participants',
+  columns: ['id', 'name', 'role', 'created_at_ms'],
+  fromRow: participantFromRow,
+  values: ({ id, name, role, createdAtMs }) => [id, name, role, createdAtMs],
+});
 
 export function accountFromRow(row: Row): Account {
   return {

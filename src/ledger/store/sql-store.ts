@@ -21,7 +21,7 @@ import {
   entryFromRow,
   holdFromRow,
   holdParams,
-  participantFromRow,
+  participantTable,
   paymentFromRow,
   paymentParams,
 } from './rows.ts';
@@ -51,12 +51,8 @@ export class SqlLedgerStore implements LedgerStore {
     return this.db.transaction((executor) => body(new SqlLedgerTransaction(executor, this.db.lockRows)));
   }
 
-  async findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    const rows = await this.db.all(
-      'SELECT id, name, role, created_at_ms FROM ledger_participants WHERE api_key_sha256 = ?',
-      [apiKeySha256],
-    );
-    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
+    return participantTable.byKeyDigest(this.db, apiKeySha256);
   }
 
   findHold(id: string): Promise<Hold | null> {
@@ -112,21 +108,12 @@ class SqlLedgerTransaction implements LedgerTransaction {
     this.idempotencyKeys = idempotencyTable.in(tx);
   }
 
-  async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    const inserted = await this.tx.run(
-      'INSERT INTO ledger_participants (id, name, role, api_key_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (api_key_sha256) DO NOTHING',
-      [participant.id, participant.name, participant.role, apiKeySha256, participant.createdAtMs],
-    );
-    return inserted === 1;
+  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
+    return participantTable.insert(this.tx, participant, apiKeySha256);
   }
 
-  async findParticipant(id: string): Promise<Participant | null> {
-    const rows = await this.tx.all(
-      'SELECT id, name, role, created_at_ms FROM ledger_participants WHERE id = ?',
-      [id],
-    );
-    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  findParticipant(id: string): Promise<Participant | null> {
+    return participantTable.byId(this.tx, id);
   }
 
   async insertAccount(account: Account): Promise<void> {

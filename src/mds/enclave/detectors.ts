@@ -4,8 +4,8 @@
 // spent twice, the SE counter reused, the transfer that created value, the uncertified SE): more
 // evidence for the same subject updates the same alert.
 //
-// Concurrency: `lockAlertSequence` is taken (FOR UPDATE on PostgreSQL) before any detector reads,
-// after the upload's facts were inserted, and held until commit. Of two workers merging related
+// Concurrency: `lockAlertSequence` is taken (FOR UPDATE on PostgreSQL) before the batch's facts are
+// inserted, so before any detector reads, and held until commit. Of two workers merging related
 // facts, the second to take the lock reads after the first committed, so it sees both and raises.
 import { present } from './present.ts';
 import { concatBytes, toHex, utf8 } from '../../core/bytes.ts';
@@ -16,7 +16,8 @@ import type { Executor } from '../../storage/database.ts';
 import { columnBigint, columnSafeInteger, columnText } from '../../storage/decode.ts';
 import type { AlertKind } from '../channel/protocol.ts';
 import type { EnclaveTables } from './store.ts';
-import type { FakeFunding, UploadFacts } from './upload-facts.ts';
+import type { FakeFunding } from './upload-facts.ts';
+import type { BatchFacts } from './batch-facts.ts';
 
 export interface Finding {
   readonly kind: AlertKind;
@@ -39,15 +40,19 @@ export async function lockAlertSequence(tx: Executor, tables: EnclaveTables): Pr
   return columnSafeInteger(present(rows[0], 'the alert sequence row exists'), 'value');
 }
 
-/** Runs every detector over the subjects an upload's facts touched; raises or updates alerts. */
+/**
+ * Runs every detector over the subjects a batch's facts touched; raises or updates alerts. The
+ * caller holds the alert sequence lock (`lockAlertSequence`), taken before its first write, and
+ * passes the sequence it read.
+ */
 export async function detect(
   tx: Executor,
   tables: EnclaveTables,
   verifier: Verifier,
-  facts: UploadFacts,
-  nowMs: number,
+  facts: BatchFacts,
+  locked: { readonly sequence: number; readonly nowMs: number },
 ): Promise<void> {
-  const sequence = await lockAlertSequence(tx, tables);
+  const { sequence, nowMs } = locked;
   const findings: Finding[] = facts.fakeFunding.map((finding: FakeFunding) => ({
     kind: 'fakeFunding',
     ...finding,

@@ -8,7 +8,7 @@
 //     [--double-spend-policy honour|refuse]
 import { parseArgs } from 'node:util';
 import { uploadInfo } from '../../core/upload.ts';
-import { hpkeOpen } from '../../crypto/hpke.ts';
+import { hpkeOpener } from '../../crypto/hpke.ts';
 import { NodeSigner, NodeVerifier } from '../../crypto/node-crypto.ts';
 import { loadPrincipal, loadTrust } from '../../pki/deployment-pki.ts';
 import { openDatabase } from '../../storage/open.ts';
@@ -58,13 +58,14 @@ async function main(): Promise<void> {
     throw new TypeError('--double-spend-policy must be honour or refuse');
   const database = openDatabase(values.db);
   await migrate(database, enclaveMigrations, clock.nowMs());
+  const open = hpkeOpener(key.privateKey, publicKey);
   const service = new EnclaveService({
     database,
     anchors: trust.anchors,
     directory: trust.directory,
     clock,
     ...reportWindow(values['report-window-ms'] ?? process.env[reportWindowVariable]),
-    crypto: { verifier, open: (aad, sealed) => hpkeOpen(key.privateKey, publicKey, uploadInfo, aad, sealed) },
+    crypto: { verifier, open: (aad, sealed) => open(uploadInfo, aad, sealed) },
     // Verdicts are signed with the certified MDS key (a P-256 scalar, as HPKE's DHKEM(P-256) key):
     // the DCPs hold its certificate in trust.json; the purpose tag keeps the signatures apart.
     verdicts: {

@@ -35,8 +35,9 @@ import {
 } from '../channel/protocol.ts';
 import { enclaveTable } from './migrations.ts';
 import { present } from './present.ts';
-import type { RecoveryFacts } from './recovery-facts.ts';
-import { lookupIdsMax } from './store.ts';
+import type { ClosedChallengeFact, RecoveryFacts } from './recovery-facts.ts';
+import { insertMany, lookupIdsMax } from './store.ts';
+import { firstByKey } from './batch-facts.ts';
 
 export class RecoveryTables {
   readonly pendingTransfers: string;
@@ -66,58 +67,117 @@ export function refundDecisionId(verifier: Verifier, transferId: string): string
   return toHex(verifier.sha256(concatBytes(utf8('refund'), Uint8Array.of(0), transfer)));
 }
 
-/** Where the upload came from: the DCP that posted it, its digest, and when it was ingested. */
+/** Where an upload came from: the DCP that posted it, its digest, and when it was ingested. */
 export interface RecoverySource {
   readonly dcpId: string;
   readonly uploadDigest: string;
   readonly nowMs: number;
 }
 
-/** Merges an upload's recovery facts, then decides the refunds they complete. */
+/** An accepted upload's recovery facts and where they came from. */
+export interface RecoveryMerge {
+  readonly source: RecoverySource;
+  readonly facts: RecoveryFacts;
+}
+
+/**
+ * Merges the recovery facts of a batch's uploads (in batch order: of two reporting one transfer
+ * pending, the first is its source), then decides the refunds they complete. One statement per
+ * table and chunk, however many uploads the batch holds.
+ */
 export async function mergeRecovery(
   tx: Executor,
   tables: RecoveryTables,
   verifier: Verifier,
-  source: RecoverySource,
-  facts: RecoveryFacts,
+  merges: readonly RecoveryMerge[],
+  nowMs: number,
 ): Promise<number> {
-  for (const pending of facts.pending)
-    await tx.run(
-      `INSERT INTO ${tables.pendingTransfers} (transfer_id, payer_id, payee_id, challenge, value, token_id, dcp_id, upload_digest, since_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transfer_id) DO NOTHING`,
-      [
-        pending.transferId,
-        pending.payerId,
-        pending.payeeId,
-        pending.challenge,
-        pending.value,
-        pending.tokenId,
-        source.dcpId,
-        source.uploadDigest,
-        source.nowMs,
-      ],
-    );
-  for (const transferId of facts.acknowledged)
-    await tx.run(
-      `INSERT INTO ${tables.acknowledgedTransfers} (transfer_id) VALUES (?) ON CONFLICT (transfer_id) DO NOTHING`,
-      [transferId],
-    );
-  for (const closed of facts.challenges)
-    await tx.run(
-      `INSERT INTO ${tables.closedChallenges} (payee_id, challenge, state, upload_digest) VALUES (?, ?, ?, ?)
-       ON CONFLICT (payee_id, challenge, state, upload_digest) DO NOTHING`,
-      [closed.payeeId, closed.challenge, closed.state, source.uploadDigest],
-    );
-  const candidates = new Set(facts.pending.map((pending) => pending.transferId));
-  for (const closed of facts.challenges) {
-    if (closed.state !== 'expired') continue;
+  const pending = firstByKey(
+    merges.flatMap(({ source, facts }) => facts.pending.map((fact) => ({ source, fact }))),
+    (row) => row.fact.transferId,
+  );
+  await insertMany(
+    tx,
+    tables.pendingTransfers,
+    pendingColumns,
+    'transfer_id',
+    pending.map(({ source, fact }) => [
+      fact.transferId,
+      fact.payerId,
+      fact.payeeId,
+      fact.challenge,
+      fact.value,
+      fact.tokenId,
+      source.dcpId,
+      source.uploadDigest,
+      source.nowMs,
+    ]),
+  );
+  const acknowledged = [...new Set(merges.flatMap(({ facts }) => facts.acknowledged))];
+  await insertMany(
+    tx,
+    tables.acknowledgedTransfers,
+    ['transfer_id'],
+    'transfer_id',
+    acknowledged.map((transferId) => [transferId]),
+  );
+  const closed = merges.flatMap(({ source, facts }) =>
+    firstByKey(facts.challenges, (row) => `${row.payeeId}:${row.challenge}:${row.state}`).map((row) => [
+      row.payeeId,
+      row.challenge,
+      row.state,
+      source.uploadDigest,
+    ]),
+  );
+  await insertMany(
+    tx,
+    tables.closedChallenges,
+    ['payee_id', 'challenge', 'state', 'upload_digest'],
+    'payee_id, challenge, state, upload_digest',
+    closed,
+  );
+  const expired = merges.flatMap(({ facts }) => facts.challenges.filter((row) => row.state === 'expired'));
+  const candidates = new Set([
+    ...pending.map(({ fact }) => fact.transferId),
+    ...(await pendingFor(tx, tables, expired)),
+  ]);
+  return decideRefunds(tx, tables, verifier, [...candidates].sort(), nowMs);
+}
+
+const pendingColumns = [
+  'transfer_id',
+  'payer_id',
+  'payee_id',
+  'challenge',
+  'value',
+  'token_id',
+  'dcp_id',
+  'upload_digest',
+  'since_ms',
+];
+
+/** The pending transfers that answer any of `challenges` (payee and challenge): one query per chunk. */
+async function pendingFor(
+  tx: Executor,
+  tables: RecoveryTables,
+  challenges: readonly ClosedChallengeFact[],
+): Promise<string[]> {
+  const wanted = new Set(challenges.map((row) => `${row.payeeId}:${row.challenge}`));
+  const found: string[] = [];
+  for (let start = 0; start < challenges.length; start += lookupIdsMax) {
+    const chunk = challenges.slice(start, start + lookupIdsMax);
+    const list = chunk.map(() => '?').join(', ');
+    // Other challenges of the same payees may come back too: only exact pairs count.
     const rows = await tx.all(
-      `SELECT transfer_id FROM ${tables.pendingTransfers} WHERE payee_id = ? AND challenge = ?`,
-      [closed.payeeId, closed.challenge],
+      `SELECT transfer_id, payee_id, challenge FROM ${tables.pendingTransfers}
+       WHERE payee_id IN (${list}) AND challenge IN (${list})`,
+      [...chunk.map((row) => row.payeeId), ...chunk.map((row) => row.challenge)],
     );
-    for (const row of rows) candidates.add(columnText(row, 'transfer_id'));
+    for (const row of rows)
+      if (wanted.has(`${columnText(row, 'payee_id')}:${columnText(row, 'challenge')}`))
+        found.push(columnText(row, 'transfer_id'));
   }
-  return decideRefunds(tx, tables, verifier, [...candidates].sort(), source.nowMs);
+  return found;
 }
 
 /** The condition of the header, in SQL, over pending transfers `p`: undelivered and not yet decided. */

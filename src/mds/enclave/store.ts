@@ -16,7 +16,8 @@ import type { UploadState, UploadStatus } from '../channel/protocol.ts';
 import { isMdsErrorCode } from '../api/errors.ts';
 import { isCoreErrorCode } from './refusals.ts';
 import { enclaveTable } from './migrations.ts';
-import type { KnownEntries, UploadFacts } from './upload-facts.ts';
+import type { KnownEntries } from './upload-facts.ts';
+import type { BatchFacts } from './batch-facts.ts';
 
 export const uploadStates: readonly UploadState[] = ['stored', 'ingested', 'refused'];
 /** Ids per `IN (...)` lookup: well under both engines' placeholder limits. */
@@ -149,36 +150,72 @@ export async function takeStoredUploads(
   return rows.map(uploadFromRow);
 }
 
-export async function finishUpload(
-  tx: Executor,
-  tables: EnclaveTables,
-  digest: string,
-  outcome: {
-    readonly state: 'ingested' | 'refused';
-    readonly refusal: string | null;
-    readonly plaintextSha256: string | null;
-  },
-  nowMs: number,
-): Promise<void> {
-  const changed = await tx.run(
-    `UPDATE ${tables.uploads} SET state = ?, refusal = ?, plaintext_sha256 = ?, ingested_at_ms = ? WHERE digest = ? AND state = 'stored'`,
-    [outcome.state, outcome.refusal, outcome.plaintextSha256, nowMs, digest],
-  );
-  assert(changed === 1, 'an upload is finished once, by the worker that holds it');
+/** What ingest decided of one upload: its final state, refusal code and plaintext digest. */
+export interface UploadOutcome {
+  readonly digest: string;
+  readonly state: 'ingested' | 'refused';
+  readonly refusal: string | null;
+  readonly plaintextSha256: string | null;
 }
 
-/** Another upload of the same SE with the same plaintext, already ingested: the replay rule. */
-export async function ingestedTwin(
+/** Uploads per UPDATE of `finishUploads` (6 placeholders each). */
+const finishedUploadsMax = 100;
+
+/** Records every outcome of a batch in one statement (per `finishedUploadsMax`), not one per upload. */
+export async function finishUploads(
   tx: Executor,
   tables: EnclaveTables,
-  seId: string,
-  plaintextSha256: string,
-): Promise<boolean> {
-  const rows = await tx.all(
-    `SELECT digest FROM ${tables.uploads} WHERE se_id = ? AND plaintext_sha256 = ? AND state = 'ingested' LIMIT 1`,
-    [seId, plaintextSha256],
-  );
-  return rows.length > 0;
+  outcomes: readonly UploadOutcome[],
+  nowMs: number,
+): Promise<void> {
+  for (let start = 0; start < outcomes.length; start += finishedUploadsMax) {
+    const chunk = outcomes.slice(start, start + finishedUploadsMax);
+    const cases = (column: 'state' | 'refusal' | 'plaintextSha256') => ({
+      sql: `CASE digest ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+      params: chunk.flatMap((outcome) => [outcome.digest, outcome[column]]),
+    });
+    const [state, refusal, plaintext] = [cases('state'), cases('refusal'), cases('plaintextSha256')];
+    const changed = await tx.run(
+      `UPDATE ${tables.uploads} SET state = ${state.sql}, refusal = ${refusal.sql}, plaintext_sha256 = ${plaintext.sql},
+       ingested_at_ms = ? WHERE state = 'stored' AND digest IN (${chunk.map(() => '?').join(', ')})`,
+      [
+        ...state.params,
+        ...refusal.params,
+        ...plaintext.params,
+        nowMs,
+        ...chunk.map((outcome) => outcome.digest),
+      ],
+    );
+    assert(changed === chunk.length, 'an upload is finished once, by the worker that holds it');
+  }
+}
+
+/**
+ * Which of `pairs` (an SE and a plaintext digest) another upload already ingested: the replay rule,
+ * for a whole batch in one query per `lookupIdsMax` pairs. Keys are `seId:plaintextSha256`.
+ */
+export async function ingestedTwins(
+  tx: Executor,
+  tables: EnclaveTables,
+  pairs: readonly { readonly seId: string; readonly plaintextSha256: string }[],
+): Promise<Set<string>> {
+  const wanted = new Set(pairs.map((pair) => `${pair.seId}:${pair.plaintextSha256}`));
+  const found = new Set<string>();
+  for (let start = 0; start < pairs.length; start += lookupIdsMax) {
+    const chunk = pairs.slice(start, start + lookupIdsMax);
+    const list = chunk.map(() => '?').join(', ');
+    // Rows of the same SEs under other plaintexts may come back too: only exact pairs count.
+    const rows = await tx.all(
+      `SELECT se_id, plaintext_sha256 FROM ${tables.uploads}
+       WHERE state = 'ingested' AND plaintext_sha256 IN (${list}) AND se_id IN (${list})`,
+      [...chunk.map((pair) => pair.plaintextSha256), ...chunk.map((pair) => pair.seId)],
+    );
+    for (const row of rows) {
+      const key = `${columnText(row, 'se_id')}:${columnText(row, 'plaintext_sha256')}`;
+      if (wanted.has(key)) found.add(key);
+    }
+  }
+  return found;
 }
 
 /** The entries among `ids` already in the graph, with their envelopes (not verified twice). */
@@ -206,7 +243,8 @@ export async function knownEntries(
 /** Rows per multi-row INSERT: bounds the statement (7 columns × 100 = 700 placeholders). */
 const insertRowsMax = 100;
 
-async function insertMany(
+/** Inserts `rows` into `table`, skipping those whose `key` is present: one statement per `insertRowsMax`. */
+export async function insertMany(
   tx: Executor,
   table: string,
   columns: readonly string[],
@@ -224,7 +262,8 @@ async function insertMany(
 }
 
 /**
- * Merges an upload's facts: a set union, so merging twice or in any order leaves the same rows.
+ * Merges a batch's facts (batch-facts.ts): a set union, so merging twice or in any order leaves the
+ * same rows.
  *
  * An entry id is the digest of its body only, so two uploads may carry the same body under different
  * signatures (a twin): a forged signature on a known body, or a key holder signing it again. The row
@@ -233,12 +272,7 @@ async function insertMany(
  * the smaller envelope (hex) wins. A forged twin therefore never replaces verified evidence, and
  * verified evidence arriving after a forged twin replaces it.
  */
-export async function mergeFacts(
-  tx: Executor,
-  tables: EnclaveTables,
-  digest: string,
-  facts: UploadFacts,
-): Promise<void> {
+export async function mergeFacts(tx: Executor, tables: EnclaveTables, facts: BatchFacts): Promise<void> {
   await upsertEntries(tx, tables, facts.entries);
   await insertMany(
     tx,
@@ -266,14 +300,14 @@ export async function mergeFacts(
     tables.holdings,
     ['upload_digest', 'token_id', 'value'],
     'upload_digest, token_id',
-    facts.holdings.map((holding) => [digest, holding.tokenId, holding.value]),
+    facts.holdings.map((holding) => [holding.uploadDigest, holding.tokenId, holding.value]),
   );
 }
 
 async function upsertEntries(
   tx: Executor,
   tables: EnclaveTables,
-  entries: UploadFacts['entries'],
+  entries: BatchFacts['entries'],
 ): Promise<void> {
   const columns = ['entry_id', 'kind', 'signer', 'backed', 'value', 'paid', 'envelope', 'advisory_time'];
   for (let start = 0; start < entries.length; start += insertRowsMax) {

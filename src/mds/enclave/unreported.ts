@@ -45,7 +45,7 @@ interface Arrival {
  * transfer that spends its outputs is signed by that owner (ingest rule 7), so it is the SE that
  * first spent the issuance, or claimed it, whichever it did.
  */
-export function arrivalsOf(facts: UploadFacts): Arrival[] {
+export function arrivalsOf(facts: Pick<UploadFacts, 'entries' | 'tokens'>): Arrival[] {
   const firstOwner = new Map<string, string>();
   for (const token of facts.tokens)
     if (!firstOwner.has(token.parent)) firstOwner.set(token.parent, token.owner);
@@ -63,7 +63,7 @@ export function arrivalsOf(facts: UploadFacts): Arrival[] {
 export async function recordArrivals(
   tx: Executor,
   tables: EnclaveTables,
-  facts: UploadFacts,
+  facts: Pick<UploadFacts, 'entries' | 'tokens'>,
   nowMs: number,
 ): Promise<void> {
   const arrivals = arrivalsOf(facts);

@@ -19,7 +19,7 @@
 // unbacked (unknownSigner); a transfer paying out more than its backed inputs, and a claimed token an
 // unbacked issuance produced, are fake-funding findings.
 import { present } from './present.ts';
-import { toHex, type Bytes } from '../../core/bytes.ts';
+import { toHex } from '../../core/bytes.ts';
 import { decodeBundle } from '../../core/bundle.ts';
 import { purposes } from '../../core/crypto.ts';
 import { coreError, isCbdcError } from '../../core/errors.ts';
@@ -121,10 +121,12 @@ export function collectEntries(crypto: EnclaveCrypto, upload: Upload): Collected
   return { entries, certificates };
 }
 
+/** A token an entry of the upload produces; the keys are hex, computed once (map keys everywhere). */
 interface Produced {
   readonly value: bigint;
-  readonly owner: Bytes;
+  readonly ownerKey: string;
   readonly parent: IdentifiedEntry;
+  readonly parentKey: string;
 }
 
 /** Applies the rules above; throws the core code of the first one broken. */
@@ -137,12 +139,13 @@ export function uploadFacts(
   memory: IngestMemory,
 ): UploadFacts {
   const produced = new Map<string, Produced>();
-  for (const entry of collected.entries.values()) {
+  for (const [parentKey, entry] of collected.entries) {
     entry.signed.body.outputs.forEach((output, index) => {
       produced.set(idKey(present(entry.outputIds[index], 'one id per output')), {
         value: output.value,
-        owner: output.owner,
+        ownerKey: idKey(output.owner),
         parent: entry,
+        parentKey,
       });
     });
   }
@@ -180,12 +183,12 @@ export function uploadFacts(
   const generations = generationsOf(collected.entries, produced);
   const tokens: TokenFact[] = [];
   for (const [id, token] of produced) {
-    const parent = idKey(token.parent.id);
+    const parent = token.parentKey;
     if (merged.has(parent)) continue;
     tokens.push({
       id,
       value: token.value,
-      owner: idKey(token.owner),
+      owner: token.ownerKey,
       parent,
       generation: present(generations.get(parent), 'every entry has a generation'),
     });
@@ -271,6 +274,7 @@ function checkTransfer(
 ): FakeFunding | undefined {
   const body = entry.signed.body;
   const id = idKey(entry.id);
+  const payer = idKey(body.payerId);
   const seen = new Set<string>();
   let inputTotal = 0n;
   let backedTotal = 0n;
@@ -282,9 +286,9 @@ function checkTransfer(
     const token = produced.get(key);
     if (token === undefined)
       throw coreError('historyIncomplete', `transfer ${id} spends a token no entry produced`);
-    if (idKey(token.owner) !== idKey(body.payerId)) throw coreError('tokenNotOwned', `transfer ${id}`);
+    if (token.ownerKey !== payer) throw coreError('tokenNotOwned', `transfer ${id}`);
     inputTotal += token.value;
-    const parent = idKey(token.parent.id);
+    const parent = token.parentKey;
     // Value passed on by a transfer counts as backed here: the transfer that created it is blamed.
     if (token.parent.kind === 'transfer' || backed.get(parent) === true) backedTotal += token.value;
     else unbackedParents.add(parent);
@@ -295,7 +299,7 @@ function checkTransfer(
   if (outputTotal === backedTotal) return undefined;
   return {
     subject: id,
-    seId: idKey(body.payerId),
+    seId: payer,
     value: outputTotal - backedTotal,
     evidence: [id, ...[...unbackedParents].sort()],
   };
@@ -308,18 +312,19 @@ function unbackedHoldings(
   backed: ReadonlyMap<string, boolean>,
 ): FakeFunding[] {
   const findings: FakeFunding[] = [];
+  const seId = idKey(upload.seId);
   for (const token of upload.tokens) {
     const source = produced.get(idKey(token.id));
-    if (source?.value !== token.value || idKey(source.owner) !== idKey(upload.seId))
+    if (source?.value !== token.value || source.ownerKey !== seId)
       throw coreError(
         'historyIncomplete',
         `claimed token ${idKey(token.id)} is not produced for this SE here`,
       );
-    const parent = idKey(source.parent.id);
+    const parent = source.parentKey;
     if (source.parent.kind === 'issuance' && backed.get(parent) !== true)
       findings.push({
         subject: idKey(token.id),
-        seId: idKey(upload.seId),
+        seId,
         value: token.value,
         evidence: [parent],
       });
@@ -347,8 +352,8 @@ function generationsOf(
         stack.pop();
         continue;
       }
-      const parents = entry.signed.body.inputs.map((input) =>
-        idKey(present(produced.get(idKey(input)), 'rule 3 checked every input').parent.id),
+      const parents = entry.signed.body.inputs.map(
+        (input) => present(produced.get(idKey(input)), 'rule 3 checked every input').parentKey,
       );
       const pending = parents.filter((parent) => !generations.has(parent));
       if (pending.length > 0) {

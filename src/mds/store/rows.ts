@@ -1,6 +1,7 @@
 // Database rows <-> domain types, and the stored answers of idempotent requests. Decoding is strict
 // (storage/decode.ts): a row that does not decode is a corrupt database or a bug, so every failure
 // is an assertion naming the column.
+import { ParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import { coreErrors } from '../../core/errors.ts';
 import type { Row } from '../../storage/database.ts';
@@ -34,6 +35,13 @@ export function participantFromRow(row: Row): Participant {
     createdAtMs: columnSafeInteger(row, 'created_at_ms'),
   };
 }
+
+export const participantTable = new ParticipantTable<Participant>({
+  table: 'mds_participants',
+  columns: ['id', 'name', 'role', 'dcp_id', 'created_at_ms'],
+  fromRow: participantFromRow,
+  values: ({ id, name, role, dcpId, createdAtMs }) => [id, name, role, dcpId, createdAtMs],
+});
 
 export function alertFromRow(row: Row): AlertRecord {
   return {

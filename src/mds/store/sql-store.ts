@@ -17,9 +17,8 @@ import {
   type Participant,
   type StoredResult,
 } from '../domain/types.ts';
-import { alertFromRow, auditEntryFromRow, decodeResult, encodeResult, participantFromRow } from './rows.ts';
+import { alertFromRow, auditEntryFromRow, decodeResult, encodeResult, participantTable } from './rows.ts';
 
-const participantColumns = 'id, name, role, dcp_id, created_at_ms';
 const alertColumns =
   'id, position, kind, se_id, value, raised_at_ms, evidence_count, status, revocation_refusal';
 const auditColumns = 'sequence, at_ms, participant_id, role, action, subject, prev_hash, hash';
@@ -35,12 +34,8 @@ export class SqlMdsStore implements MdsStore {
     return this.db.transaction((executor) => body(new SqlMdsTransaction(executor, this.db.lockRows)));
   }
 
-  async findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    const rows = await this.db.all(
-      `SELECT ${participantColumns} FROM mds_participants WHERE api_key_sha256 = ?`,
-      [apiKeySha256],
-    );
-    return rows[0] === undefined ? null : participantFromRow(rows[0]);
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
+    return participantTable.byKeyDigest(this.db, apiKeySha256);
   }
 
   async idempotencyRecord(
@@ -157,20 +152,8 @@ class SqlMdsTransaction implements MdsTransaction {
     this.idempotencyKeys = idempotencyTable.in(tx);
   }
 
-  async insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    const inserted = await this.tx.run(
-      `INSERT INTO mds_participants (${participantColumns}, api_key_sha256) VALUES (?, ?, ?, ?, ?, ?) ` +
-        'ON CONFLICT (api_key_sha256) DO NOTHING',
-      [
-        participant.id,
-        participant.name,
-        participant.role,
-        participant.dcpId,
-        participant.createdAtMs,
-        apiKeySha256,
-      ],
-    );
-    return inserted === 1;
+  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
+    return participantTable.insert(this.tx, participant, apiKeySha256);
   }
 
   async recordRelayedUpload(dcpId: string, digest: string, receivedAtMs: number): Promise<void> {

@@ -8,7 +8,7 @@ import { coreError, coreErrors } from '../../core/errors.ts';
 import { loadRefusalBodyToCbor } from '../../core/load-refusal.ts';
 import { encodeSigned, signBody } from '../../core/signed.ts';
 import { encodeRefused, recordKeys } from '../records.ts';
-import { Changes, type SecureElementView } from '../view.ts';
+import { Changes, type Personalised, type SecureElementView } from '../view.ts';
 import { loadCandidate } from './load.ts';
 
 /**
@@ -23,20 +23,20 @@ export function refuseLoad(se: SecureElementView, data: Bytes): Bytes {
   const { context, issuance, entry, state, balance } = candidate;
   if (balance <= context.limits.balanceMax)
     throw coreError('issuanceNotRefusable', `would hold ${balance}, within the balance limit`);
-  const refusal = encodeSigned(
-    signBody(
-      context.signer,
-      purposes.loadRefusal,
-      {
-        seId: context.identity.seId,
-        issuanceId: entry.id,
-        reason: coreErrors.balanceLimitExceeded.number,
-        balance: state.balance,
-      },
-      loadRefusalBodyToCbor,
-    ),
-  );
+  const refusal = signLoadRefusal(context, entry.id, state.balance);
   const record = encodeRefused({ time: issuance.body.time, refusal });
   se.store.commit(new Changes().put(recordKeys.refused(entry.id), record).map);
   return refusal;
+}
+
+/** The signed refusal of a load for the balance limit, at the balance the SE holds without it. */
+export function signLoadRefusal(context: Personalised, issuanceId: Bytes, balance: bigint): Bytes {
+  return encodeSigned(
+    signBody(
+      context.signer,
+      purposes.loadRefusal,
+      { seId: context.identity.seId, issuanceId, reason: coreErrors.balanceLimitExceeded.number, balance },
+      loadRefusalBodyToCbor,
+    ),
+  );
 }

@@ -17,6 +17,7 @@ import {
   decodeInstalled,
   decodeRefused,
   encodeInstalled,
+  encodeRefused,
   installedIssuancesMax,
   syncCreditsMax,
   encodeDenyListRecord,
@@ -32,6 +33,7 @@ import {
 import { Changes, idFromKey, type Personalised, type SecureElementView } from '../view.ts';
 import { checkDenyList, checkLimits, ownIssuer } from './checks.ts';
 import { acceptIssuance, issuanceRecords, storeIssuedTokens } from './load.ts';
+import { signLoadRefusal } from './refuse-load.ts';
 
 /**
  * BEGIN SYNC [DCP nonce] → [signed claim, sealed upload]. Expires outstanding payment requests (the
@@ -46,28 +48,8 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   if (tokens.length > claimedTokensMax) throw coreError('storeFull', 'too many tokens for one claim');
   const changes = new Changes();
   const reportedKeys: string[] = [];
-  const incoming = se.incomingAll().map((record) => {
-    if (record.state === 'outstanding') {
-      const expired = { ...record, state: 'expired' as const };
-      changes
-        .remove(recordKeys.incoming(record.challenge, 'outstanding'))
-        .put(recordKeys.incoming(record.challenge, 'expired'), encodeIncoming(expired));
-      record = expired;
-    }
-    reportedKeys.push(recordKeys.incoming(record.challenge, record.state));
-    return record;
-  });
-  const outgoing = se.outgoingAll();
-  for (const record of outgoing) {
-    if (record.state === 'acknowledged')
-      reportedKeys.push(recordKeys.outgoing(record.transferId, 'acknowledged'));
-  }
-  // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
-  for (const key of se.store.keys(recordPrefixes.payIndex)) {
-    const transferId = se.store.get(key)!;
-    const record = se.outgoing(transferId);
-    if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
-  }
+  const incoming = expireOutstanding(se, changes, reportedKeys);
+  const outgoing = reportOutgoing(se, reportedKeys);
   const installed = se.store.keys(recordPrefixes.installed);
   reportedKeys.push(...installed);
 
@@ -108,6 +90,7 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
       tokens: tokens.map((token) => ({ tokenId: token.id, value: token.value })),
       dcpNonce,
       uploadDigest: se.platform.verifier.sha256(sealed),
+      lastSyncTime: state.lastSyncTime,
     },
     claimBodyToCbor,
   );
@@ -117,6 +100,40 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   changes.put(recordKeys.state, encodeState({ ...state, session }));
   se.store.commit(changes.map);
   return encodeCbor([signedToCbor(claim), sealed]);
+}
+
+/**
+ * Every payment request still outstanding becomes expired (the upload then reports it so, which makes
+ * its payer refundable), and each request's key is reported for COMPLETE SYNC to erase.
+ */
+function expireOutstanding(se: SecureElementView, changes: Changes, reportedKeys: string[]) {
+  return se.incomingAll().map((record) => {
+    if (record.state === 'outstanding') {
+      const expired = { ...record, state: 'expired' as const };
+      changes
+        .remove(recordKeys.incoming(record.challenge, 'outstanding'))
+        .put(recordKeys.incoming(record.challenge, 'expired'), encodeIncoming(expired));
+      record = expired;
+    }
+    reportedKeys.push(recordKeys.incoming(record.challenge, record.state));
+    return record;
+  });
+}
+
+/** Every payment signed since the last sync; the acknowledged ones' keys are reported for erasure. */
+function reportOutgoing(se: SecureElementView, reportedKeys: string[]) {
+  const outgoing = se.outgoingAll();
+  for (const record of outgoing) {
+    if (record.state === 'acknowledged')
+      reportedKeys.push(recordKeys.outgoing(record.transferId, 'acknowledged'));
+  }
+  // A pending payment keeps its PAY index so that a re-tap still returns the same bundle.
+  for (const key of se.store.keys(recordPrefixes.payIndex)) {
+    const transferId = se.store.get(key)!;
+    const record = se.outgoing(transferId);
+    if (record === undefined || record.state === 'acknowledged') reportedKeys.push(key);
+  }
+  return outgoing;
 }
 
 /**
@@ -140,18 +157,13 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const changes = new Changes();
   const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
   const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
-  const issued = [renewal, ...newCredits(se, credits, state.lastSyncTime)];
   let trustedTime = Math.max(state.trustedTime, renewal.body.time);
-  const installedCredits: IdentifiedEntry[] = [];
-  for (const issuance of issued) {
-    if (issuance !== renewal && issuance.body.kind === 'renewal')
-      throw coreError('issuanceKindInvalid', 'a credit cannot be a renewal');
-    const { entry, tokens: fresh } = acceptIssuance(se, context, issuance);
-    storeIssuedTokens(changes, entry, fresh);
-    if (issuance !== renewal) installedCredits.push(entry);
-    kept.push(...fresh);
-    trustedTime = Math.max(trustedTime, issuance.body.time);
-  }
+  const { entry: renewalEntry, tokens: renewed } = acceptIssuance(se, context, renewal);
+  storeIssuedTokens(changes, renewalEntry, renewed);
+  kept.push(...renewed);
+  const fresh = newCredits(se, credits, state.lastSyncTime);
+  const { installedCredits, refusedLoads } = installCredits(se, context, fresh, kept, changes);
+  for (const credit of fresh) trustedTime = Math.max(trustedTime, credit.body.time);
   for (const token of claimed) changes.remove(recordKeys.token(token.id));
   // Every history entry no remaining token descends from goes: the claimed tokens' histories and those
   // of tokens spent since the last sync, all of which the upload reported.
@@ -161,7 +173,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   }
   removeUnneededCertificates(se, kept, changes);
   for (const key of session.reportedKeys) if (!key.startsWith(recordPrefixes.installed)) changes.remove(key);
-  recordInstalled(se, session, renewal.body.time, installedCredits, changes);
+  recordInstalled(se, session, renewal.body.time, installedCredits, refusedLoads, changes);
   if (limits !== undefined && limits.body.version > context.limits.version) {
     checkLimits(
       se.platform.verifier,
@@ -177,7 +189,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
     changes.put(recordKeys.denyList, encodeDenyListRecord(denyList));
     trustedTime = Math.max(trustedTime, denyList.body.time);
   }
-  const balance = kept.reduce((sum, token) => sum + token.value, 0n);
+  const balance = balanceOf(kept);
   changes.put(
     recordKeys.state,
     encodeState({
@@ -205,9 +217,10 @@ function recordInstalled(
   session: SyncSession,
   lastSyncTime: number,
   credits: readonly IdentifiedEntry[],
+  refusedLoads: number,
   changes: Changes,
 ): void {
-  let recorded = issuanceRecords(se);
+  let recorded = issuanceRecords(se) + refusedLoads;
   // A refusal stamped no later than the new last sync goes too: LOAD and this command refuse such
   // an issuance as stale from now on, so it can no more be installed than before.
   for (const key of se.store.keys(recordPrefixes.refused)) {
@@ -230,6 +243,59 @@ function recordInstalled(
   // Only a DCP stamping issuances after the renewal that comes with them keeps records past a sync.
   if (recorded > installedIssuancesMax)
     throw coreError('issuanceRecordFull', `${recorded} installed issuances would stay recorded`);
+}
+
+/** Stores the credits (and loads delivered again) beside `kept`, each installed or refused. */
+function installCredits(
+  se: SecureElementView,
+  context: Personalised,
+  credits: readonly Issuance[],
+  kept: TokenRecord[],
+  changes: Changes,
+): { readonly installedCredits: IdentifiedEntry[]; readonly refusedLoads: number } {
+  const installedCredits: IdentifiedEntry[] = [];
+  let refusedLoads = 0;
+  for (const issuance of credits) {
+    if (issuance.body.kind === 'renewal')
+      throw coreError('issuanceKindInvalid', 'a credit cannot be a renewal');
+    const { entry, tokens } = acceptIssuance(se, context, issuance);
+    if (refusedForBalance(context, issuance, entry, balanceOf(kept) + balanceOf(tokens), changes)) {
+      refusedLoads++;
+      continue;
+    }
+    storeIssuedTokens(changes, entry, tokens);
+    installedCredits.push(entry);
+    kept.push(...tokens);
+  }
+  return { installedCredits, refusedLoads };
+}
+
+function balanceOf(tokens: readonly TokenRecord[]): bigint {
+  return tokens.reduce((sum, token) => sum + token.value, 0n);
+}
+
+/**
+ * A load the DCP delivered again with the renewal (it could otherwise go stale, docs/dcp.md) that the
+ * SE cannot hold within its balance limit is refused here as REFUSE LOAD would refuse it: signed, and
+ * recorded in this same commit, so the device app fetches the refusal with REFUSE LOAD afterwards
+ * (it answers the recorded bytes) and the DCP returns the value to the wallet. Credits and refunds
+ * are owed whatever the limit and are installed.
+ */
+function refusedForBalance(
+  context: Personalised,
+  issuance: Issuance,
+  entry: IdentifiedEntry,
+  balance: bigint,
+  changes: Changes,
+): boolean {
+  if (issuance.body.kind !== 'load' || balance <= context.limits.balanceMax) return false;
+  const refusal = signLoadRefusal(context, entry.id, balance - issuanceValue(issuance));
+  changes.put(recordKeys.refused(entry.id), encodeRefused({ time: issuance.body.time, refusal }));
+  return true;
+}
+
+function issuanceValue(issuance: Issuance): bigint {
+  return issuance.body.outputs.reduce((sum, output) => sum + output.value, 0n);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { DcpRoutes } from './routes.ts';
 export function settlementRoutes({ app, context, metrics, updates }: DcpRoutes): void {
   const answered = async (result: SettleResult) => {
     metrics.operations.inc({ kind: result.kind });
-    return { ...result, credits: [...result.credits], ...(await updates.all()) };
+    return { ...result, credits: [...result.credits], loads: [...result.loads], ...(await updates.all()) };
   };
 
   app.post(
