@@ -28,7 +28,20 @@ export interface Limits {
   readonly inputsMax: number;
   readonly challengesMax: number;
   readonly time: number;
+  /**
+   * What RECEIVE verifies (validate-bundle.ts, docs/protocol.md §4's verification policy): `full` (absent) every signature back to DCP
+   * issuances, `lastHop` only the paying transfer's and its payer's certificate; the MDS then finds
+   * a counterfeit ancestry after the fact. A risk parameter like the others: signed, versioned and
+   * changed at a sync.
+   */
+  readonly verification?: VerificationPolicy;
 }
+
+export type VerificationPolicy = 'full' | 'lastHop';
+
+/** The CBOR of `lastHop` in limits' optional 13th field; `full` is the field's absence (canonical). */
+const lastHopNumber = 1;
+const limitsFields = 12;
 
 export type SignedLimits = Signed<Limits>;
 
@@ -71,11 +84,14 @@ export function limitsToCbor(limits: Limits): CborValue {
     limits.inputsMax,
     limits.challengesMax,
     limits.time,
+    // Absent for `full`: limits signed before the field existed keep their bytes and their meaning.
+    ...(limits.verification === 'lastHop' ? [lastHopNumber] : []),
   ];
 }
 
 export function limitsFromCbor(value: CborValue): Limits {
-  const reader = new FieldReader(value, 'limits', 12);
+  const withPolicy = Array.isArray(value) && value.length === limitsFields + 1;
+  const reader = new FieldReader(value, 'limits', withPolicy ? limitsFields + 1 : limitsFields);
   reader.version(0, structureVersion);
   const kindNumber = reader.uint(3, 'kind');
   const kind =
@@ -93,7 +109,15 @@ export function limitsFromCbor(value: CborValue): Limits {
     inputsMax: reader.uint(9, 'inputsMax', transferInputsMax),
     challengesMax: reader.uint(10, 'challengesMax', challengesCeiling),
     time: reader.uint(11, 'time'),
+    ...(withPolicy ? { verification: lastHopField(reader) } : {}),
   };
+}
+
+/** The 13th field: only `lastHop` is written, so any other value (`full` included) is not canonical. */
+function lastHopField(reader: FieldReader): VerificationPolicy {
+  if (reader.uint(limitsFields, 'verification') !== lastHopNumber)
+    throw FieldReader.invalid('limits.verification', `must be ${lastHopNumber} (lastHop) or absent (full)`);
+  return 'lastHop';
 }
 
 export function signedLimitsFromCbor(value: CborValue): SignedLimits {

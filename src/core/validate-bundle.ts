@@ -1,6 +1,9 @@
 // RECEIVE's rules (DESIGN §5 step 3), as one pure function: a bundle is accepted only if every
 // signature back to DCP issuances verifies, every transfer conserves value, nothing is spent twice,
 // generation and size are within limits, and the last transfer pays this payee the requested amount.
+// Under the `lastHop` verification policy (limits.ts) the signatures of the ancestors — their
+// transfers, their payers' certificates and the issuances — are the one thing not checked: every
+// structural rule and bound still is, and the paying transfer is verified in full.
 import { bytesEqual, type Bytes } from './bytes.ts';
 import { purposes, type Verifier } from './crypto.ts';
 import { coreError } from './errors.ts';
@@ -11,6 +14,7 @@ import type { VerifiedCertificates } from './verified-certificates.ts';
 import type { Certificate } from './certificate.ts';
 import type { Issuance } from './issuance.ts';
 import type { Transfer } from './transfer.ts';
+import type { VerificationPolicy } from './limits.ts';
 
 export interface BundleRules {
   readonly verifier: Verifier;
@@ -30,6 +34,8 @@ export interface BundleRules {
    * (trusted issuer, certified payer, conservation, spending, limits) is still checked.
    */
   readonly isHeld?: (entry: IdentifiedEntry) => boolean;
+  /** `full` when absent: every signature back to DCP issuances (DESIGN §5 step 3). */
+  readonly verification?: VerificationPolicy;
 }
 
 export interface Expectation {
@@ -64,7 +70,11 @@ export function identifyEntry(verifier: Verifier, entry: HistoryEntry): Identifi
 }
 
 /**
- * Validates a bundle's bytes; throws a typed `CbdcError` naming the first rule broken. `expect` says,
+ * Validates a bundle's bytes; throws a typed `CbdcError` naming the first rule broken, in the order
+ * of docs/protocol.md §4: 1 size and decoding, 2 the last entry is a transfer, 3 what the receiver
+ * expects of it (its challenge), 4 the certificates, 5 ancestry, 6 each entry in order, 7 the paying
+ * transfer. The verification policy decides which signatures rules 4 and 6 verify: all (`full`), or
+ * (`lastHop`) the paying transfer's and its payer's certificate alone. `expect` says,
  * from the paying transfer, what the receiver expects (its payment request's payee and amount); it
  * may itself throw (an unknown challenge) before any signature is verified.
  */
@@ -84,9 +94,15 @@ export function validateBundle(
   if (last?.kind !== 'transfer')
     throw coreError('historyIncomplete', 'a bundle must end with the paying transfer');
   const expected = expect(last);
-  const signers = verifyCertificates(rules, bundle.certificates, entries);
+  const directPayer = idKey(last.signed.body.payerId);
+  const verifiesAncestors = (rules.verification ?? 'full') === 'full';
+  const signers = verifyCertificates(rules, bundle.certificates, entries, (subject) =>
+    verifiesAncestors ? true : subject === directPayer,
+  );
   checkAncestry(entries);
-  const produced = replayHistory(rules, entries, signers);
+  const produced = replayHistory(rules, entries, signers, (entry) =>
+    verifiesAncestors ? !(rules.isHeld?.(entry) ?? false) : entry === last,
+  );
   const payerCertificate = checkFinalTransfer(rules, last.signed, signers, expected);
   const payment = produced.get(idKey(last.outputIds[0]!))!;
   return {
@@ -108,6 +124,7 @@ function verifyCertificates(
   rules: BundleRules,
   certificates: readonly Certificate[],
   entries: readonly IdentifiedEntry[],
+  mustVerify: (subjectKey: string) => boolean,
 ): Map<string, Certificate> {
   const payers = new Set<string>();
   for (const entry of entries) if (entry.kind === 'transfer') payers.add(idKey(entry.signed.body.payerId));
@@ -120,15 +137,23 @@ function verifyCertificates(
     // have expired since it paid, which does not make the value it passed on invalid.
     // A remembered certificate comes back byte-identical: its key is then the same object each time.
     let verified = certificate;
-    if (rules.certificates === undefined)
-      verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
-    else verified = rules.certificates.verify(rules.verifier, rules.anchors, certificate, undefined);
+    // Under lastHop an ancestor's certificate is carried unverified: nothing but its key is used,
+    // and only for signatures that policy does not verify.
+    if (mustVerify(key)) verified = verifiedCertificate(rules, certificate);
     // After its own checks, so that a forged certificate is named as forged rather than as unused.
     if (!payers.has(key))
       throw coreError('bundleCertificateUnused', 'a certificate of an SE that signed no transfer here');
     signers.set(key, verified);
   }
   return signers;
+}
+
+/** The chain check, through the receiver's memory of verified certificates when it has one. */
+function verifiedCertificate(rules: BundleRules, certificate: Certificate): Certificate {
+  if (rules.certificates !== undefined)
+    return rules.certificates.verify(rules.verifier, rules.anchors, certificate, undefined);
+  verifySecureElementCertificate(rules.verifier, rules.anchors, certificate, undefined);
+  return certificate;
 }
 
 /**
@@ -169,11 +194,12 @@ function replayHistory(
   rules: BundleRules,
   entries: readonly IdentifiedEntry[],
   signers: ReadonlyMap<string, Certificate>,
+  verifiesSignature: (entry: IdentifiedEntry) => boolean,
 ): Map<string, ProducedToken> {
   const unspent = new Map<string, ProducedToken>();
   const spent = new Set<string>();
   for (const entry of entries) {
-    const held = rules.isHeld?.(entry) ?? false;
+    const held = !verifiesSignature(entry);
     const generation =
       entry.kind === 'issuance'
         ? verifyIssuance(rules, entry.signed, held)
@@ -186,7 +212,10 @@ function replayHistory(
   return unspent;
 }
 
-/** Returns the generation of the issuance's outputs: 0. A `held` issuance's signature was verified when stored. */
+/**
+ * Returns the generation of the issuance's outputs: 0. A `held` issuance's signature was verified
+ * when stored, or is not verified by the lastHop policy; its DCP must still be trusted.
+ */
 function verifyIssuance(rules: BundleRules, issuance: Issuance, held: boolean): number {
   const issuer = rules.anchors.dcpIssuers.get(idKey(issuance.body.dcpId));
   if (issuer === undefined) throw coreError('issuanceNotFromDcp', 'issuer is not a trusted DCP');
@@ -201,7 +230,8 @@ function verifyIssuance(rules: BundleRules, issuance: Issuance, held: boolean): 
 
 /**
  * Checks one transfer against the unspent outputs, spends its inputs and returns its outputs'
- * generation. A `held` transfer's signature was verified when stored; its payer must still be certified.
+ * generation. A `held` transfer's signature was verified when stored (or, under lastHop, is not
+ * verified); its payer must still have a certificate in the bundle.
  */
 function verifyTransfer(
   rules: BundleRules,

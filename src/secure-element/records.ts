@@ -20,6 +20,8 @@
 //                          installing it again is a no-op until a sync makes it stale
 //   x/<issuance id>        a load refused (REFUSE LOAD): its time and the signed refusal, so that
 //                          neither LOAD nor COMPLETE SYNC installs it until a sync makes it stale
+//   unverified-history     present while the SE may hold entries it stored unverified (RECEIVE under
+//                          the lastHop policy): held entries are then verified again under full
 //
 // Pending and outstanding records live under their own prefixes so that the limits that count them
 // read a bounded key range instead of scanning every payment since the last sync.
@@ -55,6 +57,7 @@ export const recordKeys = {
     `${state === 'outstanding' ? 'r' : 's'}/${toHex(challenge)}`,
   installed: (issuanceId: EntryId) => `l/${toHex(issuanceId)}`,
   refused: (issuanceId: EntryId) => `x/${toHex(issuanceId)}`,
+  unverifiedHistory: 'unverified-history',
 } as const;
 
 export const recordPrefixes = {

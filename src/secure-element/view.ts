@@ -35,6 +35,7 @@ import {
 } from './records.ts';
 import { bytesEqual, fromHex } from '../core/bytes.ts';
 import { VerifiedCertificates } from '../core/verified-certificates.ts';
+import { SpentIndex } from './spent-index.ts';
 import type { IdentifiedEntry } from '../core/validate-bundle.ts';
 
 /**
@@ -67,6 +68,7 @@ export class SecureElementView {
   readonly #memos = new Map<string, Memo<unknown>>();
   /** RAM only: a new view (power-up) starts empty, and entries are tied to the anchors they were checked under. */
   readonly verifiedCertificates = new VerifiedCertificates(verifiedCertificatesMax);
+  readonly #spent = new SpentIndex((key) => this.#storedEntryInputs(key));
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
@@ -144,16 +146,22 @@ export class SecureElementView {
     );
   }
 
-  /**
-   * The `idKey`s of the tokens the entry stored at `key` spends (none for an issuance), kept with
-   * its record: a RECEIVE compares them with its new inputs without rendering ids again.
-   */
-  storedEntryInputs(key: string): readonly string[] {
-    return this.#derived(key, 'inputs', () => {
-      const entry = this.#memo(key, decodeEntry);
-      assert(entry !== undefined, 'a listed entry is stored');
-      return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
-    });
+  /** True when a transfer this SE stores spends the token `tokenKey` (an `idKey`): one lookup. */
+  storedTransferSpends(tokenKey: string): boolean {
+    return this.#spent.spends(tokenKey, () => this.store.keys(recordPrefixes.entry));
+  }
+
+  /** The `idKey`s of the tokens the entry stored at `key` spends (none for an issuance). */
+  #storedEntryInputs(key: string): readonly string[] {
+    const entry = this.#memo(key, decodeEntry);
+    assert(entry !== undefined, 'a listed entry is stored');
+    return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
+  }
+
+  /** Commits a command's changes atomically, and keeps the RAM indices in step with them. */
+  commit(changes: Changes): void {
+    this.store.commit(changes.map);
+    this.#spent.committed(changes.map);
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {

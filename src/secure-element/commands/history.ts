@@ -4,7 +4,7 @@ import { assert } from '../../core/assert.ts';
 import { idKey, type EntryId, type PrincipalId } from '../../core/ids.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { HistoryEntry } from '../../core/bundle.ts';
-import { recordKeys, recordPrefixes, type TokenRecord } from '../records.ts';
+import { recordKeys, type TokenRecord } from '../records.ts';
 import type { SecureElementView } from '../view.ts';
 import type { IdentifiedEntry } from '../../core/validate-bundle.ts';
 
@@ -60,7 +60,7 @@ export function signerCertificates(
  * holds, or one that a stored transfer spends. Both are double spends upstream (a clone, a compromised
  * SE); the SE could keep each branch, but never pay them together (every payee would refuse the merge
  * as `historyDoubleSpend`), so it refuses the second branch while it can still be refused at no cost.
- * The stored transfers are every `e/` record: the histories of the tokens held and of those spent
+ * The stored transfers are every `e/` record (asked of the view's RAM SpentIndex): the histories of the tokens held and of those spent
  * since the last sync. (A payment this SE made without change is not an entry: its own log holds it.)
  */
 export function heldHistoryConflict(
@@ -76,11 +76,8 @@ export function heldHistoryConflict(
       incoming.add(idKey(input));
     }
   }
-  if (incoming.size === 0) return undefined;
-  for (const key of se.store.keys(recordPrefixes.entry)) {
-    for (const input of se.storedEntryInputs(key)) {
-      if (incoming.has(input)) return 'a new transfer spends a token a held history spends';
-    }
+  for (const input of incoming) {
+    if (se.storedTransferSpends(input)) return 'a new transfer spends a token a held history spends';
   }
   return undefined;
 }

@@ -118,6 +118,6 @@ export function load(se: SecureElementView, data: Bytes): Bytes {
       recordKeys.state,
       encodeState({ ...state, balance, trustedTime: Math.max(state.trustedTime, issuance.body.time) }),
     );
-  se.store.commit(changes.map);
+  se.commit(changes);
   return encodeCbor([balance]);
 }

@@ -45,7 +45,7 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
   if (promised > context.limits.balanceMax) throw coreError('balanceLimitExceeded', 'payee full');
   const challenge = se.platform.randomBytes(challengeBytes);
   const empty = new Uint8Array(0);
-  se.store.commit(
+  se.commit(
     new Changes().put(
       recordKeys.incoming(challenge, 'outstanding'),
       encodeIncoming({
@@ -56,7 +56,7 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
         receipt: empty,
         bundleDigest: empty,
       }),
-    ).map,
+    ),
   );
   return encodePaymentRequest({
     payeeCertificate: context.config.certificate,
@@ -187,7 +187,7 @@ function commitPayment(
         paymentsSinceSync: state.paymentsSinceSync + 1,
       }),
     );
-  se.store.commit(changes.map);
+  se.commit(changes);
 }
 
 /** The encoded length of a transfer entry for `body`, before signing: a signature's length is fixed. */

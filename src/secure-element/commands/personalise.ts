@@ -34,9 +34,7 @@ export function initialise(se: SecureElementView): Bytes {
   if (se.identity() !== undefined) throw coreError('alreadyPersonalised', 'key pair already generated');
   const { privateScalar, publicKey } = se.platform.generateKey();
   const seId = principalIdOf(se.platform.verifier, publicKey);
-  se.store.commit(
-    new Changes().put(recordKeys.identity, encodeIdentity({ seId, publicKey, privateScalar })).map,
-  );
+  se.commit(new Changes().put(recordKeys.identity, encodeIdentity({ seId, publicKey, privateScalar })));
   return encodeCbor([seId, publicKey]);
 }
 
@@ -78,7 +76,7 @@ export function personalise(se: SecureElementView, data: Bytes): Bytes {
     .put(recordKeys.limits, encodeLimitsRecord(limits))
     .put(recordKeys.denyList, encodeDenyListRecord(denyList))
     .put(recordKeys.state, encodeState({ ...se.state(), trustedTime }));
-  se.store.commit(changes.map);
+  se.commit(changes);
   return new Uint8Array(0);
 }
 

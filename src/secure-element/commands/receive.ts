@@ -41,7 +41,12 @@ export function receive(se: SecureElementView, bundleBytes: Bytes): Bytes {
     historyBytesMax: context.limits.historyBytesMax,
     inputsMax: context.limits.inputsMax,
     certificates: se.verifiedCertificates,
-    isHeld: (entry: IdentifiedEntry) => se.holds(entry),
+    // A held entry was verified when stored, unless the SE stored entries under lastHop since its
+    // last complete renewal: then nothing held is taken as verified.
+    isHeld: se.store.has(recordKeys.unverifiedHistory)
+      ? () => false
+      : (entry: IdentifiedEntry) => se.holds(entry),
+    verification: context.limits.verification ?? 'full',
   };
   let validated: ValidatedBundle;
   try {
@@ -98,6 +103,9 @@ function storeReceived(
   for (const entry of validated.entries) {
     if (se.entry(entry.id) === undefined) changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
   }
+  // Only the paying transfer was verified under lastHop: remember that ancestors were not.
+  if (context.limits.verification === 'lastHop' && validated.entries.length > 1)
+    changes.put(recordKeys.unverifiedHistory, Uint8Array.of(1));
   for (const certificate of validated.certificates) {
     const seId = certificate.body.subjectId;
     if (!bytesEqual(seId, context.identity.seId) && se.certificate(seId) === undefined) {
@@ -131,7 +139,7 @@ function storeReceived(
       recordKeys.state,
       encodeState({ ...state, counter: state.counter + 1, balance: state.balance + payment.value }),
     );
-  se.store.commit(changes.map);
+  se.commit(changes);
   return receiptBytes;
 }
 
@@ -155,13 +163,13 @@ export function acknowledge(se: SecureElementView, data: Bytes): Bytes {
     throw coreError('signatureInvalid', 'receipt signature');
   }
   if (record.state === 'acknowledged') return new Uint8Array(0);
-  se.store.commit(
+  se.commit(
     new Changes()
       .remove(recordKeys.outgoing(record.transferId, 'pending'))
       .put(
         recordKeys.outgoing(record.transferId, 'acknowledged'),
         encodeOutgoing({ ...record, state: 'acknowledged', receipt: data }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }

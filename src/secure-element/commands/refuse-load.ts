@@ -25,7 +25,7 @@ export function refuseLoad(se: SecureElementView, data: Bytes): Bytes {
     throw coreError('issuanceNotRefusable', `would hold ${balance}, within the balance limit`);
   const refusal = signLoadRefusal(context, entry.id, state.balance);
   const record = encodeRefused({ time: issuance.body.time, refusal });
-  se.store.commit(new Changes().put(recordKeys.refused(entry.id), record).map);
+  se.commit(new Changes().put(recordKeys.refused(entry.id), record));
   return refusal;
 }
 

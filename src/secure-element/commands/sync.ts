@@ -98,7 +98,7 @@ export function beginSync(se: SecureElementView, data: Bytes): Bytes {
   for (const token of tokens)
     if (!token.locked) changes.put(recordKeys.token(token.id), encodeToken({ ...token, locked: true }));
   changes.put(recordKeys.state, encodeState({ ...state, session }));
-  se.store.commit(changes.map);
+  se.commit(changes);
   return encodeCbor([signedToCbor(claim), sealed]);
 }
 
@@ -157,6 +157,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const changes = new Changes();
   const claimedKeys = new Set(session.claimedTokenIds.map(idKey));
   const kept = tokens.filter((token) => !claimedKeys.has(idKey(token.id)));
+  const unclaimed = kept.length;
   let trustedTime = Math.max(state.trustedTime, renewal.body.time);
   const { entry: renewalEntry, tokens: renewed } = acceptIssuance(se, context, renewal);
   storeIssuedTokens(changes, renewalEntry, renewed);
@@ -165,12 +166,7 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
   const { installedCredits, refusedLoads } = installCredits(se, context, fresh, kept, changes);
   for (const credit of fresh) trustedTime = Math.max(trustedTime, credit.body.time);
   for (const token of claimed) changes.remove(recordKeys.token(token.id));
-  // Every history entry no remaining token descends from goes: the claimed tokens' histories and those
-  // of tokens spent since the last sync, all of which the upload reported.
-  const needed = new Set(kept.flatMap((token) => token.entryIds.map(idKey)));
-  for (const key of se.store.keys(recordPrefixes.entry)) {
-    if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
-  }
+  removeUnneededEntries(se, kept, unclaimed, changes);
   removeUnneededCertificates(se, kept, changes);
   for (const key of session.reportedKeys) if (!key.startsWith(recordPrefixes.installed)) changes.remove(key);
   recordInstalled(se, session, renewal.body.time, installedCredits, refusedLoads, changes);
@@ -201,8 +197,26 @@ export function completeSync(se: SecureElementView, data: Bytes): Bytes {
       session: undefined,
     }),
   );
-  se.store.commit(changes.map);
+  se.commit(changes);
   return encodeCbor([balance]);
+}
+
+/**
+ * Every history entry no remaining token descends from goes: the claimed tokens' histories and those
+ * of tokens spent since the last sync, all of which the upload reported. When no token but the ones
+ * this sync issued remains (`unclaimed` 0), no entry stored unverified under lastHop remains either.
+ */
+function removeUnneededEntries(
+  se: SecureElementView,
+  kept: readonly TokenRecord[],
+  unclaimed: number,
+  changes: Changes,
+): void {
+  const needed = new Set(kept.flatMap((token) => token.entryIds.map(idKey)));
+  for (const key of se.store.keys(recordPrefixes.entry)) {
+    if (!needed.has(key.slice(recordPrefixes.entry.length))) changes.remove(key);
+  }
+  if (unclaimed === 0) changes.remove(recordKeys.unverifiedHistory);
 }
 
 /**
@@ -375,13 +389,13 @@ export function updateLimits(se: SecureElementView, data: Bytes): Bytes {
   if (limits.body.version <= context.limits.version)
     throw coreError('limitsVersionStale', `installed ${context.limits.version}`);
   const state = se.state();
-  se.store.commit(
+  se.commit(
     new Changes()
       .put(recordKeys.limits, encodeLimitsRecord(limits))
       .put(
         recordKeys.state,
         encodeState({ ...state, trustedTime: Math.max(state.trustedTime, limits.body.time) }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }
@@ -394,13 +408,13 @@ export function updateDenyList(se: SecureElementView, data: Bytes): Bytes {
   if (list.body.version <= context.denyList.body.version)
     throw coreError('denyListVersionStale', `installed ${context.denyList.body.version}`);
   const state = se.state();
-  se.store.commit(
+  se.commit(
     new Changes()
       .put(recordKeys.denyList, encodeDenyListRecord(list))
       .put(
         recordKeys.state,
         encodeState({ ...state, trustedTime: Math.max(state.trustedTime, list.body.time) }),
-      ).map,
+      ),
   );
   return new Uint8Array(0);
 }
