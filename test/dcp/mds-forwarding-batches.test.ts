@@ -128,6 +128,7 @@ for (const engine of engines) {
         uploads: { pending: 0, refused: 0, unforwardable: 0 },
         issuances: { pending: 0, refused: 0 },
         retirements: { pending: 0, refused: 0, unreportable: 0 },
+        credits: { pending: 0, refused: 0 },
       });
       const requests = mds.requests.length;
       assert.deepEqual((await forwarder.pass()).itemsReported, 0);

@@ -57,6 +57,7 @@ describe('the DCP forwards to the MDS on its own timer', () => {
       uploads: { pending: 0, refused: 0, unforwardable: 0 },
       issuances: { pending: 0, refused: 0 },
       retirements: { pending: 0, refused: 0, unreportable: 0 },
+      credits: { pending: 0, refused: 0 },
     });
   });
 });

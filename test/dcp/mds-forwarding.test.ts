@@ -52,6 +52,8 @@ const quietGauges = {
   'dcp_mds_reports{kind="retirement",state="pending"}': 0,
   'dcp_mds_reports{kind="retirement",state="refused"}': 0,
   'dcp_mds_reports{kind="retirement",state="unreportable"}': 0,
+  'dcp_mds_reports{kind="credit",state="pending"}': 0,
+  'dcp_mds_reports{kind="credit",state="refused"}': 0,
 };
 
 const noPass = {

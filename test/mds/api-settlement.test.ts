@@ -29,6 +29,7 @@ for (const engine of engines) {
         {
           dcpId: fixture.dcpAId,
           issued: 10_000n,
+          queued: 0n,
           retired: 0n,
           retiredBacked: moved,
           observedOffline: 4_000n,
@@ -38,6 +39,7 @@ for (const engine of engines) {
         {
           dcpId: fixture.dcpBId,
           issued: 2_000n + moved,
+          queued: 0n,
           retired: moved,
           retiredBacked: 0n,
           observedOffline: 500n,
@@ -211,6 +213,7 @@ for (const engine of engines) {
           {
             dcpId: dcpC,
             issued: 0n,
+            queued: 0n,
             retired: 10n,
             retiredBacked: 0n,
             observedOffline: 0n,

@@ -39,6 +39,7 @@ const contentRefusals: ReadonlySet<MdsAnswerCode> = new Set<MdsAnswerCode>([
   'issuanceNotOwn',
   'reportConflict',
   'reportItemsLimitExceeded',
+  'reportMintInvalid',
   'requestInvalid',
   'requestBodyTooLarge',
   'requestBodyMalformed',
@@ -107,6 +108,11 @@ export class HttpMds implements MdsPort, MdsRefundsPort {
     const body = {
       issuances: batch.issuances.map((issuance) => storedBytes(issuance.signed, 'issuance')),
       retirements: batch.retirements,
+      credits: batch.credits,
+      // The link from each issuance to the credits it minted, in the same call as the issuance.
+      mints: batch.issuances.flatMap((issuance) =>
+        issuance.credits.map((creditId) => ({ creditId, issuanceId: issuance.id })),
+      ),
     };
     return deliver(key, (attemptKey) => this.client.postReports(attemptKey, body));
   }

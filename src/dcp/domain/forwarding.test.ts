@@ -2,7 +2,8 @@
 // scripted by fast-check: whatever uploads and report items the MDS refuses, and whichever calls
 // find it away, passes repeated until nothing is due end with every good item acknowledged exactly
 // once, every refused one marked with its code and never acknowledged, a refused upload posted
-// exactly once, and nothing left pending. The runs are counted so that the property cannot pass
+// exactly once, and nothing left pending. Report items are issuances, retirements and queued
+// credits; a credit minted before it was reported goes only as its issuance's link, never alone. The runs are counted so that the property cannot pass
 // without refusals and outages having happened.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -27,6 +28,8 @@ class ScriptedMds implements MdsPort {
   readonly acknowledgedUploads: string[] = [];
   readonly postedUploads: string[] = [];
   readonly acknowledgedItems: string[] = [];
+  /** Every issuance reported, with the credit ids it named (as `issuance>credit`). */
+  readonly links = new Set<string>();
   calls = 0;
   outages = 0;
 
@@ -58,10 +61,13 @@ class ScriptedMds implements MdsPort {
     const items = [
       ...batch.issuances.map((issuance) => issuance.id),
       ...batch.retirements.map((retirement) => retirement.tokenId),
+      ...batch.credits.map((credit) => credit.creditId),
     ];
     if (items.some((item) => this.badItems.has(item)))
       return Promise.resolve({ refused: 'reportConflict', message: 'scripted' });
     this.acknowledgedItems.push(...items);
+    for (const issuance of batch.issuances)
+      for (const credit of issuance.credits) this.links.add(`${issuance.id}>${credit}`);
     return Promise.resolve('acknowledged');
   }
 }
@@ -107,6 +113,9 @@ async function seed(db: Database, uploads: number, items: number): Promise<SqlDc
         },
         1_000 + index,
       );
+      // Every item has a queued credit; an even one was minted by its issuance before any report.
+      await tx.queueCredit(`cr_${index}`, seId, 'refund', 1n, 1_000 + index);
+      if (index % 2 === 0) await tx.markCreditMinted(`cr_${index}`, `iss_${index}`);
     }
   });
   return store;
@@ -128,6 +137,7 @@ test('every good item is acknowledged once, every refused one marked, whatever t
         const allItems = Array.from({ length: items }, (_unused, index) => [
           `iss_${index}`,
           hex64('70', index),
+          ...(index % 2 === 0 ? [] : [`cr_${index}`]),
         ]).flat();
         const badItems = new Set(
           items === 0 ? [] : badItemPicks.map((pick) => allItems[pick % allItems.length]!),
@@ -147,8 +157,8 @@ test('every good item is acknowledged once, every refused one marked, whatever t
             await forwarder.pass();
             nowMs += mdsBackoffMsMax + backoffMs(1);
             const figures = await store.mdsOutbox.figures();
-            if (figures.uploads.pending + figures.issuances.pending + figures.retirements.pending === 0)
-              break;
+            const { uploads, issuances, retirements, credits } = figures;
+            if (uploads.pending + issuances.pending + retirements.pending + credits.pending === 0) break;
           }
           const figures = await store.mdsOutbox.figures();
           assert.deepEqual(figures, {
@@ -159,10 +169,22 @@ test('every good item is acknowledged once, every refused one marked, whatever t
             },
             retirements: {
               pending: 0,
-              refused: [...badItems].filter((item) => !item.startsWith('iss_')).length,
+              refused: [...badItems].filter((item) => /^[0-9a-f]{64}$/.test(item)).length,
               unreportable: 0,
             },
+            credits: {
+              pending: 0,
+              refused: [...badItems].filter((item) => item.startsWith('cr_')).length,
+            },
           });
+          assert.deepEqual(
+            [...mds.links].sort(),
+            Array.from({ length: items }, (_unused, index) => index)
+              .filter((index) => index % 2 === 0 && !badItems.has(`iss_${index}`))
+              .map((index) => `iss_${index}>cr_${index}`)
+              .sort(),
+            'a minted credit travels as its issuance link',
+          );
           const goodUploads = Array.from({ length: uploads }, (_unused, index) => hex64('d1', index)).filter(
             (digest) => !badUploads.has(digest),
           );

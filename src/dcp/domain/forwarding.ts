@@ -2,14 +2,17 @@
 // docs/dcp.md, "Forwarding to the MDS"). A renewal, unload or transfer only stores its sealed upload
 // and the SE's claim in `dcp_uploads`, in its own commit; this pass, run periodically beside the
 // operations (never in a request), delivers them to the MDS, and reports in cleartext every issuance
-// the DCP minted and every token it retired. The MDS being down therefore never fails an operation.
+// the DCP minted (a credit or refund issuance naming the queued credits it minted), every token it
+// retired and every credit it queued and has not minted yet (its value is in the pool already). The
+// MDS being down therefore never fails an operation.
 //
 //   upload:     pending --MDS acknowledged (202)--> forwarded
 //               pending --MDS refused the content (4xx)--> refused   (kept with its code, counted)
 //               pending --no answer--> pending, attempts + 1, next attempt after a backoff
 //               (a row from before migration 4 has no claim: unforwardable, counted)
 //   issuance,
-//   retirement: pending --in a report the MDS acknowledged--> reported
+//   retirement,
+//   queued credit: pending --in a report the MDS acknowledged--> reported
 //               pending --refused alone--> refused   (a refused batch is halved until the item is found)
 //
 // A row is marked only after the MDS acknowledged it, so a crash between the two posts it again; the
@@ -28,7 +31,15 @@ import {
   mdsUploadBatchMax,
   mdsUploadsPerPassMax,
 } from './limits.ts';
-import type { Clock, MdsOutboxStore, MdsPort, ReportBatch } from './ports.ts';
+import type {
+  Clock,
+  CreditReport,
+  IssuanceReport,
+  MdsOutboxStore,
+  MdsPort,
+  ReportBatch,
+  RetirementReport,
+} from './ports.ts';
 
 export interface ForwardReport {
   readonly uploadsForwarded: number;
@@ -133,9 +144,15 @@ export class MdsForwarder {
   async #forwardReports(tally: Tally): Promise<void> {
     for (let call = 0; call < mdsReportCallsPerPassMax; call++) {
       const batch = await this.#options.store.unreported(reportItemsMax);
-      if (batch.issuances.length === 0 && batch.retirements.length === 0) return;
+      if (itemsOf(batch).length === 0) return;
       await this.#report(batch, tally);
-      if (batch.issuances.length < reportItemsMax && batch.retirements.length < reportItemsMax) return;
+      const full = [batch.issuances, batch.retirements, batch.credits].some(
+        (items) => items.length >= reportItemsMax,
+      );
+      // The store may cut the issuances short where the credit ids they name would pass the bound
+      // (mds-outbox.ts): when any names credits, the next call looks for the rest.
+      const cut = batch.issuances.some((issuance) => issuance.credits.length > 0);
+      if (!full && !cut) return;
     }
   }
 
@@ -145,7 +162,7 @@ export class MdsForwarder {
    */
   async #report(batch: ReportBatch, tally: Tally): Promise<void> {
     const { store, mds } = this.#options;
-    const size = batch.issuances.length + batch.retirements.length;
+    const size = itemsOf(batch).length;
     const delivery = await this.#attempt('report', () => mds.report(this.#reportKey(batch), batch));
     if (delivery === undefined) {
       // Nothing to postpone: the same items are read again by the next pass, after its backoff.
@@ -172,6 +189,7 @@ export class MdsForwarder {
     const ids = [
       ...batch.issuances.map((issuance) => `i:${issuance.id}`),
       ...batch.retirements.map((retirement) => `r:${retirement.tokenId}`),
+      ...batch.credits.map((credit) => `c:${credit.creditId}`),
     ];
     return `dcp-reports-${toHex(this.#options.sha256(utf8(ids.join(',')))).slice(0, 48)}`;
   }
@@ -196,16 +214,28 @@ export class MdsForwarder {
   }
 }
 
-/** Two non-empty halves of a batch of at least two items. */
-function halves(batch: ReportBatch): [ReportBatch, ReportBatch] {
-  const items = [
+type Item =
+  | { readonly issuance: IssuanceReport }
+  | { readonly retirement: RetirementReport }
+  | { readonly credit: CreditReport };
+
+/** A batch's items in one list: an issuance with the credit ids it names is one item. */
+function itemsOf(batch: ReportBatch): Item[] {
+  return [
     ...batch.issuances.map((issuance) => ({ issuance })),
     ...batch.retirements.map((retirement) => ({ retirement })),
+    ...batch.credits.map((credit) => ({ credit })),
   ];
+}
+
+/** Two non-empty halves of a batch of at least two items. */
+function halves(batch: ReportBatch): [ReportBatch, ReportBatch] {
+  const items = itemsOf(batch);
   const middle = Math.ceil(items.length / 2);
-  const of = (part: typeof items): ReportBatch => ({
+  const of = (part: readonly Item[]): ReportBatch => ({
     issuances: part.flatMap((item) => ('issuance' in item ? [item.issuance] : [])),
     retirements: part.flatMap((item) => ('retirement' in item ? [item.retirement] : [])),
+    credits: part.flatMap((item) => ('credit' in item ? [item.credit] : [])),
   });
   return [of(items.slice(0, middle)), of(items.slice(middle))];
 }

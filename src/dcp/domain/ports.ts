@@ -428,10 +428,27 @@ export interface PendingUpload {
   readonly attempts: number;
 }
 
-/** An issuance this DCP signed, to report: its id and hex of the signed envelope. */
+/**
+ * An issuance this DCP signed, to report: its id and hex of the signed envelope, and for a credit or
+ * refund issuance the ids of the queued credits it minted (the link travels with the issuance, so
+ * the MDS never counts an issuance and the credit it minted both).
+ */
 export interface IssuanceReport {
   readonly id: string;
   readonly signed: string;
+  readonly credits: readonly string[];
+}
+
+/**
+ * A credit this DCP queued and has not minted yet (a refund, an online transfer's credit): the pool
+ * holds its value already, so the MDS counts it as issued by this DCP until its issuance is reported.
+ */
+export interface CreditReport {
+  readonly creditId: string;
+  readonly seId: string;
+  readonly kind: CreditRow['kind'];
+  readonly value: bigint;
+  readonly queuedAtMs: number;
 }
 
 /** A token this DCP retired, to report, with the upload whose claim retired it. */
@@ -446,6 +463,7 @@ export interface RetirementReport {
 export interface ReportBatch {
   readonly issuances: readonly IssuanceReport[];
   readonly retirements: readonly RetirementReport[];
+  readonly credits: readonly CreditReport[];
 }
 
 /** What the forwarding has not delivered, by state (the /metrics gauges). */
@@ -453,6 +471,8 @@ export interface ForwardingFigures {
   readonly uploads: Readonly<Record<'pending' | 'refused' | 'unforwardable', number>>;
   readonly issuances: Readonly<Record<'pending' | 'refused', number>>;
   readonly retirements: Readonly<Record<'pending' | 'refused' | 'unreportable', number>>;
+  /** Queued credits (not minted) whose report is pending or was refused. */
+  readonly credits: Readonly<Record<'pending' | 'refused', number>>;
 }
 
 /** The store's side of the forwarding; each write is one statement, outside any operation's transaction. */
@@ -464,7 +484,10 @@ export interface MdsOutboxStore {
   markUploadRefused(digest: string, refusal: string): Promise<void>;
   /** The MDS did not acknowledge it: try again at `nextAttemptAtMs`. */
   postponeUpload(digest: string, attempts: number, nextAttemptAtMs: number): Promise<void>;
-  /** Issuances and retirements not yet reported, oldest first, at most `limit` of each. */
+  /**
+   * Issuances, retirements and queued credits not yet reported, oldest first, at most `limit` of each
+   * and at most `limit` credit ids named by the issuances together.
+   */
   unreported(limit: number): Promise<ReportBatch>;
   markReported(batch: ReportBatch): Promise<void>;
   markReportRefused(batch: ReportBatch, refusal: string): Promise<void>;
@@ -502,6 +525,9 @@ export interface MdsRefundsPort {
 /** The MDS as the DCP's forwarding needs it (adapters/mds.ts over `MdsClient`). */
 export interface MdsPort {
   forwardUpload(upload: PendingUpload): Promise<MdsDelivery>;
-  /** At most `reportItemsMax` issuances and as many retirements; `key` names the batch's content. */
+  /**
+   * At most `reportItemsMax` issuances, retirements, queued credits and credit ids the issuances name;
+   * `key` names the batch's content.
+   */
   report(key: string, batch: ReportBatch): Promise<MdsDelivery>;
 }

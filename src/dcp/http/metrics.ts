@@ -32,10 +32,10 @@ export class DcpMetrics extends HttpMetrics {
     collect: () => this.#refreshForwarding(),
   });
 
-  /** Issuances and retired tokens not reported to the MDS, by kind and state, read at every scrape. */
+  /** Issuances, retired tokens and queued credits not reported to the MDS, by kind and state, read at every scrape. */
   readonly mdsReports = new Gauge({
     name: 'dcp_mds_reports',
-    help: 'issuances and retired tokens not reported to the MDS, by kind and state (pending, refused, unreportable)',
+    help: 'issuances, retired tokens and queued credits not reported to the MDS, by kind and state (pending, refused, unreportable)',
     labelNames: ['kind', 'state'] as const,
     registers: [this.registry],
     collect: () => this.#refreshForwarding(),
@@ -62,6 +62,8 @@ export class DcpMetrics extends HttpMetrics {
       this.mdsReports.set({ kind: 'issuance', state }, count);
     for (const [state, count] of Object.entries(figures.retirements))
       this.mdsReports.set({ kind: 'retirement', state }, count);
+    for (const [state, count] of Object.entries(figures.credits))
+      this.mdsReports.set({ kind: 'credit', state }, count);
   }
 
   constructor(processMetrics: boolean) {

@@ -4,8 +4,17 @@
 // operation's transaction: the forwarding runs beside the operations and never holds their locks.
 import { assert } from '../../core/assert.ts';
 import type { Database, SqlValue } from '../../storage/database.ts';
-import { columnBigint, columnSafeInteger, columnText } from '../../storage/decode.ts';
-import type { ForwardingFigures, MdsOutboxStore, PendingUpload, ReportBatch } from '../domain/ports.ts';
+import { columnBigint, columnOneOf, columnSafeInteger, columnText } from '../../storage/decode.ts';
+import type {
+  CreditRow,
+  ForwardingFigures,
+  IssuanceReport,
+  MdsOutboxStore,
+  PendingUpload,
+  ReportBatch,
+} from '../domain/ports.ts';
+
+const creditKinds: readonly CreditRow['kind'][] = ['credit', 'refund'];
 
 /** `?, ?, ?` for `count` parameters of an IN list. */
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
@@ -70,8 +79,17 @@ export class SqlMdsOutbox implements MdsOutboxStore {
         "WHERE report_state = 'pending' ORDER BY created_at_ms, token_id " +
         limitClause(limit),
     );
+    // A minted credit is reported through its issuance's link alone: only queued ones go as credits.
+    const credits = await this.db.all(
+      'SELECT id, se_id, kind, value, created_at_ms FROM dcp_credits ' +
+        "WHERE report_state = 'pending' AND state = 'queued' ORDER BY created_at_ms, id " +
+        limitClause(limit),
+    );
     return {
-      issuances: issuances.map((row) => ({ id: columnText(row, 'id'), signed: columnText(row, 'signed') })),
+      issuances: await this.withCredits(
+        issuances.map((row) => ({ id: columnText(row, 'id'), signed: columnText(row, 'signed') })),
+        limit,
+      ),
       retirements: retirements.map((row) => ({
         tokenId: columnText(row, 'token_id'),
         value: columnBigint(row, 'value'),
@@ -80,7 +98,45 @@ export class SqlMdsOutbox implements MdsOutboxStore {
         uploadDigest: columnText(row, 'upload_digest'),
         retiredAtMs: columnSafeInteger(row, 'created_at_ms'),
       })),
+      credits: credits.map((row) => ({
+        creditId: columnText(row, 'id'),
+        seId: columnText(row, 'se_id'),
+        kind: columnOneOf(row, 'kind', creditKinds),
+        value: columnBigint(row, 'value'),
+        queuedAtMs: columnSafeInteger(row, 'created_at_ms'),
+      })),
     };
+  }
+
+  /**
+   * Each issuance with the ids of the credits it minted, cut where the ids would pass `limit` (the
+   * rest wait for the next batch). One issuance mints at most `creditsPerSyncMax` credits of its
+   * kind, which fits a report: the first issuance always goes.
+   */
+  private async withCredits(
+    issuances: readonly { readonly id: string; readonly signed: string }[],
+    limit: number,
+  ): Promise<IssuanceReport[]> {
+    if (issuances.length === 0) return [];
+    const rows = await this.db.all(
+      `SELECT id, issuance_id FROM dcp_credits WHERE issuance_id IN (${placeholders(issuances.length)}) ORDER BY id`,
+      issuances.map((issuance) => issuance.id),
+    );
+    const byIssuance = new Map<string, string[]>();
+    for (const row of rows) {
+      const issuanceId = columnText(row, 'issuance_id');
+      byIssuance.set(issuanceId, [...(byIssuance.get(issuanceId) ?? []), columnText(row, 'id')]);
+    }
+    const reports: IssuanceReport[] = [];
+    let named = 0;
+    for (const issuance of issuances) {
+      const credits = byIssuance.get(issuance.id) ?? [];
+      assert(credits.length <= limit, 'an issuance mints at most creditsPerSyncMax credits');
+      if (named + credits.length > limit) break;
+      named += credits.length;
+      reports.push({ ...issuance, credits });
+    }
+    return reports;
   }
 
   markReported(batch: ReportBatch): Promise<void> {
@@ -98,6 +154,7 @@ export class SqlMdsOutbox implements MdsOutboxStore {
   ): Promise<void> {
     const issuanceIds = batch.issuances.map((issuance) => issuance.id);
     const tokenIds = batch.retirements.map((retirement) => retirement.tokenId);
+    const creditIds = batch.credits.map((credit) => credit.creditId);
     await this.db.transaction(async (tx) => {
       const update = async (table: string, key: string, ids: readonly string[]) => {
         if (ids.length === 0) return;
@@ -110,6 +167,7 @@ export class SqlMdsOutbox implements MdsOutboxStore {
       };
       await update('dcp_issuances', 'id', issuanceIds);
       await update('dcp_retired_tokens', 'token_id', tokenIds);
+      await update('dcp_credits', 'id', creditIds);
     });
   }
 
@@ -131,6 +189,10 @@ export class SqlMdsOutbox implements MdsOutboxStore {
       'SELECT report_state AS state, COUNT(*) AS n FROM dcp_retired_tokens ' +
         "WHERE report_state IN ('pending', 'refused', 'unreportable') GROUP BY report_state",
     );
+    const credits = await count(
+      'SELECT report_state AS state, COUNT(*) AS n FROM dcp_credits ' +
+        "WHERE state = 'queued' AND report_state IN ('pending', 'refused') GROUP BY report_state",
+    );
     const of = (counts: Map<string, number>, state: string) => counts.get(state) ?? 0;
     return {
       uploads: {
@@ -144,6 +206,7 @@ export class SqlMdsOutbox implements MdsOutboxStore {
         refused: of(retirements, 'refused'),
         unreportable: of(retirements, 'unreportable'),
       },
+      credits: { pending: of(credits, 'pending'), refused: of(credits, 'refused') },
     };
   }
 }

@@ -77,7 +77,8 @@ for (const engine of engines) {
 
 // Migration 4 (the MDS forwarding): a sealed upload from before has no claim, which the DCP kept
 // nowhere else, so it is kept as unforwardable and counted, never dropped; every issuance and retired
-// token waits to be reported, a retired token naming its operation's upload.
+// token waits to be reported, a retired token naming its operation's upload. Migration 9 then reports
+// a credit still queued, while one minted before goes only as its issuance's link.
 for (const engine of engines) {
   describe(`DCP migration 4 on ${engine}`, () => {
     let scratch: ScratchDatabase;
@@ -110,6 +111,11 @@ for (const engine of engines) {
             "VALUES (?, ?, ?, '00ff', 'pending', 5)",
           [digest, seId, renewalId],
         );
+        await tx.run(
+          'INSERT INTO dcp_credits (id, se_id, kind, value, state, issuance_id, created_at_ms) VALUES ' +
+            "('xfer:op1', ?, 'credit', 300, 'queued', NULL, 7), ('pay:p1', ?, 'credit', 200, 'minted', 'iss_1', 4)",
+          [seId, seId],
+        );
       });
       await migrate(db, dcpMigrations, 2);
     });
@@ -118,17 +124,19 @@ for (const engine of engines) {
       await scratch.drop();
     });
 
-    test('an upload without a claim is unforwardable and counted; issuances and retirements wait for their report', async () => {
+    test('an upload without a claim is unforwardable and counted; issuances, retirements and queued credits wait for their report', async () => {
       const outbox = new SqlDcpStore(db).mdsOutbox;
       assert.deepEqual(await outbox.figures(), {
         uploads: { pending: 0, refused: 0, unforwardable: 1 },
         issuances: { pending: 1, refused: 0 },
         retirements: { pending: 1, refused: 0, unreportable: 1 },
+        credits: { pending: 1, refused: 0 },
       });
       assert.deepEqual(await outbox.dueUploads(Number.MAX_SAFE_INTEGER, 10), []);
       assert.deepEqual(await outbox.unreported(10), {
-        issuances: [{ id: 'iss_1', signed: 'd284' }],
+        issuances: [{ id: 'iss_1', signed: 'd284', credits: ['pay:p1'] }],
         retirements: [{ tokenId, value: 500n, seId, uploadDigest: digest, retiredAtMs: 5 }],
+        credits: [{ creditId: 'xfer:op1', seId, kind: 'credit', value: 300n, queuedAtMs: 7 }],
       });
       const [row] = await db.all('SELECT sealed, state, claim FROM dcp_uploads WHERE digest = ?', [digest]);
       assert.deepEqual({ ...row }, { sealed: '00ff', state: 'unforwardable', claim: null });

@@ -26,6 +26,12 @@
 // Version 6 (9 once merged after 6 to 8 of other branches) lets an operation be a `refusal`: the return to the wallet of a load its SE refused
 // (REFUSE LOAD, docs/dcp.md "Loads an SE refuses"). The table is rebuilt because SQLite cannot
 // widen a CHECK; every row and both indexes are kept as they were.
+//
+// Version 9 (assigned 8; main's 8 came first) reports queued credits to the MDS (docs/dcp.md, "Forwarding to the MDS"): a credit's
+// value is in the pool from the moment it is queued, but it reaches the MDS as an issuance only when
+// the SE's next sync mints it, so until then the MDS's supply would miss it. A credit gets a report
+// state; only a queued one is ever reported (a minted one is reported through its issuance, which
+// names it). Credits minted before this version need nothing: their issuances count.
 import type { MigrationSet } from '../../storage/migrations.ts';
 
 const refusalOperationStatements = [
@@ -112,6 +118,15 @@ const openLoadStatements = [
   'ALTER TABLE dcp_issuances ADD COLUMN stamped_at BIGINT NOT NULL DEFAULT 0',
   'ALTER TABLE dcp_devices ADD COLUMN synced_through BIGINT NOT NULL DEFAULT 0',
   'CREATE INDEX dcp_issuances_by_se_time ON dcp_issuances (se_id, kind, stamped_at)',
+];
+
+const creditReportStatements = [
+  `ALTER TABLE dcp_credits ADD COLUMN report_state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (report_state IN ('pending', 'reported', 'refused'))`,
+  `ALTER TABLE dcp_credits ADD COLUMN report_refusal TEXT`,
+  `CREATE INDEX dcp_credits_unreported ON dcp_credits (report_state, state, created_at_ms)`,
+  // The issuance that minted a credit names it in its report: found by the issuance.
+  `CREATE INDEX dcp_credits_issuance ON dcp_credits (issuance_id)`,
 ];
 
 export const dcpMigrations: MigrationSet = {
@@ -262,6 +277,11 @@ export const dcpMigrations: MigrationSet = {
       version: 8,
       name: 'issuance times and the last sync a claim showed, for the loads a sync delivers again',
       statements: () => openLoadStatements,
+    },
+    {
+      version: 9,
+      name: 'queued credits reported to the MDS',
+      statements: () => creditReportStatements,
     },
   ],
 };

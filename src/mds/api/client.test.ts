@@ -17,6 +17,7 @@ import {
   recoveriesListMax,
   refundsPageMax,
   reportItemsMax,
+  reportedCreditIdPattern,
   sealedUploadBytesMax,
 } from './types.ts';
 
@@ -442,5 +443,6 @@ describe('MDS client', () => {
         channel.recoveriesListMax,
       ],
     );
+    assert.equal(reportedCreditIdPattern.source, channel.reportedCreditIdPattern.source);
   });
 });

@@ -163,9 +163,13 @@ export class MdsClient {
 
   /** The DCP's own records in cleartext, at most `reportItemsMax` of each kind per call. */
   async postReports(idempotencyKey: string, reports: ReportsBody): Promise<Replayable<ReportCounts>> {
+    const credits = reports.credits ?? [];
+    const mints = reports.mints ?? [];
     for (const [name, items] of [
       ['issuances', reports.issuances.length],
       ['retirements', reports.retirements.length],
+      ['credits', credits.length],
+      ['mints', mints.length],
     ] as const) {
       if (items > reportItemsMax)
         throw mdsError('reportItemsLimitExceeded', `${items} ${name}, at most ${reportItemsMax}`);
@@ -176,6 +180,11 @@ export class MdsClient {
         ...retirement,
         value: retirement.value.toString(),
       })),
+      // Sent only when given, so a report of issuances and retirements alone reads as it always did.
+      ...(reports.credits === undefined
+        ? {}
+        : { credits: credits.map((credit) => ({ ...credit, value: credit.value.toString() })) }),
+      ...(reports.mints === undefined ? {} : { mints }),
     };
     const answer = await this.call({ method: 'POST', path: '/v1/reports', body, idempotencyKey });
     return { value: decodeReportCounts(answer.body), replayed: answer.replayed };

@@ -148,6 +148,13 @@ export const mdsErrors = defineErrorCatalogue({
     meaning:
       'the indicators range is empty or reversed, bucketMs does not divide it, or it spans more than indicatorBucketsMax buckets',
   },
+  // Queued credits in the DCPs' reports (0x408x)
+  reportMintInvalid: {
+    number: 0x4080,
+    kind: 'wrongData',
+    meaning:
+      'a reported mint names an issuance that is not a credit or refund issuance of the same report, or a credit of another kind or SE',
+  },
   // Processes (0x40Fx)
   mdsEnclaveUnavailable: {
     number: 0x40f1,

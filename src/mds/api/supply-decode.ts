@@ -37,6 +37,7 @@ function decodeDcpSupply(value: unknown, path: string): DcpSupply {
   return {
     dcpId: id(f, 'dcpId', path),
     issued: amount(f, 'issued', path),
+    queued: amount(f, 'queued', path),
     retired: amount(f, 'retired', path),
     retiredBacked: amount(f, 'retiredBacked', path),
     attributedOutstanding: amount(f, 'attributedOutstanding', path, true),

@@ -45,10 +45,39 @@ export interface ReportedRetirement {
   readonly retiredAtMs: number;
 }
 
+/**
+ * A credit the DCP queued for an SE and has not minted yet (docs/mds.md, "Supply and settlement"):
+ * its value is in the DCP's pool, so the MDS counts it as issued by that DCP until the issuance that
+ * mints it is reported.
+ */
+export interface ReportedCredit {
+  /** The DCP's own id of the credit (`reportedCreditIdPattern`), unique within that DCP. */
+  readonly creditId: string;
+  /** 32 lowercase hex digits: the SE it is queued for. */
+  readonly seId: string;
+  readonly kind: 'credit' | 'refund';
+  readonly value: bigint;
+  readonly queuedAtMs: number;
+}
+
+/** A DCP's credit id: what `ReportedCredit.creditId` and `ReportedMint.creditId` match. */
+export const reportedCreditIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The link from a credit or refund issuance of the same report to one queued credit it minted. */
+export interface ReportedMint {
+  readonly creditId: string;
+  /** 64 lowercase hex digits: the id of an issuance in the same report. */
+  readonly issuanceId: string;
+}
+
 export interface ReportsBody {
   /** Signed issuance envelopes (canonical CBOR), each signed by the reporting DCP. */
   readonly issuances: readonly Bytes[];
   readonly retirements: readonly ReportedRetirement[];
+  /** Credits queued and not minted yet; at most `reportItemsMax`. */
+  readonly credits?: readonly ReportedCredit[];
+  /** Which queued credits the issuances of this report minted; at most `reportItemsMax`. */
+  readonly mints?: readonly ReportedMint[];
 }
 
 /** How many items the MDS newly recorded; an item already recorded identically is not counted. */
@@ -257,7 +286,12 @@ export const settlementPeriodPattern = /^[A-Za-z0-9_.:-]{1,40}$/;
 export interface DcpSupply {
   /** Hex principal id of the DCP's issuer. */
   readonly dcpId: string;
+  /**
+   * The value of the issuances the DCP reported, plus `queued`: the credits it reported queued and
+   * not yet minted (its own books count them issued from the moment they are queued).
+   */
   readonly issued: bigint;
+  readonly queued: bigint;
   readonly retired: bigint;
   readonly retiredBacked: bigint;
   readonly attributedOutstanding: bigint;

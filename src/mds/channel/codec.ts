@@ -11,10 +11,13 @@ import {
   refundsPageMax,
   denyListBytesMax,
   reportItemsMax,
+  reportedCreditIdPattern,
   type EnclaveRefusal,
   type IndicatorsRequest,
   type RecordReportsRequest,
   type RenewalCheckRequest,
+  type ReportedCredit,
+  type ReportedMint,
   type ReportedRetirement,
   type StoreUploadRequest,
 } from './protocol.ts';
@@ -126,6 +129,39 @@ function retirementField(value: unknown, field: string): ReportedRetirement {
   };
 }
 
+/** A report's list that older callers leave out: absent reads as empty. */
+function optionalList(value: unknown, field: string): readonly unknown[] {
+  return value === undefined ? [] : listField(value, field, reportItemsMax);
+}
+
+function creditIdField(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !reportedCreditIdPattern.test(value))
+    throw invalid(field, `must match ${reportedCreditIdPattern.source}`);
+  return value;
+}
+
+function creditField(value: unknown, field: string): ReportedCredit {
+  const r = record(value, field);
+  if (typeof r['value'] !== 'bigint') throw invalid(`${field}.value`, 'must be a bigint');
+  const kind = r['kind'];
+  if (kind !== 'credit' && kind !== 'refund') throw invalid(`${field}.kind`, 'must be credit or refund');
+  return {
+    creditId: creditIdField(r['creditId'], `${field}.creditId`),
+    seId: hexField(r['seId'], `${field}.seId`, principalHexLength),
+    kind,
+    value: checkAmount(r['value'], `${field}.value`),
+    queuedAtMs: safeIntegerField(r['queuedAtMs'], `${field}.queuedAtMs`),
+  };
+}
+
+function mintField(value: unknown, field: string): ReportedMint {
+  const r = record(value, field);
+  return {
+    creditId: creditIdField(r['creditId'], `${field}.creditId`),
+    issuanceId: hexField(r['issuanceId'], `${field}.issuanceId`, digestHexLength),
+  };
+}
+
 /** The claim and sealed upload of `storeUpload` and `checkRenewal`, with the posting DCP. */
 function uploadPair(value: unknown, field: string): StoreUploadRequest {
   const r = record(value, field);
@@ -161,6 +197,12 @@ const callDecoders: {
         ),
         retirements: listField(r['retirements'], 'recordReports.retirements', reportItemsMax).map(
           (item, index) => retirementField(item, `recordReports.retirements[${index}]`),
+        ),
+        credits: optionalList(r['credits'], 'recordReports.credits').map((item, index) =>
+          creditField(item, `recordReports.credits[${index}]`),
+        ),
+        mints: optionalList(r['mints'], 'recordReports.mints').map((item, index) =>
+          mintField(item, `recordReports.mints[${index}]`),
         ),
       },
     };

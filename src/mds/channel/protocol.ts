@@ -46,11 +46,33 @@ export interface ReportedRetirement {
   readonly retiredAtMs: number;
 }
 
+/** A credit the DCP queued and has not minted yet (src/mds/api/types.ts `ReportedCredit`). */
+export interface ReportedCredit {
+  readonly creditId: string;
+  readonly seId: string;
+  readonly kind: 'credit' | 'refund';
+  readonly value: bigint;
+  readonly queuedAtMs: number;
+}
+
+/** A DCP's own id of a credit: letters, digits and `_.:-`, at most 128 characters. */
+export const reportedCreditIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** One queued credit that an issuance of the same report minted. */
+export interface ReportedMint {
+  readonly creditId: string;
+  readonly issuanceId: string;
+}
+
 export interface RecordReportsRequest {
   readonly dcpId: string;
   /** Signed issuance envelopes (canonical CBOR), each signed by the DCP `dcpId`. */
   readonly issuances: readonly Bytes[];
   readonly retirements: readonly ReportedRetirement[];
+  /** Credits queued and not minted yet (none when absent). */
+  readonly credits?: readonly ReportedCredit[];
+  /** Which queued credits the issuances of this request minted (none when absent). */
+  readonly mints?: readonly ReportedMint[];
 }
 
 /** How many items were newly recorded; an item already recorded identically is not counted. */
@@ -230,8 +252,10 @@ export const supplyDcpsMax = 256;
 /** One DCP's figures as the enclave knows them (docs/mds.md, "Supply and settlement"). */
 export interface EnclaveDcpSupply {
   readonly dcpId: string;
-  /** The value of the issuances the DCP reported. */
+  /** The value of the issuances the DCP reported, plus `queued`. */
   readonly issued: bigint;
+  /** The credits the DCP reported queued that no reported issuance has minted yet. */
+  readonly queued: bigint;
   /** The value of the tokens the DCP reported retired. */
   readonly retired: bigint;
   /** The value of every retired token (at any DCP) that this DCP's issuances back. */

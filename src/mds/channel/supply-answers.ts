@@ -31,6 +31,7 @@ function decodeDcpSupply(value: unknown, field: string): EnclaveDcpSupply {
   return {
     dcpId: hexField(r['dcpId'], `${field}.dcpId`, principalHexLength),
     issued: amount('issued'),
+    queued: amount('queued'),
     retired: amount('retired'),
     retiredBacked: amount('retiredBacked'),
     observedOffline: amount('observedOffline'),

@@ -16,10 +16,12 @@ export const uploadRequestBodyBytesMax = 2 * (sealedUploadBytesMax + claimBytesM
 export const issuanceBytesMax = 16 * 1024;
 /**
  * `POST /v1/reports`: reportItemsMax issuances at issuanceBytesMax in hex and as many retirements
- * (≈ 250 characters each), so a report of one item more than allowed still parses and gets
- * `reportItemsLimitExceeded` rather than a size refusal.
+ * (≈ 250 characters each), queued credits (≈ 300 with a credit id of 128) and mints (≈ 250), so a
+ * report of one item more than allowed still parses and gets `reportItemsLimitExceeded` rather
+ * than a size refusal.
  */
-export const reportRequestBodyBytesMax = (reportItemsMax + 1) * (2 * issuanceBytesMax + 300) + 1024;
+export const reportRequestBodyBytesMax =
+  (reportItemsMax + 1) * (2 * issuanceBytesMax + 300 + 300 + 250) + 1024;
 
 export const idempotencyKeyLengthMax = 128;
 export const participantNameLengthMax = 100;

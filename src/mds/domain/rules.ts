@@ -88,11 +88,8 @@ function decodeClaim(bytes: Bytes): Claim {
 }
 
 /** A report of at most reportItemsMax of each kind (`reportItemsLimitExceeded`). */
-export function checkReportSize(issuances: number, retirements: number): void {
-  for (const [field, count] of [
-    ['issuances', issuances],
-    ['retirements', retirements],
-  ] as const) {
+export function checkReportSize(counts: Readonly<Record<string, number>>): void {
+  for (const [field, count] of Object.entries(counts)) {
     if (count > reportItemsMax)
       throw mdsError('reportItemsLimitExceeded', `${field}: ${count} items, at most ${reportItemsMax}`);
   }

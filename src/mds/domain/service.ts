@@ -10,8 +10,8 @@ import type {
   EnclavePort,
   EnclaveStatus,
   EvidenceItem,
+  RecordReportsRequest,
   ReportCounts,
-  ReportedRetirement,
   UploadStatus,
 } from '../channel/protocol.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
@@ -188,25 +188,25 @@ export class MdsService {
     return status;
   }
 
-  /** A DCP reports the issuances it signed and the tokens it retired; the enclave records them. */
+  /**
+   * A DCP reports the issuances it signed, the tokens it retired and the credits it queued (with the
+   * issuances that minted them); the enclave records them.
+   */
   async recordReports(
     caller: Participant,
     key: string,
-    request: { readonly issuances: readonly Bytes[]; readonly retirements: readonly ReportedRetirement[] },
+    request: Omit<RecordReportsRequest, 'dcpId'>,
   ): Promise<Answer<ReportCounts>> {
     const dcpId = callerDcpId(caller, 'report issuances and retirements');
-    checkReportSize(request.issuances.length, request.retirements.length);
-    const content = JSON.stringify([
-      request.issuances.map(toHex),
-      request.retirements.map((item) => [
-        item.tokenId,
-        `${item.value}`,
-        item.seId,
-        item.uploadDigest,
-        item.retiredAtMs,
-      ]),
+    checkReportSize({
+      issuances: request.issuances.length,
+      retirements: request.retirements.length,
+      credits: request.credits?.length ?? 0,
+      mints: request.mints?.length ?? 0,
+    });
+    const print = fingerprint('recordReports', [
+      toHex(this.deps.hasher.sha256(utf8(reportContent(request)))),
     ]);
-    const print = fingerprint('recordReports', [toHex(this.deps.hasher.sha256(utf8(content)))]);
     const answer = await this.transactions.relayed(
       { caller, key, fingerprint: print, kind: 'reports' },
       async () => ({ kind: 'reports', counts: await this.enclave.recordReports({ dcpId, ...request }) }),
@@ -293,4 +293,27 @@ export async function verifyMdsAudit(store: MdsStore, hasher: Hasher): Promise<A
   return verifyAuditChain(hasher, await store.auditHead(), (after) =>
     store.auditEntries(after, auditVerifyPageEntriesMax),
   );
+}
+
+/** A report's content as its fingerprint reads it: the same items, the same fingerprint. */
+function reportContent(request: Omit<RecordReportsRequest, 'dcpId'>): string {
+  const retirements = request.retirements.map((item) => [
+    item.tokenId,
+    `${item.value}`,
+    item.seId,
+    item.uploadDigest,
+    item.retiredAtMs,
+  ]);
+  const credits = (request.credits ?? []).map((item) => [
+    item.creditId,
+    item.seId,
+    item.kind,
+    `${item.value}`,
+    item.queuedAtMs,
+  ]);
+  const mints = (request.mints ?? []).map((item) => [item.creditId, item.issuanceId]);
+  // A report without credits reads as before they existed, so its fingerprint is unchanged.
+  const parts: unknown[] = [request.issuances.map(toHex), retirements];
+  if (credits.length > 0 || mints.length > 0) parts.push(credits, mints);
+  return JSON.stringify(parts);
 }

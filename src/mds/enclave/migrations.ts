@@ -40,8 +40,42 @@ export const enclaveMigrations: MigrationSet = {
       name: 'issuance arrivals for the report window, deny lists, entry times',
       statements: (engine) => [...issuanceArrivalTables(engine), ...denialTables(engine)],
     },
+    {
+      version: 4,
+      name: 'queued credits the DCPs report, and the issuances that minted them',
+      statements: (engine) => queuedCreditTables(engine),
+    },
   ],
 };
+
+/**
+ * Queued credits (docs/mds.md, "Supply and settlement"): what a DCP reported queued for an SE and
+ * not yet minted, keyed by the DCP and its own credit id, and the link from a reported credit or
+ * refund issuance to each credit it minted (with the issuance's kind and SE, so a credit reported
+ * after its mint is checked against it). A credit counts as issued by its DCP while no mint names it.
+ */
+function queuedCreditTables(engine: Engine): string[] {
+  const t = (name: string) => enclaveTable(engine, name);
+  return [
+    `CREATE TABLE ${t('reported_credits')} (
+            dcp_id TEXT NOT NULL,
+            credit_id TEXT NOT NULL,
+            se_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('credit', 'refund')),
+            value BIGINT NOT NULL CHECK (value > 0),
+            queued_at_ms BIGINT NOT NULL,
+            reported_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (dcp_id, credit_id))`,
+    `CREATE TABLE ${t('credit_mints')} (
+            dcp_id TEXT NOT NULL,
+            credit_id TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('credit', 'refund')),
+            se_id TEXT NOT NULL,
+            reported_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (dcp_id, credit_id))`,
+  ];
+}
 
 /**
  * Every DCP-signed issuance the graph holds, with when it was first merged and how its report window

@@ -1,5 +1,5 @@
-// The DCPs' cleartext reports (docs/mds.md, "Enclave"): every issuance a DCP signed and every token
-// it retired. All items of one report are checked before any is written, so a refused report
+// The DCPs' cleartext reports (docs/mds.md, "Enclave"): every issuance a DCP signed, every token it
+// retired, and every credit it queued with the issuances that minted them (queued-credits.ts). All items of one report are checked before any is written, so a refused report
 // changes nothing; an item already recorded identically is not counted again.
 import { toHex } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
@@ -18,10 +18,10 @@ import {
 } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
 import { detectRetired } from './detectors.ts';
+import { checkMints, recordCredit, recordMint, type MintingIssuance } from './queued-credits.ts';
 import type { EnclaveTables } from './store.ts';
 
-interface ReportedIssuance {
-  readonly entryId: string;
+interface ReportedIssuance extends MintingIssuance {
   readonly envelope: string;
 }
 
@@ -39,7 +39,13 @@ function checkIssuances(
       idKey(issuance.body.dcpId) === request.dcpId &&
       verifier.verify(issuer.body.publicKey, purposes.issuance, issuance.bodyBytes, issuance.signature);
     if (!own) throw mdsError('issuanceNotOwn', `issuances[${index}] is not signed by DCP ${request.dcpId}`);
-    return { entryId: toHex(verifier.sha256(issuance.bodyBytes)), envelope: toHex(encodeSigned(issuance)) };
+    const owner = issuance.body.outputs[0]?.owner;
+    return {
+      entryId: toHex(verifier.sha256(issuance.bodyBytes)),
+      envelope: toHex(encodeSigned(issuance)),
+      kind: issuance.body.kind,
+      seId: owner === undefined ? '' : toHex(owner),
+    };
   });
 }
 
@@ -51,15 +57,21 @@ export async function recordReports(
   request: RecordReportsRequest,
   nowMs: number,
 ): Promise<ReportCounts> {
-  if (request.issuances.length > reportItemsMax || request.retirements.length > reportItemsMax)
+  const credits = request.credits ?? [];
+  const lists = [request.issuances, request.retirements, credits, request.mints ?? []];
+  if (lists.some((items) => items.length > reportItemsMax))
     throw mdsError(
       'reportItemsLimitExceeded',
-      `at most ${reportItemsMax} issuances and ${reportItemsMax} retirements`,
+      `at most ${reportItemsMax} issuances, retirements, credits and mints each`,
     );
   const issuances = checkIssuances(verifier, anchors, request);
+  const mints = checkMints(request.mints ?? [], issuances);
   return db.transaction(async (tx) => {
     let issuanceCount = 0;
     let retirementCount = 0;
+    // The mints first: an issuance and the credits it minted are recorded together, or neither.
+    for (const mint of mints) await recordMint(tx, tables, request.dcpId, mint, nowMs);
+    for (const credit of credits) await recordCredit(tx, tables, request.dcpId, credit, nowMs);
     for (const issuance of issuances) {
       const rows = await tx.all(
         `SELECT envelope FROM ${tables.reportedIssuances} WHERE entry_id = ?${db.lockRows}`,

@@ -47,6 +47,8 @@ export class EnclaveTables {
   readonly alertSequence: string;
   readonly issuanceArrivals: string;
   readonly denials: string;
+  readonly reportedCredits: string;
+  readonly creditMints: string;
 
   constructor(engine: Engine) {
     const t = (name: string) => enclaveTable(engine, name);
@@ -63,6 +65,8 @@ export class EnclaveTables {
     this.alertSequence = t('alert_sequence');
     this.issuanceArrivals = t('issuance_arrivals');
     this.denials = t('denials');
+    this.reportedCredits = t('reported_credits');
+    this.creditMints = t('credit_mints');
   }
 }
 

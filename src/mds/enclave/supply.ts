@@ -1,6 +1,7 @@
 // Supply per DCP (docs/mds.md, "Supply and settlement"): what each DCP issued and retired by its own
 // reports, and, by the attribution rule (attribution.ts), how much of all retired value each DCP's
-// issuances back. Settlement rests on the difference:
+// issuances back. Issued counts the credits a DCP reported queued and has not minted yet (its pool
+// holds their value already: queued-credits.ts). Settlement rests on the difference:
 //
 //   attributed outstanding(d) = issued(d) − retiredBacked(d)
 //   pool(d) after settlement  = issued(d) − retired(d) + settled(d) = attributed outstanding(d)
@@ -30,6 +31,7 @@ import {
   type Producer,
   type TokenOrigin,
 } from './attribution.ts';
+import { queuedCredits } from './queued-credits.ts';
 import type { EnclaveTables } from './store.ts';
 
 /** Graph entries one supply computation loads at most; past it, `supplyGraphTooLarge`. */
@@ -89,8 +91,10 @@ export async function computeSupply(
   }
   const observed = await observedOffline(tx, tables, attributor, retiredIds);
   const figures = await recovery(tx);
+  const queued = await queuedCredits(tx, tables);
   const dcpIds = new Set([
     ...graph.issued.keys(),
+    ...queued.keys(),
     ...retired.keys(),
     ...retiredBacked.keys(),
     ...observed.keys(),
@@ -99,7 +103,9 @@ export async function computeSupply(
   for (const dcpId of [...figures.inFlight.keys(), ...figures.refunded.keys()]) dcpIds.add(dcpId);
   const dcps: EnclaveDcpSupply[] = [...dcpIds].sort().map((dcpId) => ({
     dcpId,
-    issued: graph.issued.get(dcpId) ?? 0n,
+    // A queued credit is issued by its DCP until its issuance is reported (queued-credits.ts).
+    issued: (graph.issued.get(dcpId) ?? 0n) + (queued.get(dcpId) ?? 0n),
+    queued: queued.get(dcpId) ?? 0n,
     retired: retired.get(dcpId) ?? 0n,
     retiredBacked: retiredBacked.get(dcpId) ?? 0n,
     observedOffline: observed.get(dcpId) ?? 0n,

@@ -59,6 +59,9 @@ export const UploadBody = Type.Object(
   strict,
 );
 
+/** A DCP's own id of a queued credit (`reportedCreditIdPattern` of src/mds/api/types.ts). */
+const CreditId = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: "the DCP's credit id" });
+
 export const ReportsBody = Type.Object(
   {
     issuances: Type.Array(
@@ -82,6 +85,29 @@ export const ReportsBody = Type.Object(
         strict,
       ),
       { description: 'at most reportItemsMax (256)' },
+    ),
+    credits: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            creditId: CreditId,
+            seId: PrincipalId,
+            kind: literals(['credit', 'refund'] as const),
+            value: Type.String({
+              pattern: '^[0-9]{1,20}$',
+              description: 'minor units, decimal, 1..amountMax',
+            }),
+            queuedAtMs: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+          },
+          strict,
+        ),
+        { description: 'credits queued and not minted yet, at most reportItemsMax (256)' },
+      ),
+    ),
+    mints: Type.Optional(
+      Type.Array(Type.Object({ creditId: CreditId, issuanceId: Digest }, strict), {
+        description: 'which queued credits the issuances of this report minted, at most reportItemsMax (256)',
+      }),
     ),
   },
   strict,

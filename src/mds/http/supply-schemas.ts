@@ -22,6 +22,7 @@ const DcpSupplyWire = Type.Object(
   {
     dcpId: PrincipalId,
     issued: Amount,
+    queued: Amount,
     retired: Amount,
     retiredBacked: Amount,
     attributedOutstanding: SignedAmount,
@@ -123,6 +124,7 @@ export function supplyWire(figures: SupplyFigures): Static<typeof SupplyWire> {
     dcps: figures.dcps.map((dcp) => ({
       dcpId: dcp.dcpId,
       issued: dcp.issued.toString(),
+      queued: dcp.queued.toString(),
       retired: dcp.retired.toString(),
       retiredBacked: dcp.retiredBacked.toString(),
       attributedOutstanding: dcp.attributedOutstanding.toString(),

@@ -2,6 +2,7 @@
 // DCP relays, asks and reports (docs/mds.md, "Ingest", "Renewal check"). These routes take bodies
 // larger than the service's default limit: a sealed upload is up to 16 MiB, a report up to 256
 // signed issuances.
+import type { Static } from '@sinclair/typebox';
 import { checkAmount } from '../../../core/amount.ts';
 import { fromHex, toHex } from '../../../core/bytes.ts';
 import { assert } from '../../../core/assert.ts';
@@ -60,21 +61,32 @@ export function ingestRoutes({ app, service, metrics, caller }: MdsRoutes): void
       schema: { security, headers: IdempotencyHeaders, body: ReportsBody, response: responses.reports },
     },
     async (request, reply) => {
-      const issuances = request.body.issuances.map((hex) => {
-        const bytes = fromHex(hex);
-        assert(bytes !== undefined, 'the schema admits only lowercase hex of whole bytes');
-        return bytes;
-      });
-      const retirements = request.body.retirements.map((item, index) => ({
-        ...item,
-        value: checkAmount(BigInt(item.value), `retirements[${index}].value`),
-      }));
-      const answer = await service.recordReports(caller(request), request.headers['idempotency-key'], {
-        issuances,
-        retirements,
-      });
+      const answer = await service.recordReports(
+        caller(request),
+        request.headers['idempotency-key'],
+        reportsOf(request.body),
+      );
       markReplayed(reply, answer);
       return answer.value;
     },
   );
+}
+
+/** A report's body as the domain takes it: bytes for hex, bigint amounts named by their field. */
+function reportsOf(body: Static<typeof ReportsBody>) {
+  const amounts = <T extends { readonly value: string }>(items: readonly T[], field: string) =>
+    items.map((item, index) => ({
+      ...item,
+      value: checkAmount(BigInt(item.value), `${field}[${index}].value`),
+    }));
+  return {
+    issuances: body.issuances.map((hex) => {
+      const bytes = fromHex(hex);
+      assert(bytes !== undefined, 'the schema admits only lowercase hex of whole bytes');
+      return bytes;
+    }),
+    retirements: amounts(body.retirements, 'retirements'),
+    credits: amounts(body.credits ?? [], 'credits'),
+    mints: body.mints ?? [],
+  };
 }
