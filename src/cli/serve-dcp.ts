@@ -40,6 +40,17 @@ interface ServeDcpOptions {
   readonly verify?: VerifyPolicy;
 }
 
+const renewalCheckOption = new Option(
+  '--renewal-check <mode>',
+  'async: renew at once, the MDS judges later; sync: ask the MDS before every renewal (needs --mds)',
+)
+  .choices(['async', 'sync'])
+  .default('async');
+const verifyOption = new Option(
+  '--verify <policy>',
+  'what a payee SE verifies: every signature, or the paying transfer only',
+).choices(verifyPolicies);
+
 export function registerServeDcp(serve: Command): void {
   serve
     .command('dcp')
@@ -51,14 +62,7 @@ export function registerServeDcp(serve: Command): void {
     .requiredOption('--directory <url>', 'the directory, e.g. http://127.0.0.1:4200')
     .option('--mds <url>', 'the MDS to forward sealed uploads and reports to, e.g. http://127.0.0.1:4500')
     .option('--mds-key-file <path>', 'file with the MDS API key (or CBDC_DCP_MDS_KEY)')
-    .addOption(
-      new Option(
-        '--renewal-check <mode>',
-        'async: renew at once, the MDS judges later; sync: ask the MDS before every renewal (needs --mds)',
-      )
-        .choices(['async', 'sync'])
-        .default('async'),
-    )
+    .addOption(renewalCheckOption)
     .requiredOption('--pki <dir>', 'deployment PKI folder (trust.json, dcp-<name>.json)')
     .requiredOption('--name <name>', 'the DCP name in the PKI folder')
     .option('--public-url <url>', 'the URL other DCPs reach this one at (default: the listening address)')
@@ -73,12 +77,7 @@ export function registerServeDcp(serve: Command): void {
       'the limits it signs and pushes, per device kind (docs/dcp.md)',
       parseLimitsOption,
     )
-    .addOption(
-      new Option(
-        '--verify <policy>',
-        'what a payee SE verifies: every signature, or the paying transfer only',
-      ).choices(verifyPolicies),
-    )
+    .addOption(verifyOption)
     .option('--log-level <level>', 'pino level, or silent', parseLogLevel, 'info')
     .action(async (options: ServeDcpOptions) => {
       const ledgerKey = secretFrom(options.ledgerKeyFile, 'CBDC_DCP_LEDGER_KEY');
