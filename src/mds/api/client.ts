@@ -125,14 +125,10 @@ export class MdsClient {
 
   /** Stores the pair at the MDS (202 once durable); the same pair again answers its current state. */
   async postUpload(idempotencyKey: string, upload: UploadBody): Promise<Replayable<UploadAcknowledgement>> {
-    if (upload.sealed.length > sealedUploadBytesMax)
-      throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
-    if (upload.claim.length > claimBytesMax)
-      throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
     const answer = await this.call({
       method: 'POST',
       path: '/v1/uploads',
-      body: { claim: toHex(upload.claim), sealed: toHex(upload.sealed) },
+      body: pairBody(upload),
       idempotencyKey,
     });
     return { value: decodeAcknowledgement(answer.body), replayed: answer.replayed };
@@ -144,14 +140,10 @@ export class MdsClient {
    * retried. The caller verifies the verdict's signature and that it answers this claim.
    */
   async checkRenewal(upload: UploadBody): Promise<RenewalVerdict> {
-    if (upload.sealed.length > sealedUploadBytesMax)
-      throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
-    if (upload.claim.length > claimBytesMax)
-      throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
     const answer = await this.call({
       method: 'POST',
       path: '/v1/renewal-checks',
-      body: { claim: toHex(upload.claim), sealed: toHex(upload.sealed) },
+      body: pairBody(upload),
     });
     return decodeRenewalCheck(answer.body);
   }
@@ -333,4 +325,13 @@ function pageQuery(
   search.set('limit', String(limit));
   if (page.after !== undefined) search.set('after', page.after);
   return { path: `${path}?${search.toString()}`, limit };
+}
+
+/** A claim and its sealed upload as both routes take them, refused here when over the MDS's bounds. */
+function pairBody(upload: UploadBody): { readonly claim: string; readonly sealed: string } {
+  if (upload.sealed.length > sealedUploadBytesMax)
+    throw mdsError('uploadBytesLimitExceeded', `sealed upload of ${upload.sealed.length} bytes`);
+  if (upload.claim.length > claimBytesMax)
+    throw mdsError('uploadBytesLimitExceeded', `claim of ${upload.claim.length} bytes`);
+  return { claim: toHex(upload.claim), sealed: toHex(upload.sealed) };
 }

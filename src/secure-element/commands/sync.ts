@@ -273,7 +273,7 @@ function installCredits(
     if (issuance.body.kind === 'renewal')
       throw coreError('issuanceKindInvalid', 'a credit cannot be a renewal');
     const { entry, tokens } = acceptIssuance(se, context, issuance);
-    if (refusedForBalance(context, issuance, entry, balanceOf(kept) + balanceOf(tokens), changes)) {
+    if (refusedForBalance(context, issuance, entry, balanceOf(kept), balanceOf(tokens), changes)) {
       refusedLoads++;
       continue;
     }
@@ -299,17 +299,14 @@ function refusedForBalance(
   context: Personalised,
   issuance: Issuance,
   entry: IdentifiedEntry,
-  balance: bigint,
+  held: bigint,
+  value: bigint,
   changes: Changes,
 ): boolean {
-  if (issuance.body.kind !== 'load' || balance <= context.limits.balanceMax) return false;
-  const refusal = signLoadRefusal(context, entry.id, balance - issuanceValue(issuance));
+  if (issuance.body.kind !== 'load' || held + value <= context.limits.balanceMax) return false;
+  const refusal = signLoadRefusal(context, entry.id, held);
   changes.put(recordKeys.refused(entry.id), encodeRefused({ time: issuance.body.time, refusal }));
   return true;
-}
-
-function issuanceValue(issuance: Issuance): bigint {
-  return issuance.body.outputs.reduce((sum, output) => sum + output.value, 0n);
 }
 
 /**
