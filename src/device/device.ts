@@ -21,6 +21,8 @@ export class Device implements LinkTarget {
   /** The chip's persistent memory; tests swap in a `FaultyMedium` over it to cut power at a write. */
   medium: Medium;
   #chip: SecureElement | undefined;
+  /** Unpowered between uses with nothing lost (`rest`): the next command powers the chip up. */
+  #resting = false;
 
   constructor(kind: SecureElementKind, name: string, medium: Medium, platform: SecureElementPlatform) {
     this.kind = kind;
@@ -31,17 +33,31 @@ export class Device implements LinkTarget {
   }
 
   get isPowered(): boolean {
-    return this.#chip !== undefined;
+    return this.#chip !== undefined || this.#resting;
   }
 
   /** Powers the chip up on `medium` (recovering an interrupted commit). */
   powerUp(medium: Medium = this.medium): void {
     this.medium = medium;
     this.#chip = SecureElement.open(medium, this.platform, storeProfiles[this.kind]);
+    this.#resting = false;
+  }
+
+  /**
+   * The chip loses power between two uses, as a card does out of the reader's field: its RAM (the
+   * store's cache, decoded records, any session) is freed and only its memory stays; the next command
+   * powers it up again on that memory. What it answers is the same, so a simulator holding many
+   * devices keeps only the ones in use powered.
+   */
+  rest(): void {
+    if (this.#chip === undefined) return;
+    this.#chip = undefined;
+    this.#resting = true;
   }
 
   /** One APDU to the chip. A power cut leaves the device off and rethrows. */
   transmit(command: Uint8Array): Uint8Array {
+    if (this.#chip === undefined && this.#resting) this.powerUp();
     const chip = this.#chip;
     if (chip === undefined) throw new DevicePoweredOff(`${this.name} is off`);
     try {

@@ -5,10 +5,13 @@
 // little to unload sync all the same (a shop's end of day). Every online step is a real HTTP call through the DCP's clients.
 // A device whose DCP is out today (outages.ts) makes no online step: each one it would have made is
 // counted as deferred, and its offline payments go on.
+import { assert } from '../core/assert.ts';
 import { toHex } from '../core/bytes.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { attack, type Attacks } from './attacks.ts';
+import { eachConcurrently } from './concurrent.ts';
 import { payOffline, renewalRequiredCodes } from './offline.ts';
+import type { PoweredChips } from './powered.ts';
 import type { Scenario } from './scenario.ts';
 import { add, type RenewalReason, type Tally } from './tally.ts';
 import { idempotencyKey, operatorOf, type Agent, type World } from './world.ts';
@@ -51,7 +54,26 @@ function smaller(a: bigint, b: bigint): bigint {
 interface DayRun {
   readonly tally: Tally;
   readonly beforeSettle: () => Promise<void>;
+  readonly settleWaits: () => boolean;
   readonly offline: (agent: Agent) => boolean;
+  readonly chips: PoweredChips;
+}
+
+/**
+ * Runs `step` for each agent: one after the other while the run waits for the MDS before each
+ * settlement (each then meets the MDS's answer to the settlements before it); otherwise
+ * concurrently, since nothing a step meets then depends on the others (see each caller).
+ */
+async function eachAgent(
+  run: DayRun,
+  agents: readonly Agent[],
+  step: (agent: Agent) => Promise<void>,
+): Promise<void> {
+  if (!run.settleWaits()) {
+    await eachConcurrently(agents, step);
+    return;
+  }
+  for (const agent of agents) await step(agent);
 }
 
 /** True, counting the operation as deferred, when one of the agents' DCPs is out today. */
@@ -65,24 +87,49 @@ async function renew(agent: Agent, run: DayRun, reason: RenewalReason): Promise<
   const { tally, beforeSettle } = run;
   if (deferred(run, agent)) return;
   await beforeSettle();
-  await agent.app.renew(agent.device.client(), idempotencyKey());
+  await run.chips.during([agent.device], () => agent.app.renew(agent.device.client(), idempotencyKey()));
   tally.renewals[reason]++;
   tally.settles++;
 }
 
-/** Whom a consumer pays: mostly a merchant; never another card when it holds a card. */
-function payeeFor(world: World, random: SeededRandom, payer: Agent): Agent {
-  const others = world.consumers.filter(
-    (consumer) => consumer !== payer && (payer.device.kind === 'phone' || consumer.device.kind === 'phone'),
-  );
-  const toMerchant = others.length === 0 || random.chance(merchantPaymentsOutOfFour, 4);
-  return random.pick(toMerchant ? world.merchants : others);
+/** The consumers as payees: each one's position, and the phones among them, for `payeeFor`. */
+interface Payees {
+  readonly consumers: readonly Agent[];
+  readonly positions: ReadonlyMap<Agent, number>;
+  readonly phones: readonly Agent[];
+}
+
+function payeesOf(world: World): Payees {
+  return {
+    consumers: world.consumers,
+    positions: new Map(world.consumers.map((consumer, position) => [consumer, position])),
+    phones: world.consumers.filter((consumer) => consumer.device.kind === 'phone'),
+  };
+}
+
+/**
+ * Whom a consumer pays: mostly a merchant; never another card when it holds a card. The other
+ * consumers a payer may pay are every consumer but itself (a phone) or every phone (a card), in
+ * the consumers' order: picked by position, without building the list for each payment.
+ */
+function payeeFor(world: World, payees: Payees, random: SeededRandom, payer: Agent): Agent {
+  const position = payees.positions.get(payer) ?? -1;
+  const byPhone = payer.device.kind === 'phone';
+  const others = byPhone ? payees.consumers.length - (position < 0 ? 0 : 1) : payees.phones.length;
+  if (others === 0 || random.chance(merchantPaymentsOutOfFour, 4)) return random.pick(world.merchants);
+  const drawn = random.below(others);
+  const payee = byPhone
+    ? payees.consumers[position >= 0 && drawn >= position ? drawn + 1 : drawn]
+    : payees.phones[drawn];
+  assert(payee !== undefined, 'a drawn position holds a consumer');
+  return payee;
 }
 
 async function payments(scenario: Scenario, world: World, random: SeededRandom, run: DayRun): Promise<void> {
+  const payees = payeesOf(world);
   for (let round = 0; round < consumerPaymentsPerDay; round++) {
     for (const payer of world.consumers) {
-      const payee = payeeFor(world, random, payer);
+      const payee = payeeFor(world, payees, random, payer);
       const amount = amountBetween(
         random,
         paymentAmountMin,
@@ -90,6 +137,7 @@ async function payments(scenario: Scenario, world: World, random: SeededRandom, 
       );
       if (amount === undefined) continue;
       const refusal = payOffline(scenario, random, run.tally, payer, payee, amount);
+      run.chips.used(payer.device, payee.device);
       if (refusal !== undefined && renewalRequiredCodes.has(refusal.code))
         await renew(refusal.refusedBy, run, 'refusedUntilRenewed');
     }
@@ -117,42 +165,71 @@ async function transfer(world: World, random: SeededRandom, run: DayRun): Promis
   if (amount === undefined || deferred(run, payer, payee)) return;
   const payeeSeId = toHex(payee.device.client().getData().seId);
   await run.beforeSettle();
-  await payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey());
+  await run.chips.during([payer.device, payee.device], () =>
+    payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey()),
+  );
   add(run.tally.transfers, amount);
   run.tally.settles++;
   await renew(payee, run, 'creditWaiting');
 }
 
+/**
+ * Devices past the payment count renew (concurrently unless the run waits for the MDS: a renewal
+ * meets its own device's tokens and credits, and limits and a deny list the same for all).
+ */
 async function renewals(world: World, run: DayRun): Promise<void> {
-  for (const agent of [...world.consumers, ...world.merchants])
-    if (agent.device.client().getData().paymentsSinceSync >= renewAfterPayments)
-      await renew(agent, run, 'paymentCount');
+  const due = [...world.consumers, ...world.merchants].filter((agent) => {
+    world.chips.used(agent.device);
+    return agent.device.client().getData().paymentsSinceSync >= renewAfterPayments;
+  });
+  await eachAgent(run, due, (agent) => renew(agent, run, 'paymentCount'));
 }
 
+/**
+ * Consumers low on value load from their wallets, concurrently: a load draws on the consumer's own
+ * wallet into its own chip, and adds to the pool, which nothing reads before the payments.
+ */
 async function loads(world: World, run: DayRun): Promise<void> {
-  for (const consumer of world.consumers) {
-    if (balanceOf(consumer) >= reloadBelow) continue;
-    if ((await consumer.admin.wallet(consumer.walletId)).available < loadAmount) continue;
-    if (deferred(run, consumer)) continue;
+  const load = async (consumer: Agent) => {
+    if (balanceOf(consumer) >= reloadBelow) return;
+    if ((await consumer.admin.wallet(consumer.walletId)).available < loadAmount) return;
+    if (deferred(run, consumer)) return;
     await consumer.app.load(consumer.device.client(), loadAmount, idempotencyKey());
     add(run.tally.loads, loadAmount);
-  }
+  };
+  await eachConcurrently(world.consumers, (consumer) =>
+    run.chips.during([consumer.device], () => load(consumer)),
+  );
 }
 
-/** Each merchant unloads what it holds, within its DCP's pool (see `transfer`). */
-async function unloads(world: World, run: DayRun): Promise<void> {
-  for (const merchant of world.merchants) {
-    if (deferred(run, merchant)) continue;
-    const amount = smaller(balanceOf(merchant), await poolOf(merchant));
-    if (amount < unloadMin) {
-      await renew(merchant, run, 'endOfDay');
-      continue;
-    }
-    await run.beforeSettle();
-    await merchant.app.unload(merchant.device.client(), amount, idempotencyKey());
-    add(run.tally.unloads, amount);
-    run.tally.settles++;
+/** One merchant unloads what it holds, within its DCP's pool (see `transfer`). */
+async function unload(merchant: Agent, run: DayRun): Promise<void> {
+  if (deferred(run, merchant)) return;
+  run.chips.used(merchant.device);
+  const amount = smaller(balanceOf(merchant), await poolOf(merchant));
+  if (amount < unloadMin) {
+    await renew(merchant, run, 'endOfDay');
+    return;
   }
+  await run.beforeSettle();
+  await run.chips.during([merchant.device], () =>
+    merchant.app.unload(merchant.device.client(), amount, idempotencyKey()),
+  );
+  add(run.tally.unloads, amount);
+  run.tally.settles++;
+}
+
+/**
+ * Each merchant unloads: those of one DCP in their order (each unload draws on the pool the one
+ * before left), the DCPs side by side unless the run waits for the MDS.
+ */
+async function unloads(world: World, run: DayRun): Promise<void> {
+  const dcps = [...new Set(world.merchants.map((merchant) => merchant.dcp))];
+  const inTurn = async (dcp: Agent['dcp']) => {
+    for (const merchant of world.merchants) if (merchant.dcp === dcp) await unload(merchant, run);
+  };
+  if (run.settleWaits()) for (const merchant of world.merchants) await unload(merchant, run);
+  else await eachConcurrently(dcps, inTurn);
 }
 
 export async function playDay(
@@ -165,18 +242,35 @@ export async function playDay(
     readonly day: number;
     /** Called before every renewal, unload and transfer (run.ts: the MDS catching up, while it matters). */
     readonly beforeSettle: () => Promise<void>;
+    /** Whether `beforeSettle` waits for the MDS now; while it does not, settlements run concurrently. */
+    readonly settleWaits: () => boolean;
     /** The positions (in the system's DCP order) of the DCPs out today (outages.ts). */
     readonly dcpsOut: ReadonlySet<number>;
   },
 ): Promise<void> {
   const out = new Set([...world.system.dcps.values()].filter((_, position) => context.dcpsOut.has(position)));
   const offline = (agent: Agent) => out.has(agent.dcp);
-  const run: DayRun = { tally, beforeSettle: context.beforeSettle, offline };
+  const run: DayRun = {
+    tally,
+    beforeSettle: context.beforeSettle,
+    settleWaits: context.settleWaits,
+    offline,
+    chips: world.chips,
+  };
   tally.outages += out.size;
+  const lapT = (w: string) => {
+    const n = performance.now();
+    if (process.env['SIMPH']) console.error('  ', w, ((n - t0) / 1000).toFixed(2));
+    t0 = n;
+  };
   await loads(world, run);
+
   await payments(scenario, world, random, run);
+
   await attack({ scenario, world, random, attacks: context.attacks, day: context.day });
   await renewals(world, run);
+
   await transfer(world, random, run);
+
   await unloads(world, run);
 }

@@ -3,6 +3,7 @@
 // simulator's counts, which would only check the simulator against itself.
 import type { MdsAlert, MdsStatus } from '../mds/api/types.ts';
 import type { Attacks } from './attacks.ts';
+import { eachConcurrently } from './concurrent.ts';
 import type { Tally } from './tally.ts';
 import { agentsOf, supplies, type SupplyFigures, type World } from './world.ts';
 
@@ -57,8 +58,12 @@ function poolChecks(figures: readonly SupplyFigures[]): InvariantCheck[] {
  */
 async function ledgerCheck(world: World, figures: readonly SupplyFigures[]): Promise<InvariantCheck> {
   const bank = (await world.ledger.account(world.bankAccountId)).balance;
-  let wallets = 0n;
-  for (const agent of agentsOf(world)) wallets += (await world.ledger.account(agent.walletAccountId)).balance;
+  // Read concurrently: reads change nothing, and a sum is the same in any order.
+  const balances = await eachConcurrently(
+    agentsOf(world),
+    async (agent) => (await world.ledger.account(agent.walletAccountId)).balance,
+  );
+  const wallets = balances.reduce((total, balance) => total + balance, 0n);
   // Only what the run moved into the pools: value there before it belongs to others' accounts.
   const pools = sinceStart(world, figures).reduce((total, supply) => total + supply.poolBalance, 0n);
   return {
@@ -132,7 +137,10 @@ export async function checkInvariants(world: World, observed: Observed): Promise
   const { tally, attacks, alerts } = observed;
   const figures = await supplies(world.system.dcps.values());
   const onDevices = [...agentsOf(world).map((agent) => agent.device), ...attacks.clones].reduce(
-    (total, device) => total + device.client().getData().balance,
+    (total, device) => {
+      world.chips.used(device);
+      return total + device.client().getData().balance;
+    },
     0n,
   );
   // A refund executed took its payment out of flight: retired, and credited back to the payer.

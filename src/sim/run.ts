@@ -77,13 +77,13 @@ export async function runSimulation(
         // While an attacker's fraud may be found, the MDS's answer (a revocation, so a deny list)
         // reaches devices at their syncs: the MDS catches up before each, so every run is the same.
         // So does a refund of value in flight, which reaches its payer at a sync.
+        const settleWaits = () =>
+          attacks.awaitingRevocation(day) || tally.inFlight + attacks.tally.inFlight > world.mds.refunded;
         const beforeSettle = async () => {
-          const unrefunded = tally.inFlight + attacks.tally.inFlight > world.mds.refunded;
-          if (attacks.awaitingRevocation(day) || unrefunded)
-            alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
+          if (settleWaits()) alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
         };
         const dcpsOut = outages[day] ?? new Set<number>();
-        await playDay(scenario, world, random, tally, { attacks, day, beforeSettle, dcpsOut });
+        await playDay(scenario, world, random, tally, { attacks, day, beforeSettle, settleWaits, dcpsOut });
         // The MDS caught up with the day before anything is read, so every run reads the same.
         alerts = await settledAlerts(world.mds, settlesOf(tally, attacks));
         observe(attacks, alerts, day);

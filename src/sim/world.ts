@@ -11,10 +11,13 @@ import { DcpClient } from '../dcp/api/client.ts';
 import { DeviceApp } from '../device/device-app.ts';
 import { Device } from '../device/device.ts';
 import { LedgerClient } from '../ledger/api/client.ts';
+import { keepAliveTransport } from '../node-http/keep-alive-transport.ts';
 import { nodePlatform } from '../secure-element/node-platform.ts';
 import { MemoryMedium } from '../secure-element/store/medium.ts';
 import { newApiKey, type RunningDcp, type RunningSystem } from '../system/launcher.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
+import { eachConcurrently } from './concurrent.ts';
+import { PoweredChips } from './powered.ts';
 import { cardCountOf, type Scenario } from './scenario.ts';
 import { watchMds, type MdsWatch } from './watch.ts';
 
@@ -63,6 +66,8 @@ export interface World {
   /** Compromised phones, `double-spender-1`, `counterfeiter-1`, `cloner-1` … (attacks.ts). */
   readonly attackers: readonly Agent[];
   readonly mds: MdsWatch;
+  /** Which chips stay powered between uses (powered.ts); every step marks the devices it used. */
+  readonly chips: PoweredChips;
 }
 
 /** Every agent: consumers, merchants, then attackers. */
@@ -86,8 +91,24 @@ export function idempotencyKey(): string {
   return randomBytes(12).toString('hex');
 }
 
+/** Each DCP's clients, one of each per DCP and shared by its agents (they hold no device's state). */
+const clientsOfDcp = new WeakMap<RunningDcp, { readonly operator: DcpClient; readonly app: DeviceApp }>();
+
+function clientsOf(dcp: RunningDcp): { readonly operator: DcpClient; readonly app: DeviceApp } {
+  let clients = clientsOfDcp.get(dcp);
+  if (clients === undefined) {
+    const options = { baseUrl: dcp.url, transport: keepAliveTransport };
+    clients = {
+      operator: new DcpClient({ ...options, apiKey: dcp.operatorKey }),
+      app: new DeviceApp({ ...options, verifier }),
+    };
+    clientsOfDcp.set(dcp, clients);
+  }
+  return clients;
+}
+
 export function operatorOf(dcp: RunningDcp): DcpClient {
-  return new DcpClient({ baseUrl: dcp.url, apiKey: dcp.operatorKey });
+  return clientsOf(dcp).operator;
 }
 
 export async function supplies(dcps: Iterable<RunningDcp>): Promise<SupplyFigures[]> {
@@ -116,7 +137,7 @@ async function createBank(
   });
   await ledger.issue(idempotencyKey(), { accountId: account.value.id, amount });
   return {
-    client: new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: key }),
+    client: new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: key, transport: keepAliveTransport }),
     accountId: account.value.id,
   };
 }
@@ -133,6 +154,7 @@ interface Onboarding {
 async function onboard(
   bank: { readonly client: LedgerClient; readonly accountId: string },
   who: Onboarding,
+  chips: PoweredChips,
 ): Promise<Agent> {
   const admin = operatorOf(who.dcp);
   const wallet = await admin.createWallet(idempotencyKey(), { name: who.name });
@@ -143,8 +165,10 @@ async function onboard(
       amount: who.funds,
     });
   const device = new Device(who.kind, `${who.name}'s ${who.kind}`, new MemoryMedium(), platform);
-  const app = new DeviceApp({ baseUrl: who.dcp.url, verifier });
-  await app.personalise(device.client(), who.kind, wallet.id, who.dcp.operatorKey, idempotencyKey());
+  const app = clientsOf(who.dcp).app;
+  await chips.during([device], () =>
+    app.personalise(device.client(), who.kind, wallet.id, who.dcp.operatorKey, idempotencyKey()),
+  );
   return {
     name: who.name,
     role: who.role,
@@ -159,14 +183,56 @@ async function onboard(
 
 /**
  * Which consumers hold cards: exactly the scenario's card count, at positions the seed draws (without
- * replacement), so every run of a scenario has the same mix of devices.
+ * replacement: each draw picks among the positions not drawn yet, in ascending order), so every run
+ * of a scenario has the same mix of devices.
  */
-function consumerKinds(scenario: Scenario, random: SeededRandom): SecureElementKind[] {
-  const positions = Array.from({ length: scenario.devices }, (_, index) => index);
+export function consumerKinds(scenario: Scenario, random: SeededRandom): SecureElementKind[] {
+  const remaining = new RemainingPositions(scenario.devices);
   const cards = new Set<number>();
-  while (cards.size < cardCountOf(scenario))
-    cards.add(random.pick(positions.filter((position) => !cards.has(position))));
-  return positions.map((position) => (cards.has(position) ? 'card' : 'phone'));
+  while (cards.size < cardCountOf(scenario)) cards.add(remaining.take(random.below(remaining.size)));
+  return Array.from({ length: scenario.devices }, (_, position) => (cards.has(position) ? 'card' : 'phone'));
+}
+
+/**
+ * The positions 0 … count − 1 not taken yet, in ascending order, as a Fenwick tree of counts: the
+ * `rank`-th of them is found and taken in log(count) steps, where filtering a list would cost
+ * count steps per draw.
+ */
+class RemainingPositions {
+  readonly #tree: Int32Array;
+  readonly #top: number;
+  size: number;
+
+  constructor(count: number) {
+    this.#tree = new Int32Array(count + 1);
+    for (let index = 1; index <= count; index++) {
+      this.#tree[index] = (this.#tree[index] ?? 0) + 1;
+      const parent = index + (index & -index);
+      if (parent <= count) this.#tree[parent] = (this.#tree[parent] ?? 0) + (this.#tree[index] ?? 0);
+    }
+    let top = 1;
+    while (top * 2 <= count) top *= 2;
+    this.#top = top;
+    this.size = count;
+  }
+
+  /** Takes the remaining position of 0-based `rank` and answers it. */
+  take(rank: number): number {
+    let position = 0;
+    let left = rank;
+    for (let step = this.#top; step > 0; step >>= 1) {
+      const next = position + step;
+      const count = this.#tree[next] ?? 0;
+      if (next < this.#tree.length && count <= left) {
+        position = next;
+        left -= count;
+      }
+    }
+    for (let index = position + 1; index < this.#tree.length; index += index & -index)
+      this.#tree[index] = (this.#tree[index] ?? 0) - 1;
+    this.size--;
+    return position;
+  }
 }
 
 /** Creates the bank, then every consumer and merchant in a fixed order. */
@@ -175,7 +241,11 @@ export async function buildWorld(
   scenario: Scenario,
   random: SeededRandom,
 ): Promise<World> {
-  const ledger = new LedgerClient({ baseUrl: system.ledgerUrl, apiKey: system.ledgerOperatorKey });
+  const ledger = new LedgerClient({
+    baseUrl: system.ledgerUrl,
+    apiKey: system.ledgerOperatorKey,
+    transport: keepAliveTransport,
+  });
   const suppliesBefore = await supplies(system.dcps.values());
   const attackerNames = attackerNamesOf(scenario);
   const issuedByCentralBank = consumerWalletFunds * BigInt(scenario.devices + attackerNames.length);
@@ -186,25 +256,44 @@ export async function buildWorld(
     assert(dcp !== undefined, 'the system runs at least one DCP');
     return dcp;
   };
-  const consumers: Agent[] = [];
-  for (const [index, kind] of consumerKinds(scenario, random).entries()) {
-    const name = `consumer-${index + 1}`;
-    const dcp = dcpAt(index);
-    consumers.push(await onboard(bank, { name, role: 'consumer', kind, dcp, funds: consumerWalletFunds }));
-  }
-  const merchants: Agent[] = [];
-  for (let index = 0; index < scenario.merchants; index++) {
-    const name = `merchant-${index + 1}`;
-    const dcp = dcpAt(index);
-    merchants.push(await onboard(bank, { name, role: 'merchant', kind: 'phone', dcp, funds: 0n }));
-  }
-  const attackers: Agent[] = [];
-  for (const [index, name] of attackerNames.entries()) {
-    const dcp = dcpAt(index);
-    attackers.push(
-      await onboard(bank, { name, role: 'attacker', kind: 'phone', dcp, funds: consumerWalletFunds }),
-    );
-  }
+  const chips = new PoweredChips();
+  // Onboarded concurrently: each agent's steps touch its own wallet and chip only (the bank's
+  // payments are the ledger's to order), and the agents keep the order of their names.
+  const consumers = await eachConcurrently([...consumerKinds(scenario, random).entries()], ([index, kind]) =>
+    onboard(
+      bank,
+      {
+        name: `consumer-${index + 1}`,
+        role: 'consumer',
+        kind,
+        dcp: dcpAt(index),
+        funds: consumerWalletFunds,
+      },
+      chips,
+    ),
+  );
+  const merchants = await eachConcurrently(
+    Array.from({ length: scenario.merchants }, (_, index) => index),
+    (index) =>
+      onboard(
+        bank,
+        {
+          name: `merchant-${index + 1}`,
+          role: 'merchant',
+          kind: 'phone',
+          dcp: dcpAt(index),
+          funds: 0n,
+        },
+        chips,
+      ),
+  );
+  const attackers = await eachConcurrently([...attackerNames.entries()], ([index, name]) =>
+    onboard(
+      bank,
+      { name, role: 'attacker', kind: 'phone', dcp: dcpAt(index), funds: consumerWalletFunds },
+      chips,
+    ),
+  );
   const mds = await watchMds(system, idempotencyKey);
   return {
     system,
@@ -216,5 +305,6 @@ export async function buildWorld(
     merchants,
     attackers,
     mds,
+    chips,
   };
 }
