@@ -7,11 +7,13 @@
 // counted as deferred, and its offline payments go on.
 import { assert } from '../core/assert.ts';
 import { toHex } from '../core/bytes.ts';
+import { isCbdcError } from '../core/errors.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { attack, type Attacks } from './attacks.ts';
 import { eachConcurrently } from './concurrent.ts';
 import { payOffline, renewalRequiredCodes } from './offline.ts';
 import type { PoweredChips } from './powered.ts';
+import type { Device } from '../device/device.ts';
 import type { Scenario } from './scenario.ts';
 import { add, type RenewalReason, type Tally } from './tally.ts';
 import { idempotencyKey, operatorOf, type Agent, type World } from './world.ts';
@@ -83,13 +85,36 @@ function deferred(run: DayRun, ...agents: readonly Agent[]): boolean {
   return true;
 }
 
+/**
+ * Runs one renewal, unload or online transfer; false when its DCP refused it because the MDS did not
+ * confirm the value's backing (design.md §7: the renewal check, the unload gate) — an honest device
+ * holding value forged upstream, which it accepted under `--verify last-hop`. The check stored the
+ * device's upload at the MDS all the same, so it counts as a settlement either way.
+ */
+async function settle(
+  run: DayRun,
+  devices: readonly Device[],
+  step: () => Promise<unknown>,
+): Promise<boolean> {
+  await run.beforeSettle();
+  try {
+    await run.chips.during(devices, step);
+    return true;
+  } catch (error) {
+    if (!isCbdcError(error) || error.code !== 'renewalCheckRefused') throw error;
+    return false;
+  } finally {
+    run.tally.settles++;
+  }
+}
+
 async function renew(agent: Agent, run: DayRun, reason: RenewalReason): Promise<void> {
-  const { tally, beforeSettle } = run;
   if (deferred(run, agent)) return;
-  await beforeSettle();
-  await run.chips.during([agent.device], () => agent.app.renew(agent.device.client(), idempotencyKey()));
-  tally.renewals[reason]++;
-  tally.settles++;
+  const renewed = await settle(run, [agent.device], () =>
+    agent.app.renew(agent.device.client(), idempotencyKey()),
+  );
+  if (renewed) run.tally.renewals[reason]++;
+  else run.tally.unbacked.renewals++;
 }
 
 /** The consumers as payees: each one's position, and the phones among them, for `payeeFor`. */
@@ -164,12 +189,11 @@ async function transfer(world: World, random: SeededRandom, run: DayRun): Promis
   const amount = amountBetween(random, paymentAmountMin, most);
   if (amount === undefined || deferred(run, payer, payee)) return;
   const payeeSeId = toHex(payee.device.client().getData().seId);
-  await run.beforeSettle();
-  await run.chips.during([payer.device, payee.device], () =>
+  const sent = await settle(run, [payer.device, payee.device], () =>
     payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey()),
   );
-  add(run.tally.transfers, amount);
-  run.tally.settles++;
+  add(sent ? run.tally.transfers : run.tally.unbacked.transfers, amount);
+  if (!sent) return;
   await renew(payee, run, 'creditWaiting');
 }
 
@@ -211,12 +235,10 @@ async function unload(merchant: Agent, run: DayRun): Promise<void> {
     await renew(merchant, run, 'endOfDay');
     return;
   }
-  await run.beforeSettle();
-  await run.chips.during([merchant.device], () =>
+  const unloaded = await settle(run, [merchant.device], () =>
     merchant.app.unload(merchant.device.client(), amount, idempotencyKey()),
   );
-  add(run.tally.unloads, amount);
-  run.tally.settles++;
+  add(unloaded ? run.tally.unloads : run.tally.unbacked.unloads, amount);
 }
 
 /**
@@ -258,19 +280,10 @@ export async function playDay(
     chips: world.chips,
   };
   tally.outages += out.size;
-  const lapT = (w: string) => {
-    const n = performance.now();
-    if (process.env['SIMPH']) console.error('  ', w, ((n - t0) / 1000).toFixed(2));
-    t0 = n;
-  };
   await loads(world, run);
-
   await payments(scenario, world, random, run);
-
   await attack({ scenario, world, random, attacks: context.attacks, day: context.day });
   await renewals(world, run);
-
   await transfer(world, random, run);
-
   await unloads(world, run);
 }
