@@ -3,8 +3,8 @@
 // on any machine; the CLI parses decimals into this form (src/cli/simulate.ts).
 
 /** Upper bounds of a scenario, so a run's size and time are bounded by its options. */
-export const devicesMax = 1_000;
-export const merchantsMax = 200;
+export const devicesMax = 100_000;
+export const merchantsMax = 10_000;
 export const daysMax = 365;
 export const dcpsMax = 8;
 /** Attackers of each kind a scenario may hold. */
