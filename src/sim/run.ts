@@ -1,7 +1,9 @@
 // `cbdc simulate`'s engine: starts the whole online side (`startSystem`: ledger, directory and the
 // scenario's DCPs as real processes on loopback) in a data folder of its own, builds the seeded world
 // and plays its days one after the other, checking every invariant after each day, then stops the
-// services and removes the folder. Sequential throughout, so a run is a function of its scenario.
+// services and removes the folder. Every choice is drawn from the seed in one fixed order; only the
+// online steps that draw nothing run concurrently (day.ts says which), so a run is a function of its
+// scenario.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
