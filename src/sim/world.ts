@@ -235,6 +235,32 @@ class RemainingPositions {
   }
 }
 
+/** Every agent to onboard, in order: the consumers, the merchants, then the attackers. */
+function onboardings(scenario: Scenario, random: SeededRandom, dcps: readonly RunningDcp[]): Onboarding[] {
+  const dcpAt = (index: number): RunningDcp => {
+    const dcp = dcps[index % dcps.length];
+    assert(dcp !== undefined, 'the system runs at least one DCP');
+    return dcp;
+  };
+  return [
+    ...consumerKinds(scenario, random).map((kind, index): Onboarding => {
+      const name = `consumer-${index + 1}`;
+      return { name, role: 'consumer', kind, dcp: dcpAt(index), funds: consumerWalletFunds };
+    }),
+    ...Array.from({ length: scenario.merchants }, (_, index): Onboarding => {
+      const name = `merchant-${index + 1}`;
+      return { name, role: 'merchant', kind: 'phone', dcp: dcpAt(index), funds: 0n };
+    }),
+    ...attackerNamesOf(scenario).map((name, index): Onboarding => ({
+      name,
+      role: 'attacker',
+      kind: 'phone',
+      dcp: dcpAt(index),
+      funds: consumerWalletFunds,
+    })),
+  ];
+}
+
 /** Creates the bank, then every consumer and merchant in a fixed order. */
 export async function buildWorld(
   system: RunningSystem,
@@ -250,50 +276,14 @@ export async function buildWorld(
   const attackerNames = attackerNamesOf(scenario);
   const issuedByCentralBank = consumerWalletFunds * BigInt(scenario.devices + attackerNames.length);
   const bank = await createBank(system, ledger, issuedByCentralBank);
-  const dcps = [...system.dcps.values()];
-  const dcpAt = (index: number): RunningDcp => {
-    const dcp = dcps[index % dcps.length];
-    assert(dcp !== undefined, 'the system runs at least one DCP');
-    return dcp;
-  };
   const chips = new PoweredChips();
   // Onboarded concurrently: each agent's steps touch its own wallet and chip only (the bank's
   // payments are the ledger's to order), and the agents keep the order of their names.
-  const consumers = await eachConcurrently([...consumerKinds(scenario, random).entries()], ([index, kind]) =>
-    onboard(
-      bank,
-      {
-        name: `consumer-${index + 1}`,
-        role: 'consumer',
-        kind,
-        dcp: dcpAt(index),
-        funds: consumerWalletFunds,
-      },
-      chips,
-    ),
-  );
-  const merchants = await eachConcurrently(
-    Array.from({ length: scenario.merchants }, (_, index) => index),
-    (index) =>
-      onboard(
-        bank,
-        {
-          name: `merchant-${index + 1}`,
-          role: 'merchant',
-          kind: 'phone',
-          dcp: dcpAt(index),
-          funds: 0n,
-        },
-        chips,
-      ),
-  );
-  const attackers = await eachConcurrently([...attackerNames.entries()], ([index, name]) =>
-    onboard(
-      bank,
-      { name, role: 'attacker', kind: 'phone', dcp: dcpAt(index), funds: consumerWalletFunds },
-      chips,
-    ),
-  );
+  const everyone = onboardings(scenario, random, [...system.dcps.values()]);
+  const agents = await eachConcurrently(everyone, (who) => onboard(bank, who, chips));
+  const consumers = agents.filter((agent) => agent.role === 'consumer');
+  const merchants = agents.filter((agent) => agent.role === 'merchant');
+  const attackers = agents.filter((agent) => agent.role === 'attacker');
   const mds = await watchMds(system, idempotencyKey);
   return {
     system,
