@@ -13,8 +13,10 @@
 // certificate, the transfer and at least the issuance its history starts from, the payer the
 // receipt, and the MDS the transfer once at ingest (6 verifies). Renewals' claims and issuances are
 // left out, so the bound is above what the run can reach, never below.
-// Scenario: `CBDC_BENCH_SIM_DEVICES` consumers (default 200, not the issue's 10,000: one run of that
-// size takes hours of this shared two-core machine), a tenth as many merchants, 3 days.
+// Scenario: `CBDC_BENCH_SIM_DEVICES` consumers (default 200, not the issue's 10,000: a run of that
+// size took more than half an hour of this shared two-core machine under a load of 12–15; the
+// simulator takes up to 100,000, its chips beyond `chipsPoweredMax` at rest), a tenth as many
+// merchants, 3 days.
 import { purposes } from '../src/core/crypto.ts';
 import { NodeSigner, NodeVerifier } from '../src/crypto/node-crypto.ts';
 import { runSimulation } from '../src/sim/run.ts';
