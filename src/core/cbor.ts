@@ -58,8 +58,9 @@ function encodedLength(value: CborValue, depth: number): number {
     const length = textEncoder.encode(value).length;
     return headLength(length) + length;
   }
+  // Indexed loops here and in Writer.item: no iterator per array on the hot path.
   let length = headLength(value.length);
-  for (const item of value) length += encodedLength(item, depth + 1);
+  for (let i = 0; i < value.length; i++) length += encodedLength(value[i] as CborValue, depth + 1);
   return length;
 }
 
@@ -116,7 +117,7 @@ class Writer {
       this.#offset += text.length;
     } else {
       this.head(majorArray, value.length);
-      for (const item of value) this.item(item);
+      for (let i = 0; i < value.length; i++) this.item(value[i] as CborValue);
     }
   }
 }
