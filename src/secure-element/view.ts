@@ -158,10 +158,17 @@ export class SecureElementView {
     return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
   }
 
-  /** Commits a command's changes atomically, and keeps the RAM indices in step with them. */
+  /**
+   * Commits a command's changes atomically, and keeps the RAM indices in step with them. A record
+   * put with its value (`Changes.record`) is remembered decoded: the next read of it decodes nothing.
+   */
   commit(changes: Changes): void {
     this.store.commit(changes.map);
     this.#spent.committed(changes.map);
+    for (const [key, value] of changes.values) {
+      const bytes = this.store.get(key);
+      if (bytes !== undefined) this.#memos.set(key, { bytes, value });
+    }
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {
@@ -223,14 +230,30 @@ export function idFromKey(key: string): Bytes {
 /** A command's writes, committed atomically at its end. */
 export class Changes {
   readonly map = new Map<string, Bytes | null>();
+  /** The values of the records put by `record`: what decoding their bytes would give. */
+  readonly values = new Map<string, unknown>();
 
   put(key: string, bytes: Bytes): this {
     this.map.set(key, bytes);
+    this.values.delete(key);
+    return this;
+  }
+
+  /**
+   * Puts `encode(value)`, and lets the view keep `value` as the record's decoded form once committed.
+   * Only for a value that its decoder gives back from those bytes, field for field (every record
+   * encoder here writes all of a value's fields, and the id a decoder takes from the key is the one
+   * in the key); the value is not modified afterwards.
+   */
+  record<T>(key: string, value: T, encode: (value: T) => Bytes): this {
+    this.map.set(key, encode(value));
+    this.values.set(key, value);
     return this;
   }
 
   remove(key: string): this {
     this.map.set(key, null);
+    this.values.delete(key);
     return this;
   }
 }

@@ -46,16 +46,10 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
   const challenge = se.platform.randomBytes(challengeBytes);
   const empty = new Uint8Array(0);
   se.commit(
-    new Changes().put(
+    new Changes().record(
       recordKeys.incoming(challenge, 'outstanding'),
-      encodeIncoming({
-        challenge,
-        amount,
-        state: 'outstanding',
-        transferId: empty,
-        receipt: empty,
-        bundleDigest: empty,
-      }),
+      { challenge, amount, state: 'outstanding', transferId: empty, receipt: empty, bundleDigest: empty },
+      encodeIncoming,
     ),
   );
   return encodePaymentRequest({
@@ -161,31 +155,33 @@ function commitPayment(
       locked: false,
     };
     changes
-      .put(recordKeys.token(change.id), encodeToken(change))
-      .put(recordKeys.entry(transfer.id), encodeEntry(transfer));
+      .record(recordKeys.token(change.id), change, encodeToken)
+      .record(recordKeys.entry(transfer.id), transfer, encodeEntry);
   }
   for (const token of plan.inputs) changes.remove(recordKeys.token(token.id));
   changes
-    .put(
+    .record(
       recordKeys.outgoing(transfer.id, 'pending'),
-      encodeOutgoing({
+      {
         transferId: transfer.id,
         state: 'pending',
         payeePublicKey: payee.publicKey,
         amount: request.amount,
         bundle,
         receipt: new Uint8Array(0),
-      }),
+      },
+      encodeOutgoing,
     )
     .put(recordKeys.payIndex(payee.subjectId, request.challenge), transfer.id)
-    .put(
+    .record(
       recordKeys.state,
-      encodeState({
+      {
         ...state,
         counter: state.counter + 1,
         balance: state.balance - request.amount,
         paymentsSinceSync: state.paymentsSinceSync + 1,
-      }),
+      },
+      encodeState,
     );
   se.commit(changes);
 }
