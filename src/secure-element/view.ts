@@ -69,6 +69,10 @@ export class SecureElementView {
   /** RAM only: a new view (power-up) starts empty, and entries are tied to the anchors they were checked under. */
   readonly verifiedCertificates = new VerifiedCertificates(verifiedCertificatesMax);
   readonly #spent = new SpentIndex((key) => this.#storedEntryInputs(key));
+  /** The last personalised context, with the record bytes (identity, config, limits, deny list) it came from. */
+  #personalised:
+    | { readonly sources: readonly (Bytes | undefined)[]; readonly context: Personalised }
+    | undefined;
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
@@ -100,8 +104,33 @@ export class SecureElementView {
     return this.#memo(recordKeys.identity, decodeIdentity);
   }
 
-  /** The personalised context; throws `notPersonalised` before PERSONALISE. */
+  /**
+   * The personalised context; throws `notPersonalised` before PERSONALISE. The same object while
+   * none of the four records it is built from changes: a command asks for it several times.
+   */
   personalised(): Personalised {
+    const held = this.#personalised;
+    const store = this.store;
+    if (
+      held !== undefined &&
+      held.sources[0] === store.get(recordKeys.identity) &&
+      held.sources[1] === store.get(recordKeys.config) &&
+      held.sources[2] === store.get(recordKeys.limits) &&
+      held.sources[3] === store.get(recordKeys.denyList)
+    )
+      return held.context;
+    const context = this.#buildPersonalised();
+    const sources = [
+      store.get(recordKeys.identity),
+      store.get(recordKeys.config),
+      store.get(recordKeys.limits),
+      store.get(recordKeys.denyList),
+    ] as const;
+    this.#personalised = { sources, context };
+    return context;
+  }
+
+  #buildPersonalised(): Personalised {
     const identity = this.identity();
     const config = this.#memo(recordKeys.config, (bytes) => configFromCbor(decodeCbor(bytes)));
     if (identity === undefined || config === undefined) throw coreError('notPersonalised');
