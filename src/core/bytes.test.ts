@@ -35,6 +35,9 @@ void test('toHex of a view renders only the view', () => {
 });
 
 void test('concatBytes joins parts in order, empty parts included', () => {
-  assert.deepEqual(concatBytes(Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3)), Uint8Array.of(1, 2, 3));
+  assert.deepEqual(
+    concatBytes(Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3)),
+    Uint8Array.of(1, 2, 3),
+  );
   assert.deepEqual(concatBytes(), new Uint8Array(0));
 });

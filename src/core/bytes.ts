@@ -39,7 +39,9 @@ const hexByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padSt
 const hexDigitCodes = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 const hexScratch = new Uint8Array(128);
 /** The scratch buffer's prefixes, by length: rendering an id allocates no view. */
-const hexScratchViews = Array.from({ length: hexScratch.length + 1 }, (_, length) => hexScratch.subarray(0, length));
+const hexScratchViews = Array.from({ length: hexScratch.length + 1 }, (_, length) =>
+  hexScratch.subarray(0, length),
+);
 /** Digits are ASCII, which latin1 decodes one byte to one character: one flat string, no rope. */
 const asciiDecoder = new TextDecoder('latin1');
 

@@ -71,8 +71,7 @@ export class SecureElementView {
   readonly #spent = new SpentIndex((key) => this.#storedEntryInputs(key));
   /** The last personalised context, with the record bytes (identity, config, limits, deny list) it came from. */
   #personalised:
-    | { readonly sources: readonly (Bytes | undefined)[]; readonly context: Personalised }
-    | undefined;
+    { readonly sources: readonly (Bytes | undefined)[]; readonly context: Personalised } | undefined;
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
