@@ -1,6 +1,8 @@
 // The applet's view of its persistent records, with RAM caches of their decoded forms (a chip keeps
 // parsed keys and anchors in RAM too). A cache entry is reused only while the store returns the very
-// same bytes object, so a commit invalidates it by construction.
+// same bytes object, so a commit invalidates it by construction. A record a command commits together
+// with its value (Changes.record) starts cached: its value is what decoding its bytes gives, so the
+// next command reads it without decoding (RECEIVE's entries, the state, the payment records).
 import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
 import { assert } from '../core/assert.ts';
 import { coreError } from '../core/errors.ts';

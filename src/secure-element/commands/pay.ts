@@ -24,6 +24,7 @@ import {
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
 import { logicalCommandBytesMax } from '../apdu/apdu.ts';
 import { planPayment, type PaymentBounds, type PaymentPlan } from './selection.ts';
+import { heldEntry } from './history.ts';
 
 /** Unacknowledged payments a payer keeps (each with its bundle) before it must sync. */
 export const pendingPaymentsMax = 16;
@@ -156,7 +157,7 @@ function commitPayment(
     };
     changes
       .record(recordKeys.token(change.id), change, encodeToken)
-      .record(recordKeys.entry(transfer.id), transfer, encodeEntry);
+      .record(recordKeys.entry(transfer.id), heldEntry(transfer), encodeEntry);
   }
   for (const token of plan.inputs) changes.remove(recordKeys.token(token.id));
   changes

@@ -18,7 +18,7 @@ import {
   type IncomingRecord,
 } from '../records.ts';
 import { Changes, type SecureElementView } from '../view.ts';
-import { heldHistoryConflict } from './history.ts';
+import { heldEntry, heldHistoryConflict } from './history.ts';
 
 /**
  * RECEIVE bundle → receipt. Verifies everything (validateBundle) against an outstanding challenge of
@@ -102,7 +102,8 @@ function storeReceived(
   const changes = new Changes();
   for (const entry of validated.entries) {
     // Remembered decoded: the spent index and the next PAY read these entries without decoding them.
-    if (se.entry(entry.id) === undefined) changes.record(recordKeys.entry(entry.id), entry, encodeEntry);
+    if (se.entry(entry.id) === undefined)
+      changes.record(recordKeys.entry(entry.id), heldEntry(entry), encodeEntry);
   }
   // Only the paying transfer was verified under lastHop: remember that ancestors were not.
   if (context.limits.verification === 'lastHop' && validated.entries.length > 1)
