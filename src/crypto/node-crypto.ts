@@ -6,7 +6,7 @@ import {
   createPublicKey,
   generateKeyPairSync,
   hash,
-  randomBytes,
+  randomFillSync,
   sign,
   verify,
   type KeyObject,
@@ -210,5 +210,6 @@ function rawPublicKey(key: KeyObject): Bytes {
 }
 
 export function secureRandomBytes(length: number): Bytes {
-  return Uint8Array.from(randomBytes(length));
+  // Filled in place: no Buffer from the pool to copy out of (a challenge at every payment request).
+  return randomFillSync(new Uint8Array(length));
 }
