@@ -24,6 +24,11 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // --- encoding -----------------------------------------------------------------------------------
 
+/** The length `encodeCbor(value)` would have, without encoding it; throws the same errors. */
+export function encodedCborLength(value: CborValue): number {
+  return encodedLength(value, 0);
+}
+
 export function encodeCbor(value: CborValue): Bytes {
   const writer = new Writer(encodedLength(value, 0));
   writer.item(value);

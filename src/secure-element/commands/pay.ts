@@ -2,12 +2,12 @@
 import { checkAmount } from '../../core/amount.ts';
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, type Bytes } from '../../core/bytes.ts';
-import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
+import { decodeCbor, encodeCbor, encodedCborLength, FieldReader } from '../../core/cbor.ts';
 import { purposes, signatureBytes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
 import { challengeBytes, idKey } from '../../core/ids.ts';
 import { decodePaymentRequest, encodePaymentRequest, type PaymentRequest } from '../../core/payment.ts';
-import { encodeBundle, encodeEntry } from '../../core/bundle.ts';
+import { encodeBundle, encodeEntry, entryToCbor } from '../../core/bundle.ts';
 import { signBody } from '../../core/signed.ts';
 import { transferBodyToCbor, type TransferBody } from '../../core/transfer.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
@@ -190,7 +190,7 @@ function commitPayment(
 /** The encoded length of a transfer entry for `body`, before signing: a signature's length is fixed. */
 function unsignedEntryLength(body: TransferBody): number {
   const signed = { body, bodyBytes: encodeCbor(transferBodyToCbor(body)), signature: unsigned };
-  return encodeEntry({ kind: 'transfer', signed }).length;
+  return encodedCborLength(entryToCbor({ kind: 'transfer', signed }));
 }
 
 /** A placeholder of a signature's length: the bundle's length is known before signing. */
