@@ -136,6 +136,28 @@ export class MdsUploads {
     return { uploads: devices.map((device) => this.sync(device)), transfers: payersCount * rounds };
   }
 
+  /**
+   * The upload a compromised key holding one DCP-minted token of `value` makes of it, as BEGIN SYNC
+   * would: well formed, its own (seal it with `sealUpload`).
+   */
+  thiefUpload(value: bigint): { thief: SecureElementKey; token: ForgedToken; upload: Upload } {
+    const { thief, token } = this.fundedThief(value);
+    const upload: Upload = {
+      seId: thief.id,
+      counter: 1,
+      certificate: thief.certificate,
+      tokens: [{ id: token.id, value: token.value, generation: 0 }],
+      entries: [...token.history],
+      certificates: [],
+      outgoing: [],
+      incoming: [],
+      installed: [],
+      limitsVersion: 1,
+      denyListVersion: 0,
+    };
+    return { thief, token, upload };
+  }
+
   /** A compromised key holding one DCP-minted token of `value` (a genuine load it then abuses). */
   fundedThief(value: bigint): { thief: SecureElementKey; token: ForgedToken } {
     const thief = this.forge.compromisedSecureElement('phone');
