@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesEqual, type Bytes } from '../../src/core/bytes.ts';
-import type { Verifier } from '../../src/core/crypto.ts';
 import type { EnclaveCrypto } from '../../src/mds/enclave/open-upload.ts';
 import { ingestBatchUploadsMax } from '../../src/mds/enclave/service.ts';
 import {
@@ -53,23 +52,16 @@ interface Outcome {
 
 /** The fixture's crypto, counting verifications, and failing (a bug, not a refusal) while `fault` is set. */
 function faultyCrypto(): { crypto: EnclaveCrypto; verifications: () => number; fault: { on: Bytes | null } } {
-  let verifications = 0;
   const fault: { on: Bytes | null } = { on: null };
-  const verifier: Verifier = {
-    verify: (...args) => {
-      verifications++;
-      return uploads.crypto.verifier.verify(...args);
-    },
-    sha256: (bytes) => uploads.crypto.verifier.sha256(bytes),
-  };
+  const counting = uploads.countingCrypto();
   const crypto: EnclaveCrypto = {
-    verifier,
+    verifier: counting.crypto.verifier,
     open: (aad, sealed) => {
       if (fault.on !== null && bytesEqual(sealed, fault.on)) throw new Error('injected fault');
-      return uploads.crypto.open(aad, sealed);
+      return counting.crypto.open(aad, sealed);
     },
   };
-  return { crypto, verifications: () => verifications, fault };
+  return { crypto, verifications: () => counting.counts.verifications, fault };
 }
 
 async function ingest(mode: 'pipelined' | 'batch after batch', failOnce?: RelayedUpload): Promise<Outcome> {
