@@ -163,8 +163,12 @@ async function workOf(uploads: MdsUploads, relayed: readonly RelayedUpload[], en
   const enclave = await scratchEnclave(uploads, engine, { crypto });
   try {
     for (const upload of relayed) await enclave.service.storeUpload(uploads.request(upload));
+    const stored = { verifications: counts.verifications, hashes: counts.hashes };
     await enclave.service.ingestAll(relayed.length);
-    return { verifications: counts.verifications, hashes: counts.hashes };
+    return {
+      verifications: counts.verifications - stored.verifications,
+      hashes: counts.hashes - stored.hashes,
+    };
   } finally {
     await enclave.close();
   }
