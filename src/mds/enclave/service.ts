@@ -405,9 +405,9 @@ export class EnclaveService implements EnclavePort {
   }
 
   /**
-   * Batches two at a time: the next batch is taken (`SKIP LOCKED` passes over this one's uploads),
-   * opened and verified while this one merges and commits, which on PostgreSQL is mostly waiting for
-   * round trips. At most two are in flight (the loop waits for the one ahead to commit before it
+   * Batches two at a time: once a batch has decided, the next is taken (`SKIP LOCKED` passes over
+   * this one's uploads), opened and verified while this one merges and commits, which on PostgreSQL
+   * is mostly waiting for round trips. At most two are in flight (the loop waits for the one ahead to commit before it
    * starts another), so a batch's lookups see every earlier batch committed but the one ahead, whose
    * facts it takes from memory (`Brought`), and it writes only once that one committed. A failure of
    * the batch ahead fails the next before it writes: both roll back, their uploads stay stored.
@@ -425,6 +425,10 @@ export class EnclaveService implements EnclavePort {
         if (count === 0) break;
         taken += count;
         await ahead?.committed;
+        // The next batch is taken once this one has decided: its opening then fills this one's
+        // round trips, and its lookups come as late as they can (what other workers committed by
+        // then is not verified again).
+        await batch.brought;
         ahead = batch;
       }
     } catch (error) {
