@@ -324,7 +324,12 @@ export class EnclaveService implements EnclavePort {
     taken: readonly StoredUpload[],
     link?: PipelineLink,
   ): Promise<UploadStatus[]> {
-    const opened = taken.map((stored) => this.#open(stored));
+    const opened: (Refused | Opened)[] = [];
+    for (const stored of taken) {
+      // In a pipeline, between uploads the batch ahead sends its next statement (`nextTurn`).
+      if (link?.ahead !== undefined) await nextTurn();
+      opened.push(this.#open(stored));
+    }
     const decided = await this.#decideAll(tx, opened, link?.ahead);
     const accepted: AcceptedUpload[] = [];
     const twins: string[] = [];
@@ -516,30 +521,44 @@ export class EnclaveService implements EnclavePort {
     const known = new Map(await knownEntries(tx, this.#tables, [...ids]));
     if (ahead !== undefined) heldAfter(await ahead.brought, replays, known);
     const plaintexts = new Set<string>();
-    return opened.map((upload) => {
-      if (upload.state === 'refused') return upload;
-      try {
-        const twin = `${upload.seId}:${upload.plaintextSha256}`;
-        if (plaintexts.has(twin) || replays.has(twin))
-          throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
-        const facts = uploadFacts(
-          this.#crypto,
-          this.#anchors,
-          upload.upload,
-          upload.collected,
-          known,
-          this.#memory,
-        );
-        const recovery = recoveryFacts(upload.upload, upload.collected);
-        plaintexts.add(twin);
-        // Entries this upload brings are merged before the later ones': known to them, not again.
-        for (const entry of facts.entries)
-          if (!known.has(entry.id)) known.set(entry.id, { envelope: entry.envelope, backed: entry.backed });
-        return { state: 'accepted', facts, recovery, plaintextSha256: upload.plaintextSha256 };
-      } catch (error) {
-        return refusal(error, upload.plaintextSha256);
-      }
-    });
+    const decided: (Refused | Accepted)[] = [];
+    for (const upload of opened) {
+      // In a pipeline, between uploads the batch ahead sends its next statement (`nextTurn`).
+      if (ahead !== undefined) await nextTurn();
+      decided.push(this.#decide(upload, replays, known, plaintexts));
+    }
+    return decided;
+  }
+
+  /** One upload's decision in its batch (`#decideAll`); records what it brings in `known`, `plaintexts`. */
+  #decide(
+    upload: Refused | Opened,
+    replays: ReadonlySet<string>,
+    known: Map<string, { readonly envelope: string; readonly backed: boolean }>,
+    plaintexts: Set<string>,
+  ): Refused | Accepted {
+    if (upload.state === 'refused') return upload;
+    try {
+      const twin = `${upload.seId}:${upload.plaintextSha256}`;
+      if (plaintexts.has(twin) || replays.has(twin))
+        throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
+      const facts = uploadFacts(
+        this.#crypto,
+        this.#anchors,
+        upload.upload,
+        upload.collected,
+        known,
+        this.#memory,
+      );
+      const recovery = recoveryFacts(upload.upload, upload.collected);
+      plaintexts.add(twin);
+      // Entries this upload brings are merged before the later ones': known to them, not again.
+      for (const entry of facts.entries)
+        if (!known.has(entry.id)) known.set(entry.id, { envelope: entry.envelope, backed: entry.backed });
+      return { state: 'accepted', facts, recovery, plaintextSha256: upload.plaintextSha256 };
+    } catch (error) {
+      return refusal(error, upload.plaintextSha256);
+    }
   }
 }
 
@@ -613,6 +632,15 @@ function heldAfter(
     const held = known.get(id);
     if (held === undefined || preferredEntry(entry, held)) known.set(id, entry);
   }
+}
+
+/**
+ * Lets pending I/O callbacks run (a macrotask, not a microtask): a pipelined batch opens and decides
+ * one upload per turn, so the batch ahead, waiting on its round trips, sends each next statement as
+ * soon as the answer is in rather than after the whole batch's signatures.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function deferred<T>(): {
