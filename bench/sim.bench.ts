@@ -14,7 +14,8 @@
 // receipt, and the MDS the transfer once at ingest (6 verifies). Renewals' claims and issuances are
 // left out, so the bound is above what the run can reach, never below.
 // Scenario: `CBDC_BENCH_SIM_DEVICES` consumers (default 200, not the issue's 10,000: a run of that
-// size took more than half an hour of this shared two-core machine under a load of 12–15; the
+// size ran 20 minutes on this shared two-core machine under a load of 12–15 and then failed on a
+// DCP that did not answer a transfer within its retries (peak RSS 1.4 GB); the
 // simulator takes up to 100,000, its chips beyond `chipsPoweredMax` at rest), a tenth as many
 // merchants, 3 days.
 import { purposes } from '../src/core/crypto.ts';
