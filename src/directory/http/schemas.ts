@@ -17,6 +17,7 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import { participantSchemas } from '../../service-kit/participants.ts';
 import { roles, statuses } from '../domain/types.ts';
 
 /** A principal id as received: decoded by the route (32 lowercase hex digits). */
@@ -138,17 +139,6 @@ export const DcpEndpointWire = Type.Object(
 );
 
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: {
-    201: Type.Object(
-      {
-        participant: ParticipantWire,
-        apiKey: Type.String({ description: 'shown at creation (and replays)' }),
-      },
-      strict,
-    ),
-    ...errorResponses,
-  },
   secureElementCreated: { 201: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
   secureElement: { 200: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
   statusChanged: {
@@ -162,3 +152,13 @@ export const responses = {
   trust: { 200: TrustWire, ...errorResponses },
   dcpEndpoint: { 200: Type.Object({ dcp: DcpEndpointWire }, strict), ...errorResponses },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts); a created participant's key is answered. */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+  {
+    apiKey: Type.String({ description: 'shown at creation (and replays)' }),
+  },
+);

@@ -19,6 +19,7 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import { participantSchemas } from '../../service-kit/participants.ts';
 import { accountKinds, holdStates, paymentKinds, roles } from '../domain/types.ts';
 
 export const Id = Type.String({ pattern: `^[A-Za-z0-9_-]{1,${idLengthMax}}$` });
@@ -155,8 +156,6 @@ export const EntryWire = Type.Object(
   strict,
 );
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   accountCreated: { 201: Type.Object({ account: AccountWire }, strict), ...errorResponses },
   account: { 200: Type.Object({ account: AccountWire }, strict), ...errorResponses },
   paymentCreated: { 201: Type.Object({ payment: PaymentWire }, strict), ...errorResponses },
@@ -177,3 +176,10 @@ export const responses = {
     ...errorResponses,
   },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts). */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+);

@@ -11,6 +11,7 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import { participantSchemas } from '../../service-kit/participants.ts';
 import { idempotencyKeyLengthMax, issuanceBytesMax, participantNameLengthMax } from '../domain/limits.ts';
 import { alertKinds, alertStatuses, roles } from '../domain/types.ts';
 
@@ -197,8 +198,6 @@ const StatusWire = Type.Object(
 );
 
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   renewalCheck: {
     200: Type.Object(
       {
@@ -243,3 +242,10 @@ export const responses = {
   },
   status: { 200: StatusWire, ...errorResponses },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts). */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+);
