@@ -10,7 +10,7 @@
 // `DcpRefusal`, a `CbdcError` with the DCP's code.
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
@@ -76,12 +76,10 @@ export class DcpRefusal extends ServiceRefusal<DcpAnswerCode> {
   }
 }
 
-const dcpCallErrors: CallErrors = {
+const dcpCallErrors = catalogueCallErrors(dcpAnswers.isCode, DcpRefusal, {
   unavailable: (detail) => dcpError('dcpUnavailable', detail),
   answerInvalid: (detail) => dcpError('dcpAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    dcpAnswers.isCode(code) ? new DcpRefusal(code, status, message) : undefined,
-};
+});
 
 /** The route of each settlement kind. */
 export const settlePaths: Readonly<Record<SettleKind, string>> = {

@@ -35,7 +35,7 @@ import {
 } from './errors.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
@@ -71,12 +71,10 @@ export class DirectoryRefusal extends ServiceRefusal<DirectoryAnswerCode> {
   }
 }
 
-const directoryCallErrors: CallErrors = {
+const directoryCallErrors = catalogueCallErrors(isDirectoryAnswerCode, DirectoryRefusal, {
   unavailable: (detail) => directoryError('directoryUnavailable', detail),
   answerInvalid: (detail) => directoryError('directoryAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    isDirectoryAnswerCode(code) ? new DirectoryRefusal(code, status, message) : undefined,
-};
+});
 
 export class DirectoryClient {
   private readonly caller: JsonCaller;

@@ -6,7 +6,7 @@
 import { ledgerAnswers, ledgerError, type LedgerAnswerCode } from './errors.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
@@ -49,12 +49,10 @@ export class LedgerRefusal extends ServiceRefusal<LedgerAnswerCode> {
   }
 }
 
-const ledgerCallErrors: CallErrors = {
+const ledgerCallErrors = catalogueCallErrors(ledgerAnswers.isCode, LedgerRefusal, {
   unavailable: (detail) => ledgerError('ledgerUnavailable', detail),
   answerInvalid: (detail) => ledgerError('ledgerAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    ledgerAnswers.isCode(code) ? new LedgerRefusal(code, status, message) : undefined,
-};
+});
 
 export interface PaymentOrder {
   readonly payerAccountId: string;

@@ -22,7 +22,7 @@ import {
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
@@ -96,12 +96,10 @@ export class MdsRefusal extends ServiceRefusal<MdsAnswerCode> {
   }
 }
 
-const mdsCallErrors: CallErrors = {
+const mdsCallErrors = catalogueCallErrors(mdsAnswers.isCode, MdsRefusal, {
   unavailable: (detail) => mdsError('mdsUnavailable', detail),
   answerInvalid: (detail) => mdsError('mdsAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    mdsAnswers.isCode(code) ? new MdsRefusal(code, status, message) : undefined,
-};
+});
 
 /** What a DCP posts for one sealed upload: the SE's signed claim and the sealed bytes it binds. */
 export interface UploadBody {
