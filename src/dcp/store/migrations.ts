@@ -33,6 +33,7 @@
 // state; only a queued one is ever reported (a minted one is reported through its issuance, which
 // names it). Credits minted before this version need nothing: their issuances count.
 import type { MigrationSet } from '../../storage/migrations.ts';
+import { idempotencyAnswersIndexStatement, idempotencyTableStatement } from '../../storage/idempotency.ts';
 
 const refusalOperationStatements = [
   `CREATE TABLE dcp_operations_v6 (
@@ -224,13 +225,7 @@ export const dcpMigrations: MigrationSet = {
       version: 2,
       name: 'idempotency keys of the shared mechanism',
       statements: () => [
-        `CREATE TABLE dcp_idempotency_keys (
-          participant_id TEXT NOT NULL,
-          idempotency_key TEXT NOT NULL,
-          fingerprint TEXT NOT NULL,
-          result TEXT,
-          created_at_ms BIGINT NOT NULL,
-          PRIMARY KEY (participant_id, idempotency_key))`,
+        idempotencyTableStatement('dcp_idempotency_keys'),
         `INSERT INTO dcp_idempotency_keys (participant_id, idempotency_key, fingerprint, result, created_at_ms)
           SELECT k.scope, k.idempotency_key, k.fingerprint,
             CASE
@@ -260,7 +255,7 @@ export const dcpMigrations: MigrationSet = {
       version: 5,
       name: 'idempotency answers by age, for their expiry',
       statements: () => [
-        'CREATE INDEX dcp_idempotency_answers ON dcp_idempotency_keys (created_at_ms) WHERE result IS NOT NULL',
+        idempotencyAnswersIndexStatement('dcp_idempotency_answers', 'dcp_idempotency_keys'),
       ],
     },
     {
