@@ -17,7 +17,12 @@ import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
-import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
+import {
+  idempotencyExpiryIntervalMs,
+  loggerOptions,
+  systemClock,
+  type LogLevel,
+} from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
 import { MdsForwarder, type ForwardReport } from './domain/forwarding.ts';
@@ -57,8 +62,6 @@ export const mdsForwardIntervalMsDefault = 1_000;
  */
 export const renewalCheckAttemptsMax = 2;
 export const renewalCheckTimeoutMs = 12_000;
-/** How often the process drops expired idempotency answers (a bounded batch each time), as the ledger. */
-export const idempotencyExpiryIntervalMs = 60_000;
 
 /**
  * TEST-ONLY crash switch, off unless this environment variable is set; never set it in a deployment.

@@ -8,8 +8,9 @@ import {
   randomIds,
   startServiceServer,
   systemClock,
-  type LogLevel,
+  serverProcessOptions,
   type ServiceServer,
+  type ServiceServerBaseOptions,
 } from '../service-kit/server.ts';
 import type { Clock } from './domain/types.ts';
 import { buildLedgerApp, type LedgerApp } from './http/app.ts';
@@ -18,21 +19,8 @@ import { LedgerService } from './domain/service.ts';
 import { SqlLedgerStore } from './store/sql-store.ts';
 import { ledgerMigrations } from './store/migrations.ts';
 
-export interface LedgerServerOptions {
-  readonly databaseUrl: string;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
-  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
-  readonly operatorKey?: string;
-  readonly logLevel?: LogLevel;
-  readonly clock?: Clock;
-  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
-  readonly idempotencyRetentionMs?: number;
-}
-
-/** How often the process drops expired idempotency answers (a bounded batch each time). */
-export const idempotencyExpiryIntervalMs = 60_000;
+/** The ledger process's options: only what every service has (service-kit/server.ts). */
+export type LedgerServerOptions = ServiceServerBaseOptions;
 
 export type LedgerServer = ServiceServer<LedgerApp>;
 
@@ -50,12 +38,7 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
         store: new SqlLedgerStore(db),
         clock,
         ids: randomIds,
-        logger,
-        processMetrics: true,
-        idempotencyExpiryIntervalMs,
-        ...(options.idempotencyRetentionMs === undefined
-          ? {}
-          : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+        ...serverProcessOptions(logger, options),
       });
     },
   });
