@@ -37,12 +37,10 @@ interface ServeMdsOptions {
 }
 
 export function registerServeMds(serve: Command): void {
-  addressOptions(
-    serve
-      .command('mds')
-      .description('the Monitoring and Detection System: API process and its enclave process'),
-    4500,
-  )
+  const command = serve
+    .command('mds')
+    .description('the Monitoring and Detection System: API process and its enclave process');
+  addressOptions(command, 4500)
     .option(
       '--db <url>',
       "the API process's database: postgres://... or sqlite:PATH",
