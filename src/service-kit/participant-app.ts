@@ -13,6 +13,7 @@ import {
   type ServiceProcessOptions,
 } from './app.ts';
 import { idempotencyExpiry } from './maintenance.ts';
+import type { HttpMetrics } from './metrics.ts';
 
 /** What the app needs of the service's domain. */
 export interface ParticipantService {
@@ -22,13 +23,10 @@ export interface ParticipantService {
 
 export interface ParticipantAppOptions<Participant> extends Pick<
   ServiceAppOptions,
-  'title' | 'requestBodyBytesMax' | 'errorAnswer' | 'metrics' | 'ping'
+  'title' | 'requestBodyBytesMax' | 'errorAnswer'
 > {
   /** Where the API is documented, e.g. `docs/ledger.md` (the OpenAPI description says so). */
   readonly docs: string;
-  /** The process's logger and maintenance intervals. */
-  readonly process: ServiceProcessOptions;
-  readonly service: ParticipantService;
   readonly authenticator: BearerAuthenticator<Participant>;
   /** The service's own periodic tasks, scheduled after idempotency expiry. */
   readonly maintenance?: ServiceAppOptions['maintenance'];
@@ -36,10 +34,13 @@ export interface ParticipantAppOptions<Participant> extends Pick<
   readonly publicRoutes?: ReadonlySet<string>;
 }
 
+/** `process`: the app's process options and its store (pinged by /healthz). */
 export async function createParticipantApp<Participant>(
+  process: ServiceProcessOptions & { readonly store: { ping(): Promise<void> } },
+  service: ParticipantService,
+  metrics: HttpMetrics,
   options: ParticipantAppOptions<Participant>,
 ): Promise<{ readonly app: ServiceApp; readonly caller: (request: FastifyRequest) => Participant }> {
-  const { process, service, authenticator } = options;
   const app = await createServiceApp({
     title: options.title,
     description: `See ${options.docs}`,
@@ -47,8 +48,8 @@ export async function createParticipantApp<Participant>(
     requestBodyBytesMax: options.requestBodyBytesMax,
     logger: process.logger,
     errorAnswer: options.errorAnswer,
-    metrics: options.metrics,
-    ping: options.ping,
+    metrics,
+    ping: () => process.store.ping(),
     maintenance: [
       ...idempotencyExpiry(process.idempotencyExpiryIntervalMs, () => service.expireIdempotencyAnswers()),
       ...(options.maintenance ?? []),
@@ -58,7 +59,7 @@ export async function createParticipantApp<Participant>(
   const caller = authenticatedCallers(app, {
     protects: (request) =>
       request.url.startsWith('/v1/') && !publicRoutes.has(request.routeOptions.url ?? ''),
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    authenticate: (authorization) => options.authenticator.authenticate(authorization),
   });
   return { app, caller };
 }

@@ -2,12 +2,20 @@
 // `GET /v1/participants/me` (who calls) and `POST /v1/participants` (an operator adds one, under an
 // idempotency key). A service gives its schemas, its caller, how it creates a participant (its
 // rules) and what the 201 answer holds; the routes, status codes and replay header are written here.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { IdempotentAnswer } from '../storage/idempotency.ts';
 import type { DcpBoundParticipant, ServiceParticipant } from '../storage/participants.ts';
 import { markReplayed, type ServiceApp } from './app.ts';
-import { apiKeySecurity, errorResponses, isoTime, strict, type idempotencyHeaders } from './schemas.ts';
+import {
+  apiKeySecurity,
+  errorResponses,
+  isoTime,
+  literals,
+  strict,
+  Timestamp,
+  type idempotencyHeaders,
+} from './schemas.ts';
 
 /** A participant on the wire: its fields, the time as ISO 8601. */
 export function serviceParticipantWire<Role extends string>(participant: ServiceParticipant<Role>) {
@@ -19,6 +27,34 @@ export function serviceParticipantWire<Role extends string>(participant: Service
 export function dcpBoundParticipantWire<Role extends string>(participant: DcpBoundParticipant<Role>) {
   const { id, name, role, dcpId, createdAtMs } = participant;
   return { id, name, role, dcpId, createdAt: isoTime(createdAtMs) };
+}
+
+/** A participant's name in a creation body: 1 to `lengthMax` characters. */
+export function participantNameSchema(lengthMax: number) {
+  return Type.String({ minLength: 1, maxLength: lengthMax });
+}
+
+/** The API key digest of a creation body, for a participant that made its own key. */
+export function apiKeyDigestSchema() {
+  return Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the API key, lowercase hex' });
+}
+
+/** A participant bound to a DCP on the wire (the directory's, the MDS's): `dcpId` null for the others. */
+export function dcpBoundParticipantWireSchema<const Roles extends readonly string[]>(
+  roles: Roles,
+  id: TString,
+  dcpId: TString,
+) {
+  return Type.Object(
+    {
+      id,
+      name: Type.String(),
+      role: literals(roles),
+      dcpId: Type.Union([dcpId, Type.Null()]),
+      createdAt: Timestamp,
+    },
+    strict,
+  );
 }
 
 /** What the two routes decode and answer, from the service's schemas. */

@@ -65,15 +65,11 @@ export function directoryService(options: DirectoryAppOptions): DirectoryService
 export async function buildDirectoryApp(options: DirectoryAppOptions) {
   const service = directoryService(options);
   const metrics = new DirectoryMetrics(options.processMetrics ?? false);
-  const { app, caller } = await createParticipantApp({
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
     title: 'CBDC directory',
-    docs: 'docs/directory.md',
     requestBodyBytesMax,
+    docs: 'docs/directory.md',
     errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    process: options,
-    service,
     authenticator: directoryAuthenticator((digest) => service.authenticate(digest)),
     publicRoutes: publishedPaths,
   });

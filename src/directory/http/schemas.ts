@@ -17,7 +17,11 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
-import { participantSchemas } from '../../service-kit/participants.ts';
+import {
+  dcpBoundParticipantWireSchema,
+  participantNameSchema,
+  participantSchemas,
+} from '../../service-kit/participants.ts';
 import { roles, statuses } from '../domain/types.ts';
 
 /** A principal id as received: decoded by the route (32 lowercase hex digits). */
@@ -30,7 +34,7 @@ export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: participantNameLengthMax }),
+    name: participantNameSchema(participantNameLengthMax),
     role: literals(roles),
     dcpId: Type.Optional(IdIn),
   },
@@ -72,16 +76,7 @@ export const DenyListQuery = Type.Object(
   strict,
 );
 
-export const ParticipantWire = Type.Object(
-  {
-    id: ParticipantId,
-    name: Type.String(),
-    role: literals(roles),
-    dcpId: Type.Union([IdOut, Type.Null()]),
-    createdAt: Timestamp,
-  },
-  strict,
-);
+export const ParticipantWire = dcpBoundParticipantWireSchema(roles, ParticipantId, IdOut);
 
 export const StatusChangeWire = Type.Object(
   { status: literals(statuses), reason: Type.String(), changedBy: ParticipantId, changedAt: Timestamp },

@@ -31,15 +31,11 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
   });
   const metrics = new LedgerMetrics(options.processMetrics ?? false);
   // Every /v1 route needs a participant: nothing of the ledger is public.
-  const { app, caller } = await createParticipantApp({
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
     title: 'CBDC core ledger',
-    docs: 'docs/ledger.md',
     requestBodyBytesMax,
+    docs: 'docs/ledger.md',
     errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    process: options,
-    service,
     authenticator: ledgerAuthenticator((digest) => service.authenticate(digest)),
   });
   const routes: LedgerRoutes = { app, service, metrics, caller };

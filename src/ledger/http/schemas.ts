@@ -19,7 +19,11 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
-import { participantSchemas } from '../../service-kit/participants.ts';
+import {
+  apiKeyDigestSchema,
+  participantNameSchema,
+  participantSchemas,
+} from '../../service-kit/participants.ts';
 import { accountKinds, holdStates, paymentKinds, roles } from '../domain/types.ts';
 
 export const Id = Type.String({ pattern: `^[A-Za-z0-9_-]{1,${idLengthMax}}$` });
@@ -39,12 +43,9 @@ export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: participantNameLengthMax }),
+    name: participantNameSchema(participantNameLengthMax),
     role: literals(roles),
-    apiKeySha256: Type.String({
-      pattern: '^[0-9a-f]{64}$',
-      description: 'SHA-256 of the API key, lowercase hex',
-    }),
+    apiKeySha256: apiKeyDigestSchema(),
   },
   strict,
 );

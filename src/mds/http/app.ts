@@ -88,15 +88,11 @@ export async function buildMdsApp(options: MdsAppOptions) {
   });
   const settlement = settlementTask(settlements, options);
   // Every /v1 route needs a participant: nothing of the MDS is public.
-  const { app, caller } = await createParticipantApp({
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
     title: 'CBDC Monitoring and Detection System',
-    docs: 'docs/mds.md',
     requestBodyBytesMax,
+    docs: 'docs/mds.md',
     errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    process: options,
-    service,
     authenticator: mdsAuthenticator((digest) => service.authenticate(digest)),
     maintenance: [...response, ...settlement],
   });
