@@ -254,9 +254,7 @@ export const dcpMigrations: MigrationSet = {
     {
       version: 5,
       name: 'idempotency answers by age, for their expiry',
-      statements: () => [
-        idempotencyAnswersIndexStatement('dcp_idempotency_answers', 'dcp_idempotency_keys'),
-      ],
+      statements: () => [idempotencyAnswersIndexStatement('dcp_idempotency_answers', 'dcp_idempotency_keys')],
     },
     {
       version: 6,

@@ -1,6 +1,6 @@
 // Database rows <-> domain types. Decoding is strict (see storage/decode.ts); the same row shapes,
 // with bigints as decimal strings, encode the stored answers of idempotent requests.
-import { serviceParticipantTable, type ParticipantTable } from '../../storage/participants.ts';
+import { serviceParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import type { Row } from '../../storage/database.ts';
 import {
@@ -18,15 +18,11 @@ import {
   type Account,
   type Entry,
   type Hold,
-  type Participant,
   type Payment,
   type StoredResult,
 } from '../domain/types.ts';
 
-export const participantTable: ParticipantTable<Participant> = serviceParticipantTable(
-  'ledger_participants',
-  roles,
-);
+export const participantTable = serviceParticipantTable('ledger_participants', roles);
 
 export function accountFromRow(row: Row): Account {
   return {

@@ -77,7 +77,9 @@ export class SqlLedgerStore extends ServiceStore<Participant, StoredResult> impl
   }
 
   transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction((executor) => body(new SqlLedgerTransaction(executor, this.db.lockRows)));
+    return this.db.transaction((executor) =>
+      body(new SqlLedgerTransaction(executor, this.db.lockRows, tables)),
+    );
   }
 
   /**
@@ -144,10 +146,6 @@ class SqlLedgerTransaction
   extends ServiceTransaction<Participant, StoredResult>
   implements LedgerTransaction
 {
-  constructor(tx: Executor, lockRows: string) {
-    super(tx, lockRows, tables);
-  }
-
   findParticipant(id: string): Promise<Participant | null> {
     return participantTable.byId(this.tx, id);
   }

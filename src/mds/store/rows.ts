@@ -1,7 +1,7 @@
 // Database rows <-> domain types, and the stored answers of idempotent requests. Decoding is strict
 // (storage/decode.ts): a row that does not decode is a corrupt database or a bug, so every failure
 // is an assertion naming the column.
-import { dcpBoundParticipantTable, type ParticipantTable } from '../../storage/participants.ts';
+import { dcpBoundParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import { coreErrors } from '../../core/errors.ts';
 import type { Row } from '../../storage/database.ts';
@@ -22,14 +22,10 @@ import {
   roles,
   type AlertRecord,
   type AuditEntry,
-  type Participant,
   type StoredResult,
 } from '../domain/types.ts';
 
-export const participantTable: ParticipantTable<Participant> = dcpBoundParticipantTable(
-  'mds_participants',
-  roles,
-);
+export const participantTable = dcpBoundParticipantTable('mds_participants', roles);
 
 export function alertFromRow(row: Row): AlertRecord {
   return {

@@ -35,7 +35,7 @@ export class SqlMdsStore extends ServiceStore<Participant, StoredResult> impleme
   }
 
   transaction<T>(body: (tx: MdsTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction((executor) => body(new SqlMdsTransaction(executor, this.db.lockRows)));
+    return this.db.transaction((executor) => body(new SqlMdsTransaction(executor, this.db.lockRows, tables)));
   }
 
   async idempotencyRecord(
@@ -135,10 +135,6 @@ export class SqlMdsStore extends ServiceStore<Participant, StoredResult> impleme
 }
 
 class SqlMdsTransaction extends ServiceTransaction<Participant, StoredResult> implements MdsTransaction {
-  constructor(tx: Executor, lockRows: string) {
-    super(tx, lockRows, tables);
-  }
-
   async recordRelayedUpload(dcpId: string, digest: string, receivedAtMs: number): Promise<void> {
     await this.tx.run(
       'INSERT INTO mds_relayed_uploads (dcp_id, digest, received_at_ms) VALUES (?, ?, ?) ' +
