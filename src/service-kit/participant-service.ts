@@ -7,18 +7,31 @@ import type { IdempotencyKeys, IdempotentAnswer } from '../storage/idempotency.t
 import { bootstrapOperator, type BootstrapStore } from './bootstrap.ts';
 import { ServiceIdempotency, type ExpiringIdempotencyStore } from './idempotency.ts';
 
-/** What the shared operations need of a service's store (its domain port has more). */
+/**
+ * The part of a service's store port every such service has (its domain port extends it): its
+ * transactions, who a key digest is, idempotency expiry and the health check.
+ */
 export interface ParticipantServiceStore<
   Participant,
   Tx extends ParticipantServiceTransaction<Participant, unknown>,
 >
   extends BootstrapStore<Participant>, ExpiringIdempotencyStore {
   transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T>;
+  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
+  /**
+   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
+   * their tombstones (storage/idempotency.ts); returns how many.
+   */
+  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
+  /** Database round trip for health checks. */
+  ping(): Promise<void>;
 }
 
-/** A transaction of such a store: its idempotency keys, and adding a participant. */
+/** The part of a service's transaction port every such service has (its domain port extends it). */
 export interface ParticipantServiceTransaction<Participant, Result> {
+  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
   readonly idempotencyKeys: IdempotencyKeys<Result>;
+  /** Returns false (and inserts nothing) if the key digest is taken. */
   insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
 }
 
