@@ -144,9 +144,10 @@ export function httpStatusOf(code: string, definition: ErrorDefinition): number 
  * The catalogue of codes a service answers with, as its clients see it: its own codes, the generic
  * ones above, and any catalogue it passes through unchanged (the directory passes core's).
  */
+/** Plain functions (no `this`), so a client may pass them on (`catalogueRefusal(answers.definition)`). */
 export interface AnswerCatalogue<Code extends string> {
-  isCode(code: string): code is Code | ServiceErrorCode;
-  definition(code: Code | ServiceErrorCode): ErrorDefinition;
+  readonly isCode: (code: string) => code is Code | ServiceErrorCode;
+  readonly definition: (code: Code | ServiceErrorCode) => ErrorDefinition;
 }
 
 /**

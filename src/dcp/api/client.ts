@@ -14,7 +14,7 @@ import {
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 import {
   decodeCredit,
   decodeDescription,
@@ -70,11 +70,7 @@ export interface DcpClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the DCP: `code` from its catalogue or a generic service code, `status` the HTTP status. */
-export class DcpRefusal extends ServiceRefusal<DcpAnswerCode> {
-  constructor(code: DcpAnswerCode, status: number, message: string) {
-    super(code, dcpAnswers.definition(code), status, message);
-  }
-}
+export class DcpRefusal extends catalogueRefusal<DcpAnswerCode>(dcpAnswers.definition) {}
 
 const dcpCallErrors = catalogueCallErrors(dcpAnswers.isCode, DcpRefusal, {
   unavailable: (detail) => dcpError('dcpUnavailable', detail),

@@ -39,7 +39,7 @@ import {
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 
 export type {
   DcpEndpoint,
@@ -65,11 +65,7 @@ export interface DirectoryClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the directory: `code` from its catalogue, core's or the generic service codes; `status` the HTTP status. */
-export class DirectoryRefusal extends ServiceRefusal<DirectoryAnswerCode> {
-  constructor(code: DirectoryAnswerCode, status: number, message: string) {
-    super(code, answerDefinition(code), status, message);
-  }
-}
+export class DirectoryRefusal extends catalogueRefusal<DirectoryAnswerCode>(answerDefinition) {}
 
 const directoryCallErrors = catalogueCallErrors(isDirectoryAnswerCode, DirectoryRefusal, {
   unavailable: (detail) => directoryError('directoryUnavailable', detail),

@@ -26,7 +26,7 @@ import {
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 import {
   decodeAcknowledgement,
   decodeAlert,
@@ -90,11 +90,7 @@ export interface MdsClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the MDS: `code` from its catalogue or the generic service codes; `status` the HTTP status. */
-export class MdsRefusal extends ServiceRefusal<MdsAnswerCode> {
-  constructor(code: MdsAnswerCode, status: number, message: string) {
-    super(code, mdsAnswers.definition(code), status, message);
-  }
-}
+export class MdsRefusal extends catalogueRefusal<MdsAnswerCode>(mdsAnswers.definition) {}
 
 const mdsCallErrors = catalogueCallErrors(mdsAnswers.isCode, MdsRefusal, {
   unavailable: (detail) => mdsError('mdsUnavailable', detail),
