@@ -19,8 +19,11 @@
 // concurrent keep-alive clients on a worker thread (http-load.ts) posting the prepared requests,
 // round after round until `figureSeconds` were measured. Reference: raw ECDSA P-256 verifications
 // per second (node:crypto, cached KeyObject) in the same run; each load and renewal verifies one
-// device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine.
-import { mkdtempSync, rmSync } from 'node:fs';
+// device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine. `CBDC_BENCH_PROFILE=DIR` writes a
+// CPU profile of this process's main thread (the DCP, the ledger and the directory) over the timed
+// posting of each figure to DIR (the load generator's thread is not in it).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../src/core/bytes.ts';
@@ -69,6 +72,29 @@ const preparationConcurrency = 16;
 
 const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
+
+const profileDir = process.env['CBDC_BENCH_PROFILE'];
+const profiler = profileDir === undefined ? null : new Session();
+profiler?.connect();
+/** The figure whose timed posting is being profiled; `post` profiles into its file. */
+let profiledFigure = '';
+let profiledRound = 0;
+
+/** Posts the timed requests, under the CPU profiler when `CBDC_BENCH_PROFILE` is set. */
+async function post(load: HttpLoad, url: string, requests: readonly PreparedRequest[], secondsMax: number) {
+  if (profiler === null || profileDir === undefined || profiledFigure === '')
+    return load.run(url, requests, clientsCount, secondsMax);
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+  try {
+    return await load.run(url, requests, clientsCount, secondsMax);
+  } finally {
+    const { profile } = await profiler.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    profiledRound++;
+    writeFileSync(join(profileDir, `${profiledFigure}.${profiledRound}.cpuprofile`), JSON.stringify(profile));
+  }
+}
 
 interface World {
   readonly dcp: DcpServer;
@@ -262,7 +288,7 @@ async function loadRound(world: World, load: HttpLoad, round: number, secondsMax
       }),
     };
   });
-  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const result = await post(load, world.dcp.url, requests, secondsMax);
   const sent = answered(result.answers, 'a load');
   for (const [index, body] of sent) {
     world.phones[index]!.client().load(decodeLoadAnswer(JSON.parse(body)).issuance);
@@ -297,7 +323,7 @@ async function renewalRound(
       body: JSON.stringify({ claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) }),
     };
   });
-  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const result = await post(load, world.dcp.url, requests, secondsMax);
   const sent = answered(result.answers, 'a renewal');
   let tokens = 0;
   let sealedBytes = 0;
@@ -325,13 +351,20 @@ function total<T extends Round>(rounds: readonly T[], field: keyof T & string): 
 
 /** Timed rounds until `figureSeconds` were measured, the last one cut to the time left. */
 async function timedRounds<T extends Round>(
+  figure: string,
   run: (round: number, secondsMax: number) => Promise<T>,
 ): Promise<T[]> {
   const rounds: T[] = [];
-  for (let round = 1; round <= roundsMax; round++) {
-    const left = figureSeconds - total(rounds, 'seconds');
-    if (left < roundSecondsMin) break;
-    rounds.push(await run(round, left));
+  profiledFigure = figure;
+  profiledRound = 0;
+  try {
+    for (let round = 1; round <= roundsMax; round++) {
+      const left = figureSeconds - total(rounds, 'seconds');
+      if (left < roundSecondsMin) break;
+      rounds.push(await run(round, left));
+    }
+  } finally {
+    profiledFigure = '';
   }
   return rounds;
 }
@@ -381,7 +414,9 @@ async function measureSync(load: HttpLoad): Promise<void> {
   try {
     await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
     await renewalRound(world, load, 0, warmUpSecondsMax);
-    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const renewals = await timedRounds('dcp.renewals.sqlite.sync', (round, secondsMax) =>
+      renewalRound(world, load, round, secondsMax),
+    );
     const count = total(renewals, 'count');
     report({
       name: 'dcp.renewals.sqlite.sync',
@@ -406,7 +441,9 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
   try {
     // The warm-up round of loads runs to the end: every phone then holds a token to renew.
     await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
-    const loads = await timedRounds((round, secondsMax) => loadRound(world, load, round, secondsMax));
+    const loads = await timedRounds(`dcp.loads.${engine}`, (round, secondsMax) =>
+      loadRound(world, load, round, secondsMax),
+    );
     report({
       name: `dcp.loads.${engine}`,
       value: total(loads, 'count') / total(loads, 'seconds'),
@@ -420,7 +457,9 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
     });
 
     await renewalRound(world, load, 0, warmUpSecondsMax);
-    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const renewals = await timedRounds(`dcp.renewals.${engine}`, (round, secondsMax) =>
+      renewalRound(world, load, round, secondsMax),
+    );
     const count = total(renewals, 'count');
     report({
       name: `dcp.renewals.${engine}`,
@@ -454,4 +493,5 @@ try {
   if (asked.includes('sqlite')) await measureSync(load);
 } finally {
   await load.close();
+  profiler?.disconnect();
 }

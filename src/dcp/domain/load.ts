@@ -99,12 +99,12 @@ async function requireRoomForUnseen(
   balanceMax: bigint,
   nonceMadeAtMs: number,
 ): Promise<void> {
-  if ((await tx.findDevice(request.seId, true)) === null) throw dcpError('deviceNotFound');
+  const device = await tx.findDevice(request.seId, true);
+  if (device === null) throw dcpError('deviceNotFound');
+  const { open, value: unseen } = await tx.loadsUnseen(device, nonceMadeAtMs);
   // A sync delivers every open load again (settle.ts), and COMPLETE SYNC takes only so many.
-  const open = await tx.loadsOpenCount(request.seId);
   if (open >= loadsOpenMax)
     throw dcpError('loadsOpenLimitReached', `${open} loads open, at most ${loadsOpenMax}: sync first`);
-  const unseen = await tx.loadValueUnseen(request.seId, nonceMadeAtMs);
   if (request.balance + unseen + request.amount > balanceMax)
     throw dcpError(
       'loadUnseenExceedsBalanceLimit',

@@ -140,8 +140,21 @@ export interface DeviceRow {
   /** Hex of the signed certificate, as PERSONALISE takes it. */
   readonly certificate: string;
   readonly state: 'registering' | 'active';
-  /** The newest time (seconds) stamped on an issuance for this SE: stamps never go back. */
+  /**
+   * The newest time (seconds) stamped on an issuance for this SE: stamps never go back. Current only
+   * in a row read under the device's lock (a cached row keeps the value it was read with).
+   */
   readonly lastTime: number;
+  /** The newest last sync time a settled claim of the SE showed (0 before its first); as `lastTime`. */
+  readonly syncedThrough: number;
+}
+
+/** An SE's loads as the load guard counts them (load.ts), in one read under the device's lock. */
+export interface LoadsUnseen {
+  /** Loads open: not yet minted, or minted after the last sync a claim showed and not claimed or refused. */
+  readonly open: number;
+  /** The value of the loads not yet seen installed. */
+  readonly value: bigint;
 }
 
 /** What a load answered, as stored with its operation: hex of the signed issuance. */
@@ -341,23 +354,21 @@ export interface DcpTransaction {
   lockDevices(seIds: readonly string[]): Promise<ReadonlyMap<string, DeviceRow>>;
   setDeviceState(seId: string, state: DeviceRow['state']): Promise<void>;
   /**
-   * The value of the SE's loads not yet seen installed (load.ts): open loads, and loads done at or
-   * after `sinceMs` and after the SE's newest claim. Read under the device's lock.
+   * The SE's loads as the load guard counts them (load.ts), read under the device's lock (`device`,
+   * whose `syncedThrough` it uses): how many are open (not yet minted, or minted after that last sync
+   * and not claimed or refused), and the value of those not yet seen installed (open, or done at or
+   * after `sinceMs` and after the SE's newest claim).
    */
-  loadValueUnseen(seId: string, sinceMs: number): Promise<bigint>;
+  loadsUnseen(device: DeviceRow, sinceMs: number): Promise<LoadsUnseen>;
   /** Removes a device whose registration the directory refused; an active device is never removed. */
   deleteRegisteringDevice(seId: string): Promise<void>;
   setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
-  /** The newest last sync time a settled claim of the SE showed (0 before its first). */
-  syncedThrough(seId: string): Promise<number>;
   setSyncedThrough(seId: string, time: number): Promise<void>;
   /**
    * The SE's loads open since `afterTime` (settle.ts): load issuances stamped later whose token no
    * claim or refusal retired, oldest first, signed hex, at most `limit`.
    */
   loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]>;
-  /** How many loads of the SE are open (load.ts): not yet minted, or open since `syncedThrough`. */
-  loadsOpenCount(seId: string): Promise<number>;
   /** Marks a nonce used; false if it was used before. */
   useNonce(nonce: string, expiresAtMs: number): Promise<boolean>;
   forgetExpiredNonces(nowMs: number): Promise<number>;

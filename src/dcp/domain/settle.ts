@@ -344,8 +344,7 @@ async function retireClaimed(
  * lock, after the claimed tokens are retired.
  */
 async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: DeviceRow): Promise<string[]> {
-  const seId = current.seId;
-  const syncedThrough = await tx.syncedThrough(seId);
+  const { seId, syncedThrough } = current;
   const shown = claim.body.lastSyncTime;
   if (shown < syncedThrough)
     throw dcpError(

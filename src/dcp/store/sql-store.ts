@@ -25,6 +25,7 @@ import {
   type IssuanceFound,
   type IssuanceRow,
   type KeyResult,
+  type LoadsUnseen,
   type MintedToken,
   type Operation,
   type ParticipantRow,
@@ -268,7 +269,7 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
 
   async insertDevice(device: DeviceRow, nowMs: number): Promise<boolean> {
     const changed = await this.executor.run(
-      `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       deviceParams(device, nowMs),
     );
     return changed === 1;
@@ -295,23 +296,32 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     await this.executor.run('UPDATE dcp_devices SET state = ? WHERE se_id = ?', [state, seId]);
   }
 
-  async loadValueUnseen(seId: string, sinceMs: number): Promise<bigint> {
-    // Loads done before the SE's newest claim are in that claim, or its settlement delivered them
-    // again (settle.ts); so are loads done before `sinceMs`.
-    // A load the SE refused (REFUSE LOAD) is never installed: its value went back to the wallet.
+  async loadsUnseen(device: DeviceRow, sinceMs: number): Promise<LoadsUnseen> {
+    // One pass over the SE's load operations (a load has at most one issuance, of one token).
+    // Open: not yet minted, or stamped after the last sync a claim showed and not claimed. Unseen:
+    // loads done before the SE's newest claim are in that claim, or its settlement delivered them
+    // again (settle.ts); so are loads done before `sinceMs`. A load the SE refused (REFUSE LOAD) is
+    // neither: it is never installed, its value went back to the wallet.
     const row = (
       await this.executor.all(
-        `SELECT COALESCE(SUM(o.amount), 0) AS unseen FROM dcp_operations o
-          WHERE o.se_id = ? AND o.kind = 'load'
-            AND (o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
+        `SELECT
+            COUNT(CASE WHEN i.id IS NULL OR (i.stamped_at > ?
+              AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id))
+              THEN 1 END) AS open_loads,
+            COALESCE(SUM(CASE WHEN o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
               (SELECT MAX(c.created_at_ms) FROM dcp_operations c
-                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0)))
-            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)`,
-        [seId, sinceMs, seId, refusalOperationPrefix],
+                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0))
+              THEN o.amount END), 0) AS unseen
+          FROM dcp_operations o
+          LEFT JOIN dcp_issuances i ON i.operation_id = o.id AND i.kind = 'load'
+          LEFT JOIN dcp_tokens t ON t.issuance_id = i.id
+          WHERE o.se_id = ? AND o.kind = 'load'
+            AND NOT EXISTS (SELECT 1 FROM dcp_operations f WHERE f.id = ? || o.id)`,
+        [device.syncedThrough, sinceMs, device.seId, device.seId, refusalOperationPrefix],
       )
     )[0];
-    assert(row !== undefined, 'a SUM answers one row');
-    return columnBigint(row, 'unseen');
+    assert(row !== undefined, 'an aggregate answers one row');
+    return { open: columnSafeInteger(row, 'open_loads'), value: columnBigint(row, 'unseen') };
   }
 
   async deleteRegisteringDevice(seId: string): Promise<void> {
@@ -320,13 +330,6 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
 
   async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
     await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
-  }
-
-  async syncedThrough(seId: string): Promise<number> {
-    const row = (
-      await this.executor.all('SELECT synced_through FROM dcp_devices WHERE se_id = ?', [seId])
-    )[0];
-    return row === undefined ? 0 : columnSafeInteger(row, 'synced_through');
   }
 
   async setSyncedThrough(seId: string, time: number): Promise<void> {
@@ -343,24 +346,6 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
       [seId, afterTime, limit],
     );
     return rows.map((row) => columnText(row, 'signed'));
-  }
-
-  async loadsOpenCount(seId: string): Promise<number> {
-    const row = (
-      await this.executor.all(
-        `SELECT COUNT(*) AS open_loads FROM dcp_operations o
-          LEFT JOIN dcp_issuances i ON i.operation_id = o.id AND i.kind = 'load'
-          LEFT JOIN dcp_tokens t ON t.issuance_id = i.id
-          WHERE o.se_id = ? AND o.kind = 'load'
-            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)
-            AND (i.id IS NULL OR (
-              i.stamped_at > (SELECT d.synced_through FROM dcp_devices d WHERE d.se_id = o.se_id)
-              AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id)))`,
-        [seId, refusalOperationPrefix],
-      )
-    )[0];
-    assert(row !== undefined, 'a COUNT answers one row');
-    return Number(columnBigint(row, 'open_loads'));
   }
 
   /** Marks a nonce used; false if it was used before. */
