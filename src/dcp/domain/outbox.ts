@@ -101,18 +101,16 @@ async function step<T extends Operation>(
   });
 }
 
-const isPendingLoad = (operation: Operation): operation is PendingLoad =>
-  operation.kind === 'load' && operation.state === 'pending';
+/**
+ * A step that writes nothing but the operation's row: one conditional write of `next` while the row
+ * is still in `from`'s state (else the row as it is), without a transaction's locking read.
+ */
+function transition(context: DcpContext, from: OpenOperation, next: Operation): Promise<Operation | null> {
+  return context.store.advanceOperation(next, from.state, context.clock.nowMs());
+}
+
 const isHeldLoad = (operation: Operation): operation is HeldLoad =>
   operation.kind === 'load' && operation.state === 'held';
-const isPendingUnload = (operation: Operation): operation is PendingUnload =>
-  operation.kind === 'unload' && operation.state === 'pending';
-const isPendingRefusal = (operation: Operation): operation is PendingRefusal =>
-  operation.kind === 'refusal' && operation.state === 'pending';
-const isPendingTransfer = (operation: Operation): operation is PendingTransfer =>
-  operation.kind === 'transfer' && operation.state === 'pending';
-const isPaidTransfer = (operation: Operation): operation is PaidTransfer =>
-  operation.kind === 'transfer' && operation.state === 'paid';
 
 async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promise<Operation> {
   let holdId: string;
@@ -133,11 +131,7 @@ async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promi
     }
     throw refusal;
   }
-  const held = await step(context, operation.id, isPendingLoad, (current) => ({
-    ...current,
-    state: 'held',
-    holdId,
-  }));
+  const held = await transition(context, operation, { ...operation, state: 'held', holdId });
   context.fault('load.afterHold');
   if (held === null) throw serviceError('requestInvalid', 'the load was abandoned');
   return held;
@@ -196,11 +190,11 @@ async function payUnload(context: DcpContext, operation: PendingUnload): Promise
     }),
   );
   context.fault('unload.afterPayment');
-  const done = await step(context, operation.id, isPendingUnload, (current) => ({
-    ...current,
+  const done = await transition(context, operation, {
+    ...operation,
     state: 'done',
     paymentId: payment.value.id,
-  }));
+  });
   context.fault('unload.afterCommit');
   return vanishedUnlessFound(operation, done);
 }
@@ -215,11 +209,11 @@ async function payRefusal(context: DcpContext, operation: PendingRefusal): Promi
       reference: `refusal:${operation.answer.loadOperationId}`,
     }),
   );
-  const done = await step(context, operation.id, isPendingRefusal, (current) => ({
-    ...current,
+  const done = await transition(context, operation, {
+    ...operation,
     state: 'done',
     paymentId: payment.value.id,
-  }));
+  });
   return vanishedUnlessFound(operation, done);
 }
 
@@ -233,21 +227,18 @@ async function payTransfer(context: DcpContext, operation: PendingTransfer): Pro
     }),
   );
   context.fault('transfer.afterPayment');
-  const paid = await step(context, operation.id, isPendingTransfer, (current) => ({
-    ...current,
+  const paid = await transition(context, operation, {
+    ...operation,
     state: 'paid',
     paymentId: payment.value.id,
-  }));
+  });
   return vanishedUnlessFound(operation, paid);
 }
 
 async function creditPayee(context: DcpContext, operation: PaidTransfer): Promise<Operation> {
   await context.peers.credit(operation.payeeEndpoint, operation.paymentId);
   context.fault('transfer.afterCredit');
-  const done = await step(context, operation.id, isPaidTransfer, (current) => ({
-    ...current,
-    state: 'done',
-  }));
+  const done = await transition(context, operation, { ...operation, state: 'done' });
   return vanishedUnlessFound(operation, done);
 }
 

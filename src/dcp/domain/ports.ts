@@ -5,6 +5,7 @@ import type { Certificate, SecureElementKind } from '../../core/certificate.ts';
 import type { SignedDenyList } from '../../core/deny-list.ts';
 import type { Claim } from '../../core/claim.ts';
 import type { Bytes } from '../../core/bytes.ts';
+import type { Purpose, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../ledger/api/types.ts';
 import type { HoldOrder, PaymentOrder } from '../../ledger/api/client.ts';
@@ -128,6 +129,24 @@ export interface WalletRow {
   readonly name: string;
   readonly accountId: string;
   readonly createdAtMs: number;
+}
+
+/**
+ * Verifies the signatures of device requests (a load's AUTHENTICATE, a claim, an unload's or
+ * transfer's AUTHENTICATE), possibly on other threads (adapters/verify-pool.ts): as
+ * `Verifier.verify`, false for a bad signature; a typed DCP error (`dcpVerifierUnavailable`) when
+ * it could not run the verify at all.
+ */
+export interface RequestVerifier {
+  verify(publicKey: Bytes, purpose: Purpose, message: Bytes, signature: Bytes): Promise<boolean>;
+}
+
+/** The request verifier on the caller's thread (tests, and a DCP started without workers). */
+export function inlineRequestVerifier(verifier: Verifier): RequestVerifier {
+  return {
+    verify: (publicKey, purpose, message, signature) =>
+      Promise.resolve(verifier.verify(publicKey, purpose, message, signature)),
+  };
 }
 
 export interface DeviceRow {
@@ -342,6 +361,17 @@ export interface MintedToken {
  */
 export interface DcpTransaction {
   readonly idempotencyKeys: IdempotencyKeys<KeyResult>;
+  /**
+   * Claims a key with its answer in one statement, for an operation whose answer (its id) is known
+   * before it writes; false, writing nothing, when the key is taken (`findKey` then reads it).
+   */
+  claimKeyAnswered(
+    claim: { readonly scope: string; readonly key: string; readonly fingerprint: string },
+    result: KeyResult,
+    nowMs: number,
+  ): Promise<boolean>;
+  /** The key's record as this transaction sees it (after a claim that found it taken). */
+  findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null>;
   /** Frees a key whose operation was refused and deleted (a refused load). */
   releaseKey(scope: string, key: string): Promise<void>;
   /** False when another participant has this key digest. */
@@ -420,6 +450,12 @@ export interface DcpStore extends ExpiringIdempotencyStore {
   supply(): Promise<Supply>;
   /** Operations not done, oldest first. */
   openOperations(limit: number): Promise<Operation[]>;
+  /**
+   * Writes `next` over its operation's row when the row is still in state `from` (one committed
+   * statement, the outbox's steps that write nothing else); otherwise answers the row as it is
+   * (null when it was deleted).
+   */
+  advanceOperation(next: Operation, from: Operation['state'], nowMs: number): Promise<Operation | null>;
   registeringDevices(limit: number): Promise<DeviceRow[]>;
   countIssuances(operationId: string): Promise<number>;
   readonly mdsOutbox: MdsOutboxStore;

@@ -75,6 +75,10 @@ export class SqlDcpStore implements DcpStore {
    * its connections: one transaction per body there.
    */
   transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T> {
+    return this.#transaction(body);
+  }
+
+  #transaction<T>(body: (tx: SqlDcpTransaction) => Promise<T>): Promise<T> {
     if (this.db.engine !== 'sqlite')
       return this.db.transaction((executor) => body(new SqlDcpTransaction(executor, this.db.lockRows)));
     return new Promise<T>((resolve, reject) => {
@@ -168,6 +172,14 @@ export class SqlDcpStore implements DcpStore {
     return rows.map(operationFromRow);
   }
 
+  advanceOperation(next: Operation, from: Operation['state'], nowMs: number): Promise<Operation | null> {
+    // One statement needs no transaction of its own on PostgreSQL (one round trip instead of four:
+    // BEGIN, the locking read, the update, COMMIT); on SQLite it joins the commit group.
+    if (this.db.engine !== 'sqlite')
+      return new SqlDcpTransaction(this.db, '').advanceOperation(next, from, nowMs);
+    return this.#transaction((tx) => tx.advanceOperation(next, from, nowMs));
+  }
+
   async registeringDevices(limit: number): Promise<DeviceRow[]> {
     const rows = await this.db.all(
       `SELECT ${deviceColumns} FROM dcp_devices WHERE state = 'registering' ORDER BY se_id LIMIT ?`,
@@ -194,6 +206,21 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     this.idempotencyKeys = idempotencyTable.in(executor);
   }
 
+  /** `next` over its row if the row is still in state `from`; else the row as it is (null: deleted). */
+  async advanceOperation(
+    next: Operation,
+    from: Operation['state'],
+    nowMs: number,
+  ): Promise<Operation | null> {
+    const changes = operationChanges(next);
+    const changed = await this.executor.run(
+      'UPDATE dcp_operations SET state = ?, hold_id = ?, payment_id = ?, answer = ?, updated_at_ms = ? ' +
+        'WHERE id = ? AND state = ?',
+      [changes.state, changes.holdId, changes.paymentId, changes.answer, nowMs, next.id, from],
+    );
+    return changed === 1 ? next : this.findOperation(next.id);
+  }
+
   /**
    * A committed key's record, read outside the claiming transaction. The shared table has no read of
    * its own (`IdempotencyTable` claims and completes inside a transaction), so the DCP reads its own
@@ -209,6 +236,19 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
       result: result === null ? null : keyResultCodec.decode(result),
       createdAtMs: columnSafeInteger(row, 'created_at_ms'),
     };
+  }
+
+  claimKeyAnswered(
+    claim: { readonly scope: string; readonly key: string; readonly fingerprint: string },
+    result: KeyResult,
+    nowMs: number,
+  ): Promise<boolean> {
+    return idempotencyTable.claimAnswered(
+      this.executor,
+      { participantId: claim.scope, key: claim.key, fingerprint: claim.fingerprint },
+      result,
+      nowMs,
+    );
   }
 
   async releaseKey(scope: string, key: string): Promise<void> {
