@@ -21,7 +21,7 @@ import { dcpError } from '../api/errors.ts';
 import { storedCertificate, storedSeId, type DcpContext } from './context.ts';
 import { poolDifference } from './invariant.ts';
 import { loadHoldSeconds, reconcileBatchMax } from './limits.ts';
-import { mint, nextIssuanceTime } from './mint.ts';
+import { mint } from './mint.ts';
 import { fromLedger, ledgerCall } from './refusals.ts';
 import type {
   DcpTransaction,
@@ -163,9 +163,8 @@ async function mintLoad(
   tx: DcpTransaction,
   nowMs: number,
 ): Promise<Operation> {
-  const device = await tx.findDevice(load.seId, true);
-  if (device === null) throw dcpError('deviceNotFound');
-  const time = nextIssuanceTime(context.nowSeconds(), device.lastTime);
+  const time = await tx.stampIssuanceTime(load.seId, context.nowSeconds());
+  if (time === null) throw dcpError('deviceNotFound');
   const minted = mint({
     issuer: context,
     operationId: load.id,
@@ -176,7 +175,6 @@ async function mintLoad(
     time,
   });
   await tx.insertIssuance(minted.row, nowMs);
-  await tx.setDeviceLastTime(load.seId, time);
   return { ...load, state: 'done', answer: { operationId: load.id, issuance: minted.row.signed } };
 }
 

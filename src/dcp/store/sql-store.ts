@@ -44,6 +44,9 @@ import {
   operationParams,
 } from './rows.ts';
 
+const insertIssuanceSql =
+  'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, stamped_at, created_at_ms) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const idempotencyTable = new IdempotencyTable<KeyResult>('dcp_idempotency_keys', keyResultCodec);
 const findKeySql =
   'SELECT fingerprint, result, created_at_ms FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?';
@@ -368,6 +371,16 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     await this.executor.run("DELETE FROM dcp_devices WHERE se_id = ? AND state = 'registering'", [seId]);
   }
 
+  async stampIssuanceTime(seId: string, nowSeconds: number): Promise<number | null> {
+    // nextIssuanceTime (mint.ts) in SQL: the write locks the row, and answers the time it set.
+    const rows = await this.executor.all(
+      'UPDATE dcp_devices SET last_time = CASE WHEN last_time + 1 > ? THEN last_time + 1 ELSE ? END ' +
+        'WHERE se_id = ? RETURNING last_time',
+      [nowSeconds, nowSeconds, seId],
+    );
+    return rows[0] === undefined ? null : columnSafeInteger(rows[0], 'last_time');
+  }
+
   async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
     await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
   }
@@ -429,27 +442,41 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   }
 
   async insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void> {
-    await this.executor.run(
-      'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, stamped_at, created_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        issuance.id,
-        issuance.requestReference,
-        issuance.kind,
-        issuance.seId,
-        issuance.value,
-        issuance.operationId,
-        issuance.signed,
-        issuance.time,
-        nowMs,
-      ],
-    );
-    for (const token of issuance.tokens) {
-      await this.executor.run(
-        'INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id, vouched) VALUES (?, ?, ?, ?, ?)',
-        [token.tokenId, issuance.seId, token.value, issuance.id, token.vouched],
-      );
+    const issuanceParams = [
+      issuance.id,
+      issuance.requestReference,
+      issuance.kind,
+      issuance.seId,
+      issuance.value,
+      issuance.operationId,
+      issuance.signed,
+      issuance.time,
+      nowMs,
+    ];
+    const tokenParams = issuance.tokens.flatMap((token) => [
+      token.tokenId,
+      issuance.seId,
+      token.value,
+      issuance.id,
+      token.vouched,
+    ]);
+    const tokensSql =
+      issuance.tokens.length === 0
+        ? null
+        : `INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id, vouched) VALUES ${issuance.tokens
+            .map(() => '(?, ?, ?, ?, ?)')
+            .join(', ')}`;
+    // PostgreSQL runs an INSERT in a WITH once whether or not the statement reads it: the issuance
+    // and its tokens in one round trip. SQLite has no writing WITH: two statements there.
+    if (tokensSql !== null && this.executor.engine === 'postgres') {
+      await this.executor.run(`WITH issued AS (${insertIssuanceSql}) ${tokensSql}`, [
+        ...issuanceParams,
+        ...tokenParams,
+      ]);
+      return;
     }
+    await this.executor.run(insertIssuanceSql, issuanceParams);
+    if (tokensSql !== null) await this.executor.run(tokensSql, tokenParams);
   }
 
   async findToken(tokenId: string): Promise<MintedToken | null> {
