@@ -22,7 +22,7 @@
 // device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine. `CBDC_BENCH_PROFILE=DIR` writes a
 // CPU profile of this process's main thread (the DCP, the ledger and the directory) over the timed
 // posting of each figure to DIR (the load generator's thread is not in it).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,8 +80,40 @@ profiler?.connect();
 let profiledFigure = '';
 let profiledRound = 0;
 
+/**
+ * CPU time of this process's main thread (the DCP, the ledger, the directory), in ms, from Linux's
+ * per-thread accounting (10 ms ticks), or null elsewhere. Unlike a rate, the CPU an operation costs
+ * the event loop holds when other processes share the cores: the figure to compare across runs.
+ */
+function mainThreadCpuMs(): number | null {
+  const path = `/proc/self/task/${process.pid}/stat`;
+  if (!existsSync(path)) return null;
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = readFileSync(path, 'utf8').split(')').pop()?.trim().split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks * 10 : null;
+}
+
+/** Main-thread CPU ms spent during the timed posting of the figure being measured. */
+let timedCpuMs = 0;
+
 /** Posts the timed requests, under the CPU profiler when `CBDC_BENCH_PROFILE` is set. */
 async function post(load: HttpLoad, url: string, requests: readonly PreparedRequest[], secondsMax: number) {
+  const before = mainThreadCpuMs();
+  try {
+    return await profiledPost(load, url, requests, secondsMax);
+  } finally {
+    const after = mainThreadCpuMs();
+    if (before !== null && after !== null) timedCpuMs += after - before;
+  }
+}
+
+async function profiledPost(
+  load: HttpLoad,
+  url: string,
+  requests: readonly PreparedRequest[],
+  secondsMax: number,
+) {
   if (profiler === null || profileDir === undefined || profiledFigure === '')
     return load.run(url, requests, clientsCount, secondsMax);
   await profiler.post('Profiler.enable');
@@ -357,6 +389,7 @@ async function timedRounds<T extends Round>(
   const rounds: T[] = [];
   profiledFigure = figure;
   profiledRound = 0;
+  timedCpuMs = 0;
   try {
     for (let round = 1; round <= roundsMax; round++) {
       const left = figureSeconds - total(rounds, 'seconds');
@@ -427,6 +460,7 @@ async function measureSync(load: HttpLoad): Promise<void> {
       clients: clientsCount,
       renewals: count,
       seconds: round(total(renewals, 'seconds')),
+      mainThreadCpuMicrosPerRenewal: Math.round((1000 * timedCpuMs) / count),
       sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
       prepared:
         'as dcp.renewals.sqlite; timed: POST /v1/renewals, each asking the MDS (store, ingest, judge, sign) before its commit',
@@ -453,6 +487,7 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
       clients: clientsCount,
       loads: total(loads, 'count'),
       seconds: round(total(loads, 'seconds')),
+      mainThreadCpuMicrosPerLoad: Math.round((1000 * timedCpuMs) / total(loads, 'count')),
       prepared: 'nonce and AUTHENTICATE made before timing; timed: POST /v1/loads only',
     });
 
@@ -470,6 +505,7 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
       clients: clientsCount,
       renewals: count,
       seconds: round(total(renewals, 'seconds')),
+      mainThreadCpuMicrosPerRenewal: Math.round((1000 * timedCpuMs) / count),
       tokensPerClaim: round(total(renewals, 'tokens') / count),
       sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
       prepared:

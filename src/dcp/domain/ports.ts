@@ -392,13 +392,13 @@ export interface DcpTransaction {
   loadsUnseen(device: DeviceRow, sinceMs: number): Promise<LoadsUnseen>;
   /** Removes a device whose registration the directory refused; an active device is never removed. */
   deleteRegisteringDevice(seId: string): Promise<void>;
-  setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
+  /** A settlement's write of the device row: its new last issuance time and last sync shown. */
+  setDeviceTimes(seId: string, lastTime: number, syncedThrough: number): Promise<void>;
   /**
    * Locks the device and stamps its next issuance time (`nextIssuanceTime` of `nowSeconds` and its
    * last time) in one write; the time set, or null when there is no such device.
    */
   stampIssuanceTime(seId: string, nowSeconds: number): Promise<number | null>;
-  setSyncedThrough(seId: string, time: number): Promise<void>;
   /**
    * The SE's loads open since `afterTime` (settle.ts): load issuances stamped later whose token no
    * claim or refusal retired, oldest first, signed hex, at most `limit`.

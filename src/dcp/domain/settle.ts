@@ -296,7 +296,7 @@ async function commitSettlement(
   if (!(await tx.useNonce(toHex(claim.body.dcpNonce), checked.nonceExpiry * 1000)))
     throw dcpError('nonceAlreadyUsed');
   await retireClaimed(tx, claim, seId, operationId, nowMs);
-  const loads = await openLoadsToDeliver(tx, claim, current);
+  const { loads, syncedThrough } = await openLoadsToDeliver(tx, claim, current);
   const time = nextIssuanceTime(context.nowSeconds(), current.lastTime);
   const keep = checked.claimed - amount;
   const renewal = mint({
@@ -311,7 +311,7 @@ async function commitSettlement(
   });
   await tx.insertIssuance(renewal.row, nowMs);
   const credits = await mintCredits(context, tx, operationId, seId, time, nowMs);
-  await tx.setDeviceLastTime(seId, time);
+  await tx.setDeviceTimes(seId, time, syncedThrough);
   await tx.insertUpload(
     {
       digest: toHex(claim.body.uploadDigest),
@@ -370,9 +370,14 @@ async function retireClaimed(
  * last sync the claim shows and not claimed or refused goes with the renewal: COMPLETE SYNC installs
  * it, or skips it when the SE installed (or refused) it already, so delivering one twice never pays
  * twice. Those stamped no later were delivered by the sync the SE completed then. Under the device's
- * lock, after the claimed tokens are retired.
+ * lock, after the claimed tokens are retired. Answers them with the SE's new `syncedThrough`, which
+ * the commit writes with the renewal's time.
  */
-async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: DeviceRow): Promise<string[]> {
+async function openLoadsToDeliver(
+  tx: DcpTransaction,
+  claim: Claim,
+  current: DeviceRow,
+): Promise<{ readonly loads: string[]; readonly syncedThrough: number }> {
   const { seId, syncedThrough } = current;
   const shown = claim.body.lastSyncTime;
   if (shown < syncedThrough)
@@ -384,8 +389,7 @@ async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: Dev
   // The load guard (load.ts) keeps at most loadsOpenMax open since `syncedThrough` ≤ `shown`.
   assert(loads.length <= loadsOpenMax, 'no more loads are open than a sync delivers');
   // No renewal of this SE is stamped after `lastTime`: a later time only an SE lying to itself shows.
-  await tx.setSyncedThrough(seId, Math.min(shown, current.lastTime));
-  return loads;
+  return { loads, syncedThrough: Math.min(shown, current.lastTime) };
 }
 
 /** One issuance per kind of queued credits (credit, refund); returns their signed hex. */

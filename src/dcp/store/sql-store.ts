@@ -381,12 +381,12 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     return rows[0] === undefined ? null : columnSafeInteger(rows[0], 'last_time');
   }
 
-  async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
-    await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
-  }
-
-  async setSyncedThrough(seId: string, time: number): Promise<void> {
-    await this.executor.run('UPDATE dcp_devices SET synced_through = ? WHERE se_id = ?', [time, seId]);
+  async setDeviceTimes(seId: string, lastTime: number, syncedThrough: number): Promise<void> {
+    await this.executor.run('UPDATE dcp_devices SET last_time = ?, synced_through = ? WHERE se_id = ?', [
+      lastTime,
+      syncedThrough,
+      seId,
+    ]);
   }
 
   async loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]> {
