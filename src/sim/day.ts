@@ -6,6 +6,7 @@
 // A device whose DCP is out today (outages.ts) makes no online step: each one it would have made is
 // counted as deferred, and its offline payments go on.
 import { toHex } from '../core/bytes.ts';
+import { isCbdcError } from '../core/errors.ts';
 import type { SeededRandom } from '../demo/seeded-random.ts';
 import { attack, type Attacks } from './attacks.ts';
 import { payOffline, renewalRequiredCodes } from './offline.ts';
@@ -61,13 +62,30 @@ function deferred(run: DayRun, ...agents: readonly Agent[]): boolean {
   return true;
 }
 
+/**
+ * Runs one renewal, unload or online transfer; false when its DCP refused it because the MDS did not
+ * confirm the value's backing (design.md §7: the renewal check, the unload gate) — an honest device
+ * holding value forged upstream, which it accepted under `--verify last-hop`. The check stored the
+ * device's upload at the MDS all the same, so it counts as a settlement either way.
+ */
+async function settle(run: DayRun, step: () => Promise<unknown>): Promise<boolean> {
+  await run.beforeSettle();
+  try {
+    await step();
+    return true;
+  } catch (error) {
+    if (!isCbdcError(error) || error.code !== 'renewalCheckRefused') throw error;
+    return false;
+  } finally {
+    run.tally.settles++;
+  }
+}
+
 async function renew(agent: Agent, run: DayRun, reason: RenewalReason): Promise<void> {
-  const { tally, beforeSettle } = run;
   if (deferred(run, agent)) return;
-  await beforeSettle();
-  await agent.app.renew(agent.device.client(), idempotencyKey());
-  tally.renewals[reason]++;
-  tally.settles++;
+  const renewed = await settle(run, () => agent.app.renew(agent.device.client(), idempotencyKey()));
+  if (renewed) run.tally.renewals[reason]++;
+  else run.tally.unbacked.renewals++;
 }
 
 /** Whom a consumer pays: mostly a merchant; never another card when it holds a card. */
@@ -116,10 +134,11 @@ async function transfer(world: World, random: SeededRandom, run: DayRun): Promis
   const amount = amountBetween(random, paymentAmountMin, most);
   if (amount === undefined || deferred(run, payer, payee)) return;
   const payeeSeId = toHex(payee.device.client().getData().seId);
-  await run.beforeSettle();
-  await payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey());
-  add(run.tally.transfers, amount);
-  run.tally.settles++;
+  const sent = await settle(run, () =>
+    payer.app.transfer(payer.device.client(), payeeSeId, amount, idempotencyKey()),
+  );
+  add(sent ? run.tally.transfers : run.tally.unbacked.transfers, amount);
+  if (!sent) return;
   await renew(payee, run, 'creditWaiting');
 }
 
@@ -148,10 +167,10 @@ async function unloads(world: World, run: DayRun): Promise<void> {
       await renew(merchant, run, 'endOfDay');
       continue;
     }
-    await run.beforeSettle();
-    await merchant.app.unload(merchant.device.client(), amount, idempotencyKey());
-    add(run.tally.unloads, amount);
-    run.tally.settles++;
+    const unloaded = await settle(run, () =>
+      merchant.app.unload(merchant.device.client(), amount, idempotencyKey()),
+    );
+    add(unloaded ? run.tally.unloads : run.tally.unbacked.unloads, amount);
   }
 }
 

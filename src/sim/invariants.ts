@@ -19,6 +19,8 @@ export interface Checked {
   readonly checks: readonly InvariantCheck[];
   readonly supplies: readonly SupplyFigures[];
   readonly onDevices: bigint;
+  /** Value payers' SEs paid out (honest taps' and attackers') that no payee stored, less refunds. */
+  readonly inFlight: bigint;
   /** The refunds of value in flight the DCPs executed (the MDS's recoveries): out of flight. */
   readonly refunded: bigint;
 }
@@ -145,5 +147,5 @@ export async function checkInvariants(world: World, observed: Observed): Promise
     ingestCheck(status, world.mds.before.uploads, tally.settles + attacks.tally.settles),
     blameCheck(alerts, attacks),
   ];
-  return { checks, supplies: figures, onDevices, refunded: world.mds.refunded };
+  return { checks, supplies: figures, onDevices, inFlight, refunded: world.mds.refunded };
 }

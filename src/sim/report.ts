@@ -7,7 +7,7 @@ import type { Checked } from './invariants.ts';
 import type { Scenario } from './scenario.ts';
 import type { CountAndValue, Tally } from './tally.ts';
 
-export const reportVersion = 3;
+export const reportVersion = 4;
 
 type Figure = { readonly count: number; readonly value: string };
 
@@ -31,6 +31,8 @@ export interface SimulationReport {
   };
   readonly unloads: Figure;
   readonly transfers: Figure;
+  /** Honest devices' renewals, unloads and transfers refused for want of backing (tally.ts). */
+  readonly unbacked: { readonly renewals: number; readonly unloads: Figure; readonly transfers: Figure };
   /** DCP-days out, and the online steps their devices deferred. */
   readonly outages: { readonly count: number; readonly deferred: number };
   /** In flight: debited by broken taps and neither received nor refunded yet. */
@@ -91,10 +93,15 @@ export function buildReport(
     },
     unloads: figure(tally.unloads),
     transfers: figure(tally.transfers),
+    unbacked: {
+      renewals: tally.unbacked.renewals,
+      unloads: figure(tally.unbacked.unloads),
+      transfers: figure(tally.unbacked.transfers),
+    },
     outages: { count: tally.outages, deferred: tally.deferred },
     value: {
       onDevices: checked.onDevices.toString(),
-      inFlight: (tally.inFlight - checked.refunded).toString(),
+      inFlight: checked.inFlight.toString(),
       refunded: checked.refunded.toString(),
     },
     fraud,
@@ -157,6 +164,9 @@ export function reportSummary(report: SimulationReport): string {
     line('loads', report.loads),
     line('unloads', report.unloads),
     line('online transfers', report.transfers),
+    line('unloads unbacked', report.unbacked.unloads),
+    line('transfers unbacked', report.unbacked.transfers),
+    `  renewals unbacked ${report.unbacked.renewals}`,
     `  DCP outages ${report.outages.count} (DCP-days), online steps deferred ${report.outages.deferred}`,
     `  renewals ${report.renewals.total} (refused until renewed ${report.renewals.refusedUntilRenewed}, ` +
       `payment count ${report.renewals.paymentCount}, credit waiting ${report.renewals.creditWaiting}, ` +

@@ -43,6 +43,11 @@ export class Tally {
   };
   readonly unloads = countAndValue();
   readonly transfers = countAndValue();
+  /**
+   * Renewals, unloads and transfers of honest devices their DCP refused because the MDS did not
+   * confirm the value's backing: value forged upstream that reached an honest payee (day.ts).
+   */
+  readonly unbacked = { renewals: 0, unloads: countAndValue(), transfers: countAndValue() };
   /** Value payers' SEs paid out that no payee's SE stored: in flight. */
   inFlight = 0n;
   /** Renewals, unloads and transfers the DCPs answered: each stored one upload for the MDS. */

@@ -59,6 +59,13 @@ test('every attack kind across two DCPs: each fraud refused offline or blamed on
   assert.equal(report.invariantsHold, true);
   const { fraud } = report;
   assert.equal(fraud.falseAlerts, 0);
+  // Full verification kept forged value from honest payees, and double-spent value is honoured:
+  // every honest unload was paid.
+  assert.deepEqual(report.unbacked, {
+    renewals: 0,
+    unloads: { count: 0, value: '0' },
+    transfers: { count: 0, value: '0' },
+  });
 
   // The double spender and the cloner: both payments accepted in good faith, then blamed.
   for (const kind of ['doubleSpend', 'clone'] as const) {
@@ -108,18 +115,22 @@ test('every attack kind across two DCPs: each fraud refused offline or blamed on
   assert.equal(value?.figures['forged'], forged.toString());
 });
 
-test("with --renewal-check sync the counterfeiter's forged token is refused at its DCP: nothing lost, still blamed", async () => {
-  const syncScenario = [
+/** The scenario above with its counterfeiter alone, under one more option; its report. */
+async function counterfeiterUnder(option: string, value: string): Promise<SimulationReport> {
+  const run = await simulate([
     ...scenario.filter((_, index) => index < 12),
     '--counterfeiters',
     '1',
-    '--renewal-check',
-    'sync',
+    option,
+    value,
     '--json',
-  ];
-  const run = await simulate(syncScenario);
+  ]);
   assert.equal(run.code, 0, run.stderr);
-  const report = JSON.parse(run.stdout) as SimulationReport;
+  return JSON.parse(run.stdout) as SimulationReport;
+}
+
+test("with --renewal-check sync the counterfeiter's forged token is refused at its DCP: nothing lost, still blamed", async () => {
+  const report = await counterfeiterUnder('--renewal-check', 'sync');
   assert.equal(report.scenario.renewalCheck, 'sync');
   assert.equal(report.invariantsHold, true);
   assert.deepEqual(
@@ -135,4 +146,25 @@ test("with --renewal-check sync the counterfeiter's forged token is refused at i
   assert.equal(report.fraud.byKind.counterfeit.valueLost, '0');
   assert.ok(report.fraud.alerts.fakeFunding >= 1, 'the MDS blamed the counterfeiter all the same');
   assert.equal(report.fraud.falseAlerts, 0);
+});
+
+test("with --verify last-hop the counterfeiter's forged token reaches an honest payee, who cannot unload it", async () => {
+  const report = await counterfeiterUnder('--verify', 'last-hop');
+  assert.equal(report.scenario.verify, 'last-hop');
+  assert.equal(report.invariantsHold, true);
+  const counterfeits = report.fraud.frauds.filter((line) => line.kind === 'counterfeit');
+  assert.deepEqual(
+    counterfeits.map((line) => [line.outcome, line.refusal, line.lost, line.payeesHit.length]),
+    [
+      ['detected', null, counterfeitValue.toString(), 1],
+      ['detected', null, counterfeitValue.toString(), 0],
+    ],
+    'full verification refuses the first one offline (the first test); last-hop lets it through',
+  );
+  assert.equal(report.fraud.byKind.counterfeit.honestPayeesHit, 1);
+  assert.equal(report.fraud.byKind.counterfeit.valueLost, (2n * counterfeitValue).toString());
+  // The payee's unloads wait for the MDS's yes (the unload gate), which never comes.
+  assert.ok(report.unbacked.unloads.count > 0, 'the honest payee tried to unload the forged value');
+  assert.ok(BigInt(report.unbacked.unloads.value) >= counterfeitValue);
+  assert.equal(report.fraud.falseAlerts, 0, 'the payee is not blamed');
 });

@@ -17,6 +17,7 @@ function checked(holds: boolean): Checked {
     checks: [{ name: 'ledger money conserved', holds, figures: { issued: 1_000n, bank: 999n } }],
     supplies: [{ dcp: 'dcp-1', poolBalance: 700n, issued: 900n, retired: 200n, queued: 0n, settled: 0n }],
     onDevices: 650n,
+    inFlight: 50n,
     refunded: 0n,
   };
 }

@@ -16,7 +16,7 @@ async function fakeRun(scenario: Scenario): Promise<SimulationReport> {
   const tally = new Tally();
   for (let index = 0; index < scenario.seed; index++) add(tally.payments.phoneToPhone, 100n);
   tally.renewals.paymentCount = scenario.devices;
-  const checked = { checks: [], supplies: [], onDevices: 0n, refunded: 0n };
+  const checked = { checks: [], supplies: [], onDevices: 0n, inFlight: 0n, refunded: 0n };
   return Promise.resolve(buildReport(scenario, tally, fraudSection(new Attacks([]), []), checked, []));
 }
 
