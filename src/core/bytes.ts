@@ -4,10 +4,11 @@ export type Bytes = Uint8Array;
 
 export function concatBytes(...parts: readonly Bytes[]): Bytes {
   let length = 0;
-  for (const part of parts) length += part.length;
+  for (let i = 0; i < parts.length; i++) length += parts[i]?.length ?? 0;
   const out = new Uint8Array(length);
   let offset = 0;
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? out.subarray(0, 0);
     out.set(part, offset);
     offset += part.length;
   }
@@ -34,10 +35,30 @@ export function compareBytes(a: Bytes, b: Bytes): number {
 /** The two hex digits of every byte value: ids are rendered as Map keys on hot paths. */
 const hexByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
+/** ASCII codes of the hex digits, and a scratch buffer of digits for ids and keys up to 64 bytes. */
+const hexDigitCodes = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
+const hexScratch = new Uint8Array(128);
+/** The scratch buffer's prefixes, by length: rendering an id allocates no view. */
+const hexScratchViews = Array.from({ length: hexScratch.length + 1 }, (_, length) =>
+  hexScratch.subarray(0, length),
+);
+/** Digits are ASCII, which latin1 decodes one byte to one character: one flat string, no rope. */
+const asciiDecoder = new TextDecoder('latin1');
+
 export function toHex(bytes: Bytes): string {
-  let out = '';
-  for (const byte of bytes) out += hexByte[byte]!;
-  return out;
+  // Ids and keys, the hot path (record keys, Map keys), take one string allocation; longer input,
+  // for logs, the general way.
+  if (bytes.length > hexScratch.length / 2) {
+    let out = '';
+    for (const byte of bytes) out += hexByte[byte]!;
+    return out;
+  }
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] ?? 0;
+    hexScratch[2 * i] = hexDigitCodes[byte >> 4] ?? 0;
+    hexScratch[2 * i + 1] = hexDigitCodes[byte & 0x0f] ?? 0;
+  }
+  return asciiDecoder.decode(hexScratchViews[2 * bytes.length]);
 }
 
 /** Hex digit values by character code, −1 for anything that is not a hex digit. */

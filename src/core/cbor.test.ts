@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { cborDepthMax, decodeCbor, encodeCbor, type CborValue } from './cbor.ts';
+import { cborDepthMax, decodeCbor, encodeCbor, encodedCborLength, type CborValue } from './cbor.ts';
 import { bytesEqual, fromHex, toHex } from './bytes.ts';
 import { CbdcError, coreErrors, isCbdcError, type CoreErrorCode } from './errors.ts';
 
@@ -270,4 +270,29 @@ void test('the encoder refuses what the decoder would refuse: negative, fraction
   for (let level = 0; level < cborDepthMax; level++) deep = [deep];
   assert.equal(refused(deep), 'encoded'); // cborDepthMax + 1 arrays
   assert.equal(refused([deep]), 'cborUnsupported');
+});
+
+void test('encodedCborLength is the length of the encoding, and refuses what encodeCbor refuses', () => {
+  const values: CborValue[] = [
+    0,
+    23,
+    24,
+    0xffff,
+    0x10000,
+    Number.MAX_SAFE_INTEGER,
+    (1n << 64n) - 1n,
+    new Uint8Array(300),
+    'payé',
+    [],
+    [1, [2, [3, new Uint8Array(24)]], 'x'.repeat(256)],
+  ];
+  for (const value of values) assert.equal(encodedCborLength(value), encodeCbor(value).length);
+  assert.throws(
+    () => encodedCborLength(-1),
+    (error: unknown) => error instanceof CbdcError && error.code === 'cborUnsupported',
+  );
+  assert.throws(
+    () => encodedCborLength(1n << 64n),
+    (error: unknown) => error instanceof CbdcError && error.code === 'cborUnsupported',
+  );
 });

@@ -24,6 +24,11 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // --- encoding -----------------------------------------------------------------------------------
 
+/** The length `encodeCbor(value)` would have, without encoding it; throws the same errors. */
+export function encodedCborLength(value: CborValue): number {
+  return encodedLength(value, 0);
+}
+
 export function encodeCbor(value: CborValue): Bytes {
   const writer = new Writer(encodedLength(value, 0));
   writer.item(value);
@@ -38,16 +43,19 @@ function headLength(argument: number | bigint): number {
   return 9;
 }
 
+function unsignedOnly(): CbdcError<CoreErrorCode> {
+  return coreError('cborUnsupported', 'only unsigned integers up to 2^64 − 1');
+}
+
 function encodedLength(value: CborValue, depth: number): number {
   if (depth > cborDepthMax) throw coreError('cborUnsupported', 'nesting too deep');
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    if (
-      value < 0 ||
-      (typeof value === 'number' && !Number.isSafeInteger(value)) ||
-      BigInt(value) > uint64Max
-    ) {
-      throw coreError('cborUnsupported', 'only unsigned integers up to 2^64 − 1');
-    }
+  // A safe integer is below 2^53, so only a bigint needs the 2^64 bound (no BigInt per number).
+  if (typeof value === 'number') {
+    if (value < 0 || !Number.isSafeInteger(value)) throw unsignedOnly();
+    return headLength(value);
+  }
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > uint64Max) throw unsignedOnly();
     return headLength(value);
   }
   if (value instanceof Uint8Array) return headLength(value.length) + value.length;
@@ -55,8 +63,9 @@ function encodedLength(value: CborValue, depth: number): number {
     const length = textEncoder.encode(value).length;
     return headLength(length) + length;
   }
+  // Indexed loops here and in Writer.item: no iterator per array on the hot path.
   let length = headLength(value.length);
-  for (const item of value) length += encodedLength(item, depth + 1);
+  for (let i = 0; i < value.length; i++) length += encodedLength(value[i] as CborValue, depth + 1);
   return length;
 }
 
@@ -113,7 +122,7 @@ class Writer {
       this.#offset += text.length;
     } else {
       this.head(majorArray, value.length);
-      for (const item of value) this.item(item);
+      for (let i = 0; i < value.length; i++) this.item(value[i] as CborValue);
     }
   }
 }
@@ -129,9 +138,17 @@ export function decodeCbor(bytes: Bytes): CborValue {
   return value;
 }
 
+/** Smallest argument of each additional-information size: below it, the form is not the shortest. */
+const argumentMinimum = [24, 0x100, 0x10000, 0x100000000] as const;
+/** 2^53 / 2^32: an 8-byte argument whose high 32 bits are below it is a safe integer. */
+const safeHighWordLimit = 2 ** 21;
+
 class Reader {
   readonly #bytes: Bytes;
   offset = 0;
+  // The head last read, in fields rather than an object per item: decoding allocates only values.
+  #major = 0;
+  #argument: number | bigint = 0;
 
   constructor(bytes: Bytes) {
     this.#bytes = bytes;
@@ -144,32 +161,45 @@ class Reader {
     return slice;
   }
 
-  /** Reads an item head; returns its major type and argument, checking the shortest form (RFC 8949 §4.2.1). */
-  #head(): { major: number; argument: number | bigint } {
-    const initial = this.#take(1)[0]!;
+  /** The next `size` bytes (1, 2 or 4) as a big-endian unsigned number, read in place. */
+  #number(size: number): number {
+    if (size > this.#bytes.length - this.offset) throw coreError('cborMalformed', 'truncated');
+    const bytes = this.#bytes;
+    let n = 0;
+    for (let i = 0; i < size; i++) n = n * 256 + (bytes[this.offset + i] ?? 0);
+    this.offset += size;
+    return n;
+  }
+
+  /**
+   * Reads an item head into #major and #argument, checking the shortest form (RFC 8949 §4.2.1).
+   * Arguments up to 2^53 − 1 are numbers, larger ones bigints.
+   */
+  #head(): void {
+    const initial = this.#number(1);
     const major = initial >> 5;
     const info = initial & 0x1f;
     if (major !== majorUnsigned && major !== majorBytes && major !== majorText && major !== majorArray) {
       throw coreError('cborUnsupported', `major type ${major}`);
     }
-    if (info < 24) return { major, argument: info };
+    this.#major = major;
+    if (info < 24) {
+      this.#argument = info;
+      return;
+    }
     if (info === 31) throw coreError('cborNotCanonical', 'indefinite length');
     if (info > 27) throw coreError('cborMalformed', `reserved additional information ${info}`);
-    const size = 1 << (info - 24);
-    const raw = this.#take(size);
     let argument: number | bigint;
-    if (size === 8) {
-      let n = 0n;
-      for (const byte of raw) n = (n << 8n) | BigInt(byte);
-      argument = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+    if (info === 27) {
+      const high = this.#number(4);
+      const low = this.#number(4);
+      argument = high < safeHighWordLimit ? high * 0x100000000 + low : (BigInt(high) << 32n) | BigInt(low);
     } else {
-      let n = 0;
-      for (const byte of raw) n = n * 256 + byte;
-      argument = n;
+      argument = this.#number(1 << (info - 24));
     }
-    const minimum = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
-    if (argument < minimum) throw coreError('cborNotCanonical', 'argument not in its shortest form');
-    return { major, argument };
+    if (argument < (argumentMinimum[info - 24] ?? 0))
+      throw coreError('cborNotCanonical', 'argument not in its shortest form');
+    this.#argument = argument;
   }
 
   #length(argument: number | bigint): number {
@@ -181,8 +211,9 @@ class Reader {
 
   item(depth: number): CborValue {
     if (depth > cborDepthMax) throw coreError('cborUnsupported', 'nesting too deep');
-    const { major, argument } = this.#head();
-    switch (major) {
+    this.#head();
+    const argument = this.#argument;
+    switch (this.#major) {
       case majorUnsigned:
         return argument;
       case majorBytes:

@@ -1,5 +1,5 @@
 // Identifiers are SHA-256 digests (DESIGN §4).
-import { concatBytes, toHex, u16be, type Bytes } from './bytes.ts';
+import { toHex, type Bytes } from './bytes.ts';
 import type { Verifier } from './crypto.ts';
 
 /** A principal (secure element, DCP issuer, directory, MDS) is named by the first 16 bytes of the digest of its public key. */
@@ -20,7 +20,12 @@ export function principalIdOf(verifier: Verifier, publicKey: Bytes): PrincipalId
 
 /** Token id = H(parent id ‖ output index): one output of an issuance or a transfer (DESIGN §4). */
 export function tokenIdOf(verifier: Verifier, parentId: EntryId, outputIndex: number): TokenId {
-  return verifier.sha256(concatBytes(parentId, u16be(outputIndex)));
+  // parent id ‖ u16be(index) written into one buffer: every entry of every bundle names its outputs.
+  const preimage = new Uint8Array(parentId.length + 2);
+  preimage.set(parentId);
+  preimage[parentId.length] = (outputIndex >> 8) & 0xff;
+  preimage[parentId.length + 1] = outputIndex & 0xff;
+  return verifier.sha256(preimage);
 }
 
 /** A hex rendering used as a Map key and in logs. */

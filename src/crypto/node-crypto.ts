@@ -6,7 +6,7 @@ import {
   createPublicKey,
   generateKeyPairSync,
   hash,
-  randomBytes,
+  randomFillSync,
   sign,
   verify,
   type KeyObject,
@@ -18,11 +18,6 @@ import { publicKeyBytes, signatureBytes, type Purpose, type Signer, type Verifie
 /** The P-256 group order n (SEC 2 §2.4.2), and n/2 for the low-S rule. */
 const curveOrder = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const halfCurveOrder = curveOrder >> 1n;
-
-/** DER prefix of a SubjectPublicKeyInfo for an uncompressed P-256 point (RFC 5480): Node 20 cannot import a raw point. */
-const spkiPrefix = Uint8Array.from(
-  Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
-);
 
 /** Bound on cached public keys; the cache is cleared when full (simple, and verification stays correct). */
 export const publicKeyCacheEntriesMax = 65536;
@@ -113,17 +108,27 @@ function importedKeyObject(publicKey: Bytes): KeyObject | null {
   if (cached !== undefined) return cached;
   let key: KeyObject | null;
   try {
-    key = createPublicKey({
-      key: Buffer.from(concatBytes(spkiPrefix, publicKey)),
-      format: 'der',
-      type: 'spki',
-    });
+    // Node 20 cannot import a raw point. As a JWK (RFC 7518 §6.2.1) it imports in about half the time
+    // of the same point in a DER SubjectPublicKeyInfo (OpenSSL's decoder framework costs the rest),
+    // and OpenSSL refuses the same points: off the curve, or a coordinate not below p.
+    key = createPublicKey({ key: pointJwk(publicKey), format: 'jwk' });
   } catch {
     key = null; // not on the curve, or not a point at all
   }
   if (publicKeyObjects.size >= publicKeyCacheEntriesMax) publicKeyObjects.clear();
   publicKeyObjects.set(cacheKey, key);
   return key;
+}
+
+/** The JWK of an uncompressed P-256 point 04 ‖ x ‖ y. */
+function pointJwk(publicKey: Bytes): { kty: string; crv: string; x: string; y: string } {
+  const point = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length);
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.toString('base64url', 1, 33),
+    y: point.toString('base64url', 33, 65),
+  };
 }
 
 /**
@@ -205,5 +210,6 @@ function rawPublicKey(key: KeyObject): Bytes {
 }
 
 export function secureRandomBytes(length: number): Bytes {
-  return Uint8Array.from(randomBytes(length));
+  // Filled in place: no Buffer from the pool to copy out of (a challenge at every payment request).
+  return randomFillSync(new Uint8Array(length));
 }

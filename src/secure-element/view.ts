@@ -1,6 +1,8 @@
 // The applet's view of its persistent records, with RAM caches of their decoded forms (a chip keeps
 // parsed keys and anchors in RAM too). A cache entry is reused only while the store returns the very
-// same bytes object, so a commit invalidates it by construction.
+// same bytes object, so a commit invalidates it by construction. A record a command commits together
+// with its value (Changes.record) starts cached: its value is what decoding its bytes gives, so the
+// next command reads it without decoding (RECEIVE's entries, the state, the payment records).
 import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
 import { assert } from '../core/assert.ts';
 import { coreError } from '../core/errors.ts';
@@ -69,6 +71,9 @@ export class SecureElementView {
   /** RAM only: a new view (power-up) starts empty, and entries are tied to the anchors they were checked under. */
   readonly verifiedCertificates = new VerifiedCertificates(verifiedCertificatesMax);
   readonly #spent = new SpentIndex((key) => this.#storedEntryInputs(key));
+  /** The last personalised context, with the record bytes (identity, config, limits, deny list) it came from. */
+  #personalised:
+    { readonly sources: readonly (Bytes | undefined)[]; readonly context: Personalised } | undefined;
 
   constructor(store: JournaledStore, platform: SecureElementPlatform) {
     this.store = store;
@@ -100,8 +105,33 @@ export class SecureElementView {
     return this.#memo(recordKeys.identity, decodeIdentity);
   }
 
-  /** The personalised context; throws `notPersonalised` before PERSONALISE. */
+  /**
+   * The personalised context; throws `notPersonalised` before PERSONALISE. The same object while
+   * none of the four records it is built from changes: a command asks for it several times.
+   */
   personalised(): Personalised {
+    const held = this.#personalised;
+    const store = this.store;
+    if (
+      held !== undefined &&
+      held.sources[0] === store.get(recordKeys.identity) &&
+      held.sources[1] === store.get(recordKeys.config) &&
+      held.sources[2] === store.get(recordKeys.limits) &&
+      held.sources[3] === store.get(recordKeys.denyList)
+    )
+      return held.context;
+    const context = this.#buildPersonalised();
+    const sources = [
+      store.get(recordKeys.identity),
+      store.get(recordKeys.config),
+      store.get(recordKeys.limits),
+      store.get(recordKeys.denyList),
+    ] as const;
+    this.#personalised = { sources, context };
+    return context;
+  }
+
+  #buildPersonalised(): Personalised {
     const identity = this.identity();
     const config = this.#memo(recordKeys.config, (bytes) => configFromCbor(decodeCbor(bytes)));
     if (identity === undefined || config === undefined) throw coreError('notPersonalised');
@@ -158,10 +188,17 @@ export class SecureElementView {
     return entry.kind === 'transfer' ? entry.signed.body.inputs.map(idKey) : [];
   }
 
-  /** Commits a command's changes atomically, and keeps the RAM indices in step with them. */
+  /**
+   * Commits a command's changes atomically, and keeps the RAM indices in step with them. A record
+   * put with its value (`Changes.record`) is remembered decoded: the next read of it decodes nothing.
+   */
   commit(changes: Changes): void {
     this.store.commit(changes.map);
     this.#spent.committed(changes.map);
+    for (const [key, value] of changes.values) {
+      const bytes = this.store.get(key);
+      if (bytes !== undefined) this.#memos.set(key, { bytes, value });
+    }
   }
 
   certificate(seId: PrincipalId): Certificate | undefined {
@@ -223,14 +260,30 @@ export function idFromKey(key: string): Bytes {
 /** A command's writes, committed atomically at its end. */
 export class Changes {
   readonly map = new Map<string, Bytes | null>();
+  /** The values of the records put by `record`: what decoding their bytes would give. */
+  readonly values = new Map<string, unknown>();
 
   put(key: string, bytes: Bytes): this {
     this.map.set(key, bytes);
+    this.values.delete(key);
+    return this;
+  }
+
+  /**
+   * Puts `encode(value)`, and lets the view keep `value` as the record's decoded form once committed.
+   * Only for a value that its decoder gives back from those bytes, field for field (every record
+   * encoder here writes all of a value's fields, and the id a decoder takes from the key is the one
+   * in the key); the value is not modified afterwards.
+   */
+  record<T>(key: string, value: T, encode: (value: T) => Bytes): this {
+    this.map.set(key, encode(value));
+    this.values.set(key, value);
     return this;
   }
 
   remove(key: string): this {
     this.map.set(key, null);
+    this.values.delete(key);
     return this;
   }
 }

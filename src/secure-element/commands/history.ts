@@ -27,6 +27,13 @@ export function mergeHistories(tokens: readonly TokenRecord[]): EntryId[] {
   return merged;
 }
 
+/** An entry as the view decodes it from its record: its kind and signed structure, no more. */
+export function heldEntry(entry: IdentifiedEntry): HistoryEntry {
+  return entry.kind === 'transfer'
+    ? { kind: 'transfer', signed: entry.signed }
+    : { kind: 'issuance', signed: entry.signed };
+}
+
 export function loadEntries(se: SecureElementView, ids: readonly EntryId[]): HistoryEntry[] {
   return ids.map((id) => {
     const entry = se.entry(id);

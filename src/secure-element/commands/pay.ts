@@ -2,12 +2,12 @@
 import { checkAmount } from '../../core/amount.ts';
 import { assert } from '../../core/assert.ts';
 import { bytesEqual, type Bytes } from '../../core/bytes.ts';
-import { decodeCbor, encodeCbor, FieldReader } from '../../core/cbor.ts';
+import { decodeCbor, encodeCbor, encodedCborLength, FieldReader } from '../../core/cbor.ts';
 import { purposes, signatureBytes } from '../../core/crypto.ts';
 import { coreError } from '../../core/errors.ts';
 import { challengeBytes, idKey } from '../../core/ids.ts';
 import { decodePaymentRequest, encodePaymentRequest, type PaymentRequest } from '../../core/payment.ts';
-import { encodeBundle, encodeEntry } from '../../core/bundle.ts';
+import { encodeBundle, encodeEntry, entryToCbor } from '../../core/bundle.ts';
 import { signBody } from '../../core/signed.ts';
 import { transferBodyToCbor, type TransferBody } from '../../core/transfer.ts';
 import { identifyEntry, type IdentifiedEntry } from '../../core/validate-bundle.ts';
@@ -24,6 +24,7 @@ import {
 import { Changes, type Personalised, type SecureElementView } from '../view.ts';
 import { logicalCommandBytesMax } from '../apdu/apdu.ts';
 import { planPayment, type PaymentBounds, type PaymentPlan } from './selection.ts';
+import { heldEntry } from './history.ts';
 
 /** Unacknowledged payments a payer keeps (each with its bundle) before it must sync. */
 export const pendingPaymentsMax = 16;
@@ -46,16 +47,10 @@ export function paymentRequest(se: SecureElementView, data: Bytes): Bytes {
   const challenge = se.platform.randomBytes(challengeBytes);
   const empty = new Uint8Array(0);
   se.commit(
-    new Changes().put(
+    new Changes().record(
       recordKeys.incoming(challenge, 'outstanding'),
-      encodeIncoming({
-        challenge,
-        amount,
-        state: 'outstanding',
-        transferId: empty,
-        receipt: empty,
-        bundleDigest: empty,
-      }),
+      { challenge, amount, state: 'outstanding', transferId: empty, receipt: empty, bundleDigest: empty },
+      encodeIncoming,
     ),
   );
   return encodePaymentRequest({
@@ -161,31 +156,33 @@ function commitPayment(
       locked: false,
     };
     changes
-      .put(recordKeys.token(change.id), encodeToken(change))
-      .put(recordKeys.entry(transfer.id), encodeEntry(transfer));
+      .record(recordKeys.token(change.id), change, encodeToken)
+      .record(recordKeys.entry(transfer.id), heldEntry(transfer), encodeEntry);
   }
   for (const token of plan.inputs) changes.remove(recordKeys.token(token.id));
   changes
-    .put(
+    .record(
       recordKeys.outgoing(transfer.id, 'pending'),
-      encodeOutgoing({
+      {
         transferId: transfer.id,
         state: 'pending',
         payeePublicKey: payee.publicKey,
         amount: request.amount,
         bundle,
         receipt: new Uint8Array(0),
-      }),
+      },
+      encodeOutgoing,
     )
     .put(recordKeys.payIndex(payee.subjectId, request.challenge), transfer.id)
-    .put(
+    .record(
       recordKeys.state,
-      encodeState({
+      {
         ...state,
         counter: state.counter + 1,
         balance: state.balance - request.amount,
         paymentsSinceSync: state.paymentsSinceSync + 1,
-      }),
+      },
+      encodeState,
     );
   se.commit(changes);
 }
@@ -193,7 +190,7 @@ function commitPayment(
 /** The encoded length of a transfer entry for `body`, before signing: a signature's length is fixed. */
 function unsignedEntryLength(body: TransferBody): number {
   const signed = { body, bodyBytes: encodeCbor(transferBodyToCbor(body)), signature: unsigned };
-  return encodeEntry({ kind: 'transfer', signed }).length;
+  return encodedCborLength(entryToCbor({ kind: 'transfer', signed }));
 }
 
 /** A placeholder of a signature's length: the bundle's length is known before signing. */

@@ -18,7 +18,7 @@ import {
   type IncomingRecord,
 } from '../records.ts';
 import { Changes, type SecureElementView } from '../view.ts';
-import { heldHistoryConflict } from './history.ts';
+import { heldEntry, heldHistoryConflict } from './history.ts';
 
 /**
  * RECEIVE bundle → receipt. Verifies everything (validateBundle) against an outstanding challenge of
@@ -101,7 +101,9 @@ function storeReceived(
   const receiptBytes = encodeSigned(receipt);
   const changes = new Changes();
   for (const entry of validated.entries) {
-    if (se.entry(entry.id) === undefined) changes.put(recordKeys.entry(entry.id), encodeEntry(entry));
+    // Remembered decoded: the spent index and the next PAY read these entries without decoding them.
+    if (se.entry(entry.id) === undefined)
+      changes.record(recordKeys.entry(entry.id), heldEntry(entry), encodeEntry);
   }
   // Only the paying transfer was verified under lastHop: remember that ancestors were not.
   if (context.limits.verification === 'lastHop' && validated.entries.length > 1)
@@ -114,30 +116,33 @@ function storeReceived(
   }
   const payment = validated.payment;
   changes
-    .put(
+    .record(
       recordKeys.token(payment.id),
-      encodeToken({
+      {
         id: payment.id,
         value: payment.value,
         generation: payment.generation,
         entryIds: validated.entries.map((entry) => entry.id),
         locked: false,
-      }),
+      },
+      encodeToken,
     )
     .remove(recordKeys.incoming(request.challenge, 'outstanding'))
-    .put(
+    .record(
       recordKeys.incoming(request.challenge, 'received'),
-      encodeIncoming({
+      {
         ...request,
         state: 'received',
         transferId: validated.transferId,
         receipt: receiptBytes,
         bundleDigest,
-      }),
+      },
+      encodeIncoming,
     )
-    .put(
+    .record(
       recordKeys.state,
-      encodeState({ ...state, counter: state.counter + 1, balance: state.balance + payment.value }),
+      { ...state, counter: state.counter + 1, balance: state.balance + payment.value },
+      encodeState,
     );
   se.commit(changes);
   return receiptBytes;
@@ -166,9 +171,10 @@ export function acknowledge(se: SecureElementView, data: Bytes): Bytes {
   se.commit(
     new Changes()
       .remove(recordKeys.outgoing(record.transferId, 'pending'))
-      .put(
+      .record(
         recordKeys.outgoing(record.transferId, 'acknowledged'),
-        encodeOutgoing({ ...record, state: 'acknowledged', receipt: data }),
+        { ...record, state: 'acknowledged', receipt: data },
+        encodeOutgoing,
       ),
   );
   return new Uint8Array(0);

@@ -11,7 +11,7 @@
 // choice's refusal is the answer.
 import { assert } from '../../core/assert.ts';
 import { compareBytes } from '../../core/bytes.ts';
-import { encodeCbor } from '../../core/cbor.ts';
+import { encodedCborLength } from '../../core/cbor.ts';
 import { coreError, type CbdcError } from '../../core/errors.ts';
 import { signedToCbor } from '../../core/signed.ts';
 import { idKey, type EntryId } from '../../core/ids.ts';
@@ -146,7 +146,7 @@ function bundleLength(
   for (const certificate of certificates) {
     bytes +=
       certificate === own
-        ? encodeCbor(signedToCbor(own)).length
+        ? encodedCborLength(signedToCbor(own))
         : storedLength(se, recordKeys.certificate(certificate.body.subjectId));
   }
   for (const id of historyIds) bytes += storedLength(se, recordKeys.entry(id));
