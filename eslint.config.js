@@ -16,7 +16,6 @@ export const nonNullAssertionAllowed = [
   'src/crypto/hpke.ts',
   'src/dcp/store/sql-store.ts',
   'src/demo/economy.ts',
-  'src/ledger/store/rows.ts',
   'src/secure-element/apdu/apdu.ts',
   'src/secure-element/commands/load.ts',
   'src/secure-element/commands/pay.ts',

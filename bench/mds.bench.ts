@@ -12,7 +12,10 @@
 //   - `mds.hpke.open`: raw HPKE opens per second of the same uploads, the other fixed cost, with the
 //     key held as ingest holds it (`oneShot`: `hpkeOpen`, which derives the public key every time).
 // The uploads come from honest phones paying shops (src/testing/mds-uploads.ts): each transfer is in
-// its payer's and its payee's upload, and verified once, when first merged. Each figure is the best
+// its payer's and its payee's upload, and verified once, when first merged. The in-process figures
+// also give the work ingest did, counted in one more (untimed) run and independent of the machine's
+// load: `verifications` (every signature: claims, SE certificates, transfers, issuances) and
+// `hashes`; `transfers / verifications` bounds the ratio that verifying alone, on one core, allows. Each figure is the best
 // of `runsPerFigure` runs after one warm-up run (the JIT compiles ingest's code on the first), and
 // the reference is measured just before each run: on a machine shared with other work, the ratio is
 // the figure to read.
@@ -154,12 +157,35 @@ function reportIngest(name: string, figure: Figure, transfers: number, uploads: 
   return value;
 }
 
+/** The signatures verified and hashes taken by one in-process ingest of `relayed`. */
+async function workOf(uploads: MdsUploads, relayed: readonly RelayedUpload[], engine: 'sqlite' | 'postgres') {
+  const { crypto, counts } = uploads.countingCrypto();
+  const enclave = await scratchEnclave(uploads, engine, { crypto });
+  try {
+    for (const upload of relayed) await enclave.service.storeUpload(uploads.request(upload));
+    const stored = { verifications: counts.verifications, hashes: counts.hashes };
+    await enclave.service.ingestAll(relayed.length);
+    return {
+      verifications: counts.verifications - stored.verifications,
+      hashes: counts.hashes - stored.hashes,
+    };
+  } finally {
+    await enclave.close();
+  }
+}
+
 async function main(): Promise<void> {
   const uploads = new MdsUploads();
   const { uploads: relayed, transfers } = uploads.shops(payersCount, rounds);
   for (const engine of engines) {
     const figure = await best(() => inProcess(uploads, relayed, engine));
-    reportIngest(`mds.ingest.${engine}`, figure, transfers, relayed.length);
+    reportIngest(
+      `mds.ingest.${engine}`,
+      figure,
+      transfers,
+      relayed.length,
+      await workOf(uploads, relayed, engine),
+    );
   }
   const one = await best(() => inProcesses(uploads, relayed, 1));
   const oneRate = reportIngest('mds.ingest.postgres.1worker.process', one, transfers, relayed.length);

@@ -110,10 +110,39 @@ class PostgresDatabase implements Database {
 
 async function query(client: pg.Pool | pg.PoolClient, sql: string, params: readonly SqlValue[]) {
   try {
-    return await client.query<Row>(numberedPlaceholders(sql), params as SqlValue[]);
+    const text = numberedPlaceholders(sql);
+    // Only statements with parameters: a text without any (BEGIN, a migration's DDL, perhaps several
+    // commands) keeps the simple protocol, which a prepared statement cannot replace.
+    const name = params.length === 0 ? undefined : statementName(text);
+    const values = params as SqlValue[];
+    return await client.query<Row>(name === undefined ? { text, values } : { name, text, values });
   } catch (error) {
     throw unavailable(error);
   }
+}
+
+/** Statements prepared by name on each connection (parsed and planned once there, not per call). */
+export const postgresNamedStatementsMax = 256;
+/** A text's name, or null for a text that stays unnamed. */
+const statementNames = new Map<string, string | null>();
+const starColumns = /(SELECT|RETURNING)\s+\*|\w\.\*/i;
+
+/**
+ * The name of a statement's text, `cbdc_1`, `cbdc_2`...: node-postgres prepares a named statement
+ * the first time a connection runs it, then sends only Bind and Execute, and after a few runs the
+ * server keeps a generic plan (the payment view's planning cost three times its execution). A name
+ * is never given to another text (a connection's prepared statements live as long as it does), so
+ * past the bound, which only a caller that builds SQL text dynamically reaches, texts go unnamed.
+ */
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined) return known ?? undefined;
+  if (statementNames.size >= postgresNamedStatementsMax) return undefined;
+  // A prepared `SELECT *` fails once a migration adds a column to its table (`cached plan must not
+  // change result type`); an explicit column list is re-planned by the server after any DDL.
+  const name = starColumns.test(text) ? null : `cbdc_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name ?? undefined;
 }
 
 const placeholderCache = new Map<string, string>();

@@ -117,6 +117,26 @@ describe('SQLite group commit', () => {
     assert.deepEqual(await ids('c-'), ['c-4']);
   });
 
+  test('transactions begun by separate callbacks of one turn of the event loop share one group', async () => {
+    // What requests read from several sockets in one poll phase do: each callback begins a
+    // transaction and returns. Were each group started at once, the first would commit before the
+    // second callback ran, and the third would see its row.
+    const seenByThird: string[][] = [];
+    const begin = (index: number) =>
+      new Promise<string>((resolve, reject) => {
+        setImmediate(() => {
+          db.transaction(async (tx) => {
+            await insert(`f-${index}`)(tx);
+            if (index === 3) seenByThird.push(await ids('f-'));
+            return `f-${index}`;
+          }).then(resolve, reject);
+        });
+      });
+    assert.deepEqual(await Promise.all([begin(1), begin(2), begin(3)]), ['f-1', 'f-2', 'f-3']);
+    assert.deepEqual(seenByThird, [[]]);
+    assert.deepEqual(await ids('f-'), ['f-1', 'f-2', 'f-3']);
+  });
+
   test('a statement queued behind transactions sees what they committed', async () => {
     const writes = [1, 2, 3].map((index) => db.transaction((tx) => insert(`d-${index}`)(tx)));
     const read = db.all("SELECT COUNT(*) AS n FROM rows WHERE id LIKE 'd-%'");

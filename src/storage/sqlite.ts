@@ -44,6 +44,7 @@ class SqliteDatabase implements Database {
   private readonly jobs = new JobQueue<Job>(sqliteWaitingJobsMax);
   private readonly direct: Executor;
   private draining = false;
+  private drainScheduled = false;
   private closed = false;
 
   /** The group's transaction control, prepared once (exec would parse each text every time). */
@@ -114,7 +115,20 @@ class SqliteDatabase implements Database {
       job.fail(new StorageUnavailable(`more than ${sqliteWaitingJobsMax} database jobs waiting`));
       return;
     }
-    if (!this.draining) void this.drain();
+    if (this.draining || this.drainScheduled) return;
+    if (job.kind === 'plain') {
+      void this.drain();
+      return;
+    }
+    // A transaction waits for the end of this turn of the event loop (setImmediate runs after the
+    // poll phase), so every request read from the sockets in the same turn joins its group: they
+    // then share one COMMIT. Started at once, each would run and commit alone, its body needing only
+    // microtasks, before the next request is even parsed.
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (!this.draining) void this.drain();
+    });
   }
 
   private async drain(): Promise<void> {

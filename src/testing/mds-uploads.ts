@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex, type Bytes } from '../core/bytes.ts';
 import { claimBodyToCbor, type ClaimBody } from '../core/claim.ts';
-import { purposes } from '../core/crypto.ts';
+import { purposes, type Purpose } from '../core/crypto.ts';
 import { encodeSigned, signBody } from '../core/signed.ts';
 import { buildTrustAnchors, type TrustAnchors } from '../core/trust.ts';
 import { encodeUpload, uploadInfo, type Upload } from '../core/upload.ts';
@@ -62,6 +62,27 @@ export class MdsUploads {
       verifier: pki.verifier,
       open: (aad, sealed) => open(uploadInfo, aad, sealed),
     };
+  }
+
+  /** The fixture's crypto, counting signature verifications by purpose, and hashes. */
+  countingCrypto(): { crypto: EnclaveCrypto; counts: CryptoCounts } {
+    const counts: CryptoCounts = { byPurpose: new Map(), verifications: 0, hashes: 0 };
+    const inner = this.crypto;
+    const crypto: EnclaveCrypto = {
+      open: (aad, sealed) => inner.open(aad, sealed),
+      verifier: {
+        sha256: (data) => {
+          counts.hashes++;
+          return inner.verifier.sha256(data);
+        },
+        verify: (publicKey, purpose, message, signature) => {
+          counts.verifications++;
+          counts.byPurpose.set(purpose, (counts.byPurpose.get(purpose) ?? 0) + 1);
+          return inner.verifier.verify(publicKey, purpose, message, signature);
+        },
+      },
+    };
+    return { crypto, counts };
   }
 
   /** The hex id of the first DCP (the relaying DCP in requests). */
@@ -134,6 +155,28 @@ export class MdsUploads {
     }
     const devices = [...payers, ...shops];
     return { uploads: devices.map((device) => this.sync(device)), transfers: payersCount * rounds };
+  }
+
+  /**
+   * The upload a compromised key holding one DCP-minted token of `value` makes of it, as BEGIN SYNC
+   * would: well formed, its own (seal it with `sealUpload`).
+   */
+  thiefUpload(value: bigint): { thief: SecureElementKey; token: ForgedToken; upload: Upload } {
+    const { thief, token } = this.fundedThief(value);
+    const upload: Upload = {
+      seId: thief.id,
+      counter: 1,
+      certificate: thief.certificate,
+      tokens: [{ id: token.id, value: token.value, generation: 0 }],
+      entries: [...token.history],
+      certificates: [],
+      outgoing: [],
+      incoming: [],
+      installed: [],
+      limitsVersion: 1,
+      denyListVersion: 0,
+    };
+    return { thief, token, upload };
   }
 
   /** A compromised key holding one DCP-minted token of `value` (a genuine load it then abuses). */
@@ -291,6 +334,13 @@ export class MdsUploads {
     };
     return encodeSigned(signBody(key.signer, purposes.claim, body, claimBodyToCbor));
   }
+}
+
+/** What `MdsUploads.countingCrypto` counted so far. */
+export interface CryptoCounts {
+  readonly byPurpose: Map<Purpose, number>;
+  verifications: number;
+  hashes: number;
 }
 
 export interface SealOptions {

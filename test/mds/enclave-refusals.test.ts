@@ -20,7 +20,6 @@ import {
   type RelayedUpload,
   type ScratchEnclave,
 } from '../../src/testing/mds-uploads.ts';
-import type { HistoryEntry } from '../../src/core/bundle.ts';
 
 async function refusalCode(promise: Promise<unknown>): Promise<string> {
   try {
@@ -66,22 +65,7 @@ for (const engine of engines) {
 
     /** A thief holding one genuine token of 300 and its honest-looking own upload. */
     function thiefUpload() {
-      const { thief, token } = uploads.fundedThief(300n);
-      const entries: HistoryEntry[] = [...token.history];
-      const upload = {
-        seId: thief.id,
-        counter: 1,
-        certificate: thief.certificate,
-        tokens: [{ id: token.id, value: token.value, generation: 0 }],
-        entries,
-        certificates: [],
-        outgoing: [],
-        incoming: [],
-        installed: [],
-        limitsVersion: 1,
-        denyListVersion: 0,
-      };
-      return { thief, token, upload };
+      return uploads.thiefUpload(300n);
     }
 
     void test('a well-formed upload of its own is ingested (the baseline of the cases below)', async () => {

@@ -26,19 +26,8 @@ const uploads = new MdsUploads();
 
 /** The fixture's crypto, counting signature verifications by purpose. */
 function countingCrypto(): { crypto: EnclaveCrypto; counts: Map<Purpose, number> } {
-  const counts = new Map<Purpose, number>();
-  const inner = uploads.crypto;
-  const crypto: EnclaveCrypto = {
-    open: (aad, sealed) => inner.open(aad, sealed),
-    verifier: {
-      sha256: (data) => inner.verifier.sha256(data),
-      verify: (publicKey, purpose, message, signature) => {
-        counts.set(purpose, (counts.get(purpose) ?? 0) + 1);
-        return inner.verifier.verify(publicKey, purpose, message, signature);
-      },
-    },
-  };
-  return { crypto, counts };
+  const { crypto, counts } = uploads.countingCrypto();
+  return { crypto, counts: counts.byPurpose };
 }
 
 /** A compromised SE's genuine DCP-minted token, and two more uploads of it: a valid and a forged twin. */

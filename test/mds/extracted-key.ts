@@ -1,5 +1,5 @@
 // The world of the extracted-key end-to-end tests (e2e-extracted-double-spend.test.ts,
-// e2e-extracted-counter-reuse.test.ts), on the whole system as real processes: a thief whose phone
+// e2e-extracted-counter-reuse.test.ts, e2e-extracted-fake-funding.test.ts), on the whole system as real processes: a thief whose phone
 // is a real chip of bank-a, a shop at bank-a, a shop at bank-b, and an honest phone of bank-b that
 // pays both shops around the fraud. Test support code opens the thief's chip (Forge.extract) and
 // signs with its key what the chip never would; every honest SE is driven through its APDUs.
@@ -14,7 +14,7 @@ import { LedgerClient } from '../../src/ledger/api/client.ts';
 import type { AlertKind, MdsAlert } from '../../src/mds/api/types.ts';
 import { MemoryMedium } from '../../src/secure-element/store/medium.ts';
 import { readChip } from '../../src/sim/chip-memory.ts';
-import type { RunningSystem } from '../../src/system/launcher.ts';
+import type { RunningSystem, SystemOptions } from '../../src/system/launcher.ts';
 import { eventually } from '../../src/testing/eventually.ts';
 import {
   assertRefusedWithoutChange,
@@ -42,11 +42,15 @@ export interface World {
 }
 
 /**
- * The system started for test `t` (stopped after it), everyone onboarded, the honest phone loaded and
- * shop A paid by it. The thief has loaded nothing yet.
+ * The system started for test `t` (stopped after it) with `options`, everyone onboarded, the honest
+ * phone loaded and shop A paid by it. The thief has loaded nothing yet.
  */
-export async function startWorld(t: TestContext, label: string): Promise<World> {
-  const { system, stop } = await startScratchSystem(label);
+export async function startWorld(
+  t: TestContext,
+  label: string,
+  options: Partial<SystemOptions> = {},
+): Promise<World> {
+  const { system, stop } = await startScratchSystem(label, options);
   t.after(stop);
   return onboardWorld(system);
 }
@@ -86,13 +90,24 @@ export function payWithKey(
   amount: bigint,
   counter: number,
 ): string {
+  return transferIdOf(payBundleWithKey(forge, extracted, payee, amount, counter));
+}
+
+/** `payWithKey`, returning the bundle the payee received (its outputs: `Forge.intercept`). */
+export function payBundleWithKey(
+  forge: Forge,
+  extracted: ExtractedSecureElement,
+  payee: Holder,
+  amount: bigint,
+  counter: number,
+): Bytes {
   const request = payee.device.client().paymentRequest(amount);
   const bundle = forge.pay(extracted.key, extracted.tokens, request, { counter, time: nowSeconds() });
   payee.device.client().receive(bundle);
-  return transferIdOf(bundle);
+  return bundle;
 }
 
-function transferIdOf(bundle: Bytes): string {
+export function transferIdOf(bundle: Bytes): string {
   return toHex(verifier.sha256(finalTransfer(bundle).bodyBytes));
 }
 
@@ -101,7 +116,7 @@ export function chipTransferIds(holder: Holder): string[] {
   return readChip(holder.device, (view) => view.outgoingAll().map((record) => toHex(record.transferId)));
 }
 
-async function renew(world: World, holder: Holder): Promise<void> {
+export async function renew(world: World, holder: Holder): Promise<void> {
   await holder.app.renew(holder.device.client(), key());
   world.renewals++;
 }
@@ -114,9 +129,10 @@ export async function payAndRenewAfter(world: World): Promise<void> {
 
 /**
  * The test's single alert: of `kind`, revoked by the automatic response, and the only alert once
- * every upload is ingested, its evidence exactly the transfers `transferIds`.
+ * every upload is ingested, its evidence exactly the transfers and issuances `expected` names.
  */
-async function soleAlert(world: World, kind: AlertKind, transferIds: readonly string[]): Promise<MdsAlert> {
+async function soleAlert(world: World, expected: Expected): Promise<MdsAlert> {
+  const kind = expected.kind;
   const analyst = await mdsParticipant(world.system, 'analyst');
   await ingested(world.system, world.renewals);
   const { alerts, found } = await eventually(`the ${kind} alert revoked`, async () => {
@@ -132,8 +148,8 @@ async function soleAlert(world: World, kind: AlertKind, transferIds: readonly st
   const evidence = await analyst.evidence(found.id);
   assert.deepEqual(
     evidence.evidence.map((item) => [item.kind, item.entryId]).sort(),
-    transferIds.map((id) => ['transfer', id]).sort(),
-    'the evidence: the two transfers the key signed',
+    evidenceOf(expected).sort(),
+    'the evidence: the entries the key signed or made up',
   );
   return found;
 }
@@ -175,11 +191,20 @@ async function shopBRefusesTheThief(
   );
 }
 
-/** What a case expects of the MDS: the one alert's kind and value, and the two transfers as evidence. */
+/** What a case expects of the MDS: the one alert's kind and value, and its evidence. */
 export interface Expected {
   readonly kind: AlertKind;
   readonly value: bigint;
   readonly transferIds: readonly string[];
+  /** Issuances in the evidence too (a made-up funding token's); none by default. */
+  readonly issuanceIds?: readonly string[];
+}
+
+function evidenceOf(expected: Expected): [string, string][] {
+  return [
+    ...expected.transferIds.map((id): [string, string] => ['transfer', id]),
+    ...(expected.issuanceIds ?? []).map((id): [string, string] => ['issuance', id]),
+  ];
 }
 
 /**
@@ -192,10 +217,10 @@ export async function assertBlamedAndRefused(
   extracted: ExtractedSecureElement,
   expected: Expected,
 ): Promise<void> {
-  const alert = await soleAlert(world, expected.kind, expected.transferIds);
+  const alert = await soleAlert(world, expected);
   assert.deepEqual(
     [alert.seId, alert.value, alert.evidenceCount],
-    [seIdOf(world.thief.device), expected.value, expected.transferIds.length],
+    [seIdOf(world.thief.device), expected.value, evidenceOf(expected).length],
     `the thief's SE, for the value at stake`,
   );
   await shopBRefusesTheThief(world, forge, extracted, alert);

@@ -124,12 +124,12 @@ export function holdParams(hold: Hold): (string | bigint | number | null)[] {
 // Stored answers: { kind, row } with the row in column names, bigints as decimal strings.
 
 export function encodeResult(result: StoredResult): string {
-  return JSON.stringify({ kind: result.kind, row: resultRow(result) }, (_key, value: unknown) =>
-    typeof value === 'bigint' ? value.toString() : value,
-  );
+  // The rows are built with their bigints already decimal strings: a replacer function would be
+  // called for every key of every answer, a cost on each payment's path.
+  return JSON.stringify({ kind: result.kind, row: resultRow(result) });
 }
 
-function resultRow(result: StoredResult): Record<string, unknown> {
+function resultRow(result: StoredResult): Record<string, string | number | null> {
   switch (result.kind) {
     case 'participant': {
       const { id, name, role, createdAtMs } = result.participant;
@@ -137,39 +137,42 @@ function resultRow(result: StoredResult): Record<string, unknown> {
     }
     case 'account': {
       const { id, kind, ownerId, balance, entryCount, createdAtMs } = result.account;
-      return { id, kind, owner_id: ownerId, balance, entry_count: entryCount, created_at_ms: createdAtMs };
+      return {
+        id,
+        kind,
+        owner_id: ownerId,
+        balance: balance.toString(),
+        entry_count: entryCount,
+        created_at_ms: createdAtMs,
+      };
     }
     case 'payment': {
-      const names = [
-        'id',
-        'kind',
-        'payer_account_id',
-        'payee_account_id',
-        'amount',
-        'reference',
-        'hold_id',
-        'created_at_ms',
-      ];
-      return Object.fromEntries(
-        paymentParams(result.payment).map((value, index) => [names[index]!, value] as const),
-      );
+      const { payment } = result;
+      return {
+        id: payment.id,
+        kind: payment.kind,
+        payer_account_id: payment.payerAccountId,
+        payee_account_id: payment.payeeAccountId,
+        amount: payment.amount.toString(),
+        reference: payment.reference,
+        hold_id: payment.holdId,
+        created_at_ms: payment.createdAtMs,
+      };
     }
     case 'hold': {
-      const names = [
-        'id',
-        'payer_account_id',
-        'payee_account_id',
-        'amount',
-        'reference',
-        'state',
-        'expires_at_ms',
-        'created_at_ms',
-        'payment_id',
-        'closed_at_ms',
-      ];
-      return Object.fromEntries(
-        holdParams(result.hold).map((value, index) => [names[index]!, value] as const),
-      );
+      const { hold } = result;
+      return {
+        id: hold.id,
+        payer_account_id: hold.payerAccountId,
+        payee_account_id: hold.payeeAccountId,
+        amount: hold.amount.toString(),
+        reference: hold.reference,
+        state: hold.state,
+        expires_at_ms: hold.expiresAtMs,
+        created_at_ms: hold.createdAtMs,
+        payment_id: hold.paymentId,
+        closed_at_ms: hold.closedAtMs,
+      };
     }
   }
 }

@@ -365,7 +365,7 @@ async function postInStatements<T>(tx: Executor, target: PaymentTarget, post: Pa
   ]);
   assert(posted.length === 2, 'a payment posts to both its accounts');
   await tx.run(
-    `INSERT INTO ledger_entries (${entryColumns}) VALUES (${placeholders(8)}), (${placeholders(8)})`,
+    insertEntryPairSql,
     posted.flatMap((row) => {
       const accountId = columnText(row, 'id');
       const direction = accountId === payment.payerAccountId ? 'debit' : 'credit';
@@ -382,6 +382,9 @@ async function postInStatements<T>(tx: Executor, target: PaymentTarget, post: Pa
     }),
   );
 }
+
+/** A payment's two entries; the text made once (it is the key of the engine's statement cache). */
+const insertEntryPairSql = `INSERT INTO ledger_entries (${entryColumns}) VALUES (${placeholders(8)}), (${placeholders(8)})`;
 
 /** Both balances of a payment from their rows (the database's CHECK keeps the payer's non-negative). */
 const postBalancesSql =

@@ -77,12 +77,16 @@ function keptEntries(entries: readonly EntryFact[]): Map<string, EntryFact> {
   const kept = new Map<string, EntryFact>();
   for (const entry of entries) {
     const held = kept.get(entry.id);
-    if (held === undefined || replaces(entry, held)) kept.set(entry.id, entry);
+    if (held === undefined || preferredEntry(entry, held)) kept.set(entry.id, entry);
   }
   return kept;
 }
 
-function replaces(candidate: EntryFact, held: EntryFact): boolean {
+/** Whether `candidate` replaces `held`, of an entry's twins, as `mergeFacts`' upsert decides. */
+export function preferredEntry(
+  candidate: Pick<EntryFact, 'backed' | 'envelope'>,
+  held: Pick<EntryFact, 'backed' | 'envelope'>,
+): boolean {
   if (candidate.backed !== held.backed) return candidate.backed;
   return candidate.envelope < held.envelope;
 }

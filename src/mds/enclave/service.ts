@@ -41,8 +41,14 @@ import {
 } from '../channel/protocol.ts';
 import { mdsError } from '../api/errors.ts';
 import { decodeClaim, openUpload, type EnclaveCrypto } from './open-upload.ts';
-import { collectEntries, uploadFacts, type CollectedEntries, type UploadFacts } from './upload-facts.ts';
-import { batchFacts, type AcceptedUpload } from './batch-facts.ts';
+import {
+  collectEntries,
+  uploadFacts,
+  type CollectedEntries,
+  type EntryFact,
+  type UploadFacts,
+} from './upload-facts.ts';
+import { batchFacts, preferredEntry, type AcceptedUpload, type BatchFacts } from './batch-facts.ts';
 import type { Upload } from '../../core/upload.ts';
 import { refusalCodeOf, type RefusalCode } from './refusals.ts';
 import { detect, lockAlertSequence } from './detectors.ts';
@@ -310,21 +316,40 @@ export class EnclaveService implements EnclavePort {
    * Decides each upload in order (open, verify: no lock taken), then merges the accepted ones' facts
    * as one set and runs the detectors once over it, and records every outcome, all in the caller's
    * transaction. The batch's lookups (replays, entries already in the graph) are one query each.
+   * In a pipeline (`#startBatch`), the batch ahead's facts count as held when deciding, and nothing
+   * is written before the batch ahead committed: from there on the batches run one after the other.
    */
-  async #ingestTaken(tx: Executor, taken: readonly StoredUpload[]): Promise<UploadStatus[]> {
-    const opened = taken.map((stored) => this.#open(stored));
-    const decided = await this.#decideAll(tx, opened);
-    const nowMs = this.#clock.nowMs();
+  async #ingestTaken(
+    tx: Executor,
+    taken: readonly StoredUpload[],
+    link?: PipelineLink,
+  ): Promise<UploadStatus[]> {
+    const opened: (Refused | Opened)[] = [];
+    for (const stored of taken) {
+      // In a pipeline, between uploads the batch ahead sends its next statement (`nextTurn`).
+      if (link?.ahead !== undefined) await nextTurn();
+      opened.push(this.#open(stored));
+    }
+    const decided = await this.#decideAll(tx, opened, link?.ahead);
     const accepted: AcceptedUpload[] = [];
+    const twins: string[] = [];
     for (const [index, stored] of taken.entries()) {
       const decision = present(decided[index], 'one decision per upload');
-      if (decision.state === 'accepted')
-        accepted.push({ digest: stored.digest, dcpId: stored.dcpId, ...decision });
+      if (decision.state !== 'accepted') continue;
+      accepted.push({ digest: stored.digest, dcpId: stored.dcpId, ...decision });
+      twins.push(`${stored.seId}:${decision.plaintextSha256}`);
     }
+    const facts = batchFacts(accepted);
+    link?.onDecided({
+      entries: new Map(facts.entries.map((entry) => [entry.id, entry])),
+      twins: new Set(twins),
+    });
+    await link?.ahead?.committed;
+    const nowMs = this.#clock.nowMs();
     // The detectors' lock before the first write: concurrent workers then merge one after the
     // other (each upserting rows the other's uploads share would otherwise wait on, or deadlock
     // with, the other's uncommitted inserts), while their opening and verifying ran side by side.
-    if (accepted.length > 0) await this.#merge(tx, accepted, nowMs);
+    if (accepted.length > 0) await this.#merge(tx, accepted, facts, nowMs);
     const outcomes = taken.map((stored, index) => {
       const decision = present(decided[index], 'one decision per upload');
       return {
@@ -368,10 +393,15 @@ export class EnclaveService implements EnclavePort {
     );
   }
 
-  /** Ingests until no stored upload is left, at most `uploadsMax`; returns how many were taken. */
-  async ingestAll(uploadsMax: number): Promise<number> {
+  /**
+   * Ingests until no stored upload is left, at most `uploadsMax` (and while `keepGoing` says so);
+   * returns how many were taken. On PostgreSQL the batches are pipelined (`#startBatch`); SQLite runs
+   * one writer and its transactions in turn, so there one batch follows the other.
+   */
+  async ingestAll(uploadsMax: number, keepGoing: () => boolean = () => true): Promise<number> {
+    if (this.#db.engine === 'postgres') return this.#ingestPipelined(uploadsMax, keepGoing);
     let taken = 0;
-    while (taken < uploadsMax) {
+    while (taken < uploadsMax && keepGoing()) {
       const statuses = await this.ingestBatch(uploadsMax - taken);
       if (statuses.length === 0) break;
       taken += statuses.length;
@@ -379,10 +409,70 @@ export class EnclaveService implements EnclavePort {
     return taken;
   }
 
+  /**
+   * Batches two at a time: once a batch has decided, the next is taken (`SKIP LOCKED` passes over
+   * this one's uploads), opened and verified while this one merges and commits, which on PostgreSQL
+   * is mostly waiting for round trips. At most two are in flight (the loop waits for the one ahead to commit before it
+   * starts another), so a batch's lookups see every earlier batch committed but the one ahead, whose
+   * facts it takes from memory (`Brought`), and it writes only once that one committed. A failure of
+   * the batch ahead fails the next before it writes: both roll back, their uploads stay stored.
+   */
+  async #ingestPipelined(uploadsMax: number, keepGoing: () => boolean): Promise<number> {
+    let taken = 0;
+    let ahead: InFlightBatch | undefined;
+    const commits: Promise<unknown>[] = [];
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      while (taken < uploadsMax && keepGoing()) {
+        const batch = this.#startBatch(uploadsMax - taken, ahead);
+        commits.push(batch.committed);
+        const count = await batch.taken;
+        if (count === 0) break;
+        taken += count;
+        await ahead?.committed;
+        // The next batch is taken once this one has decided: its opening then fills this one's
+        // round trips, and its lookups come as late as they can (what other workers committed by
+        // then is not verified again).
+        await batch.brought;
+        ahead = batch;
+      }
+    } catch (error) {
+      failure = { error };
+    }
+    const rejected = (await Promise.allSettled(commits)).find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.error;
+    if (rejected !== undefined) throw rejected.reason;
+    return taken;
+  }
+
+  /** One batch of a pipeline, in its own transaction, after `ahead` (see `#ingestPipelined`). */
+  #startBatch(uploadsMax: number, ahead: InFlightBatch | undefined): InFlightBatch {
+    const taken = deferred<number>();
+    const brought = deferred<Brought>();
+    const bounded = Math.max(1, Math.min(uploadsMax, ingestBatchUploadsMax));
+    const committed = this.#db.transaction(async (tx) => {
+      const stored = await takeStoredUploads(tx, this.#tables, bounded);
+      taken.resolve(stored.length);
+      if (stored.length === 0) return [];
+      return this.#ingestTaken(tx, stored, { ahead, onDecided: brought.resolve });
+    });
+    committed.catch((error: unknown) => {
+      taken.reject(error);
+      brought.reject(error);
+    });
+    // Observed through `committed` when the batch after this one is never started.
+    brought.promise.catch(() => undefined);
+    return { taken: taken.promise, brought: brought.promise, committed };
+  }
+
   /** Merges a batch's accepted uploads: past every check, so nothing below refuses. */
-  async #merge(tx: Executor, accepted: readonly AcceptedUpload[], nowMs: number): Promise<void> {
+  async #merge(
+    tx: Executor,
+    accepted: readonly AcceptedUpload[],
+    facts: BatchFacts,
+    nowMs: number,
+  ): Promise<void> {
     const sequence = await lockAlertSequence(tx, this.#tables);
-    const facts = batchFacts(accepted);
     await mergeFacts(tx, this.#tables, facts);
     await recordArrivals(tx, this.#tables, facts, nowMs);
     await detect(tx, this.#tables, this.#crypto.verifier, facts, { sequence, nowMs });
@@ -419,37 +509,56 @@ export class EnclaveService implements EnclavePort {
    * the replays and of the entries the graph holds. An upload sees what the earlier ones of the
    * batch bring (their entries, their plaintexts) as if they had been committed before it.
    */
-  async #decideAll(tx: Executor, opened: readonly (Refused | Opened)[]): Promise<(Refused | Accepted)[]> {
+  async #decideAll(
+    tx: Executor,
+    opened: readonly (Refused | Opened)[],
+    ahead?: InFlightBatch,
+  ): Promise<(Refused | Accepted)[]> {
     const candidates = opened.filter((upload): upload is Opened => upload.state === 'opened');
     if (candidates.length === 0) return opened.map((upload) => upload as Refused);
     const replays = await ingestedTwins(tx, this.#tables, candidates);
     const ids = new Set(candidates.flatMap((upload) => [...upload.collected.entries.keys()]));
     const known = new Map(await knownEntries(tx, this.#tables, [...ids]));
+    if (ahead !== undefined) heldAfter(await ahead.brought, replays, known);
     const plaintexts = new Set<string>();
-    return opened.map((upload) => {
-      if (upload.state === 'refused') return upload;
-      try {
-        const twin = `${upload.seId}:${upload.plaintextSha256}`;
-        if (plaintexts.has(twin) || replays.has(twin))
-          throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
-        const facts = uploadFacts(
-          this.#crypto,
-          this.#anchors,
-          upload.upload,
-          upload.collected,
-          known,
-          this.#memory,
-        );
-        const recovery = recoveryFacts(upload.upload, upload.collected);
-        plaintexts.add(twin);
-        // Entries this upload brings are merged before the later ones': known to them, not again.
-        for (const entry of facts.entries)
-          if (!known.has(entry.id)) known.set(entry.id, { envelope: entry.envelope, backed: entry.backed });
-        return { state: 'accepted', facts, recovery, plaintextSha256: upload.plaintextSha256 };
-      } catch (error) {
-        return refusal(error, upload.plaintextSha256);
-      }
-    });
+    const decided: (Refused | Accepted)[] = [];
+    for (const upload of opened) {
+      // In a pipeline, between uploads the batch ahead sends its next statement (`nextTurn`).
+      if (ahead !== undefined) await nextTurn();
+      decided.push(this.#decide(upload, replays, known, plaintexts));
+    }
+    return decided;
+  }
+
+  /** One upload's decision in its batch (`#decideAll`); records what it brings in `known`, `plaintexts`. */
+  #decide(
+    upload: Refused | Opened,
+    replays: ReadonlySet<string>,
+    known: Map<string, { readonly envelope: string; readonly backed: boolean }>,
+    plaintexts: Set<string>,
+  ): Refused | Accepted {
+    if (upload.state === 'refused') return upload;
+    try {
+      const twin = `${upload.seId}:${upload.plaintextSha256}`;
+      if (plaintexts.has(twin) || replays.has(twin))
+        throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
+      const facts = uploadFacts(
+        this.#crypto,
+        this.#anchors,
+        upload.upload,
+        upload.collected,
+        known,
+        this.#memory,
+      );
+      const recovery = recoveryFacts(upload.upload, upload.collected);
+      plaintexts.add(twin);
+      // Entries this upload brings are merged before the later ones': known to them, not again.
+      for (const entry of facts.entries)
+        if (!known.has(entry.id)) known.set(entry.id, { envelope: entry.envelope, backed: entry.backed });
+      return { state: 'accepted', facts, recovery, plaintextSha256: upload.plaintextSha256 };
+    } catch (error) {
+      return refusal(error, upload.plaintextSha256);
+    }
   }
 }
 
@@ -489,6 +598,63 @@ interface Accepted {
   readonly facts: UploadFacts;
   readonly recovery: RecoveryFacts;
   readonly plaintextSha256: string;
+}
+
+/** What a batch brings to the graph once committed: its entries as merged, its uploads' twin keys. */
+interface Brought {
+  readonly entries: ReadonlyMap<string, EntryFact>;
+  readonly twins: ReadonlySet<string>;
+}
+
+/** A batch of a pipeline: how many uploads it took, what it brings once decided, and its commit. */
+interface InFlightBatch {
+  readonly taken: Promise<number>;
+  readonly brought: Promise<Brought>;
+  readonly committed: Promise<unknown>;
+}
+
+interface PipelineLink {
+  readonly ahead: InFlightBatch | undefined;
+  readonly onDecided: (brought: Brought) => void;
+}
+
+/**
+ * The graph as it will be once the batch ahead commits: its twins are replays, and each entry it
+ * brings is held as `mergeFacts`' upsert will leave it against the row read now (`preferredEntry`).
+ */
+function heldAfter(
+  brought: Brought,
+  replays: Set<string>,
+  known: Map<string, { readonly envelope: string; readonly backed: boolean }>,
+): void {
+  for (const twin of brought.twins) replays.add(twin);
+  for (const [id, entry] of brought.entries) {
+    const held = known.get(id);
+    if (held === undefined || preferredEntry(entry, held)) known.set(id, entry);
+  }
+}
+
+/**
+ * Lets pending I/O callbacks run (a macrotask, not a microtask): a pipelined batch opens and decides
+ * one upload per turn, so the batch ahead, waiting on its round trips, sends each next statement as
+ * soon as the answer is in rather than after the whole batch's signatures.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function deferred<T>(): {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: unknown) => void;
+} {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<T>((onValue, onError) => {
+    resolve = onValue;
+    reject = onError;
+  });
+  return { promise, resolve, reject };
 }
 
 function hexBytes(hex: string): Bytes {

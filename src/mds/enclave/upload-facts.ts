@@ -19,7 +19,7 @@
 // unbacked (unknownSigner); a transfer paying out more than its backed inputs, and a claimed token an
 // unbacked issuance produced, are fake-funding findings.
 import { present } from './present.ts';
-import { toHex } from '../../core/bytes.ts';
+import { bytesEqual, toHex } from '../../core/bytes.ts';
 import { decodeBundle } from '../../core/bundle.ts';
 import { purposes } from '../../core/crypto.ts';
 import { coreError, isCbdcError } from '../../core/errors.ts';
@@ -103,11 +103,19 @@ export function collectEntries(crypto: EnclaveCrypto, upload: Upload): Collected
     const key = idKey(certificate.body.subjectId);
     if (!certificates.has(key)) certificates.set(key, certificate);
   };
+  // An outgoing bundle repeats history the upload lists already (honest uploads: nearly half their
+  // entries): the same signature over the same body is the same entry, kept once, as its id would
+  // say, without hashing it and its outputs again.
+  const bySignature = new Map<string, IdentifiedEntry>();
   const addEntries = (list: Upload['entries']) => {
     for (const entry of list) {
+      const signatureKey = toHex(entry.signed.signature);
+      const seen = bySignature.get(signatureKey);
+      if (seen?.kind === entry.kind && bytesEqual(seen.signed.bodyBytes, entry.signed.bodyBytes)) continue;
       const identified = identifyEntry(crypto.verifier, entry);
       const key = idKey(identified.id);
       if (!entries.has(key)) entries.set(key, identified);
+      bySignature.set(signatureKey, identified);
     }
   };
   addCertificate(upload.certificate);

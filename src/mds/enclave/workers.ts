@@ -1,4 +1,4 @@
-// Ingest workers (docs/mds.md, "Enclave"): each loops `ingestBatch` until no stored upload is left,
+// Ingest workers (docs/mds.md, "Enclave"): each runs `ingestAll` until no stored upload is left,
 // then settles the issuances whose report window ended (also every `uploadsBetweenSettlesMax`
 // uploads, so a steady stream does not hold settling back), then sleeps `pollMs` or until woken (a
 // new upload was stored). On PostgreSQL several workers, in one process or several, take different
@@ -45,7 +45,7 @@ export class IngestWorkers {
     this.#sleepers.clear();
   }
 
-  /** Lets each worker finish the upload it holds, then resolves. */
+  /** Lets each worker finish the batches it holds, then resolves. */
   async stop(): Promise<void> {
     this.#running = false;
     this.wake();
@@ -57,7 +57,9 @@ export class IngestWorkers {
     while (this.#running) {
       try {
         const due = sinceSettled >= uploadsBetweenSettlesMax;
-        const taken = due ? 0 : (await this.#service.ingestBatch()).length;
+        const taken = due
+          ? 0
+          : await this.#service.ingestAll(uploadsBetweenSettlesMax - sinceSettled, () => this.#running);
         if (taken > 0) {
           sinceSettled += taken;
           continue;
