@@ -181,6 +181,13 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       'the load with this key was refused by its secure element and its value returned to the wallet: its issuance is not delivered again',
   },
+  // Signature work (0x308x): the verify workers (src/crypto/verify-pool.ts)
+  dcpVerifierUnavailable: {
+    number: 0x3080,
+    kind: 'unavailable',
+    meaning:
+      "the DCP's signature workers could not take the request's verification (too many waiting, or the DCP is stopping): nothing was done; retry later",
+  },
   // Idempotency and state (0x304x)
   deviceAlreadyPersonalised: {
     number: 0x3041,

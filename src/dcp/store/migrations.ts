@@ -276,5 +276,15 @@ export const dcpMigrations: MigrationSet = {
       name: 'queued credits reported to the MDS',
       statements: () => creditReportStatements,
     },
+    {
+      version: 10,
+      name: "a load's issuance and an issuance's tokens by key, for the load guard",
+      // The load guard (load.ts) joins every load of an SE to its issuance and token under the
+      // device's lock; without these it scanned both tables once per load.
+      statements: () => [
+        'CREATE INDEX dcp_issuances_operation ON dcp_issuances (operation_id)',
+        'CREATE INDEX dcp_tokens_issuance ON dcp_tokens (issuance_id)',
+      ],
+    },
   ],
 };
