@@ -19,8 +19,11 @@
 // concurrent keep-alive clients on a worker thread (http-load.ts) posting the prepared requests,
 // round after round until `figureSeconds` were measured. Reference: raw ECDSA P-256 verifications
 // per second (node:crypto, cached KeyObject) in the same run; each load and renewal verifies one
-// device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine.
-import { mkdtempSync, rmSync } from 'node:fs';
+// device signature. `CBDC_BENCH_ENGINES=sqlite` measures one engine. `CBDC_BENCH_PROFILE=DIR` writes a
+// CPU profile of this process's main thread (the DCP, the ledger and the directory) over the timed
+// posting of each figure to DIR (the load generator's thread is not in it).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../src/core/bytes.ts';
@@ -69,6 +72,61 @@ const preparationConcurrency = 16;
 
 const verifier = new NodeVerifier();
 const platform = nodePlatform(verifier);
+
+const profileDir = process.env['CBDC_BENCH_PROFILE'];
+const profiler = profileDir === undefined ? null : new Session();
+profiler?.connect();
+/** The figure whose timed posting is being profiled; `post` profiles into its file. */
+let profiledFigure = '';
+let profiledRound = 0;
+
+/**
+ * CPU time of this process's main thread (the DCP, the ledger, the directory), in ms, from Linux's
+ * per-thread accounting (10 ms ticks), or null elsewhere. Unlike a rate, the CPU an operation costs
+ * the event loop holds when other processes share the cores: the figure to compare across runs.
+ */
+function mainThreadCpuMs(): number | null {
+  const path = `/proc/self/task/${process.pid}/stat`;
+  if (!existsSync(path)) return null;
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = readFileSync(path, 'utf8').split(')').pop()?.trim().split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks * 10 : null;
+}
+
+/** Main-thread CPU ms spent during the timed posting of the figure being measured. */
+let timedCpuMs = 0;
+
+/** Posts the timed requests, under the CPU profiler when `CBDC_BENCH_PROFILE` is set. */
+async function post(load: HttpLoad, url: string, requests: readonly PreparedRequest[], secondsMax: number) {
+  const before = mainThreadCpuMs();
+  try {
+    return await profiledPost(load, url, requests, secondsMax);
+  } finally {
+    const after = mainThreadCpuMs();
+    if (before !== null && after !== null) timedCpuMs += after - before;
+  }
+}
+
+async function profiledPost(
+  load: HttpLoad,
+  url: string,
+  requests: readonly PreparedRequest[],
+  secondsMax: number,
+) {
+  if (profiler === null || profileDir === undefined || profiledFigure === '')
+    return load.run(url, requests, clientsCount, secondsMax);
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+  try {
+    return await load.run(url, requests, clientsCount, secondsMax);
+  } finally {
+    const { profile } = await profiler.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    profiledRound++;
+    writeFileSync(join(profileDir, `${profiledFigure}.${profiledRound}.cpuprofile`), JSON.stringify(profile));
+  }
+}
 
 interface World {
   readonly dcp: DcpServer;
@@ -262,7 +320,7 @@ async function loadRound(world: World, load: HttpLoad, round: number, secondsMax
       }),
     };
   });
-  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const result = await post(load, world.dcp.url, requests, secondsMax);
   const sent = answered(result.answers, 'a load');
   for (const [index, body] of sent) {
     world.phones[index]!.client().load(decodeLoadAnswer(JSON.parse(body)).issuance);
@@ -297,7 +355,7 @@ async function renewalRound(
       body: JSON.stringify({ claim: toHex(encodeSigned(claim)), sealedUpload: toHex(sealedUpload) }),
     };
   });
-  const result = await load.run(world.dcp.url, requests, clientsCount, secondsMax);
+  const result = await post(load, world.dcp.url, requests, secondsMax);
   const sent = answered(result.answers, 'a renewal');
   let tokens = 0;
   let sealedBytes = 0;
@@ -325,13 +383,21 @@ function total<T extends Round>(rounds: readonly T[], field: keyof T & string): 
 
 /** Timed rounds until `figureSeconds` were measured, the last one cut to the time left. */
 async function timedRounds<T extends Round>(
+  figure: string,
   run: (round: number, secondsMax: number) => Promise<T>,
 ): Promise<T[]> {
   const rounds: T[] = [];
-  for (let round = 1; round <= roundsMax; round++) {
-    const left = figureSeconds - total(rounds, 'seconds');
-    if (left < roundSecondsMin) break;
-    rounds.push(await run(round, left));
+  profiledFigure = figure;
+  profiledRound = 0;
+  timedCpuMs = 0;
+  try {
+    for (let round = 1; round <= roundsMax; round++) {
+      const left = figureSeconds - total(rounds, 'seconds');
+      if (left < roundSecondsMin) break;
+      rounds.push(await run(round, left));
+    }
+  } finally {
+    profiledFigure = '';
   }
   return rounds;
 }
@@ -381,7 +447,9 @@ async function measureSync(load: HttpLoad): Promise<void> {
   try {
     await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
     await renewalRound(world, load, 0, warmUpSecondsMax);
-    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const renewals = await timedRounds('dcp.renewals.sqlite.sync', (round, secondsMax) =>
+      renewalRound(world, load, round, secondsMax),
+    );
     const count = total(renewals, 'count');
     report({
       name: 'dcp.renewals.sqlite.sync',
@@ -392,6 +460,7 @@ async function measureSync(load: HttpLoad): Promise<void> {
       clients: clientsCount,
       renewals: count,
       seconds: round(total(renewals, 'seconds')),
+      mainThreadCpuMicrosPerRenewal: Math.round((1000 * timedCpuMs) / count),
       sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
       prepared:
         'as dcp.renewals.sqlite; timed: POST /v1/renewals, each asking the MDS (store, ingest, judge, sign) before its commit',
@@ -406,7 +475,9 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
   try {
     // The warm-up round of loads runs to the end: every phone then holds a token to renew.
     await loadRound(world, load, 0, Number.POSITIVE_INFINITY);
-    const loads = await timedRounds((round, secondsMax) => loadRound(world, load, round, secondsMax));
+    const loads = await timedRounds(`dcp.loads.${engine}`, (round, secondsMax) =>
+      loadRound(world, load, round, secondsMax),
+    );
     report({
       name: `dcp.loads.${engine}`,
       value: total(loads, 'count') / total(loads, 'seconds'),
@@ -416,11 +487,14 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
       clients: clientsCount,
       loads: total(loads, 'count'),
       seconds: round(total(loads, 'seconds')),
+      mainThreadCpuMicrosPerLoad: Math.round((1000 * timedCpuMs) / total(loads, 'count')),
       prepared: 'nonce and AUTHENTICATE made before timing; timed: POST /v1/loads only',
     });
 
     await renewalRound(world, load, 0, warmUpSecondsMax);
-    const renewals = await timedRounds((round, secondsMax) => renewalRound(world, load, round, secondsMax));
+    const renewals = await timedRounds(`dcp.renewals.${engine}`, (round, secondsMax) =>
+      renewalRound(world, load, round, secondsMax),
+    );
     const count = total(renewals, 'count');
     report({
       name: `dcp.renewals.${engine}`,
@@ -431,6 +505,7 @@ async function measure(engine: Engine, load: HttpLoad): Promise<void> {
       clients: clientsCount,
       renewals: count,
       seconds: round(total(renewals, 'seconds')),
+      mainThreadCpuMicrosPerRenewal: Math.round((1000 * timedCpuMs) / count),
       tokensPerClaim: round(total(renewals, 'tokens') / count),
       sealedUploadBytes: Math.round(total(renewals, 'sealedBytes') / count),
       prepared:
@@ -454,4 +529,5 @@ try {
   if (asked.includes('sqlite')) await measureSync(load);
 } finally {
   await load.close();
+  profiler?.disconnect();
 }

@@ -42,12 +42,35 @@ export interface ServeOptions {
   readonly logLevel: CliLogLevel;
 }
 
-/** `--port`, `--host` and `--db` of `cbdc serve <service>`. */
-export function listenOptions(command: Command, service: string, port: number): Command {
+/** `--port` and `--host` of `cbdc serve <service>`. */
+export function addressOptions(command: Command, port: number): Command {
   return command
     .option('--port <port>', 'TCP port (0: any free port)', parsePort, port)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--db <url>', 'postgres://... or sqlite:PATH', defaultDatabaseUrl(service));
+    .option('--host <host>', 'address to listen on', '127.0.0.1');
+}
+
+/** `--port`, `--host` and `--db` of `cbdc serve <service>`. */
+export function listenOptions(command: Command, service: string, port: number): Command {
+  return addressOptions(command, port).option(
+    '--db <url>',
+    'postgres://... or sqlite:PATH',
+    defaultDatabaseUrl(service),
+  );
+}
+
+/**
+ * What every `start<Service>Server` takes of the parsed serve options: the database, the address,
+ * the log level and the operator key to register (read from its file or `environment` now).
+ */
+export function serverOptionsFrom(options: ServeOptions, environment: string) {
+  const operatorKey = secretFrom(options.bootstrapKeyFile, environment);
+  return {
+    databaseUrl: options.db,
+    host: options.host,
+    port: options.port,
+    logLevel: options.logLevel,
+    ...(operatorKey === undefined ? {} : { operatorKey }),
+  };
 }
 
 /** `--bootstrap-key-file` (or `environment`) and `--log-level` of `cbdc serve <service>`. */

@@ -11,7 +11,7 @@ import {
   defaultDatabaseUrl,
   parseLimitsOption,
   parseLogLevel,
-  parsePort,
+  addressOptions,
   secretFrom,
   verifyPolicies,
   withVerification,
@@ -52,11 +52,12 @@ const verifyOption = new Option(
 ).choices(verifyPolicies);
 
 export function registerServeDcp(serve: Command): void {
-  serve
-    .command('dcp')
-    .description('a Digital Currency Provider: wallets, devices, load, renewal, unload, transfers')
-    .option('--port <port>', 'TCP port (0: any free port)', parsePort, 4300)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+  addressOptions(
+    serve
+      .command('dcp')
+      .description('a Digital Currency Provider: wallets, devices, load, renewal, unload, transfers'),
+    4300,
+  )
     .option('--db <url>', 'postgres://... or sqlite:PATH (default: sqlite:.data/dcp-<name>.sqlite)')
     .requiredOption('--ledger <url>', 'the core ledger, e.g. http://127.0.0.1:4100')
     .requiredOption('--directory <url>', 'the directory, e.g. http://127.0.0.1:4200')

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { startDirectoryServer } from '../directory/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
-import { listenOptions, operatorOptions, secretFrom, type ServeOptions } from './options.ts';
+import { listenOptions, operatorOptions, serverOptionsFrom, type ServeOptions } from './options.ts';
 
 export const directoryOperatorKeyEnvironment = 'CBDC_DIRECTORY_OPERATOR_KEY';
 
@@ -20,14 +20,9 @@ export function registerServeDirectory(serve: Command): void {
     'deployment PKI folder (trust.json, directory.json)',
   );
   operatorOptions(command, directoryOperatorKeyEnvironment).action(async (options: ServeDirectoryOptions) => {
-    const operatorKey = secretFrom(options.bootstrapKeyFile, directoryOperatorKeyEnvironment);
     const server = await startDirectoryServer({
-      databaseUrl: options.db,
-      host: options.host,
-      port: options.port,
+      ...serverOptionsFrom(options, directoryOperatorKeyEnvironment),
       pkiDir: options.pki,
-      logLevel: options.logLevel,
-      ...(operatorKey === undefined ? {} : { operatorKey }),
     });
     serveUntilSignalled('directory', server);
   });

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { startLedgerServer } from '../ledger/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
-import { listenOptions, operatorOptions, secretFrom, type ServeOptions } from './options.ts';
+import { listenOptions, operatorOptions, serverOptionsFrom, type ServeOptions } from './options.ts';
 
 export const operatorKeyEnvironment = 'CBDC_LEDGER_OPERATOR_KEY';
 
@@ -11,14 +11,7 @@ export function registerServeLedger(serve: Command): void {
   const command = serve.command('ledger').description('the core ledger: accounts, issuance, payments, holds');
   listenOptions(command, 'ledger', 4100);
   operatorOptions(command, operatorKeyEnvironment).action(async (options: ServeOptions) => {
-    const operatorKey = secretFrom(options.bootstrapKeyFile, operatorKeyEnvironment);
-    const server = await startLedgerServer({
-      databaseUrl: options.db,
-      host: options.host,
-      port: options.port,
-      logLevel: options.logLevel,
-      ...(operatorKey === undefined ? {} : { operatorKey }),
-    });
+    const server = await startLedgerServer(serverOptionsFrom(options, operatorKeyEnvironment));
     serveUntilSignalled('ledger', server);
   });
 }

@@ -7,7 +7,13 @@ import { Option, type Command } from 'commander';
 import { startEnclave } from '../mds/channel/enclave-client.ts';
 import { startMdsServer } from '../mds/server.ts';
 import { serveUntilSignalled } from '../service-kit/serve.ts';
-import { defaultDatabaseUrl, parseLogLevel, parsePort, secretFrom, type CliLogLevel } from './options.ts';
+import {
+  addressOptions,
+  defaultDatabaseUrl,
+  parseLogLevel,
+  secretFrom,
+  type CliLogLevel,
+} from './options.ts';
 
 export const mdsOperatorKeyEnvironment = 'CBDC_MDS_OPERATOR_KEY';
 export const mdsDirectoryKeyEnvironment = 'CBDC_MDS_DIRECTORY_KEY';
@@ -31,11 +37,10 @@ interface ServeMdsOptions {
 }
 
 export function registerServeMds(serve: Command): void {
-  serve
+  const command = serve
     .command('mds')
-    .description('the Monitoring and Detection System: API process and its enclave process')
-    .option('--port <port>', 'TCP port (0: any free port)', parsePort, 4500)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .description('the Monitoring and Detection System: API process and its enclave process');
+  addressOptions(command, 4500)
     .option(
       '--db <url>',
       "the API process's database: postgres://... or sqlite:PATH",

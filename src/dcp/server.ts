@@ -17,7 +17,12 @@ import { loadPrincipal, loadTrust, principalSigner } from '../pki/deployment-pki
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { openDatabase, redactDatabaseUrl } from '../storage/open.ts';
-import { loggerOptions, systemClock, type LogLevel } from '../service-kit/server.ts';
+import {
+  idempotencyExpiryIntervalMs,
+  loggerOptions,
+  systemClock,
+  type LogLevel,
+} from '../service-kit/server.ts';
 import { DcpContext } from './domain/context.ts';
 import type { Limits } from '../core/limits.ts';
 import { MdsForwarder, type ForwardReport } from './domain/forwarding.ts';
@@ -41,6 +46,8 @@ import { bootstrapOperator } from './domain/participants.ts';
 import { HttpDirectory } from './adapters/directory.ts';
 import { HttpMds, HttpRenewalCheck } from './adapters/mds.ts';
 import { HttpPeers } from './adapters/peers.ts';
+import { defaultVerifyWorkers, PooledRequestVerifier } from './adapters/verify-pool.ts';
+import { VerifyPool } from '../crypto/verify-pool.ts';
 import { buildDcpApp, type DcpApp } from './http/app.ts';
 import { DcpMetrics } from './http/metrics.ts';
 import { apiKeyDigest } from './http/auth.ts';
@@ -57,8 +64,6 @@ export const mdsForwardIntervalMsDefault = 1_000;
  */
 export const renewalCheckAttemptsMax = 2;
 export const renewalCheckTimeoutMs = 12_000;
-/** How often the process drops expired idempotency answers (a bounded batch each time), as the ledger. */
-export const idempotencyExpiryIntervalMs = 60_000;
 
 /**
  * TEST-ONLY crash switch, off unless this environment variable is set; never set it in a deployment.
@@ -137,6 +142,11 @@ export interface DcpServerOptions {
   readonly reconcileIntervalMs?: number;
   /** Crash injection; without it, the test-only `CBDC_DCP_TEST_CRASH_AT` switch (off by default). */
   readonly faults?: FaultHook;
+  /**
+   * Worker threads that verify the requests' signatures (default `defaultVerifyWorkers()`: the
+   * cores beside the event loop's); 0 verifies them on the event loop.
+   */
+  readonly verifyWorkers?: number;
 }
 
 export interface DcpServer {
@@ -157,9 +167,12 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
   const faults = options.faults ?? crashHookFromEnvironment();
   const wiring = wire(options, clock);
   const db = openDatabase(options.databaseUrl);
+  const workers = options.verifyWorkers ?? defaultVerifyWorkers();
+  const verifyPool = workers > 0 ? new VerifyPool({ workers }) : null;
   let app: DcpApp | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
+    await verifyPool?.ready();
     await migrate(db, dcpMigrations, clock.nowMs());
     const store = new SqlDcpStore(db);
     const forwarder = forwarderOf(options, store, clock, (error, what) => {
@@ -167,7 +180,7 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
     });
     const forward = forwarder === null ? null : singleFlight(() => forwarder.pass());
     const renewalCheck = renewalCheckOf(options, wiring, forward);
-    const context = await contextOf(options, wiring, store, clock, faults, renewalCheck);
+    const context = await contextOf(options, wiring, store, clock, faults, renewalCheck, verifyPool);
     if (options.operatorKey !== undefined)
       await bootstrapOperator(context, apiKeyDigest(options.operatorKey));
     const metrics = new DcpMetrics(true);
@@ -200,13 +213,16 @@ export async function startDcpServer(options: DcpServerOptions): Promise<DcpServ
       executeRefunds: () => (refunds === null ? Promise.resolve(null) : refunds()),
       close: async () => {
         clearInterval(stopTimer);
+        // The requests in flight are answered first, their verifies included; then the workers stop.
         await started.close();
+        await verifyPool?.close();
         await db.close();
       },
     };
   } catch (error) {
     if (timer !== undefined) clearInterval(timer);
     await app?.close();
+    await verifyPool?.close();
     await db.close();
     throw error;
   }
@@ -274,6 +290,7 @@ async function contextOf(
   clock: Clock,
   faults: FaultHook | undefined,
   renewalCheck: RenewalCheck,
+  verifyPool: VerifyPool | null,
 ): Promise<DcpContext> {
   const verifier = new NodeVerifier();
   const me = await wiring.ledgerClient.whoAmI();
@@ -285,6 +302,7 @@ async function contextOf(
     peers: options.peers ?? new HttpPeers(),
     clock,
     verifier,
+    ...(verifyPool === null ? {} : { requestVerifier: new PooledRequestVerifier(verifyPool) }),
     signer: wiring.signer,
     certificate: wiring.principal.certificate,
     trust: wiring.trust,

@@ -10,8 +10,9 @@ import {
   randomIds,
   startServiceServer,
   systemClock,
-  type LogLevel,
+  serverProcessOptions,
   type ServiceServer,
+  type ServiceServerBaseOptions,
 } from '../service-kit/server.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
@@ -26,23 +27,11 @@ import { apiKeyDigest, apiKeyLength, derivedApiKeys } from './http/auth.ts';
 import { directoryMigrations } from './store/migrations.ts';
 import { SqlDirectoryStore } from './store/sql-store.ts';
 
-export interface DirectoryServerOptions {
-  readonly databaseUrl: string;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+export interface DirectoryServerOptions extends ServiceServerBaseOptions {
   /** A deployment PKI folder: `trust.json` and `directory.json` are read from it. */
   readonly pkiDir: string;
-  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
-  readonly operatorKey?: string;
-  readonly logLevel?: LogLevel;
   readonly clock?: Clock;
-  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
-  readonly idempotencyRetentionMs?: number;
 }
-
-/** How often the process drops expired idempotency answers (a bounded batch each time). */
-export const idempotencyExpiryIntervalMs = 60_000;
 
 export type DirectoryServer = ServiceServer<DirectoryApp>;
 
@@ -86,12 +75,7 @@ export async function startDirectoryServer(options: DirectoryServerOptions): Pro
       return buildDirectoryApp({
         ...parts,
         store,
-        logger,
-        processMetrics: true,
-        idempotencyExpiryIntervalMs,
-        ...(options.idempotencyRetentionMs === undefined
-          ? {}
-          : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+        ...serverProcessOptions(logger, options),
       });
     },
   });

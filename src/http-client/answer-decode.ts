@@ -22,7 +22,15 @@ export interface AnswerDecoders {
   ) => T;
   /** A non-negative safe integer (a version, a count). */
   readonly count: (fields: Fields, name: string, path: string) => number;
+  /** A 16-byte principal id (an SE id, a DCP id) as 32 lowercase hex digits. */
+  readonly id: (fields: Fields, name: string, path: string) => string;
+  /** Minor units as a decimal string without leading zeros, negative only when `signed`. */
+  readonly money: (fields: Fields, name: string, path: string, signed?: boolean) => bigint;
 }
+
+const idPattern = /^[0-9a-f]{32}$/;
+const moneyPattern = /^(0|[1-9][0-9]{0,19})$/;
+const signedMoneyPattern = /^-?(0|[1-9][0-9]{0,19})$/;
 
 /** The readers of one client; `answerInvalid` makes its catalogue's error from a detail. */
 export function answerDecoders(answerInvalid: (detail: string) => Error): AnswerDecoders {
@@ -47,6 +55,17 @@ export function answerDecoders(answerInvalid: (detail: string) => Error): Answer
       const found = values.find((candidate) => candidate === value);
       if (found === undefined) throw invalid(`${path}.${name}`, values.join(' | '));
       return found;
+    },
+    id: (fields, name, path) => {
+      const value = text(fields, name, path);
+      if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
+      return value;
+    },
+    money: (fields, name, path, signed = false) => {
+      const value = text(fields, name, path);
+      if (!(signed ? signedMoneyPattern : moneyPattern).test(value))
+        throw invalid(`${path}.${name}`, 'a decimal amount');
+      return BigInt(value);
     },
     count: (fields, name, path) => {
       const value = fields[name];

@@ -48,6 +48,22 @@ export interface CallErrors {
   refusal(code: string, status: number, message: string): Error | undefined;
 }
 
+/**
+ * The call errors of a client whose service has a catalogue: its two client-side codes, and its typed
+ * refusal (a `ServiceRefusal` subclass) for every code `isCode` knows.
+ */
+export function catalogueCallErrors<Code extends string>(
+  isCode: (code: string) => code is Code,
+  Refusal: new (code: Code, status: number, message: string) => Error,
+  errors: Pick<CallErrors, 'unavailable' | 'answerInvalid'>,
+): CallErrors {
+  return {
+    unavailable: (detail) => errors.unavailable(detail),
+    answerInvalid: (detail) => errors.answerInvalid(detail),
+    refusal: (code, status, message) => (isCode(code) ? new Refusal(code, status, message) : undefined),
+  };
+}
+
 export interface JsonCall {
   readonly method: 'GET' | 'POST' | 'PUT';
   /** Path and query, starting with `/`; ids in it are already URI-encoded. */

@@ -5,7 +5,13 @@ import { randomFillSync } from 'node:crypto';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
 import { checkOperatorKey } from '../service-kit/api-key.ts';
-import { startServiceServer, systemClock, type LogLevel, type ServiceServer } from '../service-kit/server.ts';
+import {
+  serverProcessOptions,
+  startServiceServer,
+  systemClock,
+  type ServiceServer,
+  type ServiceServerBaseOptions,
+} from '../service-kit/server.ts';
 import type { Clock, IdGenerator } from './domain/types.ts';
 import { buildLedgerApp, type LedgerApp } from './http/app.ts';
 import { apiKeyDigest, apiKeyLength } from './http/auth.ts';
@@ -13,18 +19,8 @@ import { LedgerService } from './domain/service.ts';
 import { SqlLedgerStore } from './store/sql-store.ts';
 import { ledgerMigrations } from './store/migrations.ts';
 
-export interface LedgerServerOptions {
-  readonly databaseUrl: string;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
-  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
-  readonly operatorKey?: string;
-  readonly logLevel?: LogLevel;
-  readonly clock?: Clock;
-  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
-  readonly idempotencyRetentionMs?: number;
-}
+/** The ledger process's options: only what every service has (service-kit/server.ts). */
+export type LedgerServerOptions = ServiceServerBaseOptions;
 
 /** The random part of an id: 80 bits. */
 const idRandomBytes = 10;
@@ -53,9 +49,6 @@ export function timeOrderedIds(clock: Clock): IdGenerator {
   };
 }
 
-/** How often the process drops expired idempotency answers (a bounded batch each time). */
-export const idempotencyExpiryIntervalMs = 60_000;
-
 export type LedgerServer = ServiceServer<LedgerApp>;
 
 export async function startLedgerServer(options: LedgerServerOptions): Promise<LedgerServer> {
@@ -72,12 +65,7 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
         store: new SqlLedgerStore(db),
         clock,
         ids: timeOrderedIds(clock),
-        logger,
-        processMetrics: true,
-        idempotencyExpiryIntervalMs,
-        ...(options.idempotencyRetentionMs === undefined
-          ? {}
-          : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+        ...serverProcessOptions(logger, options),
       });
     },
   });

@@ -13,8 +13,9 @@ import {
   randomIds,
   startServiceServer,
   systemClock,
-  type LogLevel,
+  serverProcessOptions,
   type ServiceServer,
+  type ServiceServerBaseOptions,
 } from '../service-kit/server.ts';
 import type { Database } from '../storage/database.ts';
 import { migrate } from '../storage/migrations.ts';
@@ -42,11 +43,7 @@ export type EnclaveStarter = (options: {
   readonly doubleSpendPolicy?: DoubleSpendPolicy;
 }) => Promise<EnclaveHandle>;
 
-export interface MdsServerOptions {
-  readonly databaseUrl: string;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+export interface MdsServerOptions extends ServiceServerBaseOptions {
   /** A deployment PKI folder: the API process reads `trust.json`; the enclave reads `mds.json`. */
   readonly pkiDir: string;
   /** The enclave's own database (another SQLite file, or a PostgreSQL URL for its own schema and role). */
@@ -60,12 +57,7 @@ export interface MdsServerOptions {
   /** The directory, which revokes the SEs confirmed alerts blame, and the MDS's API key there. */
   readonly directoryUrl: string;
   readonly directoryKey: string;
-  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
-  readonly operatorKey?: string;
-  readonly logLevel?: LogLevel;
   readonly clock?: Clock;
-  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
-  readonly idempotencyRetentionMs?: number;
   /**
    * The core ledger and the MDS's key there (role `settlement`): settlement between DCP pools, and
    * pool balances beside the supply. Left out, the MDS settles nothing. `intervalMs` schedules a run
@@ -80,8 +72,6 @@ export interface MdsServerOptions {
   };
 }
 
-/** How often the process drops expired idempotency answers (a bounded batch each time). */
-export const idempotencyExpiryIntervalMs = 60_000;
 /** How often alerts are copied from the enclave and pending revocations asked for. */
 export const responseIntervalMs = 1_000;
 /**
@@ -127,17 +117,12 @@ export async function startMdsServer(options: MdsServerOptions): Promise<MdsServ
         await prepareMdsDatabase(db, appOptions, options.operatorKey);
         const built = await buildMdsApp({
           ...appOptions,
-          logger,
-          processMetrics: true,
-          idempotencyExpiryIntervalMs,
+          ...serverProcessOptions(logger, options),
           responseIntervalMs,
           ...settlementOptions(db, options.settlement),
           ...(options.indicatorSecureElementsMin === undefined
             ? {}
             : { indicatorSecureElementsMin: options.indicatorSecureElementsMin }),
-          ...(options.idempotencyRetentionMs === undefined
-            ? {}
-            : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
         });
         return built.app;
       },

@@ -1,8 +1,8 @@
 // Prometheus metrics, one registry per app (several apps may live in one test process). Every
 // service counts its HTTP requests and their durations the same way, under its own prefix
 // (`ledger_http_requests_total`, `directory_http_request_duration_seconds`); a service's own
-// metrics are fields of a subclass, registered in `this.registry`.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// metrics are fields of a subclass, declared with `counter` and `gauge` (same prefix, same registry).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** From 0.5 ms (a cached read) to 1 s (a slow database): where the services' requests fall. */
 export const requestDurationBucketsSeconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -11,9 +11,11 @@ export class HttpMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route'>;
+  readonly #service: string;
 
   /** `service` prefixes every metric name: lowercase, e.g. `ledger`. */
   constructor(service: string) {
+    this.#service = service;
     this.requests = new Counter({
       name: `${service}_http_requests_total`,
       help: 'HTTP requests answered, by method, route and status',
@@ -26,6 +28,31 @@ export class HttpMetrics {
       labelNames: ['method', 'route'] as const,
       buckets: requestDurationBucketsSeconds,
       registers: [this.registry],
+    });
+  }
+
+  /** A counter of the service, `<service>_<name>` (e.g. `ledger_payments_total`), in this registry. */
+  protected counter<const Label extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly Label[] = [],
+  ): Counter<Label> {
+    return new Counter({ name: `${this.#service}_${name}`, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A gauge of the service, `<service>_<name>`; `collect` refreshes it at every scrape. */
+  protected gauge<const Label extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly Label[] = [],
+    collect?: () => Promise<void>,
+  ): Gauge<Label> {
+    return new Gauge({
+      name: `${this.#service}_${name}`,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect === undefined ? {} : { collect }),
     });
   }
 

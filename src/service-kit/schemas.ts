@@ -9,6 +9,9 @@ export const strict = { additionalProperties: false } as const;
 export const literals = <const T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
+/** OpenAPI: a route that takes the participant's API key (the bearer token). */
+export const apiKeySecurity = [{ apiKey: [] }];
+
 export const Timestamp = Type.String({ format: 'date-time' });
 /** A `Timestamp` from milliseconds since the epoch: ISO 8601 in UTC, milliseconds included. */
 export const isoTime = (ms: number): string => new Date(ms).toISOString();

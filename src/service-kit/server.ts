@@ -19,6 +19,41 @@ export function loggerOptions(level: LogLevel | undefined): FastifyServerOptions
   return (level ?? 'silent') === 'silent' ? false : { level: level ?? 'info' };
 }
 
+/** How often a service process drops expired idempotency answers (a bounded batch each time). */
+export const idempotencyExpiryIntervalMs = 60_000;
+
+/** What every service process is started with, beside its own parts. */
+export interface ServiceServerBaseOptions {
+  readonly databaseUrl: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** An API key to register as an operator at start (idempotent), from a file or the environment. */
+  readonly operatorKey?: string;
+  readonly logLevel?: LogLevel;
+  readonly clock?: { nowMs(): number };
+  /** How long an idempotency key's answer replays (default 7 days); after it the key is refused. */
+  readonly idempotencyRetentionMs?: number;
+}
+
+/**
+ * A service app's process options in a server: these logs, process metrics on /metrics, expiry every
+ * `idempotencyExpiryIntervalMs`, and the configured retention if any.
+ */
+export function serverProcessOptions(
+  logger: FastifyServerOptions['logger'],
+  options: Pick<ServiceServerBaseOptions, 'idempotencyRetentionMs'>,
+) {
+  return {
+    logger,
+    processMetrics: true,
+    idempotencyExpiryIntervalMs,
+    ...(options.idempotencyRetentionMs === undefined
+      ? {}
+      : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
+  };
+}
+
 /** What the wiring needs of a fastify app (any service's, whatever its type provider). */
 export interface ListeningApp {
   listen(options: { readonly host: string; readonly port: number }): Promise<string>;

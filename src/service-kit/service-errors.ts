@@ -144,9 +144,36 @@ export function httpStatusOf(code: string, definition: ErrorDefinition): number 
  * The catalogue of codes a service answers with, as its clients see it: its own codes, the generic
  * ones above, and any catalogue it passes through unchanged (the directory passes core's).
  */
+/** Plain functions (no `this`), so a client may pass them on (`catalogueRefusal(answers.definition)`). */
 export interface AnswerCatalogue<Code extends string> {
-  isCode(code: string): code is Code | ServiceErrorCode;
-  definition(code: Code | ServiceErrorCode): ErrorDefinition;
+  readonly isCode: (code: string) => code is Code | ServiceErrorCode;
+  readonly definition: (code: Code | ServiceErrorCode) => ErrorDefinition;
+}
+
+/**
+ * The two codes of a service's typed client (src/http-client/json-caller.ts), numbered in the
+ * service's own range: `<prefix>Unavailable` (no answer after every attempt) and
+ * `<prefix>AnswerInvalid` (an answer that does not decode). `service` names it in their meanings.
+ */
+export function clientErrorCodes<const Prefix extends string>(
+  prefix: Prefix,
+  service: string,
+  numbers: { readonly unavailable: number; readonly answerInvalid: number },
+): Readonly<Record<`${Prefix}Unavailable` | `${Prefix}AnswerInvalid`, ErrorDefinition>> {
+  const unavailable: ErrorDefinition = {
+    number: numbers.unavailable,
+    kind: 'unavailable',
+    meaning: `client side: ${service} did not answer (refused connection, timeout or 5xx) after every retry`,
+  };
+  const answerInvalid: ErrorDefinition = {
+    number: numbers.answerInvalid,
+    kind: 'unavailable',
+    meaning: `client side: ${service} answered something that does not decode (the message names the field)`,
+  };
+  return { [`${prefix}Unavailable`]: unavailable, [`${prefix}AnswerInvalid`]: answerInvalid } as Record<
+    `${Prefix}Unavailable` | `${Prefix}AnswerInvalid`,
+    ErrorDefinition
+  >;
 }
 
 export function answerCatalogue<Code extends string>(

@@ -32,6 +32,30 @@ export const idempotencyRetentionMsDefault = 7 * 24 * 60 * 60 * 1000;
 /** Answers `expire` turns into tombstones per call: it runs often, each run short. */
 export const idempotencyExpiryRowsMax = 1_000;
 
+/**
+ * The statement that creates a service's idempotency table (the shape above), for its migration;
+ * the text is the one the services' first migrations wrote, so schemas compare equal.
+ */
+export function idempotencyTableStatement(table: string): string {
+  const columns = [
+    'participant_id TEXT NOT NULL',
+    'idempotency_key TEXT NOT NULL',
+    'fingerprint TEXT NOT NULL',
+    'result TEXT',
+    'created_at_ms BIGINT NOT NULL',
+    'PRIMARY KEY (participant_id, idempotency_key))',
+  ];
+  return `CREATE TABLE ${table} (\n${columns.map((column) => `          ${column}`).join(',\n')}`;
+}
+
+/**
+ * The index `expire` scans: the answers still kept, oldest first (a partial index, which both engines
+ * have; tombstones leave it).
+ */
+export function idempotencyAnswersIndexStatement(index: string, table: string): string {
+  return `CREATE INDEX ${index} ON ${table} (created_at_ms) WHERE result IS NOT NULL`;
+}
+
 /** The request fingerprint every service uses (defined in core, where the device side uses it too). */
 export { requestFingerprint } from '../core/request-digests.ts';
 

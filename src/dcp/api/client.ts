@@ -10,11 +10,11 @@
 // `DcpRefusal`, a `CbdcError` with the DCP's code.
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 import {
   decodeCredit,
   decodeDescription,
@@ -70,18 +70,12 @@ export interface DcpClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the DCP: `code` from its catalogue or a generic service code, `status` the HTTP status. */
-export class DcpRefusal extends ServiceRefusal<DcpAnswerCode> {
-  constructor(code: DcpAnswerCode, status: number, message: string) {
-    super(code, dcpAnswers.definition(code), status, message);
-  }
-}
+export class DcpRefusal extends catalogueRefusal<DcpAnswerCode>(dcpAnswers.definition) {}
 
-const dcpCallErrors: CallErrors = {
+const dcpCallErrors = catalogueCallErrors(dcpAnswers.isCode, DcpRefusal, {
   unavailable: (detail) => dcpError('dcpUnavailable', detail),
   answerInvalid: (detail) => dcpError('dcpAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    dcpAnswers.isCode(code) ? new DcpRefusal(code, status, message) : undefined,
-};
+});
 
 /** The route of each settlement kind. */
 export const settlePaths: Readonly<Record<SettleKind, string>> = {

@@ -9,7 +9,7 @@ import { signedDenyListFromCbor, type SignedDenyList } from '../../core/deny-lis
 import { isCbdcError } from '../../core/errors.ts';
 import { issuanceFromCbor, type Issuance } from '../../core/issuance.ts';
 import { signedLimitsFromCbor, type SignedLimits } from '../../core/limits.ts';
-import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
+import { answerDecoders } from '../../http-client/answer-decode.ts';
 import { dcpError } from './errors.ts';
 import {
   participantRoles,
@@ -30,23 +30,9 @@ import {
 
 const decoders = answerDecoders((detail) => dcpError('dcpAnswerInvalid', detail));
 export const { field } = decoders;
-const { object, invalid, text, oneOf, count } = decoders;
-
-const idPattern = /^[0-9a-f]{32}$/;
-
+const { object, invalid, text, oneOf, count, money } = decoders;
 /** A 16-byte id as 32 lowercase hex digits (an SE id, a DCP id). */
-export function idText(fields: Fields, name: string, path: string): string {
-  const value = text(fields, name, path);
-  if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
-  return value;
-}
-
-function money(fields: Fields, name: string, path: string, signed = false): bigint {
-  const value = text(fields, name, path);
-  if (!(signed ? /^-?(0|[1-9][0-9]{0,19})$/ : /^(0|[1-9][0-9]{0,19})$/).test(value))
-    throw invalid(`${path}.${name}`, 'a decimal amount');
-  return BigInt(value);
-}
+export const idText = decoders.id;
 
 function hexAt(value: unknown, path: string): Bytes {
   const bytes = typeof value === 'string' ? fromHex(value) : undefined;

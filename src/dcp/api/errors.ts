@@ -5,7 +5,11 @@
 // to other codes. Registered in `src/errors.ts`; `docs/dcp.md` lists every code and a test keeps the
 // two in step.
 import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
-import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
+import {
+  answerCatalogue,
+  clientErrorCodes,
+  type ServiceErrorCode,
+} from '../../service-kit/service-errors.ts';
 
 export const dcpErrors = defineErrorCatalogue({
   // Requests (0x300x)
@@ -177,6 +181,13 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       'the load with this key was refused by its secure element and its value returned to the wallet: its issuance is not delivered again',
   },
+  // Signature work (0x308x): the verify workers (src/crypto/verify-pool.ts)
+  dcpVerifierUnavailable: {
+    number: 0x3080,
+    kind: 'unavailable',
+    meaning:
+      "the DCP's signature workers could not take the request's verification (too many waiting, or the DCP is stopping): nothing was done; retry later",
+  },
   // Idempotency and state (0x304x)
   deviceAlreadyPersonalised: {
     number: 0x3041,
@@ -255,16 +266,8 @@ export const dcpErrors = defineErrorCatalogue({
     meaning:
       'the undelivered payment token of a refund is already retired here by another operation: the refund is not executed (the MDS decided on facts this DCP contradicts), an operator must look',
   },
-  dcpUnavailable: {
-    number: 0x30f4,
-    kind: 'unavailable',
-    meaning: 'client side: the DCP did not answer (refused connection, timeout or 5xx) after every retry',
-  },
-  dcpAnswerInvalid: {
-    number: 0x30f5,
-    kind: 'unavailable',
-    meaning: 'client side: the DCP answered something that does not decode (the message names the field)',
-  },
+  // Client (0x30F4, 0x30F5): what api/client.ts throws
+  ...clientErrorCodes('dcp', 'the DCP', { unavailable: 0x30f4, answerInvalid: 0x30f5 }),
 });
 
 export type DcpErrorCode = keyof typeof dcpErrors;

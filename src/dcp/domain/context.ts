@@ -14,22 +14,25 @@ import { signBody } from '../../core/signed.ts';
 import { isExpired, type IdempotencyRecord, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
 import { dcpError, isDcpErrorCode } from '../api/errors.ts';
-import { deviceCacheEntriesMax, directoryCacheMsDefault } from './limits.ts';
+import { deviceCacheEntriesMax, directoryCacheMsDefault, walletCacheEntriesMax } from './limits.ts';
 import { NonceMaker } from './nonce.ts';
-import type {
-  Clock,
-  DcpStore,
-  DcpTransaction,
-  DeviceRow,
-  DirectoryPort,
-  DirectoryRecord,
-  FaultHook,
-  FaultPoint,
-  KeyKind,
-  KeyResult,
-  LedgerPort,
-  PeerDcpPort,
-  RenewalCheck,
+import {
+  inlineRequestVerifier,
+  type Clock,
+  type RequestVerifier,
+  type DcpStore,
+  type DcpTransaction,
+  type DeviceRow,
+  type DirectoryPort,
+  type DirectoryRecord,
+  type FaultHook,
+  type FaultPoint,
+  type KeyKind,
+  type KeyResult,
+  type LedgerPort,
+  type PeerDcpPort,
+  type RenewalCheck,
+  type WalletRow,
 } from './ports.ts';
 import { serviceError } from '../../service-kit/service-errors.ts';
 
@@ -47,6 +50,8 @@ export interface DcpContextOptions {
   readonly peers: PeerDcpPort;
   readonly clock: Clock;
   readonly verifier: Verifier;
+  /** Device requests' signatures (load, claim, AUTHENTICATE); by default `verifier`, inline. */
+  readonly requestVerifier?: RequestVerifier;
   readonly signer: Signer;
   /** The DCP issuer certificate (its subject id is the DCP id). */
   readonly certificate: Certificate;
@@ -91,6 +96,7 @@ export class DcpContext {
   readonly peers: PeerDcpPort;
   readonly clock: Clock;
   readonly verifier: Verifier;
+  readonly requestVerifier: RequestVerifier;
   readonly signer: Signer;
   readonly certificate: Certificate;
   readonly dcpId: PrincipalId;
@@ -106,6 +112,8 @@ export class DcpContext {
   readonly #faults: FaultHook | undefined;
   readonly #cacheMs: number;
   readonly #devices = new Map<string, DeviceRow>();
+  /** Wallets by id: a wallet row never changes once written (its account link is fixed). */
+  readonly #wallets = new Map<string, WalletRow>();
   /** Parsed certificates of cached device rows (a row is immutable once active). */
   readonly #certificates = new WeakMap<DeviceRow, Certificate>();
   readonly #statuses = new Map<string, { readonly record: DirectoryRecord | null; readonly atMs: number }>();
@@ -118,6 +126,7 @@ export class DcpContext {
     this.peers = options.peers;
     this.clock = options.clock;
     this.verifier = options.verifier;
+    this.requestVerifier = options.requestVerifier ?? inlineRequestVerifier(options.verifier);
     this.signer = options.signer;
     this.certificate = options.certificate;
     this.dcpId = options.certificate.body.subjectId;
@@ -160,6 +169,17 @@ export class DcpContext {
       this.#devices.set(seId, device);
     }
     return device;
+  }
+
+  /** A wallet, cached once read (wallets are never changed or removed). */
+  async wallet(id: string): Promise<WalletRow | null> {
+    const cached = this.#wallets.get(id);
+    if (cached !== undefined) return cached;
+    const wallet = await this.store.reader.findWallet(id);
+    if (wallet === null) return null;
+    if (this.#wallets.size >= walletCacheEntriesMax) this.#wallets.clear();
+    this.#wallets.set(id, wallet);
+    return wallet;
   }
 
   /** The directory's record of an SE, fresh within the cache time. */
@@ -259,7 +279,11 @@ export class DcpContext {
    * never run again. Read before the checks, so that a replay answers even after its nonce expired.
    */
   async earlier(scope: string, key: string, fingerprint: string): Promise<KeyResult | null> {
-    const record = await this.store.reader.findKey(scope, key);
+    return this.earlierOf(await this.store.reader.findKey(scope, key), key, fingerprint);
+  }
+
+  /** As `earlier`, over a record the caller read already (`findKey`). */
+  earlierOf(record: IdempotencyRecord<KeyResult> | null, key: string, fingerprint: string): KeyResult | null {
     if (record === null) return null;
     if (this.keyExpired(record)) throw this.idempotency.expired(key);
     if (record.fingerprint !== fingerprint) throw serviceError('idempotencyKeyReusedWithDifferentRequest');
@@ -276,6 +300,33 @@ export class DcpContext {
    * Claims the key inside `tx` and runs `execute` (src/service-kit/idempotency.ts); when another
    * request with the key committed first, its result, marked replayed, and `execute` does not run.
    */
+  /**
+   * As `idempotent`, for an operation whose answer is known before it runs (its id): the key is
+   * claimed with that answer in one statement, then `execute` writes the rest; a throw rolls both
+   * back. One statement fewer than claim-then-complete, in the transaction that holds the locks.
+   */
+  async idempotentAnswered<Kind extends KeyKind>(
+    tx: DcpTransaction,
+    claim: KeyClaim<Kind>,
+    answer: Extract<KeyResult, { readonly kind: Kind }>,
+    execute: () => Promise<void>,
+  ): Promise<IdempotentAnswer<Extract<KeyResult, { readonly kind: Kind }>>> {
+    const nowMs = this.clock.nowMs();
+    if (await tx.claimKeyAnswered(claim, answer, nowMs)) {
+      await execute();
+      return { value: answer, replayed: false };
+    }
+    const earlier = await tx.findKey(claim.scope, claim.key);
+    assert(earlier !== null, 'a conflicting idempotency claim is committed');
+    return this.idempotency.replay<KeyResult, Kind>(earlier, {
+      participantId: claim.scope,
+      key: claim.key,
+      fingerprint: claim.fingerprint,
+      kind: claim.kind,
+      nowMs,
+    });
+  }
+
   idempotent<Kind extends KeyKind>(
     tx: DcpTransaction,
     claim: KeyClaim<Kind>,

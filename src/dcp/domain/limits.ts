@@ -28,6 +28,8 @@ export const directoryCacheMsDefault = 1_000;
 export const participantCacheEntriesMax = 10_000;
 /** Device public keys kept in memory (they never change once personalised). */
 export const deviceCacheEntriesMax = 100_000;
+/** Wallet rows kept in memory (a wallet's account link never changes). */
+export const walletCacheEntriesMax = 100_000;
 /** SQLite: operations committed in one transaction at most (group commit, store/sql-store.ts). */
 export const commitGroupOperationsMax = 64;
 /** MDS forwarding: sealed uploads read per batch, and posted per pass at most (one post each). */

@@ -5,6 +5,7 @@ import { bytesEqual, toHex } from '../../core/bytes.ts';
 import { purposes } from '../../core/crypto.ts';
 import { deviceRequestFromCbor, type DeviceRequest } from '../../core/device-request.ts';
 import { loadRequestDigest } from '../../core/request-digests.ts';
+import type { IdempotencyRecord } from '../../storage/idempotency.ts';
 import { dcpError } from '../api/errors.ts';
 import { decodeField, hexField, type DcpContext } from './context.ts';
 import { drive, loadResultOf } from './outbox.ts';
@@ -13,6 +14,7 @@ import {
   refusalOperationId,
   type DcpTransaction,
   type DeviceRow,
+  type KeyResult,
   type LoadOperation,
   type LoadResult,
 } from './ports.ts';
@@ -42,11 +44,13 @@ export async function load(context: DcpContext, key: string, request: LoadReques
     request.balance,
     request.deviceRequest,
   ]);
-  await forgetRefusedLoad(context, request.seId, key);
-  const earlier = await context.earlier(request.seId, key, fingerprint);
+  // One read of the key serves both: a refused load's key is freed, any other answers a replay.
+  const record = await context.store.reader.findKey(request.seId, key);
+  const released = await forgetRefusedLoad(context, request.seId, key, record);
+  const earlier = context.earlierOf(released ? null : record, key, fingerprint);
   if (earlier !== null) return replayLoad(context, earlier.id);
   const device = await context.device(request.seId);
-  const signed = checkLoadRequest(context, device, request);
+  const signed = await checkLoadRequest(context, device, request);
   const nonce = context.nonces.check(signed.body.seId, signed.body.dcpNonce, context.nowSeconds());
   const limits = context.limitsByKind[device.kind].body;
   if (request.balance + request.amount > limits.balanceMax)
@@ -55,7 +59,7 @@ export async function load(context: DcpContext, key: string, request: LoadReques
       `would hold ${request.balance + request.amount}, limit ${limits.balanceMax}`,
     );
   await context.requireActive(signed.body.seId);
-  const wallet = await context.store.reader.findWallet(device.walletId);
+  const wallet = await context.wallet(device.walletId);
   if (wallet === null) throw dcpError('walletNotFound');
   const operation: LoadOperation = {
     id: context.newId('op'),
@@ -66,13 +70,17 @@ export async function load(context: DcpContext, key: string, request: LoadReques
     accountId: wallet.accountId,
   };
   const committed = await context.store.transaction((tx) =>
-    context.idempotent(tx, { scope: request.seId, key, fingerprint, kind: 'load' }, async () => {
-      if (!(await tx.useNonce(toHex(signed.body.dcpNonce), nonce.expiresAt * 1000)))
-        throw dcpError('nonceAlreadyUsed');
-      await requireRoomForUnseen(tx, request, limits.balanceMax, nonce.madeAtMs);
-      await tx.insertOperation(operation, context.clock.nowMs());
-      return { kind: 'load', id: operation.id };
-    }),
+    context.idempotentAnswered(
+      tx,
+      { scope: request.seId, key, fingerprint, kind: 'load' },
+      { kind: 'load', id: operation.id },
+      async () => {
+        if (!(await tx.useNonce(toHex(signed.body.dcpNonce), nonce.expiresAt * 1000)))
+          throw dcpError('nonceAlreadyUsed');
+        await requireRoomForUnseen(tx, request, limits.balanceMax, nonce.madeAtMs);
+        await tx.insertOperation(operation, context.clock.nowMs());
+      },
+    ),
   );
   if (committed.replayed) return replayLoad(context, committed.value.id);
   context.fault('load.afterIntent');
@@ -99,12 +107,12 @@ async function requireRoomForUnseen(
   balanceMax: bigint,
   nonceMadeAtMs: number,
 ): Promise<void> {
-  if ((await tx.findDevice(request.seId, true)) === null) throw dcpError('deviceNotFound');
+  const device = await tx.findDevice(request.seId, true);
+  if (device === null) throw dcpError('deviceNotFound');
+  const { open, value: unseen } = await tx.loadsUnseen(device, nonceMadeAtMs);
   // A sync delivers every open load again (settle.ts), and COMPLETE SYNC takes only so many.
-  const open = await tx.loadsOpenCount(request.seId);
   if (open >= loadsOpenMax)
     throw dcpError('loadsOpenLimitReached', `${open} loads open, at most ${loadsOpenMax}: sync first`);
-  const unseen = await tx.loadValueUnseen(request.seId, nonceMadeAtMs);
   if (request.balance + unseen + request.amount > balanceMax)
     throw dcpError(
       'loadUnseenExceedsBalanceLimit',
@@ -113,10 +121,19 @@ async function requireRoomForUnseen(
 }
 
 /** The device request: signed by the SE's certified key, over this load's digest. */
-function checkLoadRequest(context: DcpContext, device: DeviceRow, request: LoadRequest): DeviceRequest {
+async function checkLoadRequest(
+  context: DcpContext,
+  device: DeviceRow,
+  request: LoadRequest,
+): Promise<DeviceRequest> {
   const signed = decodeField(request.deviceRequest, 'deviceRequest', deviceRequestFromCbor);
-  if (!context.verifier.verify(device.publicKey, purposes.deviceRequest, signed.bodyBytes, signed.signature))
-    throw dcpError('deviceSignatureInvalid', 'device request signature');
+  const valid = await context.requestVerifier.verify(
+    device.publicKey,
+    purposes.deviceRequest,
+    signed.bodyBytes,
+    signed.signature,
+  );
+  if (!valid) throw dcpError('deviceSignatureInvalid', 'device request signature');
   const digest = loadRequestDigest(context.verifier, request.amount, request.balance);
   if (toHex(signed.body.seId) !== request.seId || !bytesEqual(signed.body.requestDigest, digest))
     throw dcpError('deviceRequestMismatch');
@@ -125,13 +142,18 @@ function checkLoadRequest(context: DcpContext, device: DeviceRow, request: LoadR
 
 /**
  * A refused load deleted its operation (nothing moved): its key is free again for a new attempt,
- * unless it expired (then it is refused like every expired key).
+ * unless it expired (then it is refused like every expired key). True when the key was freed.
  */
-async function forgetRefusedLoad(context: DcpContext, seId: string, key: string): Promise<void> {
-  const earlier = await context.store.reader.findKey(seId, key);
-  if (earlier?.result == null || context.keyExpired(earlier)) return;
-  if ((await context.store.reader.findOperation(earlier.result.id)) !== null) return;
+async function forgetRefusedLoad(
+  context: DcpContext,
+  seId: string,
+  key: string,
+  earlier: IdempotencyRecord<KeyResult> | null,
+): Promise<boolean> {
+  if (earlier?.result == null || context.keyExpired(earlier)) return false;
+  if ((await context.store.reader.findOperation(earlier.result.id)) !== null) return false;
   await context.store.transaction((tx) => tx.releaseKey(seId, key));
+  return true;
 }
 
 async function replayLoad(context: DcpContext, operationId: string): Promise<LoadResult> {

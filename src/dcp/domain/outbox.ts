@@ -21,7 +21,7 @@ import { dcpError } from '../api/errors.ts';
 import { storedCertificate, storedSeId, type DcpContext } from './context.ts';
 import { poolDifference } from './invariant.ts';
 import { loadHoldSeconds, reconcileBatchMax } from './limits.ts';
-import { mint, nextIssuanceTime } from './mint.ts';
+import { mint } from './mint.ts';
 import { fromLedger, ledgerCall } from './refusals.ts';
 import type {
   DcpTransaction,
@@ -101,18 +101,16 @@ async function step<T extends Operation>(
   });
 }
 
-const isPendingLoad = (operation: Operation): operation is PendingLoad =>
-  operation.kind === 'load' && operation.state === 'pending';
+/**
+ * A step that writes nothing but the operation's row: one conditional write of `next` while the row
+ * is still in `from`'s state (else the row as it is), without a transaction's locking read.
+ */
+function transition(context: DcpContext, from: OpenOperation, next: Operation): Promise<Operation | null> {
+  return context.store.advanceOperation(next, from.state, context.clock.nowMs());
+}
+
 const isHeldLoad = (operation: Operation): operation is HeldLoad =>
   operation.kind === 'load' && operation.state === 'held';
-const isPendingUnload = (operation: Operation): operation is PendingUnload =>
-  operation.kind === 'unload' && operation.state === 'pending';
-const isPendingRefusal = (operation: Operation): operation is PendingRefusal =>
-  operation.kind === 'refusal' && operation.state === 'pending';
-const isPendingTransfer = (operation: Operation): operation is PendingTransfer =>
-  operation.kind === 'transfer' && operation.state === 'pending';
-const isPaidTransfer = (operation: Operation): operation is PaidTransfer =>
-  operation.kind === 'transfer' && operation.state === 'paid';
 
 async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promise<Operation> {
   let holdId: string;
@@ -133,11 +131,7 @@ async function placeLoadHold(context: DcpContext, operation: PendingLoad): Promi
     }
     throw refusal;
   }
-  const held = await step(context, operation.id, isPendingLoad, (current) => ({
-    ...current,
-    state: 'held',
-    holdId,
-  }));
+  const held = await transition(context, operation, { ...operation, state: 'held', holdId });
   context.fault('load.afterHold');
   if (held === null) throw serviceError('requestInvalid', 'the load was abandoned');
   return held;
@@ -169,9 +163,8 @@ async function mintLoad(
   tx: DcpTransaction,
   nowMs: number,
 ): Promise<Operation> {
-  const device = await tx.findDevice(load.seId, true);
-  if (device === null) throw dcpError('deviceNotFound');
-  const time = nextIssuanceTime(context.nowSeconds(), device.lastTime);
+  const time = await tx.stampIssuanceTime(load.seId, context.nowSeconds());
+  if (time === null) throw dcpError('deviceNotFound');
   const minted = mint({
     issuer: context,
     operationId: load.id,
@@ -182,7 +175,6 @@ async function mintLoad(
     time,
   });
   await tx.insertIssuance(minted.row, nowMs);
-  await tx.setDeviceLastTime(load.seId, time);
   return { ...load, state: 'done', answer: { operationId: load.id, issuance: minted.row.signed } };
 }
 
@@ -196,11 +188,11 @@ async function payUnload(context: DcpContext, operation: PendingUnload): Promise
     }),
   );
   context.fault('unload.afterPayment');
-  const done = await step(context, operation.id, isPendingUnload, (current) => ({
-    ...current,
+  const done = await transition(context, operation, {
+    ...operation,
     state: 'done',
     paymentId: payment.value.id,
-  }));
+  });
   context.fault('unload.afterCommit');
   return vanishedUnlessFound(operation, done);
 }
@@ -215,11 +207,11 @@ async function payRefusal(context: DcpContext, operation: PendingRefusal): Promi
       reference: `refusal:${operation.answer.loadOperationId}`,
     }),
   );
-  const done = await step(context, operation.id, isPendingRefusal, (current) => ({
-    ...current,
+  const done = await transition(context, operation, {
+    ...operation,
     state: 'done',
     paymentId: payment.value.id,
-  }));
+  });
   return vanishedUnlessFound(operation, done);
 }
 
@@ -233,21 +225,18 @@ async function payTransfer(context: DcpContext, operation: PendingTransfer): Pro
     }),
   );
   context.fault('transfer.afterPayment');
-  const paid = await step(context, operation.id, isPendingTransfer, (current) => ({
-    ...current,
+  const paid = await transition(context, operation, {
+    ...operation,
     state: 'paid',
     paymentId: payment.value.id,
-  }));
+  });
   return vanishedUnlessFound(operation, paid);
 }
 
 async function creditPayee(context: DcpContext, operation: PaidTransfer): Promise<Operation> {
   await context.peers.credit(operation.payeeEndpoint, operation.paymentId);
   context.fault('transfer.afterCredit');
-  const done = await step(context, operation.id, isPaidTransfer, (current) => ({
-    ...current,
-    state: 'done',
-  }));
+  const done = await transition(context, operation, { ...operation, state: 'done' });
   return vanishedUnlessFound(operation, done);
 }
 

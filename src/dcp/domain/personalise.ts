@@ -114,6 +114,7 @@ function certified(
     certificate: toHex(encodeSigned(certificate)),
     state: 'registering',
     lastTime: 0,
+    syncedThrough: 0,
   };
 }
 

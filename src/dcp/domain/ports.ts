@@ -5,6 +5,7 @@ import type { Certificate, SecureElementKind } from '../../core/certificate.ts';
 import type { SignedDenyList } from '../../core/deny-list.ts';
 import type { Claim } from '../../core/claim.ts';
 import type { Bytes } from '../../core/bytes.ts';
+import type { Purpose, Verifier } from '../../core/crypto.ts';
 import type { PrincipalId } from '../../core/ids.ts';
 import type { LedgerAccount, LedgerHold, LedgerPayment, Replayable } from '../../ledger/api/types.ts';
 import type { HoldOrder, PaymentOrder } from '../../ledger/api/client.ts';
@@ -130,6 +131,24 @@ export interface WalletRow {
   readonly createdAtMs: number;
 }
 
+/**
+ * Verifies the signatures of device requests (a load's AUTHENTICATE, a claim, an unload's or
+ * transfer's AUTHENTICATE), possibly on other threads (adapters/verify-pool.ts): as
+ * `Verifier.verify`, false for a bad signature; a typed DCP error (`dcpVerifierUnavailable`) when
+ * it could not run the verify at all.
+ */
+export interface RequestVerifier {
+  verify(publicKey: Bytes, purpose: Purpose, message: Bytes, signature: Bytes): Promise<boolean>;
+}
+
+/** The request verifier on the caller's thread (tests, and a DCP started without workers). */
+export function inlineRequestVerifier(verifier: Verifier): RequestVerifier {
+  return {
+    verify: (publicKey, purpose, message, signature) =>
+      Promise.resolve(verifier.verify(publicKey, purpose, message, signature)),
+  };
+}
+
 export interface DeviceRow {
   /** Hex of the 16-byte SE id. */
   readonly seId: string;
@@ -140,8 +159,21 @@ export interface DeviceRow {
   /** Hex of the signed certificate, as PERSONALISE takes it. */
   readonly certificate: string;
   readonly state: 'registering' | 'active';
-  /** The newest time (seconds) stamped on an issuance for this SE: stamps never go back. */
+  /**
+   * The newest time (seconds) stamped on an issuance for this SE: stamps never go back. Current only
+   * in a row read under the device's lock (a cached row keeps the value it was read with).
+   */
   readonly lastTime: number;
+  /** The newest last sync time a settled claim of the SE showed (0 before its first); as `lastTime`. */
+  readonly syncedThrough: number;
+}
+
+/** An SE's loads as the load guard counts them (load.ts), in one read under the device's lock. */
+export interface LoadsUnseen {
+  /** Loads open: not yet minted, or minted after the last sync a claim showed and not claimed or refused. */
+  readonly open: number;
+  /** The value of the loads not yet seen installed. */
+  readonly value: bigint;
 }
 
 /** What a load answered, as stored with its operation: hex of the signed issuance. */
@@ -329,6 +361,17 @@ export interface MintedToken {
  */
 export interface DcpTransaction {
   readonly idempotencyKeys: IdempotencyKeys<KeyResult>;
+  /**
+   * Claims a key with its answer in one statement, for an operation whose answer (its id) is known
+   * before it writes; false, writing nothing, when the key is taken (`findKey` then reads it).
+   */
+  claimKeyAnswered(
+    claim: { readonly scope: string; readonly key: string; readonly fingerprint: string },
+    result: KeyResult,
+    nowMs: number,
+  ): Promise<boolean>;
+  /** The key's record as this transaction sees it (after a claim that found it taken). */
+  findKey(scope: string, key: string): Promise<IdempotencyRecord<KeyResult> | null>;
   /** Frees a key whose operation was refused and deleted (a refused load). */
   releaseKey(scope: string, key: string): Promise<void>;
   /** False when another participant has this key digest. */
@@ -341,23 +384,26 @@ export interface DcpTransaction {
   lockDevices(seIds: readonly string[]): Promise<ReadonlyMap<string, DeviceRow>>;
   setDeviceState(seId: string, state: DeviceRow['state']): Promise<void>;
   /**
-   * The value of the SE's loads not yet seen installed (load.ts): open loads, and loads done at or
-   * after `sinceMs` and after the SE's newest claim. Read under the device's lock.
+   * The SE's loads as the load guard counts them (load.ts), read under the device's lock (`device`,
+   * whose `syncedThrough` it uses): how many are open (not yet minted, or minted after that last sync
+   * and not claimed or refused), and the value of those not yet seen installed (open, or done at or
+   * after `sinceMs` and after the SE's newest claim).
    */
-  loadValueUnseen(seId: string, sinceMs: number): Promise<bigint>;
+  loadsUnseen(device: DeviceRow, sinceMs: number): Promise<LoadsUnseen>;
   /** Removes a device whose registration the directory refused; an active device is never removed. */
   deleteRegisteringDevice(seId: string): Promise<void>;
-  setDeviceLastTime(seId: string, lastTime: number): Promise<void>;
-  /** The newest last sync time a settled claim of the SE showed (0 before its first). */
-  syncedThrough(seId: string): Promise<number>;
-  setSyncedThrough(seId: string, time: number): Promise<void>;
+  /** A settlement's write of the device row: its new last issuance time and last sync shown. */
+  setDeviceTimes(seId: string, lastTime: number, syncedThrough: number): Promise<void>;
+  /**
+   * Locks the device and stamps its next issuance time (`nextIssuanceTime` of `nowSeconds` and its
+   * last time) in one write; the time set, or null when there is no such device.
+   */
+  stampIssuanceTime(seId: string, nowSeconds: number): Promise<number | null>;
   /**
    * The SE's loads open since `afterTime` (settle.ts): load issuances stamped later whose token no
    * claim or refusal retired, oldest first, signed hex, at most `limit`.
    */
   loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]>;
-  /** How many loads of the SE are open (load.ts): not yet minted, or open since `syncedThrough`. */
-  loadsOpenCount(seId: string): Promise<number>;
   /** Marks a nonce used; false if it was used before. */
   useNonce(nonce: string, expiresAtMs: number): Promise<boolean>;
   forgetExpiredNonces(nowMs: number): Promise<number>;
@@ -409,6 +455,12 @@ export interface DcpStore extends ExpiringIdempotencyStore {
   supply(): Promise<Supply>;
   /** Operations not done, oldest first. */
   openOperations(limit: number): Promise<Operation[]>;
+  /**
+   * Writes `next` over its operation's row when the row is still in state `from` (one committed
+   * statement, the outbox's steps that write nothing else); otherwise answers the row as it is
+   * (null when it was deleted).
+   */
+  advanceOperation(next: Operation, from: Operation['state'], nowMs: number): Promise<Operation | null>;
   registeringDevices(limit: number): Promise<DeviceRow[]>;
   countIssuances(operationId: string): Promise<number>;
   readonly mdsOutbox: MdsOutboxStore;

@@ -104,10 +104,14 @@ export async function settle(
   );
   let inserted: Operation | undefined;
   const committed = await context.store.transaction((tx) =>
-    context.idempotent(tx, { scope: decoded.seId, key, fingerprint, kind }, async () => {
-      inserted = await commitSettlement(context, tx, operationId, decoded, checked);
-      return { kind, id: operationId };
-    }),
+    context.idempotentAnswered(
+      tx,
+      { scope: decoded.seId, key, fingerprint, kind },
+      { kind, id: operationId },
+      async () => {
+        inserted = await commitSettlement(context, tx, operationId, decoded, checked);
+      },
+    ),
   );
   if (committed.replayed) return replay(context, committed.value.id);
   assert(inserted !== undefined, 'the commit recorded its operation');
@@ -156,12 +160,19 @@ function requireAmount(amount: bigint | undefined): bigint {
 async function checkSettlement(context: DcpContext, decoded: Decoded): Promise<Checked> {
   const { kind, claim, amount } = decoded;
   const device = await context.device(decoded.seId);
-  const nonceExpiry = checkClaim(context, device, claim, decoded.sealed);
+  // Both signatures (the claim's, and an unload's or transfer's AUTHENTICATE) go to the verifier
+  // together (one batch for its workers); their verdicts are read in the order of the checks.
+  const claimSigned = verifyClaim(context, device, claim);
+  const requestSigned = kind === 'renewal' ? null : verifyDeviceRequest(context, device, decoded);
+  // Neither rejection may go unobserved while the other is awaited.
+  void claimSigned.catch(() => undefined);
+  void requestSigned?.catch(() => undefined);
+  const nonceExpiry = checkClaim(context, claim, decoded.sealed, await claimSigned);
   const claimed = claim.body.tokens.reduce((sum, token) => sum + token.value, 0n);
   if (kind !== 'renewal') {
     if (claim.body.tokens.length === 0) throw dcpError('claimEmpty');
     if (amount > claimed) throw dcpError('unloadExceedsClaim', `${amount} asked, ${claimed} claimed`);
-    checkDeviceRequest(context, device, decoded);
+    checkDeviceRequest(context, decoded, (await requestSigned) ?? false);
   }
   const limits = context.limitsByKind[device.kind];
   if (claimed > limits.body.balanceMax)
@@ -195,22 +206,40 @@ async function vouchedValue(context: DcpContext, decoded: Decoded): Promise<bigi
   return vouched;
 }
 
-/** Claim signature by the SE's certified key, its nonce, and the sealed upload it names. */
-function checkClaim(context: DcpContext, device: DeviceRow, claim: Claim, sealed: Bytes): number {
-  if (!context.verifier.verify(device.publicKey, purposes.claim, claim.bodyBytes, claim.signature))
-    throw dcpError('deviceSignatureInvalid', 'claim signature');
+/** Whether the claim is signed by the SE's certified key. */
+function verifyClaim(context: DcpContext, device: DeviceRow, claim: Claim): Promise<boolean> {
+  return context.requestVerifier.verify(device.publicKey, purposes.claim, claim.bodyBytes, claim.signature);
+}
+
+/** Claim signature by the SE's certified key (`signed`), its nonce, and the sealed upload it names. */
+function checkClaim(context: DcpContext, claim: Claim, sealed: Bytes, signed: boolean): number {
+  if (!signed) throw dcpError('deviceSignatureInvalid', 'claim signature');
   const expiry = context.nonces.check(claim.body.seId, claim.body.dcpNonce, context.nowSeconds()).expiresAt;
   if (!bytesEqual(context.verifier.sha256(sealed), claim.body.uploadDigest))
     throw dcpError('uploadDigestMismatch');
   return expiry;
 }
 
-/** An unload's or transfer's AUTHENTICATE: the claim's SE, the claim's nonce, this request's digest. */
-function checkDeviceRequest(context: DcpContext, device: DeviceRow, decoded: Decoded): void {
+/** Whether an unload's or transfer's AUTHENTICATE is signed by the SE's certified key (false if missing). */
+function verifyDeviceRequest(context: DcpContext, device: DeviceRow, decoded: Decoded): Promise<boolean> {
+  const signed = decoded.deviceRequest;
+  if (signed === null) return Promise.resolve(false);
+  return context.requestVerifier.verify(
+    device.publicKey,
+    purposes.deviceRequest,
+    signed.bodyBytes,
+    signed.signature,
+  );
+}
+
+/**
+ * An unload's or transfer's AUTHENTICATE (`valid`: its signature verified): the claim's SE, the
+ * claim's nonce, this request's digest.
+ */
+function checkDeviceRequest(context: DcpContext, decoded: Decoded, valid: boolean): void {
   const { claim, amount, deviceRequest: signed } = decoded;
   if (signed === null) throw dcpError('deviceSignatureInvalid', 'deviceRequest is missing');
-  if (!context.verifier.verify(device.publicKey, purposes.deviceRequest, signed.bodyBytes, signed.signature))
-    throw dcpError('deviceSignatureInvalid', 'device request signature');
+  if (!valid) throw dcpError('deviceSignatureInvalid', 'device request signature');
   const digest =
     decoded.payeeSeId === null
       ? unloadRequestDigest(context.verifier, amount, claim.bodyBytes)
@@ -226,7 +255,7 @@ function checkDeviceRequest(context: DcpContext, device: DeviceRow, decoded: Dec
 async function destinationOf(context: DcpContext, decoded: Decoded, device: DeviceRow): Promise<Destination> {
   if (decoded.kind === 'renewal') return { to: 'nowhere' };
   if (decoded.payeeSeId === null) {
-    const wallet = await context.store.reader.findWallet(device.walletId);
+    const wallet = await context.wallet(device.walletId);
     if (wallet === null) throw dcpError('walletNotFound');
     return { to: 'wallet', accountId: wallet.accountId };
   }
@@ -267,7 +296,7 @@ async function commitSettlement(
   if (!(await tx.useNonce(toHex(claim.body.dcpNonce), checked.nonceExpiry * 1000)))
     throw dcpError('nonceAlreadyUsed');
   await retireClaimed(tx, claim, seId, operationId, nowMs);
-  const loads = await openLoadsToDeliver(tx, claim, current);
+  const { loads, syncedThrough } = await openLoadsToDeliver(tx, claim, current);
   const time = nextIssuanceTime(context.nowSeconds(), current.lastTime);
   const keep = checked.claimed - amount;
   const renewal = mint({
@@ -282,7 +311,7 @@ async function commitSettlement(
   });
   await tx.insertIssuance(renewal.row, nowMs);
   const credits = await mintCredits(context, tx, operationId, seId, time, nowMs);
-  await tx.setDeviceLastTime(seId, time);
+  await tx.setDeviceTimes(seId, time, syncedThrough);
   await tx.insertUpload(
     {
       digest: toHex(claim.body.uploadDigest),
@@ -341,11 +370,15 @@ async function retireClaimed(
  * last sync the claim shows and not claimed or refused goes with the renewal: COMPLETE SYNC installs
  * it, or skips it when the SE installed (or refused) it already, so delivering one twice never pays
  * twice. Those stamped no later were delivered by the sync the SE completed then. Under the device's
- * lock, after the claimed tokens are retired.
+ * lock, after the claimed tokens are retired. Answers them with the SE's new `syncedThrough`, which
+ * the commit writes with the renewal's time.
  */
-async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: DeviceRow): Promise<string[]> {
-  const seId = current.seId;
-  const syncedThrough = await tx.syncedThrough(seId);
+async function openLoadsToDeliver(
+  tx: DcpTransaction,
+  claim: Claim,
+  current: DeviceRow,
+): Promise<{ readonly loads: string[]; readonly syncedThrough: number }> {
+  const { seId, syncedThrough } = current;
   const shown = claim.body.lastSyncTime;
   if (shown < syncedThrough)
     throw dcpError(
@@ -356,8 +389,7 @@ async function openLoadsToDeliver(tx: DcpTransaction, claim: Claim, current: Dev
   // The load guard (load.ts) keeps at most loadsOpenMax open since `syncedThrough` ≤ `shown`.
   assert(loads.length <= loadsOpenMax, 'no more loads are open than a sync delivers');
   // No renewal of this SE is stamped after `lastTime`: a later time only an SE lying to itself shows.
-  await tx.setSyncedThrough(seId, Math.min(shown, current.lastTime));
-  return loads;
+  return { loads, syncedThrough: Math.min(shown, current.lastTime) };
 }
 
 /** One issuance per kind of queued credits (credit, refund); returns their signed hex. */

@@ -1,45 +1,38 @@
 // The DCP's Prometheus metrics: the HTTP metrics every service has (service-kit/metrics.ts), the
 // operations it answers, and its pool invariant. One registry per app (several DCPs may live in one
 // test process).
-import { Counter, Gauge } from 'prom-client';
 import { HttpMetrics } from '../../service-kit/metrics.ts';
 import type { ForwardingFigures } from '../domain/ports.ts';
 
 export class DcpMetrics extends HttpMetrics {
-  readonly operations = new Counter({
-    name: 'dcp_operations_total',
-    help: 'operations answered (replays included), by kind',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly operations = this.counter('operations_total', 'operations answered (replays included), by kind', [
+    'kind',
+  ]);
 
   /**
    * pool balance − (issued − retired) after the last reconcile pass (src/dcp/domain/invariant.ts):
    * zero when every operation is done; anything else is money in flight or a broken invariant.
    */
-  readonly poolDifference = new Gauge({
-    name: 'dcp_pool_difference_minor_units',
-    help: 'pool balance on the ledger minus (issued - retired), after the last reconcile pass',
-    registers: [this.registry],
-  });
+  readonly poolDifference = this.gauge(
+    'pool_difference_minor_units',
+    'pool balance on the ledger minus (issued - retired), after the last reconcile pass',
+  );
 
   /** Sealed uploads not delivered to the MDS, by state, read from the store at every scrape. */
-  readonly mdsUploads = new Gauge({
-    name: 'dcp_mds_uploads',
-    help: 'sealed uploads not delivered to the MDS, by state (pending, refused, unforwardable)',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-    collect: () => this.#refreshForwarding(),
-  });
+  readonly mdsUploads = this.gauge(
+    'mds_uploads',
+    'sealed uploads not delivered to the MDS, by state (pending, refused, unforwardable)',
+    ['state'],
+    () => this.#refreshForwarding(),
+  );
 
   /** Issuances, retired tokens and queued credits not reported to the MDS, by kind and state, read at every scrape. */
-  readonly mdsReports = new Gauge({
-    name: 'dcp_mds_reports',
-    help: 'issuances, retired tokens and queued credits not reported to the MDS, by kind and state (pending, refused, unreportable)',
-    labelNames: ['kind', 'state'] as const,
-    registers: [this.registry],
-    collect: () => this.#refreshForwarding(),
-  });
+  readonly mdsReports = this.gauge(
+    'mds_reports',
+    'issuances, retired tokens and queued credits not reported to the MDS, by kind and state (pending, refused, unreportable)',
+    ['kind', 'state'],
+    () => this.#refreshForwarding(),
+  );
 
   #readForwarding: (() => Promise<ForwardingFigures>) | undefined;
 

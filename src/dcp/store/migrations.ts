@@ -33,6 +33,7 @@
 // state; only a queued one is ever reported (a minted one is reported through its issuance, which
 // names it). Credits minted before this version need nothing: their issuances count.
 import type { MigrationSet } from '../../storage/migrations.ts';
+import { idempotencyAnswersIndexStatement, idempotencyTableStatement } from '../../storage/idempotency.ts';
 
 const refusalOperationStatements = [
   `CREATE TABLE dcp_operations_v6 (
@@ -224,13 +225,7 @@ export const dcpMigrations: MigrationSet = {
       version: 2,
       name: 'idempotency keys of the shared mechanism',
       statements: () => [
-        `CREATE TABLE dcp_idempotency_keys (
-          participant_id TEXT NOT NULL,
-          idempotency_key TEXT NOT NULL,
-          fingerprint TEXT NOT NULL,
-          result TEXT,
-          created_at_ms BIGINT NOT NULL,
-          PRIMARY KEY (participant_id, idempotency_key))`,
+        idempotencyTableStatement('dcp_idempotency_keys'),
         `INSERT INTO dcp_idempotency_keys (participant_id, idempotency_key, fingerprint, result, created_at_ms)
           SELECT k.scope, k.idempotency_key, k.fingerprint,
             CASE
@@ -259,9 +254,7 @@ export const dcpMigrations: MigrationSet = {
     {
       version: 5,
       name: 'idempotency answers by age, for their expiry',
-      statements: () => [
-        'CREATE INDEX dcp_idempotency_answers ON dcp_idempotency_keys (created_at_ms) WHERE result IS NOT NULL',
-      ],
+      statements: () => [idempotencyAnswersIndexStatement('dcp_idempotency_answers', 'dcp_idempotency_keys')],
     },
     {
       version: 6,
@@ -282,6 +275,16 @@ export const dcpMigrations: MigrationSet = {
       version: 9,
       name: 'queued credits reported to the MDS',
       statements: () => creditReportStatements,
+    },
+    {
+      version: 10,
+      name: "a load's issuance and an issuance's tokens by key, for the load guard",
+      // The load guard (load.ts) joins every load of an SE to its issuance and token under the
+      // device's lock; without these it scanned both tables once per load.
+      statements: () => [
+        'CREATE INDEX dcp_issuances_operation ON dcp_issuances (operation_id)',
+        'CREATE INDEX dcp_tokens_issuance ON dcp_tokens (issuance_id)',
+      ],
     },
   ],
 };

@@ -16,7 +16,8 @@ import { decodeLoadResult, decodeRefusalResult, decodeSettleResult, encodeAnswer
 
 export const operationColumns =
   'id, kind, se_id, amount, state, account_id, hold_id, payment_id, payee_se_id, payee_endpoint, answer';
-export const deviceColumns = 'se_id, wallet_id, kind, public_key, certificate, state, last_time';
+export const deviceColumns =
+  'se_id, wallet_id, kind, public_key, certificate, state, last_time, synced_through';
 
 const operationKinds = ['load', 'renewal', 'unload', 'transfer', 'refusal'] as const;
 const operationStates = ['pending', 'held', 'paid', 'done'] as const;
@@ -42,6 +43,7 @@ export function deviceFromRow(row: Row): DeviceRow {
     certificate: columnText(row, 'certificate'),
     state: columnOneOf(row, 'state', ['registering', 'active'] as const),
     lastTime: columnSafeInteger(row, 'last_time'),
+    syncedThrough: columnSafeInteger(row, 'synced_through'),
   };
 }
 
@@ -54,6 +56,7 @@ export function deviceParams(device: DeviceRow, nowMs: number) {
     device.certificate,
     device.state,
     device.lastTime,
+    device.syncedThrough,
     nowMs,
   ];
 }

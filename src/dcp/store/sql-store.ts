@@ -25,6 +25,7 @@ import {
   type IssuanceFound,
   type IssuanceRow,
   type KeyResult,
+  type LoadsUnseen,
   type MintedToken,
   type Operation,
   type ParticipantRow,
@@ -43,6 +44,9 @@ import {
   operationParams,
 } from './rows.ts';
 
+const insertIssuanceSql =
+  'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, stamped_at, created_at_ms) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const idempotencyTable = new IdempotencyTable<KeyResult>('dcp_idempotency_keys', keyResultCodec);
 const findKeySql =
   'SELECT fingerprint, result, created_at_ms FROM dcp_idempotency_keys WHERE participant_id = ? AND idempotency_key = ?';
@@ -74,6 +78,10 @@ export class SqlDcpStore implements DcpStore {
    * its connections: one transaction per body there.
    */
   transaction<T>(body: (tx: DcpTransaction) => Promise<T>): Promise<T> {
+    return this.#transaction(body);
+  }
+
+  #transaction<T>(body: (tx: SqlDcpTransaction) => Promise<T>): Promise<T> {
     if (this.db.engine !== 'sqlite')
       return this.db.transaction((executor) => body(new SqlDcpTransaction(executor, this.db.lockRows)));
     return new Promise<T>((resolve, reject) => {
@@ -167,6 +175,14 @@ export class SqlDcpStore implements DcpStore {
     return rows.map(operationFromRow);
   }
 
+  advanceOperation(next: Operation, from: Operation['state'], nowMs: number): Promise<Operation | null> {
+    // One statement needs no transaction of its own on PostgreSQL (one round trip instead of four:
+    // BEGIN, the locking read, the update, COMMIT); on SQLite it joins the commit group.
+    if (this.db.engine !== 'sqlite')
+      return new SqlDcpTransaction(this.db, '').advanceOperation(next, from, nowMs);
+    return this.#transaction((tx) => tx.advanceOperation(next, from, nowMs));
+  }
+
   async registeringDevices(limit: number): Promise<DeviceRow[]> {
     const rows = await this.db.all(
       `SELECT ${deviceColumns} FROM dcp_devices WHERE state = 'registering' ORDER BY se_id LIMIT ?`,
@@ -193,6 +209,21 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     this.idempotencyKeys = idempotencyTable.in(executor);
   }
 
+  /** `next` over its row if the row is still in state `from`; else the row as it is (null: deleted). */
+  async advanceOperation(
+    next: Operation,
+    from: Operation['state'],
+    nowMs: number,
+  ): Promise<Operation | null> {
+    const changes = operationChanges(next);
+    const changed = await this.executor.run(
+      'UPDATE dcp_operations SET state = ?, hold_id = ?, payment_id = ?, answer = ?, updated_at_ms = ? ' +
+        'WHERE id = ? AND state = ?',
+      [changes.state, changes.holdId, changes.paymentId, changes.answer, nowMs, next.id, from],
+    );
+    return changed === 1 ? next : this.findOperation(next.id);
+  }
+
   /**
    * A committed key's record, read outside the claiming transaction. The shared table has no read of
    * its own (`IdempotencyTable` claims and completes inside a transaction), so the DCP reads its own
@@ -208,6 +239,19 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
       result: result === null ? null : keyResultCodec.decode(result),
       createdAtMs: columnSafeInteger(row, 'created_at_ms'),
     };
+  }
+
+  claimKeyAnswered(
+    claim: { readonly scope: string; readonly key: string; readonly fingerprint: string },
+    result: KeyResult,
+    nowMs: number,
+  ): Promise<boolean> {
+    return idempotencyTable.claimAnswered(
+      this.executor,
+      { participantId: claim.scope, key: claim.key, fingerprint: claim.fingerprint },
+      result,
+      nowMs,
+    );
   }
 
   async releaseKey(scope: string, key: string): Promise<void> {
@@ -268,7 +312,7 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
 
   async insertDevice(device: DeviceRow, nowMs: number): Promise<boolean> {
     const changed = await this.executor.run(
-      `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO dcp_devices (${deviceColumns}, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       deviceParams(device, nowMs),
     );
     return changed === 1;
@@ -295,42 +339,54 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
     await this.executor.run('UPDATE dcp_devices SET state = ? WHERE se_id = ?', [state, seId]);
   }
 
-  async loadValueUnseen(seId: string, sinceMs: number): Promise<bigint> {
-    // Loads done before the SE's newest claim are in that claim, or its settlement delivered them
-    // again (settle.ts); so are loads done before `sinceMs`.
-    // A load the SE refused (REFUSE LOAD) is never installed: its value went back to the wallet.
+  async loadsUnseen(device: DeviceRow, sinceMs: number): Promise<LoadsUnseen> {
+    // One pass over the SE's load operations (a load has at most one issuance, of one token).
+    // Open: not yet minted, or stamped after the last sync a claim showed and not claimed. Unseen:
+    // loads done before the SE's newest claim are in that claim, or its settlement delivered them
+    // again (settle.ts); so are loads done before `sinceMs`. A load the SE refused (REFUSE LOAD) is
+    // neither: it is never installed, its value went back to the wallet.
     const row = (
       await this.executor.all(
-        `SELECT COALESCE(SUM(o.amount), 0) AS unseen FROM dcp_operations o
-          WHERE o.se_id = ? AND o.kind = 'load'
-            AND (o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
+        `SELECT
+            COUNT(CASE WHEN i.id IS NULL OR (i.stamped_at > ?
+              AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id))
+              THEN 1 END) AS open_loads,
+            COALESCE(SUM(CASE WHEN o.state <> 'done' OR (o.updated_at_ms >= ? AND o.updated_at_ms >= COALESCE(
               (SELECT MAX(c.created_at_ms) FROM dcp_operations c
-                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0)))
-            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)`,
-        [seId, sinceMs, seId, refusalOperationPrefix],
+                WHERE c.se_id = ? AND c.kind IN ('renewal', 'unload', 'transfer')), 0))
+              THEN o.amount END), 0) AS unseen
+          FROM dcp_operations o
+          LEFT JOIN dcp_issuances i ON i.operation_id = o.id AND i.kind = 'load'
+          LEFT JOIN dcp_tokens t ON t.issuance_id = i.id
+          WHERE o.se_id = ? AND o.kind = 'load'
+            AND NOT EXISTS (SELECT 1 FROM dcp_operations f WHERE f.id = ? || o.id)`,
+        [device.syncedThrough, sinceMs, device.seId, device.seId, refusalOperationPrefix],
       )
     )[0];
-    assert(row !== undefined, 'a SUM answers one row');
-    return columnBigint(row, 'unseen');
+    assert(row !== undefined, 'an aggregate answers one row');
+    return { open: columnSafeInteger(row, 'open_loads'), value: columnBigint(row, 'unseen') };
   }
 
   async deleteRegisteringDevice(seId: string): Promise<void> {
     await this.executor.run("DELETE FROM dcp_devices WHERE se_id = ? AND state = 'registering'", [seId]);
   }
 
-  async setDeviceLastTime(seId: string, lastTime: number): Promise<void> {
-    await this.executor.run('UPDATE dcp_devices SET last_time = ? WHERE se_id = ?', [lastTime, seId]);
+  async stampIssuanceTime(seId: string, nowSeconds: number): Promise<number | null> {
+    // nextIssuanceTime (mint.ts) in SQL: the write locks the row, and answers the time it set.
+    const rows = await this.executor.all(
+      'UPDATE dcp_devices SET last_time = CASE WHEN last_time + 1 > ? THEN last_time + 1 ELSE ? END ' +
+        'WHERE se_id = ? RETURNING last_time',
+      [nowSeconds, nowSeconds, seId],
+    );
+    return rows[0] === undefined ? null : columnSafeInteger(rows[0], 'last_time');
   }
 
-  async syncedThrough(seId: string): Promise<number> {
-    const row = (
-      await this.executor.all('SELECT synced_through FROM dcp_devices WHERE se_id = ?', [seId])
-    )[0];
-    return row === undefined ? 0 : columnSafeInteger(row, 'synced_through');
-  }
-
-  async setSyncedThrough(seId: string, time: number): Promise<void> {
-    await this.executor.run('UPDATE dcp_devices SET synced_through = ? WHERE se_id = ?', [time, seId]);
+  async setDeviceTimes(seId: string, lastTime: number, syncedThrough: number): Promise<void> {
+    await this.executor.run('UPDATE dcp_devices SET last_time = ?, synced_through = ? WHERE se_id = ?', [
+      lastTime,
+      syncedThrough,
+      seId,
+    ]);
   }
 
   async loadsOpen(seId: string, afterTime: number, limit: number): Promise<string[]> {
@@ -343,24 +399,6 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
       [seId, afterTime, limit],
     );
     return rows.map((row) => columnText(row, 'signed'));
-  }
-
-  async loadsOpenCount(seId: string): Promise<number> {
-    const row = (
-      await this.executor.all(
-        `SELECT COUNT(*) AS open_loads FROM dcp_operations o
-          LEFT JOIN dcp_issuances i ON i.operation_id = o.id AND i.kind = 'load'
-          LEFT JOIN dcp_tokens t ON t.issuance_id = i.id
-          WHERE o.se_id = ? AND o.kind = 'load'
-            AND NOT EXISTS (SELECT 1 FROM dcp_operations r WHERE r.id = ? || o.id)
-            AND (i.id IS NULL OR (
-              i.stamped_at > (SELECT d.synced_through FROM dcp_devices d WHERE d.se_id = o.se_id)
-              AND NOT EXISTS (SELECT 1 FROM dcp_retired_tokens r WHERE r.token_id = t.token_id)))`,
-        [seId, refusalOperationPrefix],
-      )
-    )[0];
-    assert(row !== undefined, 'a COUNT answers one row');
-    return Number(columnBigint(row, 'open_loads'));
   }
 
   /** Marks a nonce used; false if it was used before. */
@@ -404,27 +442,41 @@ export class SqlDcpTransaction implements DcpTransaction, DcpReader {
   }
 
   async insertIssuance(issuance: IssuanceRow, nowMs: number): Promise<void> {
-    await this.executor.run(
-      'INSERT INTO dcp_issuances (id, request_reference, kind, se_id, value, operation_id, signed, stamped_at, created_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        issuance.id,
-        issuance.requestReference,
-        issuance.kind,
-        issuance.seId,
-        issuance.value,
-        issuance.operationId,
-        issuance.signed,
-        issuance.time,
-        nowMs,
-      ],
-    );
-    for (const token of issuance.tokens) {
-      await this.executor.run(
-        'INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id, vouched) VALUES (?, ?, ?, ?, ?)',
-        [token.tokenId, issuance.seId, token.value, issuance.id, token.vouched],
-      );
+    const issuanceParams = [
+      issuance.id,
+      issuance.requestReference,
+      issuance.kind,
+      issuance.seId,
+      issuance.value,
+      issuance.operationId,
+      issuance.signed,
+      issuance.time,
+      nowMs,
+    ];
+    const tokenParams = issuance.tokens.flatMap((token) => [
+      token.tokenId,
+      issuance.seId,
+      token.value,
+      issuance.id,
+      token.vouched,
+    ]);
+    const tokensSql =
+      issuance.tokens.length === 0
+        ? null
+        : `INSERT INTO dcp_tokens (token_id, se_id, value, issuance_id, vouched) VALUES ${issuance.tokens
+            .map(() => '(?, ?, ?, ?, ?)')
+            .join(', ')}`;
+    // PostgreSQL runs an INSERT in a WITH once whether or not the statement reads it: the issuance
+    // and its tokens in one round trip. SQLite has no writing WITH: two statements there.
+    if (tokensSql !== null && this.executor.engine === 'postgres') {
+      await this.executor.run(`WITH issued AS (${insertIssuanceSql}) ${tokensSql}`, [
+        ...issuanceParams,
+        ...tokenParams,
+      ]);
+      return;
     }
+    await this.executor.run(insertIssuanceSql, issuanceParams);
+    if (tokensSql !== null) await this.executor.run(tokensSql, tokenParams);
   }
 
   async findToken(tokenId: string): Promise<MintedToken | null> {

@@ -35,11 +35,11 @@ import {
 } from './errors.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 
 export type {
   DcpEndpoint,
@@ -65,18 +65,12 @@ export interface DirectoryClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the directory: `code` from its catalogue, core's or the generic service codes; `status` the HTTP status. */
-export class DirectoryRefusal extends ServiceRefusal<DirectoryAnswerCode> {
-  constructor(code: DirectoryAnswerCode, status: number, message: string) {
-    super(code, answerDefinition(code), status, message);
-  }
-}
+export class DirectoryRefusal extends catalogueRefusal<DirectoryAnswerCode>(answerDefinition) {}
 
-const directoryCallErrors: CallErrors = {
+const directoryCallErrors = catalogueCallErrors(isDirectoryAnswerCode, DirectoryRefusal, {
   unavailable: (detail) => directoryError('directoryUnavailable', detail),
   answerInvalid: (detail) => directoryError('directoryAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    isDirectoryAnswerCode(code) ? new DirectoryRefusal(code, status, message) : undefined,
-};
+});
 
 export class DirectoryClient {
   private readonly caller: JsonCaller;

@@ -73,13 +73,7 @@ const statuses = ['active', 'suspended', 'revoked'] as const;
 
 const decoders = answerDecoders((detail) => directoryError('directoryAnswerInvalid', detail));
 export const { field } = decoders;
-const { object, invalid, text, textOrNull, oneOf, count } = decoders;
-
-function id(fields: Fields, name: string, path: string): string {
-  const value = text(fields, name, path);
-  if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
-  return value;
-}
+const { object, invalid, text, textOrNull, oneOf, count, id } = decoders;
 
 function idList(fields: Fields, name: string, path: string): string[] {
   const value = fields[name];

@@ -14,7 +14,11 @@ import {
   type CoreErrorCode,
   type ErrorDefinition,
 } from '../../core/errors.ts';
-import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
+import {
+  answerCatalogue,
+  clientErrorCodes,
+  type ServiceErrorCode,
+} from '../../service-kit/service-errors.ts';
 
 export const directoryErrors = defineErrorCatalogue({
   // Requests (0x200x)
@@ -107,17 +111,8 @@ export const directoryErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: 'baseUrl is not an absolute http(s) URL without credentials, query or fragment',
   },
-  // Client (0x20Ex)
-  directoryUnavailable: {
-    number: 0x20e0,
-    kind: 'unavailable',
-    meaning: 'client: the directory did not answer (refused connection, timeout or 5xx) after every retry',
-  },
-  directoryAnswerInvalid: {
-    number: 0x20e1,
-    kind: 'unavailable',
-    meaning: 'client: the directory answered something that does not decode (wrong version or a bug)',
-  },
+  // Client (0x20Ex): what api/client.ts throws
+  ...clientErrorCodes('directory', 'the directory', { unavailable: 0x20e0, answerInvalid: 0x20e1 }),
 });
 
 export type DirectoryErrorCode = keyof typeof directoryErrors;

@@ -1,7 +1,10 @@
 // What the directory's domain needs from storage. `src/directory/store/sql-store.ts` implements it
 // over the shared storage layer; the domain never sees SQL.
+import type {
+  ParticipantServiceStore,
+  ParticipantServiceTransaction,
+} from '../../service-kit/participant-service.ts';
 import type { Bytes } from '../../core/bytes.ts';
-import type { IdempotencyKeys } from '../../storage/idempotency.ts';
 import type {
   DcpEndpoint,
   DenyListVersion,
@@ -16,13 +19,7 @@ import type {
  * One transaction. Row locks are taken in one order: the idempotency key, then the secure element,
  * then the deny list head; so two writers never wait on each other in a cycle.
  */
-export interface DirectoryTransaction {
-  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  /** Returns false (and inserts nothing) if the key digest is taken. */
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
-
+export interface DirectoryTransaction extends ParticipantServiceTransaction<Participant, StoredResult> {
   /** Reads and locks a secure element with its history; null if unknown. */
   lockSecureElement(seId: string): Promise<SecureElementRecord | null>;
   /** Inserts the record and its history (the registration entry); false if the id is taken. */
@@ -42,18 +39,9 @@ export interface DirectoryTransaction {
   upsertDcpEndpoint(endpoint: DcpEndpoint, updatedBy: string): Promise<void>;
 }
 
-export interface DirectoryStore {
-  transaction<T>(body: (tx: DirectoryTransaction) => Promise<T>): Promise<T>;
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
+export interface DirectoryStore extends ParticipantServiceStore<Participant, DirectoryTransaction> {
   findSecureElement(seId: string): Promise<SecureElementRecord | null>;
   latestDenyList(): Promise<DenyListVersion | null>;
   denyList(version: number): Promise<DenyListVersion | null>;
   dcpEndpoint(dcpId: string): Promise<DcpEndpoint | null>;
-  /**
-   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
-   * their tombstones (storage/idempotency.ts); returns how many.
-   */
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
-  /** Database round trip for health checks. */
-  ping(): Promise<void>;
 }

@@ -2,9 +2,8 @@
 // no randomness. Every mutation runs in one storage transaction, so it happens entirely or not at
 // all; a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a
 // refused request changes nothing and may be retried with the same key once the cause is gone.
-import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
-import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
+import { ParticipantService } from '../../service-kit/participant-service.ts';
 import { toHex, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { certificateFromCbor, isSecureElementRole, type Certificate } from '../../core/certificate.ts';
@@ -75,35 +74,18 @@ export interface DenyListAnswer {
 
 const everyRole: readonly Role[] = ['operator', 'dcp', 'mds'];
 
-export class DirectoryService {
-  private readonly store: DirectoryStore;
-  private readonly clock: Clock;
-  private readonly keys: ServiceIdempotency;
-
+/** The directory's operations; authentication, the bootstrap operator and idempotency are the kit's. */
+export class DirectoryService extends ParticipantService<
+  Participant,
+  StoredResult,
+  DirectoryTransaction,
+  DirectoryStore
+> {
   constructor(private readonly deps: DirectoryDependencies) {
-    this.store = deps.store;
-    this.clock = deps.clock;
-    this.keys = new ServiceIdempotency(deps.clock, deps.idempotencyRetentionMs);
-  }
-
-  /** Drops the answers of keys past the retention, a bounded batch per call (the process calls it). */
-  expireIdempotencyAnswers(): Promise<number> {
-    return this.keys.expire(this.store);
-  }
-
-  authenticate(apiKeySha256: string): Promise<Participant | null> {
-    return this.store.findParticipantByKeyDigest(apiKeySha256);
-  }
-
-  /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    return bootstrapOperator(this.store, apiKeySha256, () => ({
-      id: this.deps.ids.next('prt'),
-      name,
-      role: 'operator',
-      dcpId: null,
-      createdAtMs: this.clock.nowMs(),
-    }));
+    super({
+      ...deps,
+      operator: (id, name, createdAtMs) => ({ id, name, role: 'operator', dcpId: null, createdAtMs }),
+    });
   }
 
   async createParticipant(
@@ -294,22 +276,5 @@ export class DirectoryService {
     const list = signDenyList(this.deps.signer, this.deps.directoryId, head + 1, nowSeconds, entries);
     await tx.insertDenyList(list, nowMs);
     return list;
-  }
-
-  private idempotent<K extends StoredResult['kind']>(
-    caller: Participant,
-    key: string,
-    print: string,
-    kind: K,
-    execute: (tx: DirectoryTransaction, nowMs: number) => Promise<Extract<StoredResult, { kind: K }>>,
-  ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
-    return this.store.transaction((tx) => {
-      const nowMs = this.clock.nowMs();
-      return this.keys.run(
-        tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
-        () => execute(tx, nowMs),
-      );
-    });
   }
 }

@@ -7,8 +7,8 @@ import { bytesEqual, type Bytes } from '../../core/bytes.ts';
 import type { Certificate } from '../../core/certificate.ts';
 import type { Signer, Verifier } from '../../core/crypto.ts';
 import type { TrustAnchors } from '../../core/trust.ts';
-import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
-import { idempotencyExpiry } from '../../service-kit/maintenance.ts';
+import type { ServiceProcessOptions } from '../../service-kit/app.ts';
+import { createParticipantApp } from '../../service-kit/participant-app.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import type { DirectoryStore } from '../domain/ports.ts';
 import { DirectoryService } from '../domain/service.ts';
@@ -64,26 +64,14 @@ export function directoryService(options: DirectoryAppOptions): DirectoryService
 
 export async function buildDirectoryApp(options: DirectoryAppOptions) {
   const service = directoryService(options);
-  const auth = directoryAuthenticator((digest) => service.authenticate(digest));
   const metrics = new DirectoryMetrics(options.processMetrics ?? false);
-  const app = await createServiceApp({
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
     title: 'CBDC directory',
-    description: 'See docs/directory.md',
-    apiKeyDescription: 'participant API key',
     requestBodyBytesMax,
-    logger: options.logger,
+    docs: 'docs/directory.md',
     errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    maintenance: idempotencyExpiry(options.idempotencyExpiryIntervalMs, () =>
-      service.expireIdempotencyAnswers(),
-    ),
-  });
-
-  const caller = authenticatedCallers(app, {
-    protects: (request) =>
-      request.url.startsWith('/v1/') && !publishedPaths.has(request.routeOptions.url ?? ''),
-    authenticate: (authorization) => auth.authenticate(authorization),
+    authenticator: directoryAuthenticator((digest) => service.authenticate(digest)),
+    publicRoutes: publishedPaths,
   });
 
   const routes: DirectoryRoutes = { app, service, metrics, caller };

@@ -17,6 +17,11 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import {
+  dcpBoundParticipantWireSchema,
+  participantNameSchema,
+  participantSchemas,
+} from '../../service-kit/participants.ts';
 import { roles, statuses } from '../domain/types.ts';
 
 /** A principal id as received: decoded by the route (32 lowercase hex digits). */
@@ -29,7 +34,7 @@ export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: participantNameLengthMax }),
+    name: participantNameSchema(participantNameLengthMax),
     role: literals(roles),
     dcpId: Type.Optional(IdIn),
   },
@@ -71,16 +76,7 @@ export const DenyListQuery = Type.Object(
   strict,
 );
 
-export const ParticipantWire = Type.Object(
-  {
-    id: ParticipantId,
-    name: Type.String(),
-    role: literals(roles),
-    dcpId: Type.Union([IdOut, Type.Null()]),
-    createdAt: Timestamp,
-  },
-  strict,
-);
+export const ParticipantWire = dcpBoundParticipantWireSchema(roles, ParticipantId, IdOut);
 
 export const StatusChangeWire = Type.Object(
   { status: literals(statuses), reason: Type.String(), changedBy: ParticipantId, changedAt: Timestamp },
@@ -138,17 +134,6 @@ export const DcpEndpointWire = Type.Object(
 );
 
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: {
-    201: Type.Object(
-      {
-        participant: ParticipantWire,
-        apiKey: Type.String({ description: 'shown at creation (and replays)' }),
-      },
-      strict,
-    ),
-    ...errorResponses,
-  },
   secureElementCreated: { 201: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
   secureElement: { 200: Type.Object({ secureElement: SecureElementWire }, strict), ...errorResponses },
   statusChanged: {
@@ -162,3 +147,13 @@ export const responses = {
   trust: { 200: TrustWire, ...errorResponses },
   dcpEndpoint: { 200: Type.Object({ dcp: DcpEndpointWire }, strict), ...errorResponses },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts); a created participant's key is answered. */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+  {
+    apiKey: Type.String({ description: 'shown at creation (and replays)' }),
+  },
+);

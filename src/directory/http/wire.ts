@@ -1,20 +1,14 @@
 // Domain values → JSON answers: ids and bytes as lowercase hex, times as ISO 8601.
 import type { Static } from '@sinclair/typebox';
+import { dcpBoundParticipantWire } from '../../service-kit/participants.ts';
 import { isoTime } from '../../service-kit/schemas.ts';
 import { toHex } from '../../core/bytes.ts';
 import type { DenyListAnswer, SecureElementView } from '../domain/service.ts';
 import type { DcpEndpoint, Participant } from '../domain/types.ts';
 import type { DcpEndpointWire, DenyListWire, ParticipantWire, SecureElementWire } from './schemas.ts';
 
-export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
-  return {
-    id: participant.id,
-    name: participant.name,
-    role: participant.role,
-    dcpId: participant.dcpId,
-    createdAt: isoTime(participant.createdAtMs),
-  };
-}
+export const participantWire: (participant: Participant) => Static<typeof ParticipantWire> =
+  dcpBoundParticipantWire;
 
 export function secureElementWire(view: SecureElementView): Static<typeof SecureElementWire> {
   const { record } = view;

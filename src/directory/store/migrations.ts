@@ -2,6 +2,7 @@
 // hex, since the two engines' binary types differ). CHECK constraints repeat the domain's rules as
 // a last line of defence.
 import type { MigrationSet } from '../../storage/migrations.ts';
+import { idempotencyAnswersIndexStatement, idempotencyTableStatement } from '../../storage/idempotency.ts';
 
 export const directoryMigrations: MigrationSet = {
   service: 'directory',
@@ -54,13 +55,7 @@ export const directoryMigrations: MigrationSet = {
           base_url TEXT NOT NULL,
           updated_by TEXT NOT NULL,
           updated_at_ms BIGINT NOT NULL)`,
-        `CREATE TABLE directory_idempotency (
-          participant_id TEXT NOT NULL,
-          idempotency_key TEXT NOT NULL,
-          fingerprint TEXT NOT NULL,
-          result TEXT,
-          created_at_ms BIGINT NOT NULL,
-          PRIMARY KEY (participant_id, idempotency_key))`,
+        idempotencyTableStatement('directory_idempotency'),
       ],
     },
     {
@@ -69,7 +64,7 @@ export const directoryMigrations: MigrationSet = {
       // What IdempotencyTable.expire scans: the answers still kept, oldest first (a partial index,
       // which both engines have; tombstones leave it).
       statements: () => [
-        'CREATE INDEX directory_idempotency_answers ON directory_idempotency (created_at_ms) WHERE result IS NOT NULL',
+        idempotencyAnswersIndexStatement('directory_idempotency_answers', 'directory_idempotency'),
       ],
     },
   ],

@@ -1,14 +1,14 @@
 // Database rows <-> domain types. Decoding is strict (see storage/decode.ts); the same row shapes
 // encode the stored answers of idempotent requests. A row that does not decode is a corrupt
 // database or a bug, so every failure is an assertion naming the column.
-import { ParticipantTable } from '../../storage/participants.ts';
+import { dcpBoundParticipantTable, type ParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import { fromHex, toHex, type Bytes } from '../../core/bytes.ts';
 import { decodeCbor } from '../../core/cbor.ts';
 import { signedDenyListFromCbor } from '../../core/deny-list.ts';
 import { isCbdcError } from '../../core/errors.ts';
 import type { Row } from '../../storage/database.ts';
-import { columnOneOf, columnSafeInteger, columnText, columnTextOrNull } from '../../storage/decode.ts';
+import { columnOneOf, columnSafeInteger, columnText } from '../../storage/decode.ts';
 import {
   roles,
   secureElementKinds,
@@ -21,22 +21,10 @@ import {
   type StoredResult,
 } from '../domain/types.ts';
 
-export function participantFromRow(row: Row): Participant {
-  return {
-    id: columnText(row, 'id'),
-    name: columnText(row, 'name'),
-    role: columnOneOf(row, 'role', roles),
-    dcpId: columnTextOrNull(row, 'dcp_id'),
-    createdAtMs: columnSafeInteger(row, 'created_at_ms'),
-  };
-}
-
-export const participantTable = new ParticipantTable<Participant>({
-  table: 'directory_participants',
-  columns: ['id', 'name', 'role', 'dcp_id', 'created_at_ms'],
-  fromRow: participantFromRow,
-  values: ({ id, name, role, dcpId, createdAtMs }) => [id, name, role, dcpId, createdAtMs],
-});
+export const participantTable: ParticipantTable<Participant> = dcpBoundParticipantTable(
+  'directory_participants',
+  roles,
+);
 
 export function statusChangeFromRow(row: Row): StatusChange {
   return {
@@ -98,7 +86,7 @@ function columnHex(row: Row, column: string): Bytes {
 export function encodeResult(result: StoredResult): string {
   switch (result.kind) {
     case 'participant':
-      return JSON.stringify({ kind: result.kind, participant: participantRow(result.participant) });
+      return JSON.stringify({ kind: result.kind, participant: participantTable.toRow(result.participant) });
     case 'registration':
       return JSON.stringify({ kind: result.kind, secureElement: secureElementRow(result.secureElement) });
     case 'statusChange':
@@ -115,11 +103,6 @@ export function encodeResult(result: StoredResult): string {
       });
     }
   }
-}
-
-function participantRow(participant: Participant): Record<string, unknown> {
-  const { id, name, role, dcpId, createdAtMs } = participant;
-  return { id, name, role, dcp_id: dcpId, created_at_ms: createdAtMs };
 }
 
 function secureElementRow(record: SecureElementRecord): Record<string, unknown> {
@@ -147,7 +130,7 @@ export function decodeResult(text: string): StoredResult {
     case 'participant':
       return {
         kind: 'participant',
-        participant: participantFromRow(rowOf(parsed['participant'], 'participant')),
+        participant: participantTable.fromRow(rowOf(parsed['participant'], 'participant')),
       };
     case 'registration':
       return { kind: 'registration', secureElement: storedSecureElement(parsed['secureElement']) };

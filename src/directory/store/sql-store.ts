@@ -3,8 +3,9 @@
 import { assert } from '../../core/assert.ts';
 import { toHex, type Bytes } from '../../core/bytes.ts';
 import type { Database, Executor } from '../../storage/database.ts';
+import { ServiceStore, ServiceTransaction } from '../../storage/service-store.ts';
 import { columnSafeInteger, columnText } from '../../storage/decode.ts';
-import { IdempotencyTable, type IdempotencyKeys } from '../../storage/idempotency.ts';
+import { IdempotencyTable } from '../../storage/idempotency.ts';
 import type { DirectoryStore, DirectoryTransaction } from '../domain/ports.ts';
 import type {
   DcpEndpoint,
@@ -32,20 +33,19 @@ const idempotencyTable = new IdempotencyTable('directory_idempotency', {
   encode: encodeResult,
   decode: decodeResult,
 });
+const tables = { participants: participantTable, idempotency: idempotencyTable };
 /** Published versions never change, so decoded ones are kept: every DCP sync reads the newest. */
 export const denyListCacheEntriesMax = 8;
 
-export class SqlDirectoryStore implements DirectoryStore {
+export class SqlDirectoryStore extends ServiceStore<Participant, StoredResult> implements DirectoryStore {
   private readonly denyLists = new Map<number, DenyListVersion>();
 
-  constructor(private readonly db: Database) {}
+  constructor(db: Database) {
+    super(db, tables);
+  }
 
   transaction<T>(body: (tx: DirectoryTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction((executor) => body(new SqlDirectoryTransaction(executor, this.db.lockRows)));
-  }
-
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    return participantTable.byKeyDigest(this.db, apiKeySha256);
   }
 
   findSecureElement(seId: string): Promise<SecureElementRecord | null> {
@@ -81,28 +81,14 @@ export class SqlDirectoryStore implements DirectoryStore {
     );
     return rows[0] === undefined ? null : dcpEndpointFromRow(rows[0]);
   }
-
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
-    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
-  }
-
-  async ping(): Promise<void> {
-    await this.db.all('SELECT 1 AS one');
-  }
 }
 
-class SqlDirectoryTransaction implements DirectoryTransaction {
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  constructor(
-    private readonly tx: Executor,
-    private readonly lockRows: string,
-  ) {
-    this.idempotencyKeys = idempotencyTable.in(tx);
-  }
-
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    return participantTable.insert(this.tx, participant, apiKeySha256);
+class SqlDirectoryTransaction
+  extends ServiceTransaction<Participant, StoredResult>
+  implements DirectoryTransaction
+{
+  constructor(tx: Executor, lockRows: string) {
+    super(tx, lockRows, tables);
   }
 
   lockSecureElement(seId: string): Promise<SecureElementRecord | null> {

@@ -6,11 +6,11 @@
 import { ledgerAnswers, ledgerError, type LedgerAnswerCode } from './errors.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 import {
   decodeAccount,
   decodeHold,
@@ -43,18 +43,12 @@ export interface LedgerClientOptions extends JsonCallerOptions {
  * A refusal from the ledger: `code` is one of the ledger's catalogue or a generic service code
  * (service-kit/service-errors.ts), `status` the HTTP status.
  */
-export class LedgerRefusal extends ServiceRefusal<LedgerAnswerCode> {
-  constructor(code: LedgerAnswerCode, status: number, message: string) {
-    super(code, ledgerAnswers.definition(code), status, message);
-  }
-}
+export class LedgerRefusal extends catalogueRefusal<LedgerAnswerCode>(ledgerAnswers.definition) {}
 
-const ledgerCallErrors: CallErrors = {
+const ledgerCallErrors = catalogueCallErrors(ledgerAnswers.isCode, LedgerRefusal, {
   unavailable: (detail) => ledgerError('ledgerUnavailable', detail),
   answerInvalid: (detail) => ledgerError('ledgerAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    ledgerAnswers.isCode(code) ? new LedgerRefusal(code, status, message) : undefined,
-};
+});
 
 export interface PaymentOrder {
   readonly payerAccountId: string;

@@ -1,6 +1,6 @@
 // Strict decoders for the ledger's answers. A field that does not decode names itself in a
 // `ledgerAnswerInvalid` error: the gateway never passes on a value it did not check.
-import { answerDecoders, type Fields } from '../../http-client/answer-decode.ts';
+import { answerDecoders } from '../../http-client/answer-decode.ts';
 import { ledgerError } from './errors.ts';
 import type {
   LedgerAccount,
@@ -13,15 +13,7 @@ import type {
 
 const decoders = answerDecoders((detail) => ledgerError('ledgerAnswerInvalid', detail));
 export const { field } = decoders;
-const { object, text, textOrNull, oneOf, invalid } = decoders;
-
-function money(fields: Fields, name: string, path: string, signed = false): bigint {
-  const value = text(fields, name, path);
-  if (!(signed ? /^-?(0|[1-9][0-9]{0,19})$/ : /^(0|[1-9][0-9]{0,19})$/).test(value)) {
-    throw invalid(`${path}.${name}`, 'a decimal amount');
-  }
-  return BigInt(value);
-}
+const { object, text, textOrNull, oneOf, invalid, money } = decoders;
 
 const accountKinds = ['issuance', 'intermediary', 'dcpPool', 'wallet'] as const;
 const paymentKinds = ['payment', 'issuance', 'capture', 'settlement'] as const;

@@ -6,7 +6,11 @@
 // Registered in `src/errors.ts`; `docs/ledger.md` lists every code, and a test keeps the two in step.
 // This file is the ledger's public contract for errors: the gateway imports it to type refusals.
 import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
-import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
+import {
+  answerCatalogue,
+  clientErrorCodes,
+  type ServiceErrorCode,
+} from '../../service-kit/service-errors.ts';
 
 export const ledgerErrors = defineErrorCatalogue({
   // Requests (0x100x)
@@ -104,17 +108,8 @@ export const ledgerErrors = defineErrorCatalogue({
     kind: 'wrongData',
     meaning: 'a settlement payment moves money from one DCP pool to another, between no other kinds',
   },
-  // Gateway (0x111x)
-  ledgerUnavailable: {
-    number: 0x1110,
-    kind: 'unavailable',
-    meaning: 'gateway: the ledger did not answer (refused connection, timeout or 5xx) after every retry',
-  },
-  ledgerAnswerInvalid: {
-    number: 0x1111,
-    kind: 'unavailable',
-    meaning: 'gateway: the ledger answered something that does not decode (wrong version or a bug)',
-  },
+  // Client (0x111x): what api/client.ts throws
+  ...clientErrorCodes('ledger', 'the ledger', { unavailable: 0x1110, answerInvalid: 0x1111 }),
 });
 
 export type LedgerErrorCode = keyof typeof ledgerErrors;

@@ -1,15 +1,14 @@
 // What the ledger's domain needs from storage. `src/ledger/store/sql-store.ts` implements it over
 // the shared storage layer; the domain never sees SQL.
-import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
+import type {
+  ParticipantServiceStore,
+  ParticipantServiceTransaction,
+} from '../../service-kit/participant-service.ts';
+import type { IdempotencyRecord } from '../../storage/idempotency.ts';
 import type { Account, AccountView, Entry, Hold, Participant, Payment, StoredResult } from './types.ts';
 
 /** One money transaction. Row locks are taken in one order: idempotency key, accounts by id, hold. */
-export interface LedgerTransaction {
-  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  /** Returns false (and inserts nothing) if the key digest is taken. */
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
+export interface LedgerTransaction extends ParticipantServiceTransaction<Participant, StoredResult> {
   findParticipant(id: string): Promise<Participant | null>;
 
   insertAccount(account: Account): Promise<void>;
@@ -73,8 +72,7 @@ export interface PaymentPost<T> {
 export type PaymentDecision<T> =
   { readonly kind: 'answer'; readonly answer: T } | ({ readonly kind: 'post' } & PaymentPost<T>);
 
-export interface LedgerStore {
-  transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
+export interface LedgerStore extends ParticipantServiceStore<Participant, LedgerTransaction> {
   /**
    * One payment or capture: reads the view, asks the pure `decide` (which throws a refusal, answers,
    * or returns the payment) and posts it atomically with its answer under the key, its entries and
@@ -83,17 +81,9 @@ export interface LedgerStore {
    * read and decided again, so the decision always stands on what it posts over.
    */
   decideAndPost<T>(target: PaymentTarget, decide: (view: PaymentView) => PaymentDecision<T>): Promise<T>;
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
   findHold(id: string): Promise<Hold | null>;
   findPayment(id: string): Promise<Payment | null>;
   accountView(id: string, nowMs: number): Promise<AccountView | null>;
   /** Entries with sequence > afterSequence, ascending, at most `limit`. */
   entries(accountId: string, afterSequence: number, limit: number): Promise<readonly Entry[]>;
-  /**
-   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
-   * their tombstones (storage/idempotency.ts); returns how many.
-   */
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
-  /** Database round trip for health checks. */
-  ping(): Promise<void>;
 }

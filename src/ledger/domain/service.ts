@@ -2,9 +2,8 @@
 // randomness. Every mutation runs in one storage transaction, so it happens entirely or not at all;
 // a refusal (a thrown typed error) rolls everything back, idempotency claim included, so a refused
 // request changes nothing and may be retried with the same key once the cause is gone.
-import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
-import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
+import { ParticipantService } from '../../service-kit/participant-service.ts';
 import { requestFingerprint as fingerprint, type IdempotentAnswer } from '../../storage/idempotency.ts';
 import { ledgerError } from '../api/errors.ts';
 import type { LedgerStore, LedgerTransaction, PaymentDecision, PaymentView } from './ports.ts';
@@ -64,35 +63,26 @@ export interface LedgerServiceOptions {
   readonly idempotencyRetentionMs?: number;
 }
 
-export class LedgerService {
-  private readonly keys: ServiceIdempotency;
-
+/** The ledger's operations; authentication, the bootstrap operator and idempotency are the kit's. */
+export class LedgerService extends ParticipantService<
+  Participant,
+  StoredResult,
+  LedgerTransaction,
+  LedgerStore
+> {
   constructor(
-    private readonly store: LedgerStore,
-    private readonly clock: Clock,
+    store: LedgerStore,
+    clock: Clock,
     private readonly ids: IdGenerator,
     options: LedgerServiceOptions = {},
   ) {
-    this.keys = new ServiceIdempotency(clock, options.idempotencyRetentionMs);
-  }
-
-  /** Drops the answers of keys past the retention, a bounded batch per call (the process calls it). */
-  expireIdempotencyAnswers(): Promise<number> {
-    return this.keys.expire(this.store);
-  }
-
-  authenticate(apiKeySha256: string): Promise<Participant | null> {
-    return this.store.findParticipantByKeyDigest(apiKeySha256);
-  }
-
-  /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    return bootstrapOperator(this.store, apiKeySha256, () => ({
-      id: this.ids.next('prt'),
-      name,
-      role: 'operator',
-      createdAtMs: this.clock.nowMs(),
-    }));
+    super({
+      store,
+      clock,
+      ids,
+      idempotencyRetentionMs: options.idempotencyRetentionMs,
+      operator: (id, name, createdAtMs) => ({ id, name, role: 'operator', createdAtMs }),
+    });
   }
 
   createParticipant(
@@ -350,23 +340,6 @@ export class LedgerService {
       holdId,
       createdAtMs: nowMs,
     };
-  }
-
-  private idempotent<K extends StoredResult['kind']>(
-    caller: Participant,
-    key: string,
-    print: string,
-    kind: K,
-    execute: (tx: LedgerTransaction, nowMs: number) => Promise<Extract<StoredResult, { kind: K }>>,
-  ): Promise<Answer<Extract<StoredResult, { kind: K }>>> {
-    return this.store.transaction((tx) => {
-      const nowMs = this.clock.nowMs();
-      return this.keys.run(
-        tx.idempotencyKeys,
-        { participantId: caller.id, key, fingerprint: print, kind, nowMs },
-        () => execute(tx, nowMs),
-      );
-    });
   }
 }
 

@@ -2,8 +2,8 @@
 // participant, call the service and encode the answer, one file per resource under routes/; all rules
 // live in the domain. The app itself (strict decoding, error envelope, metrics, operations routes,
 // maintenance) is the shared service kit's.
-import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
-import { idempotencyExpiry } from '../../service-kit/maintenance.ts';
+import type { ServiceProcessOptions } from '../../service-kit/app.ts';
+import { createParticipantApp } from '../../service-kit/participant-app.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import type { LedgerStore } from '../domain/ports.ts';
 import { LedgerService } from '../domain/service.ts';
@@ -29,26 +29,14 @@ export async function buildLedgerApp(options: LedgerAppOptions) {
       ? {}
       : { idempotencyRetentionMs: options.idempotencyRetentionMs }),
   });
-  const auth = ledgerAuthenticator((digest) => service.authenticate(digest));
   const metrics = new LedgerMetrics(options.processMetrics ?? false);
-  const app = await createServiceApp({
-    title: 'CBDC core ledger',
-    description: 'See docs/ledger.md',
-    apiKeyDescription: 'participant API key',
-    requestBodyBytesMax,
-    logger: options.logger,
-    errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    maintenance: idempotencyExpiry(options.idempotencyExpiryIntervalMs, () =>
-      service.expireIdempotencyAnswers(),
-    ),
-  });
-
   // Every /v1 route needs a participant: nothing of the ledger is public.
-  const caller = authenticatedCallers(app, {
-    protects: (request) => request.url.startsWith('/v1/'),
-    authenticate: (authorization) => auth.authenticate(authorization),
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
+    title: 'CBDC core ledger',
+    requestBodyBytesMax,
+    docs: 'docs/ledger.md',
+    errorAnswer,
+    authenticator: ledgerAuthenticator((digest) => service.authenticate(digest)),
   });
   const routes: LedgerRoutes = { app, service, metrics, caller };
   for (const register of [participantRoutes, accountRoutes, paymentRoutes, holdRoutes]) register(routes);

@@ -19,6 +19,11 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import {
+  apiKeyDigestSchema,
+  participantNameSchema,
+  participantSchemas,
+} from '../../service-kit/participants.ts';
 import { accountKinds, holdStates, paymentKinds, roles } from '../domain/types.ts';
 
 export const Id = Type.String({ pattern: `^[A-Za-z0-9_-]{1,${idLengthMax}}$` });
@@ -38,12 +43,9 @@ export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: participantNameLengthMax }),
+    name: participantNameSchema(participantNameLengthMax),
     role: literals(roles),
-    apiKeySha256: Type.String({
-      pattern: '^[0-9a-f]{64}$',
-      description: 'SHA-256 of the API key, lowercase hex',
-    }),
+    apiKeySha256: apiKeyDigestSchema(),
   },
   strict,
 );
@@ -155,8 +157,6 @@ export const EntryWire = Type.Object(
   strict,
 );
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   accountCreated: { 201: Type.Object({ account: AccountWire }, strict), ...errorResponses },
   account: { 200: Type.Object({ account: AccountWire }, strict), ...errorResponses },
   paymentCreated: { 201: Type.Object({ payment: PaymentWire }, strict), ...errorResponses },
@@ -177,3 +177,10 @@ export const responses = {
     ...errorResponses,
   },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts). */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+);

@@ -1,17 +1,12 @@
 // Domain values → JSON answers. Amounts and balances become decimal strings, times ISO 8601.
 import type { Static } from '@sinclair/typebox';
+import { serviceParticipantWire } from '../../service-kit/participants.ts';
 import { isoTime } from '../../service-kit/schemas.ts';
 import type { AccountView, Entry, Hold, HoldStatus, Participant, Payment } from '../domain/types.ts';
 import type { AccountWire, EntryWire, HoldWire, ParticipantWire, PaymentWire } from './schemas.ts';
 
-export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
-  return {
-    id: participant.id,
-    name: participant.name,
-    role: participant.role,
-    createdAt: isoTime(participant.createdAtMs),
-  };
-}
+export const participantWire: (participant: Participant) => Static<typeof ParticipantWire> =
+  serviceParticipantWire;
 
 export function accountWire(view: AccountView): Static<typeof AccountWire> {
   const { account } = view;

@@ -3,6 +3,7 @@
 // line of defence: no balance but the issuance account's can go negative, amounts are positive.
 import type { Engine } from '../../storage/database.ts';
 import type { MigrationSet } from '../../storage/migrations.ts';
+import { idempotencyAnswersIndexStatement, idempotencyTableStatement } from '../../storage/idempotency.ts';
 
 export const ledgerMigrations: MigrationSet = {
   service: 'ledger',
@@ -61,13 +62,7 @@ export const ledgerMigrations: MigrationSet = {
           payment_id TEXT,
           closed_at_ms BIGINT)`,
         `CREATE INDEX ledger_holds_active ON ledger_holds (payer_account_id, state, expires_at_ms)`,
-        `CREATE TABLE ledger_idempotency (
-          participant_id TEXT NOT NULL,
-          idempotency_key TEXT NOT NULL,
-          fingerprint TEXT NOT NULL,
-          result TEXT,
-          created_at_ms BIGINT NOT NULL,
-          PRIMARY KEY (participant_id, idempotency_key))`,
+        idempotencyTableStatement('ledger_idempotency'),
       ],
     },
     {
@@ -76,7 +71,7 @@ export const ledgerMigrations: MigrationSet = {
       // What IdempotencyTable.expire scans: the answers still kept, oldest first (a partial index,
       // which both engines have; tombstones leave it).
       statements: () => [
-        'CREATE INDEX ledger_idempotency_answers ON ledger_idempotency (created_at_ms) WHERE result IS NOT NULL',
+        idempotencyAnswersIndexStatement('ledger_idempotency_answers', 'ledger_idempotency'),
       ],
     },
     {

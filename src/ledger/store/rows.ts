@@ -1,6 +1,6 @@
 // Database rows <-> domain types. Decoding is strict (see storage/decode.ts); the same row shapes,
 // with bigints as decimal strings, encode the stored answers of idempotent requests.
-import { ParticipantTable } from '../../storage/participants.ts';
+import { serviceParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import type { Row } from '../../storage/database.ts';
 import {
@@ -18,26 +18,11 @@ import {
   type Account,
   type Entry,
   type Hold,
-  type Participant,
   type Payment,
   type StoredResult,
 } from '../domain/types.ts';
 
-export function participantFromRow(row: Row): Participant {
-  return {
-    id: columnText(row, 'id'),
-    name: columnText(row, 'name'),
-    role: columnOneOf(row, 'role', roles),
-    createdAtMs: columnSafeInteger(row, 'created_at_ms'),
-  };
-}
-
-export const participantTable = new ParticipantTable<Participant>({
-  table: 'ledger_participants',
-  columns: ['id', 'name', 'role', 'created_at_ms'],
-  fromRow: participantFromRow,
-  values: ({ id, name, role, createdAtMs }) => [id, name, role, createdAtMs],
-});
+export const participantTable = serviceParticipantTable('ledger_participants', roles);
 
 export function accountFromRow(row: Row): Account {
   return {
@@ -132,6 +117,7 @@ export function encodeResult(result: StoredResult): string {
 function resultRow(result: StoredResult): Record<string, string | number | null> {
   switch (result.kind) {
     case 'participant': {
+      // Written out, not participantTable.toRow: these rows hold no bigint (see encodeResult).
       const { id, name, role, createdAtMs } = result.participant;
       return { id, name, role, created_at_ms: createdAtMs };
     }
@@ -188,7 +174,7 @@ export function decodeResult(text: string): StoredResult {
   const fields = row as Row;
   switch (parsed.kind) {
     case 'participant':
-      return { kind: 'participant', participant: participantFromRow(fields) };
+      return { kind: 'participant', participant: participantTable.fromRow(fields) };
     case 'account':
       return { kind: 'account', account: accountFromRow(fields) };
     case 'payment':

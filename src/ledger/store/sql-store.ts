@@ -10,7 +10,8 @@ import {
 } from '../../storage/database.ts';
 import { columnBigint, columnSafeInteger, columnText } from '../../storage/decode.ts';
 import { postgresErrorCode } from '../../storage/postgres.ts';
-import { IdempotencyTable, type IdempotencyKeys } from '../../storage/idempotency.ts';
+import { IdempotencyTable } from '../../storage/idempotency.ts';
+import { ServiceStore, ServiceTransaction } from '../../storage/service-store.ts';
 import type {
   LedgerStore,
   LedgerTransaction,
@@ -49,6 +50,7 @@ const idempotencyTable = new IdempotencyTable('ledger_idempotency', {
   encode: encodeResult,
   decode: decodeResult,
 });
+const tables = { participants: participantTable, idempotency: idempotencyTable };
 const entryColumns =
   'account_id, sequence, payment_id, kind, direction, amount, balance_after, created_at_ms';
 const insertPaymentSql = `INSERT INTO ledger_payments (${paymentColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -69,11 +71,15 @@ export const paymentDecisionAttemptsMax = 8;
 const viewOutdatedSqlState = 'CB001';
 const retriedSqlStates = new Set([viewOutdatedSqlState, '40001', '40P01']);
 
-export class SqlLedgerStore implements LedgerStore {
-  constructor(private readonly db: Database) {}
+export class SqlLedgerStore extends ServiceStore<Participant, StoredResult> implements LedgerStore {
+  constructor(db: Database) {
+    super(db, tables);
+  }
 
   transaction<T>(body: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction((executor) => body(new SqlLedgerTransaction(executor, this.db.lockRows)));
+    return this.db.transaction((executor) =>
+      body(new SqlLedgerTransaction(executor, this.db.lockRows, tables)),
+    );
   }
 
   /**
@@ -99,10 +105,6 @@ export class SqlLedgerStore implements LedgerStore {
     throw new StorageUnavailable(
       `the payment's view changed under ${paymentDecisionAttemptsMax} decisions in a row`,
     );
-  }
-
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    return participantTable.byKeyDigest(this.db, apiKeySha256);
   }
 
   findHold(id: string): Promise<Hold | null> {
@@ -138,30 +140,12 @@ export class SqlLedgerStore implements LedgerStore {
     );
     return rows.map(entryFromRow);
   }
-
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
-    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
-  }
-
-  async ping(): Promise<void> {
-    await this.db.all('SELECT 1 AS one');
-  }
 }
 
-class SqlLedgerTransaction implements LedgerTransaction {
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  constructor(
-    private readonly tx: Executor,
-    private readonly lockRows: string,
-  ) {
-    this.idempotencyKeys = idempotencyTable.in(tx);
-  }
-
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    return participantTable.insert(this.tx, participant, apiKeySha256);
-  }
-
+class SqlLedgerTransaction
+  extends ServiceTransaction<Participant, StoredResult>
+  implements LedgerTransaction
+{
   findParticipant(id: string): Promise<Participant | null> {
     return participantTable.byId(this.tx, id);
   }

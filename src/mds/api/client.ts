@@ -22,11 +22,11 @@ import {
 import { toHex } from '../../core/bytes.ts';
 import {
   JsonCaller,
-  type CallErrors,
+  catalogueCallErrors,
   type JsonCall,
   type JsonCallerOptions,
 } from '../../http-client/json-caller.ts';
-import { ServiceRefusal } from '../../http-client/refusal.ts';
+import { catalogueRefusal } from '../../http-client/refusal.ts';
 import {
   decodeAcknowledgement,
   decodeAlert,
@@ -90,18 +90,12 @@ export interface MdsClientOptions extends JsonCallerOptions {
 }
 
 /** A refusal from the MDS: `code` from its catalogue or the generic service codes; `status` the HTTP status. */
-export class MdsRefusal extends ServiceRefusal<MdsAnswerCode> {
-  constructor(code: MdsAnswerCode, status: number, message: string) {
-    super(code, mdsAnswers.definition(code), status, message);
-  }
-}
+export class MdsRefusal extends catalogueRefusal<MdsAnswerCode>(mdsAnswers.definition) {}
 
-const mdsCallErrors: CallErrors = {
+const mdsCallErrors = catalogueCallErrors(mdsAnswers.isCode, MdsRefusal, {
   unavailable: (detail) => mdsError('mdsUnavailable', detail),
   answerInvalid: (detail) => mdsError('mdsAnswerInvalid', detail),
-  refusal: (code, status, message) =>
-    mdsAnswers.isCode(code) ? new MdsRefusal(code, status, message) : undefined,
-};
+});
 
 /** What a DCP posts for one sealed upload: the SE's signed claim and the sealed bytes it binds. */
 export interface UploadBody {

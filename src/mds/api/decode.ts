@@ -32,7 +32,7 @@ import {
 
 const decoders = answerDecoders((detail) => mdsError('mdsAnswerInvalid', detail));
 export const { field } = decoders;
-export const { object, invalid, text, textOrNull, oneOf, count } = decoders;
+export const { object, invalid, text, textOrNull, oneOf, count, id } = decoders;
 
 const digestPattern = /^[0-9a-f]{64}$/;
 const idPattern = /^[0-9a-f]{32}$/;
@@ -44,12 +44,6 @@ const hexPattern = /^(?:[0-9a-f]{2})+$/;
 export function digest(fields: Fields, name: string, path: string): string {
   const value = text(fields, name, path);
   if (!digestPattern.test(value)) throw invalid(`${path}.${name}`, '64 lowercase hex digits');
-  return value;
-}
-
-export function id(fields: Fields, name: string, path: string): string {
-  const value = text(fields, name, path);
-  if (!idPattern.test(value)) throw invalid(`${path}.${name}`, '32 lowercase hex digits');
   return value;
 }
 

@@ -7,7 +7,11 @@
 // acknowledged): it is recorded as `refused` with one of the `upload*` codes, or the core code that
 // its decoding or verification failed with (docs/mds.md, "Ingest").
 import { catalogueFunctions, defineErrorCatalogue } from '../../core/errors.ts';
-import { answerCatalogue, type ServiceErrorCode } from '../../service-kit/service-errors.ts';
+import {
+  answerCatalogue,
+  clientErrorCodes,
+  type ServiceErrorCode,
+} from '../../service-kit/service-errors.ts';
 
 export const mdsErrors = defineErrorCatalogue({
   // Ingest (0x400x)
@@ -166,16 +170,8 @@ export const mdsErrors = defineErrorCatalogue({
     kind: 'unavailable',
     meaning: 'the directory did not answer a revocation; the alert stays confirmed and is retried',
   },
-  mdsUnavailable: {
-    number: 0x40f4,
-    kind: 'unavailable',
-    meaning: 'client side: the MDS did not answer (refused connection, timeout or 5xx) after every retry',
-  },
-  mdsAnswerInvalid: {
-    number: 0x40f5,
-    kind: 'unavailable',
-    meaning: 'client side: the MDS answered something that does not decode (the message names the field)',
-  },
+  // Client (0x40F4, 0x40F5): what api/client.ts throws
+  ...clientErrorCodes('mds', 'the MDS', { unavailable: 0x40f4, answerInvalid: 0x40f5 }),
 });
 
 export type MdsErrorCode = keyof typeof mdsErrors;

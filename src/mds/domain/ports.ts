@@ -1,9 +1,13 @@
 // What the MDS API process's domain needs: its own store (src/mds/store/sql-store.ts), the enclave
 // (the channel's `EnclavePort`, src/mds/channel/protocol.ts) and the directory that revokes a blamed
 // SE (src/mds/adapters/directory.ts). The domain never sees SQL, HTTP or the child process.
+import type {
+  ParticipantServiceStore,
+  ParticipantServiceTransaction,
+} from '../../service-kit/participant-service.ts';
 import type { Bytes } from '../../core/bytes.ts';
 import type { EnclaveAlert } from '../channel/protocol.ts';
-import type { IdempotencyKeys, IdempotencyRecord } from '../../storage/idempotency.ts';
+import type { IdempotencyRecord } from '../../storage/idempotency.ts';
 import type {
   AlertKind,
   AlertRecord,
@@ -18,12 +22,7 @@ import type {
  * One transaction. Row locks are taken in one order: the idempotency key, the alert cursor, the
  * alert, then the audit head; so two writers never wait on each other in a cycle.
  */
-export interface MdsTransaction {
-  /** Claimed first, answered last (the shared protocol of `storage/idempotency.ts`). */
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  /** Returns false (and inserts nothing) if the key digest is taken. */
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean>;
+export interface MdsTransaction extends ParticipantServiceTransaction<Participant, StoredResult> {
   /** Records that this DCP posted the upload (nothing if it did already). */
   recordRelayedUpload(dcpId: string, digest: string, receivedAtMs: number): Promise<void>;
 
@@ -56,9 +55,7 @@ export interface AlertCounts {
   readonly revocationsPending: number;
 }
 
-export interface MdsStore {
-  transaction<T>(body: (tx: MdsTransaction) => Promise<T>): Promise<T>;
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null>;
+export interface MdsStore extends ParticipantServiceStore<Participant, MdsTransaction> {
   /** The committed record of an idempotency key, read before a call to the enclave; null if unused. */
   idempotencyRecord(
     participantId: string,
@@ -75,13 +72,6 @@ export interface MdsStore {
   auditHead(): Promise<AuditHead>;
   /** Entries with sequence > afterSequence, ascending, at most `limit`. */
   auditEntries(afterSequence: number, limit: number): Promise<readonly AuditEntry[]>;
-  /**
-   * Drops the answers of up to `rowsMax` idempotency keys claimed at or before the time, keeping
-   * their tombstones (storage/idempotency.ts); returns how many.
-   */
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number>;
-  /** Database round trip for health checks. */
-  ping(): Promise<void>;
 }
 
 /**

@@ -1,11 +1,10 @@
 // The MDS API process's operations (docs/mds.md). Pure orchestration over injected ports: its own
 // store, the enclave and the directory; no I/O of its own, no clock, no randomness. A refusal is a
 // thrown typed error and changes nothing: checks come before any write and before any enclave call.
-import { bootstrapOperator } from '../../service-kit/bootstrap.ts';
 import { assert } from '../../core/assert.ts';
 import { toHex, utf8, type Bytes } from '../../core/bytes.ts';
 import { requestFingerprint as fingerprint } from '../../core/request-digests.ts';
-import { ServiceIdempotency } from '../../service-kit/idempotency.ts';
+import { ParticipantService } from '../../service-kit/participant-service.ts';
 import type {
   EnclavePort,
   EnclaveStatus,
@@ -18,7 +17,14 @@ import { serviceError } from '../../service-kit/service-errors.ts';
 import { mdsError } from '../api/errors.ts';
 import { verifyAuditChain, type AuditVerdict } from './audit.ts';
 import { auditVerifyPageEntriesMax } from './limits.ts';
-import type { AlertCounts, AlertQuery, DenyListPort, MdsStore, RevocationPort } from './ports.ts';
+import type {
+  AlertCounts,
+  AlertQuery,
+  DenyListPort,
+  MdsStore,
+  MdsTransaction,
+  RevocationPort,
+} from './ports.ts';
 import { AlertResponse, appendAudit, type RevocationFailure } from './response.ts';
 import {
   callerDcpId,
@@ -31,7 +37,16 @@ import {
 } from './rules.ts';
 import { Transactions, type Answer } from './transactions.ts';
 import { Recoveries } from './recoveries.ts';
-import type { AlertRecord, AuditEntry, Clock, Hasher, IdGenerator, Participant, Role } from './types.ts';
+import type {
+  AlertRecord,
+  AuditEntry,
+  Clock,
+  Hasher,
+  IdGenerator,
+  Participant,
+  Role,
+  StoredResult,
+} from './types.ts';
 
 export type { Answer } from './transactions.ts';
 
@@ -63,42 +78,23 @@ export interface MdsStatus {
   readonly lastRevocationFailure: RevocationFailure | null;
 }
 
-export class MdsService {
+/** The MDS API process's operations; authentication, the bootstrap operator and expiry are the kit's. */
+export class MdsService extends ParticipantService<Participant, StoredResult, MdsTransaction, MdsStore> {
   readonly response: AlertResponse;
   /** Refund orders for the DCPs and the recoveries view (recoveries.ts). */
   readonly recoveries: Recoveries;
-  private readonly store: MdsStore;
   private readonly enclave: EnclavePort;
-  private readonly idempotency: ServiceIdempotency;
   private readonly transactions: Transactions;
 
   constructor(private readonly deps: MdsDependencies) {
-    this.store = deps.store;
+    super({
+      ...deps,
+      operator: (id, name, createdAtMs) => ({ id, name, role: 'operator', dcpId: null, createdAtMs }),
+    });
     this.enclave = deps.enclave;
-    this.idempotency = new ServiceIdempotency(deps.clock, deps.idempotencyRetentionMs);
-    this.transactions = new Transactions(deps.store, deps.clock, this.idempotency);
+    this.transactions = new Transactions(deps.store, deps.clock, this.keys);
     this.response = new AlertResponse({ ...deps, policy: deps.policy ?? defaultResponsePolicy });
     this.recoveries = new Recoveries(deps.enclave, deps.clock);
-  }
-
-  /** Drops answers past the retention, a bounded batch per call (their tombstones stay). */
-  expireIdempotencyAnswers(): Promise<number> {
-    return this.idempotency.expire(this.store);
-  }
-
-  authenticate(apiKeySha256: string): Promise<Participant | null> {
-    return this.store.findParticipantByKeyDigest(apiKeySha256);
-  }
-
-  /** Creates an operator for a bootstrap key unless a participant already has this key. */
-  bootstrapOperator(apiKeySha256: string, name: string): Promise<Participant> {
-    return bootstrapOperator(this.store, apiKeySha256, () => ({
-      id: this.deps.ids.next('prt'),
-      name,
-      role: 'operator',
-      dcpId: null,
-      createdAtMs: this.deps.clock.nowMs(),
-    }));
   }
 
   /** An operator adds a participant; the participant made its key and gives only its digest. */

@@ -3,8 +3,9 @@
 // routes/; all rules live in the domain. The app itself (strict decoding, error envelope, metrics,
 // operations routes, maintenance) is the shared service kit's. Two maintenance tasks run beside the
 // routes: idempotency expiry, and the alert response (mirror, policy, revocations).
-import { authenticatedCallers, createServiceApp, type ServiceProcessOptions } from '../../service-kit/app.ts';
-import { idempotencyExpiry, type MaintenanceTask } from '../../service-kit/maintenance.ts';
+import type { ServiceProcessOptions } from '../../service-kit/app.ts';
+import type { MaintenanceTask } from '../../service-kit/maintenance.ts';
+import { createParticipantApp } from '../../service-kit/participant-app.ts';
 import type { EnclavePort } from '../channel/protocol.ts';
 import { requestBodyBytesMax } from '../domain/limits.ts';
 import type { DenyListPort, MdsStore, RevocationPort } from '../domain/ports.ts';
@@ -70,7 +71,6 @@ export async function buildMdsApp(options: MdsAppOptions) {
   service.response.observe = (outcome) => {
     metrics.revocations.inc({ outcome });
   };
-  const auth = mdsAuthenticator((digest) => service.authenticate(digest));
   const response: MaintenanceTask[] =
     options.responseIntervalMs === undefined
       ? []
@@ -87,26 +87,14 @@ export async function buildMdsApp(options: MdsAppOptions) {
     ...(options.settlement === undefined ? {} : { settlement: options.settlement }),
   });
   const settlement = settlementTask(settlements, options);
-  const app = await createServiceApp({
-    title: 'CBDC Monitoring and Detection System',
-    description: 'See docs/mds.md',
-    apiKeyDescription: 'participant API key',
-    requestBodyBytesMax,
-    logger: options.logger,
-    errorAnswer,
-    metrics,
-    ping: () => options.store.ping(),
-    maintenance: [
-      ...idempotencyExpiry(options.idempotencyExpiryIntervalMs, () => service.expireIdempotencyAnswers()),
-      ...response,
-      ...settlement,
-    ],
-  });
-
   // Every /v1 route needs a participant: nothing of the MDS is public.
-  const caller = authenticatedCallers(app, {
-    protects: (request) => request.url.startsWith('/v1/'),
-    authenticate: (authorization) => auth.authenticate(authorization),
+  const { app, caller } = await createParticipantApp(options, service, metrics, {
+    title: 'CBDC Monitoring and Detection System',
+    requestBodyBytesMax,
+    docs: 'docs/mds.md',
+    errorAnswer,
+    authenticator: mdsAuthenticator((digest) => service.authenticate(digest)),
+    maintenance: [...response, ...settlement],
   });
   const indicators = new Indicators(options.enclave, options.indicatorSecureElementsMin);
   const routes: MdsRoutes = { app, service, settlements, indicators, metrics, caller };

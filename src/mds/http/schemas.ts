@@ -11,6 +11,12 @@ import {
   strict,
   Timestamp,
 } from '../../service-kit/schemas.ts';
+import {
+  apiKeyDigestSchema,
+  dcpBoundParticipantWireSchema,
+  participantNameSchema,
+  participantSchemas,
+} from '../../service-kit/participants.ts';
 import { idempotencyKeyLengthMax, issuanceBytesMax, participantNameLengthMax } from '../domain/limits.ts';
 import { alertKinds, alertStatuses, roles } from '../domain/types.ts';
 
@@ -36,12 +42,9 @@ export const IdempotencyHeaders = idempotencyHeaders(idempotencyKeyLengthMax);
 
 export const CreateParticipantBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: participantNameLengthMax }),
+    name: participantNameSchema(participantNameLengthMax),
     role: literals(roles),
-    apiKeySha256: Type.String({
-      pattern: '^[0-9a-f]{64}$',
-      description: 'SHA-256 of the API key, lowercase hex',
-    }),
+    apiKeySha256: apiKeyDigestSchema(),
     dcpId: Type.Optional(PrincipalId),
   },
   strict,
@@ -130,16 +133,7 @@ export const AuditQuery = Type.Object({ after: Type.Optional(Cursor), limit: Typ
 
 const UploadState = literals(['stored', 'ingested', 'refused'] as const);
 
-export const ParticipantWire = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    role: literals(roles),
-    dcpId: Type.Union([PrincipalId, Type.Null()]),
-    createdAt: Timestamp,
-  },
-  strict,
-);
+export const ParticipantWire = dcpBoundParticipantWireSchema(roles, Type.String(), PrincipalId);
 
 export const AlertWire = Type.Object(
   {
@@ -197,8 +191,6 @@ const StatusWire = Type.Object(
 );
 
 export const responses = {
-  participant: { 200: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
-  participantCreated: { 201: Type.Object({ participant: ParticipantWire }, strict), ...errorResponses },
   renewalCheck: {
     200: Type.Object(
       {
@@ -243,3 +235,10 @@ export const responses = {
   },
   status: { 200: StatusWire, ...errorResponses },
 } as const;
+
+/** The participants routes' (service-kit/participants.ts). */
+export const participantRouteSchemas = participantSchemas(
+  IdempotencyHeaders,
+  CreateParticipantBody,
+  ParticipantWire,
+);

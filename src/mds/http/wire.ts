@@ -1,5 +1,6 @@
 // Domain values → JSON answers: bytes as lowercase hex, amounts as decimal strings of minor units.
 import type { Static } from '@sinclair/typebox';
+import { dcpBoundParticipantWire } from '../../service-kit/participants.ts';
 import { toHex } from '../../core/bytes.ts';
 import { isoTime } from '../../service-kit/schemas.ts';
 import type { EvidenceItem } from '../channel/protocol.ts';
@@ -7,15 +8,8 @@ import type { MdsStatus } from '../domain/service.ts';
 import type { AlertRecord, AuditEntry, Participant } from '../domain/types.ts';
 import type { AlertWire, ParticipantWire } from './schemas.ts';
 
-export function participantWire(participant: Participant): Static<typeof ParticipantWire> {
-  return {
-    id: participant.id,
-    name: participant.name,
-    role: participant.role,
-    dcpId: participant.dcpId,
-    createdAt: isoTime(participant.createdAtMs),
-  };
-}
+export const participantWire: (participant: Participant) => Static<typeof ParticipantWire> =
+  dcpBoundParticipantWire;
 
 export function alertWire(alert: AlertRecord): Static<typeof AlertWire> {
   return {

@@ -4,6 +4,7 @@
 // DCP relayed, and the audit log. The raw graph is the enclave's, in a database of its own. CHECK
 // constraints repeat the domain's rules as a last line of defence.
 import type { MigrationSet } from '../../storage/migrations.ts';
+import { idempotencyAnswersIndexStatement, idempotencyTableStatement } from '../../storage/idempotency.ts';
 
 export const mdsMigrations: MigrationSet = {
   service: 'mds',
@@ -20,15 +21,9 @@ export const mdsMigrations: MigrationSet = {
           api_key_sha256 TEXT NOT NULL UNIQUE,
           created_at_ms BIGINT NOT NULL,
           CHECK ((role = 'dcp') = (dcp_id IS NOT NULL)))`,
-        `CREATE TABLE mds_idempotency (
-          participant_id TEXT NOT NULL,
-          idempotency_key TEXT NOT NULL,
-          fingerprint TEXT NOT NULL,
-          result TEXT,
-          created_at_ms BIGINT NOT NULL,
-          PRIMARY KEY (participant_id, idempotency_key))`,
+        idempotencyTableStatement('mds_idempotency'),
         // What IdempotencyTable.expire scans: the answers still kept (tombstones leave the index).
-        'CREATE INDEX mds_idempotency_answers ON mds_idempotency (created_at_ms) WHERE result IS NOT NULL',
+        idempotencyAnswersIndexStatement('mds_idempotency_answers', 'mds_idempotency'),
         `CREATE TABLE mds_relayed_uploads (
           dcp_id TEXT NOT NULL,
           digest TEXT NOT NULL CHECK (length(digest) = 64),

@@ -1,7 +1,7 @@
 // Database rows <-> domain types, and the stored answers of idempotent requests. Decoding is strict
 // (storage/decode.ts): a row that does not decode is a corrupt database or a bug, so every failure
 // is an assertion naming the column.
-import { ParticipantTable } from '../../storage/participants.ts';
+import { dcpBoundParticipantTable } from '../../storage/participants.ts';
 import { AssertionFailed } from '../../core/assert.ts';
 import { coreErrors } from '../../core/errors.ts';
 import type { Row } from '../../storage/database.ts';
@@ -22,26 +22,10 @@ import {
   roles,
   type AlertRecord,
   type AuditEntry,
-  type Participant,
   type StoredResult,
 } from '../domain/types.ts';
 
-export function participantFromRow(row: Row): Participant {
-  return {
-    id: columnText(row, 'id'),
-    name: columnText(row, 'name'),
-    role: columnOneOf(row, 'role', roles),
-    dcpId: columnTextOrNull(row, 'dcp_id'),
-    createdAtMs: columnSafeInteger(row, 'created_at_ms'),
-  };
-}
-
-export const participantTable = new ParticipantTable<Participant>({
-  table: 'mds_participants',
-  columns: ['id', 'name', 'role', 'dcp_id', 'created_at_ms'],
-  fromRow: participantFromRow,
-  values: ({ id, name, role, dcpId, createdAtMs }) => [id, name, role, dcpId, createdAtMs],
-});
+export const participantTable = dcpBoundParticipantTable('mds_participants', roles);
 
 export function alertFromRow(row: Row): AlertRecord {
   return {
@@ -75,13 +59,8 @@ export function auditEntryFromRow(row: Row): AuditEntry {
 
 export function encodeResult(result: StoredResult): string {
   switch (result.kind) {
-    case 'participant': {
-      const { id, name, role, dcpId, createdAtMs } = result.participant;
-      return JSON.stringify({
-        kind: result.kind,
-        participant: { id, name, role, dcp_id: dcpId, created_at_ms: createdAtMs },
-      });
-    }
+    case 'participant':
+      return JSON.stringify({ kind: result.kind, participant: participantTable.toRow(result.participant) });
     case 'upload':
       return JSON.stringify({ kind: result.kind, upload: result.upload });
     case 'reports':
@@ -97,7 +76,7 @@ export function decodeResult(text: string): StoredResult {
     case 'participant':
       return {
         kind: 'participant',
-        participant: participantFromRow(rowOf(parsed['participant'], 'participant')),
+        participant: participantTable.fromRow(rowOf(parsed['participant'], 'participant')),
       };
     case 'upload':
       return { kind: 'upload', upload: uploadFromRow(rowOf(parsed['upload'], 'upload')) };

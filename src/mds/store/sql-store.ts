@@ -4,7 +4,8 @@ import { assert } from '../../core/assert.ts';
 import type { EnclaveAlert } from '../channel/protocol.ts';
 import type { Database, Executor, SqlValue } from '../../storage/database.ts';
 import { columnOneOf, columnSafeInteger, columnText } from '../../storage/decode.ts';
-import { IdempotencyTable, type IdempotencyKeys, type IdempotencyRecord } from '../../storage/idempotency.ts';
+import { IdempotencyTable, type IdempotencyRecord } from '../../storage/idempotency.ts';
+import { ServiceStore, ServiceTransaction } from '../../storage/service-store.ts';
 import type { AlertCounts, AlertQuery, MdsStore, MdsTransaction } from '../domain/ports.ts';
 import {
   alertKinds,
@@ -26,16 +27,15 @@ const idempotencyTable = new IdempotencyTable('mds_idempotency', {
   encode: encodeResult,
   decode: decodeResult,
 });
+const tables = { participants: participantTable, idempotency: idempotencyTable };
 
-export class SqlMdsStore implements MdsStore {
-  constructor(private readonly db: Database) {}
-
-  transaction<T>(body: (tx: MdsTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction((executor) => body(new SqlMdsTransaction(executor, this.db.lockRows)));
+export class SqlMdsStore extends ServiceStore<Participant, StoredResult> implements MdsStore {
+  constructor(db: Database) {
+    super(db, tables);
   }
 
-  findParticipantByKeyDigest(apiKeySha256: string): Promise<Participant | null> {
-    return participantTable.byKeyDigest(this.db, apiKeySha256);
+  transaction<T>(body: (tx: MdsTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((executor) => body(new SqlMdsTransaction(executor, this.db.lockRows, tables)));
   }
 
   async idempotencyRecord(
@@ -132,30 +132,9 @@ export class SqlMdsStore implements MdsStore {
     );
     return rows.map(auditEntryFromRow);
   }
-
-  expireIdempotencyAnswers(claimedAtOrBeforeMs: number, rowsMax: number): Promise<number> {
-    return idempotencyTable.expire(this.db, claimedAtOrBeforeMs, rowsMax);
-  }
-
-  async ping(): Promise<void> {
-    await this.db.all('SELECT 1 AS one');
-  }
 }
 
-class SqlMdsTransaction implements MdsTransaction {
-  readonly idempotencyKeys: IdempotencyKeys<StoredResult>;
-
-  constructor(
-    private readonly tx: Executor,
-    private readonly lockRows: string,
-  ) {
-    this.idempotencyKeys = idempotencyTable.in(tx);
-  }
-
-  insertParticipant(participant: Participant, apiKeySha256: string): Promise<boolean> {
-    return participantTable.insert(this.tx, participant, apiKeySha256);
-  }
-
+class SqlMdsTransaction extends ServiceTransaction<Participant, StoredResult> implements MdsTransaction {
   async recordRelayedUpload(dcpId: string, digest: string, receivedAtMs: number): Promise<void> {
     await this.tx.run(
       'INSERT INTO mds_relayed_uploads (dcp_id, digest, received_at_ms) VALUES (?, ?, ?) ' +

@@ -1,36 +1,20 @@
-// `GET /v1/participants/me`, `POST /v1/participants`: who calls, and (operators) adding participants.
-import { markReplayed } from '../../../service-kit/app.ts';
+// `GET /v1/participants/me`, `POST /v1/participants`: who calls, and (operators) adding participants
+// (service-kit/participants.ts); the directory derives the new participant's key and answers it.
+import { participantRoutes as sharedParticipantRoutes } from '../../../service-kit/participants.ts';
 import { decodeId } from '../../domain/rules.ts';
-import { CreateParticipantBody, IdempotencyHeaders, responses } from '../schemas.ts';
+import { participantRouteSchemas } from '../schemas.ts';
 import { participantWire } from '../wire.ts';
-import { security, type DirectoryRoutes } from './routes.ts';
+import type { DirectoryRoutes } from './routes.ts';
 
 export function participantRoutes({ app, service, caller }: DirectoryRoutes): void {
-  app.get('/v1/participants/me', { schema: { security, response: responses.participant } }, (request) => ({
-    participant: participantWire(caller(request)),
-  }));
-
-  app.post(
-    '/v1/participants',
-    {
-      schema: {
-        security,
-        headers: IdempotencyHeaders,
-        body: CreateParticipantBody,
-        response: responses.participantCreated,
-      },
-    },
-    async (request, reply) => {
-      const { name, role, dcpId } = request.body;
-      const answer = await service.createParticipant(caller(request), request.headers['idempotency-key'], {
+  sharedParticipantRoutes(app, caller, participantRouteSchemas, {
+    wire: participantWire,
+    create: (participant, key, { name, role, dcpId }) =>
+      service.createParticipant(participant, key, {
         name,
         role,
         dcpId: dcpId === undefined ? null : decodeId(dcpId, 'dcpId'),
-      });
-      markReplayed(reply, answer);
-      return reply
-        .status(201)
-        .send({ participant: participantWire(answer.value.participant), apiKey: answer.value.apiKey });
-    },
-  );
+      }),
+    created: ({ participant, apiKey }) => ({ participant: participantWire(participant), apiKey }),
+  });
 }

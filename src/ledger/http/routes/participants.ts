@@ -1,32 +1,14 @@
-// `GET /v1/participants/me`, `POST /v1/participants`: who calls, and (operators) adding participants.
-import { markReplayed } from '../../../service-kit/app.ts';
-import { CreateParticipantBody, IdempotencyHeaders, responses } from '../schemas.ts';
+// `GET /v1/participants/me`, `POST /v1/participants`: who calls, and (operators) adding participants
+// (service-kit/participants.ts).
+import { participantRoutes as sharedParticipantRoutes } from '../../../service-kit/participants.ts';
+import { participantRouteSchemas } from '../schemas.ts';
 import { participantWire } from '../wire.ts';
-import { security, type LedgerRoutes } from './routes.ts';
+import type { LedgerRoutes } from './routes.ts';
 
 export function participantRoutes({ app, service, caller }: LedgerRoutes): void {
-  app.get('/v1/participants/me', { schema: { security, response: responses.participant } }, (request) => ({
-    participant: participantWire(caller(request)),
-  }));
-
-  app.post(
-    '/v1/participants',
-    {
-      schema: {
-        security,
-        headers: IdempotencyHeaders,
-        body: CreateParticipantBody,
-        response: responses.participantCreated,
-      },
-    },
-    async (request, reply) => {
-      const answer = await service.createParticipant(
-        caller(request),
-        request.headers['idempotency-key'],
-        request.body,
-      );
-      markReplayed(reply, answer);
-      return reply.status(201).send({ participant: participantWire(answer.value) });
-    },
-  );
+  sharedParticipantRoutes(app, caller, participantRouteSchemas, {
+    wire: participantWire,
+    create: (participant, key, body) => service.createParticipant(participant, key, body),
+    created: (participant) => ({ participant: participantWire(participant) }),
+  });
 }
