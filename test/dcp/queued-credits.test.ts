@@ -39,12 +39,17 @@ for (const engine of engines) {
         const found = supply.dcps.find((item) => item.dcpId === toHex(dcp.server.context.dcpId));
         return [found?.poolBalance, found?.attributedOutstanding, found?.queued];
       });
-    /** The MDS's supply once it has the figures `expected` (the DCPs report on their own timers). */
+    /**
+     * The MDS's supply once it shows the figures `expected`: the DCPs report on their own timers,
+     * and their reports and the uploads they forward reach the MDS apart, so the MDS may count the
+     * issuances reported before it has ingested the uploads whose tokens they back.
+     */
     const supplyShowing = (expected: readonly (readonly bigint[])[]) =>
-      eventually('the MDS has every report', async () => {
+      eventually('the MDS has every report and upload', async () => {
         const supply = await world.mds!.operator.supply();
-        const queued = figures(supply).map((dcp) => dcp[2]);
-        return queued.every((value, index) => value === expected[index]?.[2]) ? supply : undefined;
+        const shown = figures(supply);
+        const equal = shown.every((dcp, index) => dcp.every((value, at) => value === expected[index]?.[at]));
+        return equal ? supply : undefined;
       });
 
     before(async () => {
