@@ -297,10 +297,6 @@ export class DcpContext {
   }
 
   /**
-   * Claims the key inside `tx` and runs `execute` (src/service-kit/idempotency.ts); when another
-   * request with the key committed first, its result, marked replayed, and `execute` does not run.
-   */
-  /**
    * As `idempotent`, for an operation whose answer is known before it runs (its id): the key is
    * claimed with that answer in one statement, then `execute` writes the rest; a throw rolls both
    * back. One statement fewer than claim-then-complete, in the transaction that holds the locks.
@@ -327,6 +323,10 @@ export class DcpContext {
     });
   }
 
+  /**
+   * Claims the key inside `tx` and runs `execute` (src/service-kit/idempotency.ts); when another
+   * request with the key committed first, its result, marked replayed, and `execute` does not run.
+   */
   idempotent<Kind extends KeyKind>(
     tx: DcpTransaction,
     claim: KeyClaim<Kind>,

@@ -78,6 +78,7 @@ import {
   mergeFacts,
   readUpload,
   takeStoredUploads,
+  twinKey,
   uploadStates,
   type StoredUpload,
 } from './store.ts';
@@ -337,7 +338,7 @@ export class EnclaveService implements EnclavePort {
       const decision = present(decided[index], 'one decision per upload');
       if (decision.state !== 'accepted') continue;
       accepted.push({ digest: stored.digest, dcpId: stored.dcpId, ...decision });
-      twins.push(`${stored.seId}:${decision.plaintextSha256}`);
+      twins.push(twinKey(stored.seId, decision.plaintextSha256));
     }
     const facts = batchFacts(accepted);
     link?.onDecided({
@@ -539,7 +540,7 @@ export class EnclaveService implements EnclavePort {
   ): Refused | Accepted {
     if (upload.state === 'refused') return upload;
     try {
-      const twin = `${upload.seId}:${upload.plaintextSha256}`;
+      const twin = twinKey(upload.seId, upload.plaintextSha256);
       if (plaintexts.has(twin) || replays.has(twin))
         throw mdsError('uploadReplayed', 'the same upload was ingested under another digest');
       const facts = uploadFacts(

@@ -190,16 +190,21 @@ export async function finishUploads(
   }
 }
 
+/** The replay rule's key of an upload: its SE and the digest of its plaintext. */
+export function twinKey(seId: string, plaintextSha256: string): string {
+  return `${seId}:${plaintextSha256}`;
+}
+
 /**
  * Which of `pairs` (an SE and a plaintext digest) another upload already ingested: the replay rule,
- * for a whole batch in one query per `lookupIdsMax` pairs. Keys are `seId:plaintextSha256`.
+ * for a whole batch in one query per `lookupIdsMax` pairs. Keys are `twinKey`s.
  */
 export async function ingestedTwins(
   tx: Executor,
   tables: EnclaveTables,
   pairs: readonly { readonly seId: string; readonly plaintextSha256: string }[],
 ): Promise<Set<string>> {
-  const wanted = new Set(pairs.map((pair) => `${pair.seId}:${pair.plaintextSha256}`));
+  const wanted = new Set(pairs.map((pair) => twinKey(pair.seId, pair.plaintextSha256)));
   const found = new Set<string>();
   for (let start = 0; start < pairs.length; start += lookupIdsMax) {
     const chunk = pairs.slice(start, start + lookupIdsMax);
@@ -211,7 +216,7 @@ export async function ingestedTwins(
       [...chunk.map((pair) => pair.plaintextSha256), ...chunk.map((pair) => pair.seId)],
     );
     for (const row of rows) {
-      const key = `${columnText(row, 'se_id')}:${columnText(row, 'plaintext_sha256')}`;
+      const key = twinKey(columnText(row, 'se_id'), columnText(row, 'plaintext_sha256'));
       if (wanted.has(key)) found.add(key);
     }
   }
